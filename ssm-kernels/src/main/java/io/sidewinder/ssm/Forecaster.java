@@ -1,0 +1,94 @@
+package io.sidewinder.ssm;
+
+/**
+ * The streaming form of the whole pipeline around the model for one reading: gap → normalise → model step
+ * → predictive distribution in the sensor's units. Stream processors call only this; the trainer's batch
+ * path ({@link #forwardSequence}) applies the same normaliser and gap function to a whole sequence.
+ */
+public final class Forecaster {
+    private final MambaModel model;
+    private final ModelConfig config;
+
+    public Forecaster(MambaModel model) {
+        this.model = model;
+        this.config = model.config();
+    }
+
+    public MambaModel model() {
+        return model;
+    }
+
+    /** Forecast of the next H steps after a reading: row-major [H][channels] means and standard deviations. */
+    public record Prediction(int horizon, int channels, float[] mean, float[] stddev) {
+        public float mean(int step, int channel) {
+            return mean[step * channels + channel];
+        }
+
+        public float stddev(int step, int channel) {
+            return stddev[step * channels + channel];
+        }
+    }
+
+    /**
+     * Applies one reading at {@code eventTime} to {@code state} and returns the forecast made after it.
+     * The caller guarantees eventTime is not before the state's last event time and values are finite.
+     */
+    public Prediction advance(StreamState state, long eventTime, float[] values) {
+        if (values.length != config.channels()) {
+            throw new IllegalArgumentException("expected " + config.channels() + " channel values, got " + values.length);
+        }
+        float ratio = config.gap().ratio(state.lastEventTime(), eventTime);
+        CausalNormalizer norm = state.normalizer();
+        norm.update(values);
+        float[] xn = new float[values.length];
+        norm.normalize(values, xn);
+        float[] head = new float[config.headWidth()];
+        model.step(xn, ratio, state.modelState(), head);
+        state.advanced(eventTime);
+        return toPrediction(head, 0, norm);
+    }
+
+    /** Converts one head row (normalised mean, log-variance) into sensor units with the given statistics. */
+    public Prediction toPrediction(float[] head, int offset, CausalNormalizer norm) {
+        int hc = config.horizon() * config.channels(), c = config.channels();
+        float[] mean = new float[hc], std = new float[hc];
+        for (int i = 0; i < hc; i++) {
+            int ch = i % c;
+            double s = norm.std(ch);
+            // Clamp log-variance only for output: exp must stay finite whatever an untrained head emits.
+            double logVar = Math.max(-30, Math.min(30, head[offset + hc + i]));
+            mean[i] = (float) (head[offset + i] * s + norm.mean(ch));
+            std[i] = (float) (Math.exp(0.5 * logVar) * s);
+        }
+        return new Prediction(config.horizon(), c, mean, std);
+    }
+
+    /**
+     * Batch form over a sequence starting from {@code state}: the same normalisation and gaps as
+     * {@link #advance} applied reading by reading, then one parallel-scan forward. Returns one prediction per
+     * reading and leaves {@code state} where {@link #advance} would.
+     */
+    public Prediction[] forwardSequence(StreamState state, long[] eventTimes, float[][] values) {
+        int length = eventTimes.length, c = config.channels();
+        float[] x = new float[length * c], gaps = new float[length];
+        CausalNormalizer norm = state.normalizer();
+        CausalNormalizer[] statsAt = new CausalNormalizer[length];
+        long prev = state.lastEventTime();
+        float[] xn = new float[c];
+        for (int t = 0; t < length; t++) {
+            gaps[t] = config.gap().ratio(prev, eventTimes[t]);
+            prev = eventTimes[t];
+            norm.update(values[t]);
+            norm.normalize(values[t], xn);
+            System.arraycopy(xn, 0, x, t * c, c);
+            statsAt[t] = norm.copy();
+        }
+        float[] head = model.forward(x, gaps, length, state.modelState(), true);
+        Prediction[] out = new Prediction[length];
+        for (int t = 0; t < length; t++) {
+            out[t] = toPrediction(head, t * config.headWidth(), statsAt[t]);
+            state.advanced(eventTimes[t]);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,222 @@
+package io.sidewinder.ssm;
+
+/**
+ * A stack of Mamba blocks with an input embedding and a Gaussian forecasting head, in fp32.
+ *
+ * <pre>
+ *   r_0   = W_e·[x_t, log τ_t] + b_e                         (channel values plus the log-gap feature)
+ *   r_l+1 = r_l + Mixer_l(RMSNorm_l(r_l))                     (pre-norm residual, kept in fp32)
+ *   out_t = W_h·RMSNorm_f(r_L) + b_h = [mean(H×C), log-variance(H×C)]
+ *   Mixer: x, z = in_proj·v;  x = SiLU(causal depthwise conv(x) + bias);  dt_raw, B, C = x_proj·x;
+ *          Δ = softplus(W_dt·dt_raw + b_dt)·τ_t;  y = scan(x, Δ, A = −exp(A_log), B, C) + D·x;
+ *          y = y·SiLU(z);  out_proj·y
+ * </pre>
+ * Two forms: {@link #forward} over a whole sequence (chunked parallel scan, what the trainer runs) and
+ * {@link #step} for one reading (what the stream runs). Both start from and leave a {@link ModelState}.
+ */
+public final class MambaModel {
+    private final ModelConfig config;
+    private final ModelParameters params;
+    private final float[] embedW, embedB, normF, headW, headB;
+    private final Block[] blocks;
+    private final ThreadLocal<StepWorkspace> workspaces;
+
+    /** One block's weights, with A = −exp(A_log) precomputed in fp32. */
+    private record Block(float[] norm, float[] inProj, float[] convW, float[] convB, float[] xProj,
+                         float[] dtW, float[] dtB, float[] a, float[] d, float[] outProj) {}
+
+    public MambaModel(ModelParameters params) {
+        this.params = params;
+        this.config = params.config();
+        embedW = params.data("embed.weight");
+        embedB = params.data("embed.bias");
+        normF = params.data("norm_f.weight");
+        headW = params.data("head.weight");
+        headB = params.data("head.bias");
+        blocks = new Block[config.layers()];
+        for (int l = 0; l < blocks.length; l++) {
+            String p = "layers." + l + ".";
+            float[] aLog = params.data(p + "A_log");
+            float[] a = new float[aLog.length];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = -(float) Math.exp(aLog[i]);
+            }
+            blocks[l] = new Block(params.data(p + "norm.weight"), params.data(p + "in_proj.weight"),
+                    params.data(p + "conv.weight"), params.data(p + "conv.bias"), params.data(p + "x_proj.weight"),
+                    params.data(p + "dt_proj.weight"), params.data(p + "dt_proj.bias"), a, params.data(p + "D"),
+                    params.data(p + "out_proj.weight"));
+        }
+        workspaces = ThreadLocal.withInitial(() -> new StepWorkspace(config));
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public ModelParameters parameters() {
+        return params;
+    }
+
+    /**
+     * Sequence forward. {@code x} is [L][channels] (normalised values), {@code gapRatios} is τ_t/τ_ref per step.
+     * Advances {@code state} to the end of the sequence and returns the head outputs, [L][headWidth].
+     */
+    public float[] forward(float[] x, float[] gapRatios, int length, ModelState state, boolean parallelScan) {
+        ModelConfig c = config;
+        int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv();
+        int in = c.inputWidth();
+        if (x.length < length * c.channels() || gapRatios.length < length) {
+            throw new IllegalArgumentException("x needs [" + length + "][" + c.channels() + "] and gaps [" + length + "]");
+        }
+        float[] e = new float[length * in];
+        for (int t = 0; t < length; t++) {
+            System.arraycopy(x, t * c.channels(), e, t * in, c.channels());
+            e[t * in + c.channels()] = GapScaling.logGapFeature(gapRatios[t]);
+        }
+        float[] resid = Linalg.linear(embedW, embedB, dm, in, e, length);
+        float[] normed = new float[length * dm];
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = blocks[l];
+            for (int t = 0; t < length; t++) {
+                Linalg.rmsNormRow(resid, t * dm, dm, b.norm(), (float) c.normEps(), normed, t * dm);
+            }
+            float[] xz = Linalg.linear(b.inProj(), null, 2 * di, dm, normed, length);
+            float[] xs = new float[length * di], z = new float[length * di];
+            float[] window = state.conv[l];
+            for (int t = 0; t < length; t++) {
+                System.arraycopy(xz, t * 2 * di + di, z, t * di, di);
+                for (int d = 0; d < di; d++) {
+                    float s = b.convB()[d];
+                    for (int j = 0; j < k; j++) {
+                        int src = t - (k - 1) + j; // input index feeding tap j
+                        float v = src >= 0 ? xz[src * 2 * di + d] : window[(src + k - 1) * di + d];
+                        s += b.convW()[d * k + j] * v;
+                    }
+                    xs[t * di + d] = Activations.silu(s);
+                }
+            }
+            shiftWindow(window, xz, length, di, k);
+            float[] dbc = Linalg.linear(b.xProj(), null, r + 2 * n, di, xs, length);
+            float[] delta = new float[length * di], bm = new float[length * n], cm = new float[length * n];
+            float[] dtRaw = new float[r];
+            for (int t = 0; t < length; t++) {
+                int row = t * (r + 2 * n);
+                System.arraycopy(dbc, row, dtRaw, 0, r);
+                System.arraycopy(dbc, row + r, bm, t * n, n);
+                System.arraycopy(dbc, row + r + n, cm, t * n, n);
+                for (int d = 0; d < di; d++) {
+                    float s = b.dtB()[d];
+                    for (int q = 0; q < r; q++) {
+                        s += b.dtW()[d * r + q] * dtRaw[q];
+                    }
+                    delta[t * di + d] = Activations.softplus(s) * gapRatios[t];
+                }
+            }
+            SelectiveScan.Inputs scan = new SelectiveScan.Inputs(length, di, n, xs, delta, b.a(), bm, cm, b.d(), z,
+                    null, c.discretization());
+            float[] y = new float[length * di];
+            if (parallelScan) {
+                SelectiveScan.chunked(scan, state.h[l], y, SelectiveScan.DEFAULT_CHUNK, true);
+            } else {
+                SelectiveScan.sequential(scan, state.h[l], y);
+            }
+            float[] out = Linalg.linear(b.outProj(), null, dm, di, y, length);
+            for (int i = 0; i < resid.length; i++) {
+                resid[i] += out[i];
+            }
+        }
+        for (int t = 0; t < length; t++) {
+            Linalg.rmsNormRow(resid, t * dm, dm, normF, (float) c.normEps(), normed, t * dm);
+        }
+        return Linalg.linear(headW, headB, c.headWidth(), dm, normed, length);
+    }
+
+    /** The window after a sequence: the last d_conv − 1 conv inputs, reaching back into the old window. */
+    private static void shiftWindow(float[] window, float[] xz, int length, int di, int k) {
+        int keep = k - 1;
+        float[] next = new float[keep * di];
+        for (int j = 0; j < keep; j++) {
+            int src = length - keep + j;
+            if (src >= 0) {
+                System.arraycopy(xz, src * 2 * di, next, j * di, di);
+            } else {
+                System.arraycopy(window, (src + keep) * di, next, j * di, di);
+            }
+        }
+        System.arraycopy(next, 0, window, 0, next.length);
+    }
+
+    /**
+     * One step for one reading: {@code x} holds the normalised channel values, {@code gapRatio} τ/τ_ref since
+     * the previous reading. Advances {@code state}; writes the head output ([headWidth]) into {@code head}.
+     */
+    public void step(float[] x, float gapRatio, ModelState state, float[] head) {
+        ModelConfig c = config;
+        StepWorkspace w = workspaces.get();
+        int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv();
+        System.arraycopy(x, 0, w.e, 0, c.channels());
+        w.e[c.channels()] = GapScaling.logGapFeature(gapRatio);
+        Linalg.linearRow(embedW, embedB, dm, c.inputWidth(), w.e, 0, w.resid, 0);
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = blocks[l];
+            Linalg.rmsNormRow(w.resid, 0, dm, b.norm(), (float) c.normEps(), w.normed, 0);
+            Linalg.linearRow(b.inProj(), null, 2 * di, dm, w.normed, 0, w.xz, 0);
+            float[] window = state.conv[l];
+            for (int d = 0; d < di; d++) {
+                float s = b.convB()[d];
+                for (int j = 0; j < k - 1; j++) {
+                    s += b.convW()[d * k + j] * window[j * di + d];
+                }
+                s += b.convW()[d * k + k - 1] * w.xz[d];
+                w.xs[d] = Activations.silu(s);
+            }
+            if (k > 1) {
+                System.arraycopy(window, di, window, 0, (k - 2) * di);
+                System.arraycopy(w.xz, 0, window, (k - 2) * di, di);
+            }
+            Linalg.linearRow(b.xProj(), null, r + 2 * n, di, w.xs, 0, w.dbc, 0);
+            float[] h = state.h[l];
+            for (int d = 0; d < di; d++) {
+                float s = b.dtB()[d];
+                for (int q = 0; q < r; q++) {
+                    s += b.dtW()[d * r + q] * w.dbc[q];
+                }
+                float delta = Activations.softplus(s) * gapRatio;
+                float u = w.xs[d];
+                float acc = 0f;
+                for (int j = 0; j < n; j++) {
+                    float a = b.a()[d * n + j];
+                    double dAd = c.discretization().dA(delta, a);
+                    float dB = (float) c.discretization().dBFactor(delta, a, dAd) * w.dbc[r + j];
+                    float hj = (float) dAd * h[d * n + j] + dB * u;
+                    h[d * n + j] = hj;
+                    acc += w.dbc[r + n + j] * hj;
+                }
+                acc += b.d()[d] * u;
+                w.y[d] = acc * Activations.silu(w.xz[di + d]);
+            }
+            Linalg.linearRow(b.outProj(), null, dm, di, w.y, 0, w.out, 0);
+            for (int i = 0; i < dm; i++) {
+                w.resid[i] += w.out[i];
+            }
+        }
+        Linalg.rmsNormRow(w.resid, 0, dm, normF, (float) c.normEps(), w.normed, 0);
+        Linalg.linearRow(headW, headB, c.headWidth(), dm, w.normed, 0, head, 0);
+    }
+
+    /** Per-thread scratch so that {@link #step} allocates nothing. */
+    private static final class StepWorkspace {
+        final float[] e, resid, normed, xz, xs, dbc, y, out;
+
+        StepWorkspace(ModelConfig c) {
+            e = new float[c.inputWidth()];
+            resid = new float[c.dModel()];
+            normed = new float[c.dModel()];
+            xz = new float[2 * c.dInner()];
+            xs = new float[c.dInner()];
+            dbc = new float[c.dtRank() + 2 * c.dState()];
+            y = new float[c.dInner()];
+            out = new float[c.dModel()];
+        }
+    }
+}

@@ -1,0 +1,153 @@
+package io.sidewinder.ssm;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Everything that fixes a model's shapes and behaviour. Stored in every ModelSnapshot as text, so a model
+ * file is self-describing.
+ *
+ * @param channels sensor channels in (and forecast out)
+ * @param dModel width of the residual stream
+ * @param layers number of Mamba blocks
+ * @param dState N, state size per channel
+ * @param dConv causal depthwise conv width
+ * @param expand d_inner = expand·dModel
+ * @param dtRank R, rank of the Δ projection
+ * @param horizon H, future steps forecast at every position
+ * @param discretization how Δ turns (A, B) into (dA, dB); ZOH is right for gap-scaled Δ
+ * @param gap the real-time gap scaling shared by trainer and stream
+ * @param dtMin Δ init range low end
+ * @param dtMax Δ init range high end
+ * @param dtFloor smallest initial Δ
+ * @param normEps RMSNorm epsilon
+ * @param normalizerWindow readings over which the causal normaliser averages (exact mean before that)
+ * @param normalizerMinStd smallest standard deviation the normaliser divides by
+ */
+public record ModelConfig(int channels, int dModel, int layers, int dState, int dConv, int expand, int dtRank,
+                          int horizon, Discretization discretization, GapScaling gap, double dtMin, double dtMax,
+                          double dtFloor, double normEps, int normalizerWindow, double normalizerMinStd) {
+
+    public ModelConfig {
+        positive(channels, "channels");
+        positive(dModel, "dModel");
+        positive(layers, "layers");
+        positive(dState, "dState");
+        positive(dConv, "dConv");
+        positive(expand, "expand");
+        positive(dtRank, "dtRank");
+        positive(horizon, "horizon");
+        positive(normalizerWindow, "normalizerWindow");
+        if (discretization == null || gap == null) {
+            throw new IllegalArgumentException("discretization and gap are required");
+        }
+        if (!(dtMin > 0 && dtMax >= dtMin && dtFloor > 0 && normEps > 0 && normalizerMinStd > 0)) {
+            throw new IllegalArgumentException("need 0 < dtMin <= dtMax, dtFloor > 0, normEps > 0, normalizerMinStd > 0");
+        }
+    }
+
+    private static void positive(int v, String name) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(name + " must be > 0, got " + v);
+        }
+    }
+
+    /** The default streaming model: small enough to step many keys per core, big enough to forecast well. */
+    public static ModelConfig defaults(int channels) {
+        return new ModelConfig(channels, 32, 2, 16, 4, 2, 2, 16, Discretization.ZOH, GapScaling.DEFAULT,
+                1e-3, 1e-1, 1e-4, 1e-5, 2_000, 1e-3);
+    }
+
+    public int dInner() {
+        return expand * dModel;
+    }
+
+    /** Width of the model input: channel values plus the log-gap feature. */
+    public int inputWidth() {
+        return channels + 1;
+    }
+
+    /** Width of the head output: mean and log-variance for H steps × channels. */
+    public int headWidth() {
+        return 2 * horizon * channels;
+    }
+
+    public ModelConfig withChannels(int c) {
+        return new ModelConfig(c, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd);
+    }
+
+    public ModelConfig withShape(int newDModel, int newLayers, int newDState, int newHorizon) {
+        return new ModelConfig(channels, newDModel, newLayers, newDState, dConv, expand,
+                (int) Math.ceil(newDModel / 16.0), newHorizon, discretization, gap, dtMin, dtMax, dtFloor, normEps,
+                normalizerWindow, normalizerMinStd);
+    }
+
+    public ModelConfig withDiscretization(Discretization d) {
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, d, gap,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd);
+    }
+
+    public ModelConfig withGap(GapScaling g) {
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, g,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd);
+    }
+
+    /** Every field as text, keyed by stable names (the ModelSnapshot config map). */
+    public Map<String, String> toMap() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("channels", Integer.toString(channels));
+        m.put("d_model", Integer.toString(dModel));
+        m.put("layers", Integer.toString(layers));
+        m.put("d_state", Integer.toString(dState));
+        m.put("d_conv", Integer.toString(dConv));
+        m.put("expand", Integer.toString(expand));
+        m.put("dt_rank", Integer.toString(dtRank));
+        m.put("horizon", Integer.toString(horizon));
+        m.put("discretization", discretization.name());
+        m.put("gap.reference_ms", Long.toString(gap.referenceMillis()));
+        m.put("gap.min_ratio", Double.toString(gap.minRatio()));
+        m.put("gap.max_ratio", Double.toString(gap.maxRatio()));
+        m.put("dt_min", Double.toString(dtMin));
+        m.put("dt_max", Double.toString(dtMax));
+        m.put("dt_floor", Double.toString(dtFloor));
+        m.put("norm_eps", Double.toString(normEps));
+        m.put("normalizer.window", Integer.toString(normalizerWindow));
+        m.put("normalizer.min_std", Double.toString(normalizerMinStd));
+        return m;
+    }
+
+    /** Parses {@link #toMap()} output; a missing or malformed key is an IllegalArgumentException naming it. */
+    public static ModelConfig fromMap(Map<String, String> m) {
+        return new ModelConfig(i(m, "channels"), i(m, "d_model"), i(m, "layers"), i(m, "d_state"),
+                i(m, "d_conv"), i(m, "expand"), i(m, "dt_rank"), i(m, "horizon"),
+                Discretization.valueOf(s(m, "discretization")),
+                new GapScaling(Long.parseLong(s(m, "gap.reference_ms")), d(m, "gap.min_ratio"), d(m, "gap.max_ratio")),
+                d(m, "dt_min"), d(m, "dt_max"), d(m, "dt_floor"), d(m, "norm_eps"), i(m, "normalizer.window"),
+                d(m, "normalizer.min_std"));
+    }
+
+    private static String s(Map<String, String> m, String k) {
+        String v = m.get(k);
+        if (v == null) {
+            throw new IllegalArgumentException("model config is missing '" + k + "'");
+        }
+        return v.trim();
+    }
+
+    private static int i(Map<String, String> m, String k) {
+        try {
+            return Integer.parseInt(s(m, k));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model config '" + k + "' is not an integer: " + m.get(k), e);
+        }
+    }
+
+    private static double d(Map<String, String> m, String k) {
+        try {
+            return Double.parseDouble(s(m, k));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("model config '" + k + "' is not a number: " + m.get(k), e);
+        }
+    }
+}

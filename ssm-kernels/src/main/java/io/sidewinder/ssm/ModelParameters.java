@@ -1,0 +1,157 @@
+package io.sidewinder.ssm;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * All weights of a {@link MambaModel}, by name, in a fixed order. Names follow state-spaces/mamba:
+ * {@code embed.*}, {@code layers.<i>.{norm,in_proj,conv,x_proj,dt_proj,out_proj}.*}, {@code layers.<i>.A_log},
+ * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}.
+ */
+public final class ModelParameters {
+    private final ModelConfig config;
+    private final Map<String, Parameter> byName;
+
+    private ModelParameters(ModelConfig config, Map<String, Parameter> byName) {
+        this.config = config;
+        this.byName = byName;
+    }
+
+    /** The expected name → shape of every tensor for a config, in canonical order. */
+    public static Map<String, int[]> expectedShapes(ModelConfig c) {
+        Map<String, int[]> s = new LinkedHashMap<>();
+        int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank();
+        s.put("embed.weight", new int[] {dm, c.inputWidth()});
+        s.put("embed.bias", new int[] {dm});
+        for (int l = 0; l < c.layers(); l++) {
+            String p = "layers." + l + ".";
+            s.put(p + "norm.weight", new int[] {dm});
+            s.put(p + "in_proj.weight", new int[] {2 * di, dm});
+            s.put(p + "conv.weight", new int[] {di, c.dConv()});
+            s.put(p + "conv.bias", new int[] {di});
+            s.put(p + "x_proj.weight", new int[] {r + 2 * n, di});
+            s.put(p + "dt_proj.weight", new int[] {di, r});
+            s.put(p + "dt_proj.bias", new int[] {di});
+            s.put(p + "A_log", new int[] {di, n});
+            s.put(p + "D", new int[] {di});
+            s.put(p + "out_proj.weight", new int[] {dm, di});
+        }
+        s.put("norm_f.weight", new int[] {dm});
+        s.put("head.weight", new int[] {c.headWidth(), dm});
+        s.put("head.bias", new int[] {c.headWidth()});
+        return s;
+    }
+
+    /** Mamba's initialisation (see README): deterministic for a seed. */
+    public static ModelParameters initialise(ModelConfig c, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank();
+        put(m, "embed.weight", Initializers.linear(dm, c.inputWidth(), rnd), dm, c.inputWidth());
+        put(m, "embed.bias", new float[dm], dm);
+        for (int l = 0; l < c.layers(); l++) {
+            String p = "layers." + l + ".";
+            put(m, p + "norm.weight", Initializers.filled(dm, 1f), dm);
+            put(m, p + "in_proj.weight", Initializers.linear(2 * di, dm, rnd), 2 * di, dm);
+            put(m, p + "conv.weight", Initializers.uniform(di * c.dConv(), 1 / Math.sqrt(c.dConv()), rnd), di, c.dConv());
+            put(m, p + "conv.bias", Initializers.uniform(di, 1 / Math.sqrt(c.dConv()), rnd), di);
+            put(m, p + "x_proj.weight", Initializers.linear(r + 2 * n, di, rnd), r + 2 * n, di);
+            put(m, p + "dt_proj.weight", Initializers.dtProjWeight(di, r, rnd), di, r);
+            put(m, p + "dt_proj.bias", Initializers.mambaDtBias(di, c.dtMin(), c.dtMax(), c.dtFloor(), rnd), di);
+            put(m, p + "A_log", Initializers.mambaALog(di, n), di, n);
+            put(m, p + "D", Initializers.filled(di, 1f), di);
+            float[] out = Initializers.linear(dm, di, rnd);
+            Initializers.scaleOutProj(out, c.layers());
+            put(m, p + "out_proj.weight", out, dm, di);
+        }
+        put(m, "norm_f.weight", Initializers.filled(dm, 1f), dm);
+        put(m, "head.weight", Initializers.linear(c.headWidth(), dm, rnd), c.headWidth(), dm);
+        put(m, "head.bias", new float[c.headWidth()], c.headWidth());
+        return new ModelParameters(c, m);
+    }
+
+    private static void put(Map<String, Parameter> m, String name, float[] data, int... shape) {
+        m.put(name, new Parameter(name, shape, data));
+    }
+
+    /**
+     * Wraps given tensors after checking that exactly the expected names are present with the expected shapes
+     * and only finite values.
+     */
+    public static ModelParameters of(ModelConfig c, List<Parameter> tensors) {
+        Map<String, int[]> expected = expectedShapes(c);
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (Parameter p : tensors) {
+            int[] shape = expected.get(p.name());
+            if (shape == null) {
+                throw new InvalidModelException("unexpected parameter '" + p.name() + "' for this config");
+            }
+            if (!Arrays.equals(shape, p.shape())) {
+                throw new InvalidModelException("parameter '" + p.name() + "' has shape " + Arrays.toString(p.shape())
+                        + ", the config needs " + Arrays.toString(shape));
+            }
+            float[] d = p.data();
+            for (int i = 0; i < d.length; i++) {
+                if (!Float.isFinite(d[i])) {
+                    throw new InvalidModelException("parameter '" + p.name() + "' has a non-finite value (" + d[i]
+                            + ") at index " + i);
+                }
+            }
+            if (m.put(p.name(), p) != null) {
+                throw new InvalidModelException("parameter '" + p.name() + "' appears twice");
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (String name : expected.keySet()) {
+            if (!m.containsKey(name)) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new InvalidModelException("missing parameters " + missing);
+        }
+        Map<String, Parameter> ordered = new LinkedHashMap<>();
+        expected.keySet().forEach(name -> ordered.put(name, m.get(name)));
+        return new ModelParameters(c, ordered);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public Parameter get(String name) {
+        Parameter p = byName.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named " + name);
+        }
+        return p;
+    }
+
+    public float[] data(String name) {
+        return get(name).data();
+    }
+
+    /** All tensors in canonical order. */
+    public List<Parameter> all() {
+        return Collections.unmodifiableList(new ArrayList<>(byName.values()));
+    }
+
+    public long count() {
+        long n = 0;
+        for (Parameter p : byName.values()) {
+            n += p.size();
+        }
+        return n;
+    }
+
+    public ModelParameters copy() {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        byName.forEach((k, v) -> m.put(k, v.copy()));
+        return new ModelParameters(config, m);
+    }
+}

@@ -1,0 +1,136 @@
+package io.sidewinder.ssm;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Everything one sensor key carries between readings: the model's recurrent state (per-layer h and conv
+ * window), the causal normaliser, the last event time and the step count. It has a compact, versioned binary
+ * form ({@link #toBytes()} / {@link #fromBytes}) for state stores and changelogs.
+ *
+ * <p>Binary layout v1 (little-endian): magic 'S''W', format version (1 byte), channels, layers, d_inner,
+ * d_state, d_conv (int each), steps, last event time (long), normaliser count (long), means, variances
+ * (double × channels each), then per layer h (float × d_inner·d_state) and conv window
+ * (float × (d_conv−1)·d_inner).
+ */
+public final class StreamState {
+    static final byte MAGIC_0 = 'S', MAGIC_1 = 'W';
+    public static final byte FORMAT_VERSION = 1;
+
+    private final ModelConfig config;
+    private final ModelState model;
+    private final CausalNormalizer normalizer;
+    private long steps;
+    private long lastEventTime = GapScaling.NONE;
+
+    private StreamState(ModelConfig config, ModelState model, CausalNormalizer normalizer) {
+        this.config = config;
+        this.model = model;
+        this.normalizer = normalizer;
+    }
+
+    /** The state of a key that has not been seen yet. */
+    public static StreamState fresh(ModelConfig config) {
+        return new StreamState(config, ModelState.zeros(config), CausalNormalizer.forConfig(config));
+    }
+
+    public ModelState modelState() {
+        return model;
+    }
+
+    public CausalNormalizer normalizer() {
+        return normalizer;
+    }
+
+    public long steps() {
+        return steps;
+    }
+
+    /** Event time of the last reading applied, or {@link GapScaling#NONE}. */
+    public long lastEventTime() {
+        return lastEventTime;
+    }
+
+    void advanced(long eventTime) {
+        steps++;
+        lastEventTime = eventTime;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public StreamState copy() {
+        StreamState s = new StreamState(config, model.copy(), normalizer.copy());
+        s.steps = steps;
+        s.lastEventTime = lastEventTime;
+        return s;
+    }
+
+    /** Bytes of {@link #toBytes()} for a config. */
+    public static int serializedSize(ModelConfig c) {
+        int header = 2 + 1 + 5 * 4 + 3 * 8;
+        int norm = 2 * 8 * c.channels();
+        int layers = c.layers() * (c.dInner() * c.dState() + (c.dConv() - 1) * c.dInner()) * 4;
+        return header + norm + layers;
+    }
+
+    public byte[] toBytes() {
+        ByteBuffer b = ByteBuffer.allocate(serializedSize(config)).order(ByteOrder.LITTLE_ENDIAN);
+        b.put(MAGIC_0).put(MAGIC_1).put(FORMAT_VERSION);
+        b.putInt(config.channels()).putInt(config.layers()).putInt(config.dInner()).putInt(config.dState())
+                .putInt(config.dConv());
+        b.putLong(steps).putLong(lastEventTime).putLong(normalizer.count);
+        for (double m : normalizer.mean) b.putDouble(m);
+        for (double v : normalizer.var) b.putDouble(v);
+        for (int l = 0; l < config.layers(); l++) {
+            for (float v : model.h[l]) b.putFloat(v);
+            for (float v : model.conv[l]) b.putFloat(v);
+        }
+        return b.array();
+    }
+
+    /**
+     * Decodes {@link #toBytes()} output for a model config.
+     *
+     * @throws IllegalArgumentException naming what does not match (magic, version, shapes, length)
+     */
+    public static StreamState fromBytes(byte[] bytes, ModelConfig config) {
+        try {
+            ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+            if (b.get() != MAGIC_0 || b.get() != MAGIC_1) {
+                throw new IllegalArgumentException("not a Sidewinder stream state (bad magic)");
+            }
+            byte version = b.get();
+            if (version != FORMAT_VERSION) {
+                throw new IllegalArgumentException("unsupported stream state format version " + version);
+            }
+            int[] dims = {b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt()};
+            int[] want = {config.channels(), config.layers(), config.dInner(), config.dState(), config.dConv()};
+            if (!java.util.Arrays.equals(dims, want)) {
+                throw new IllegalArgumentException("stream state shape (channels, layers, d_inner, d_state, d_conv) "
+                        + java.util.Arrays.toString(dims) + " does not match the model's " + java.util.Arrays.toString(want));
+            }
+            if (bytes.length != serializedSize(config)) {
+                throw new IllegalArgumentException("stream state has " + bytes.length + " bytes, expected "
+                        + serializedSize(config));
+            }
+            StreamState s = fresh(config);
+            s.steps = b.getLong();
+            s.lastEventTime = b.getLong();
+            long count = b.getLong();
+            double[] means = new double[config.channels()], vars = new double[config.channels()];
+            for (int i = 0; i < means.length; i++) means[i] = b.getDouble();
+            for (int i = 0; i < vars.length; i++) vars[i] = b.getDouble();
+            s.normalizer.restore(count, means, vars);
+            for (int l = 0; l < config.layers(); l++) {
+                for (int i = 0; i < s.model.h[l].length; i++) s.model.h[l][i] = b.getFloat();
+                for (int i = 0; i < s.model.conv[l].length; i++) s.model.conv[l][i] = b.getFloat();
+            }
+            return s;
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("stream state is truncated (" + bytes.length + " bytes)", e);
+        }
+    }
+}

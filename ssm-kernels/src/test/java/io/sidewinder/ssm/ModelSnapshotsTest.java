@@ -1,0 +1,89 @@
+package io.sidewinder.ssm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.schemas.ModelSnapshot;
+import io.sidewinder.schemas.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelSnapshotsTest {
+    static final ModelConfig CFG = ModelConfig.defaults(2).withShape(16, 2, 8, 4);
+
+    static ModelSnapshot snapshot() {
+        return ModelSnapshots.toSnapshot(ModelParameters.initialise(CFG, 5), "pump", 3,
+                Map.of("seed", "5"), Map.of("val_loss", 0.25));
+    }
+
+    @Test
+    void snapshotRoundTripsThroughAFileAndServesTheSameModel(@TempDir Path dir) throws Exception {
+        ModelParameters original = ModelParameters.initialise(CFG, 5);
+        ModelSnapshot snap = ModelSnapshots.toSnapshot(original, "pump", 3, Map.of("seed", "5"), Map.of("val_loss", 0.25));
+        Path file = dir.resolve("model.avro");
+        ModelSnapshots.write(snap, file);
+        ModelSnapshot read = ModelSnapshots.read(file);
+        assertEquals("pump", read.getModelId());
+        assertEquals(3, read.getVersion());
+        assertEquals(0.25, read.getMetrics().get("val_loss"));
+        ModelParameters back = ModelSnapshots.toParameters(read);
+        assertEquals(CFG, back.config());
+        for (Parameter p : original.all()) {
+            assertArrayEquals(p.data(), back.data(p.name()), p.name());
+        }
+    }
+
+    @Test
+    void aTamperedParameterFailsTheChecksum() {
+        ModelSnapshot snap = snapshot();
+        Tensor t = snap.getParameters().get(3);
+        ByteBuffer data = t.getData();
+        data.put(0, (byte) (data.get(0) ^ 1));
+        var e = assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+        assertTrue(e.getMessage().contains("checksum"), e.getMessage());
+    }
+
+    @Test
+    void nonFiniteWeightsAreRefusedEvenWithAValidChecksum() {
+        ModelSnapshot snap = snapshot();
+        Tensor t = snap.getParameters().get(0);
+        t.getData().order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(4, Float.NaN);
+        snap.setChecksum(ModelSnapshots.checksum(snap.getConfig(), snap.getParameters()));
+        var e = assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+        assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+    }
+
+    @Test
+    void shapesThatDoNotMatchTheConfigAreRefused() {
+        ModelSnapshot snap = snapshot();
+        Tensor t = snap.getParameters().get(0);
+        List<Integer> shape = new ArrayList<>(t.getShape());
+        java.util.Collections.reverse(shape);
+        t.setShape(shape);
+        snap.setChecksum(ModelSnapshots.checksum(snap.getConfig(), snap.getParameters()));
+        var e = assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+        assertTrue(e.getMessage().contains("shape"), e.getMessage());
+
+        ModelSnapshot missing = snapshot();
+        missing.getParameters().remove(missing.getParameters().size() - 1);
+        missing.setChecksum(ModelSnapshots.checksum(missing.getConfig(), missing.getParameters()));
+        var m = assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(missing));
+        assertTrue(m.getMessage().contains("missing"), m.getMessage());
+    }
+
+    @Test
+    void aGarbageFileIsReportedAsNotAModel(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("junk.avro");
+        Files.write(file, new byte[] {1, 2, 3, 4, 5});
+        assertThrows(InvalidModelException.class, () -> ModelSnapshots.read(file));
+        assertThrows(java.io.FileNotFoundException.class, () -> ModelSnapshots.read(dir.resolve("absent.avro")));
+    }
+}

@@ -1,0 +1,61 @@
+package io.sidewinder.ssm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class StreamStateTest {
+
+    @Test
+    void stateRoundTripsThroughItsBinaryFormAndContinuesIdentically() {
+        ModelConfig cfg = ModelConfig.defaults(3);
+        Forecaster f = new Forecaster(new MambaModel(ModelParameters.initialise(cfg, 2)));
+        StreamState s = StreamState.fresh(cfg);
+        for (int t = 0; t < 50; t++) {
+            f.advance(s, t * 1000L, new float[] {t, (float) Math.sin(t), 5});
+        }
+        byte[] bytes = s.toBytes();
+        StreamState back = StreamState.fromBytes(bytes, cfg);
+        assertArrayEquals(bytes, back.toBytes());
+        assertEquals(s.steps(), back.steps());
+        assertEquals(s.lastEventTime(), back.lastEventTime());
+        Forecaster.Prediction a = f.advance(s, 51_000, new float[] {1, 2, 3});
+        Forecaster.Prediction b = f.advance(back, 51_000, new float[] {1, 2, 3});
+        assertArrayEquals(a.mean(), b.mean());
+        assertArrayEquals(a.stddev(), b.stddev());
+    }
+
+    @Test
+    void defaultModelStateSizePerKeyIsReported() {
+        ModelConfig cfg = ModelConfig.defaults(1);
+        int bytes = StreamState.fresh(cfg).toBytes().length;
+        int expected = 2 + 1 + 5 * 4 + 3 * 8 + 2 * 8
+                + cfg.layers() * (cfg.dInner() * cfg.dState() + (cfg.dConv() - 1) * cfg.dInner()) * 4;
+        assertEquals(expected, bytes);
+        System.out.printf("stream state bytes per key, default model (1 channel, %d layers, d_inner %d, N %d): %d%n",
+                cfg.layers(), cfg.dInner(), cfg.dState(), bytes);
+        assertTrue(bytes < 16 * 1024, "a key's state fits in 16 KiB");
+    }
+
+    @Test
+    void corruptOrMismatchedStateIsRefusedWithAReason() {
+        ModelConfig cfg = ModelConfig.defaults(2);
+        byte[] bytes = StreamState.fresh(cfg).toBytes();
+        var badMagic = assertThrows(IllegalArgumentException.class,
+                () -> StreamState.fromBytes(new byte[] {1, 2, 3, 4}, cfg));
+        assertTrue(badMagic.getMessage().contains("magic"));
+        var truncated = assertThrows(IllegalArgumentException.class,
+                () -> StreamState.fromBytes(Arrays.copyOf(bytes, bytes.length - 7), cfg));
+        assertTrue(truncated.getMessage().contains("bytes"), truncated.getMessage());
+        var shape = assertThrows(IllegalArgumentException.class,
+                () -> StreamState.fromBytes(bytes, cfg.withChannels(3)));
+        assertTrue(shape.getMessage().contains("does not match"));
+        byte[] future = bytes.clone();
+        future[2] = 9;
+        assertThrows(IllegalArgumentException.class, () -> StreamState.fromBytes(future, cfg));
+    }
+}
