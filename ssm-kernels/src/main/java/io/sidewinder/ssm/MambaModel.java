@@ -62,6 +62,15 @@ public final class MambaModel {
      * Advances {@code state} to the end of the sequence and returns the head outputs, [L][headWidth].
      */
     public float[] forward(float[] x, float[] gapRatios, int length, ModelState state, boolean parallelScan) {
+        float[] features = features(x, gapRatios, length, state, parallelScan);
+        return Linalg.linear(headW, headB, config.headWidth(), config.dModel(), features, length);
+    }
+
+    /**
+     * The sequence forward up to the head's input: RMSNorm_f of the residual stream, [L][dModel]. Used by
+     * {@link #forward} and by head-only fitting in the trainer.
+     */
+    public float[] features(float[] x, float[] gapRatios, int length, ModelState state, boolean parallelScan) {
         ModelConfig c = config;
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv();
         int in = c.inputWidth();
@@ -128,7 +137,7 @@ public final class MambaModel {
         for (int t = 0; t < length; t++) {
             Linalg.rmsNormRow(resid, t * dm, dm, normF, (float) c.normEps(), normed, t * dm);
         }
-        return Linalg.linear(headW, headB, c.headWidth(), dm, normed, length);
+        return normed;
     }
 
     /** The window after a sequence: the last d_conv − 1 conv inputs, reaching back into the old window. */
