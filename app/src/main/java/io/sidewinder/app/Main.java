@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Streaming forecaster and anomaly scorer for sensor data, built on selective state space models.",
-        subcommands = {InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {io.sidewinder.app.demo.DemoCommand.class, RunCommand.class, InfoCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

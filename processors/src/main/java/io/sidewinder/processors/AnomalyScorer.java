@@ -1,0 +1,105 @@
+package io.sidewinder.processors;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * Turns the surprise of a reading under the previous step's predictive distribution into a per-sensor
+ * anomaly likelihood in [0,1], relative to that sensor's own recent surprises (NAB-style anomaly likelihood):
+ * <pre>
+ *   surprise_t   = mean over channels of ((x − μ)/σ)²           (μ, σ: the one-step forecast made at t−1)
+ *   long window  : EW mean m and variance v of log1p(surprise)  (weight 1/min(n, longWindow))
+ *   short window : EW mean s of log1p(surprise)                 (weight 1/min(n, shortWindow))
+ *   likelihood_t = Φ((s − m) / sqrt(v))                          (computed against the stats before t)
+ * </pre>
+ * A level shift or a new noise level raises the surprise until the long window has learned it, so it is
+ * flagged once rather than forever. Nothing is flagged during the warm-up.
+ */
+public final class AnomalyScorer {
+    private final int warmup;
+    private final double threshold;
+    private final int shortWindow;
+    private final int longWindow;
+
+    public AnomalyScorer(int warmup, double threshold, int shortWindow, int longWindow) {
+        this.warmup = warmup;
+        this.threshold = threshold;
+        this.shortWindow = shortWindow;
+        this.longWindow = longWindow;
+    }
+
+    public static AnomalyScorer from(SidewinderConfig c) {
+        return new AnomalyScorer(c.getInt(SidewinderConfig.ANOMALY_WARMUP), c.getDouble(SidewinderConfig.ANOMALY_THRESHOLD),
+                c.getInt(SidewinderConfig.ANOMALY_SHORT_WINDOW), c.getInt(SidewinderConfig.ANOMALY_LONG_WINDOW));
+    }
+
+    /** Per-sensor statistics of past surprises. */
+    public static final class Stats {
+        long count;
+        double longMean;
+        double longVar;
+        double shortMean;
+
+        void write(DataOutputStream out) throws IOException {
+            out.writeLong(count);
+            out.writeDouble(longMean);
+            out.writeDouble(longVar);
+            out.writeDouble(shortMean);
+        }
+
+        void read(DataInputStream in) throws IOException {
+            count = in.readLong();
+            longMean = in.readDouble();
+            longVar = in.readDouble();
+            shortMean = in.readDouble();
+        }
+    }
+
+    public record Score(double surprise, double likelihood, boolean flagged) {}
+
+    /** Standardised squared error of a reading under N(mean, std²), averaged over channels. */
+    public static double surprise(float[] observed, float[] mean, float[] std) {
+        double s = 0;
+        for (int i = 0; i < observed.length; i++) {
+            double z = (observed[i] - mean[i]) / Math.max(std[i], 1e-12);
+            s += z * z;
+        }
+        return s / observed.length;
+    }
+
+    /** Scores a surprise against the stats, then learns it. */
+    public Score score(Stats st, double surprise) {
+        // log1p tames the heavy tail of squared errors so that mean and variance describe "usual" surprise.
+        double s = Math.log1p(Double.isFinite(surprise) ? Math.min(surprise, 1e12) : 1e12);
+        double likelihood = 0.5;
+        if (st.count >= 2) {
+            double shortNext = st.shortMean + (s - st.shortMean) / Math.min(st.count + 1, shortWindow);
+            double sd = Math.sqrt(Math.max(st.longVar, 1e-12));
+            likelihood = normalCdf((shortNext - st.longMean) / sd);
+        }
+        boolean flagged = st.count >= warmup && likelihood >= threshold;
+        st.count++;
+        double aLong = 1.0 / Math.min(st.count, longWindow);
+        double d = s - st.longMean;
+        st.longMean += aLong * d;
+        st.longVar = (1 - aLong) * (st.longVar + aLong * d * d);
+        st.shortMean += (s - st.shortMean) / Math.min(st.count, shortWindow);
+        return new Score(surprise, likelihood, flagged);
+    }
+
+    /** Standard normal CDF. */
+    static double normalCdf(double x) {
+        return 0.5 * erfc(-x / Math.sqrt(2));
+    }
+
+    /** Complementary error function (Numerical Recipes' erfcc, fractional error below 1.2e-7 everywhere). */
+    static double erfc(double x) {
+        double z = Math.abs(x);
+        double t = 1 / (1 + 0.5 * z);
+        double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
+                + t * (-0.82215223 + t * 0.17087277)))))))));
+        return x >= 0 ? r : 2 - r;
+    }
+}

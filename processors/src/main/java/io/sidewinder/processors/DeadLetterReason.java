@@ -1,0 +1,23 @@
+package io.sidewinder.processors;
+
+/** Why an input went to the dead-letter topic (the DeadLetter record's {@code reason}). */
+public enum DeadLetterReason {
+    /** The bytes are not a SensorReading in single-object encoding. */
+    UNDECODABLE,
+    /** No sensor id in the record or its key. */
+    MISSING_SENSOR_ID,
+    /** The record key is not the reading's sensor id (state would split across partitions). */
+    KEY_MISMATCH,
+    /** A value is NaN or infinite. */
+    NON_FINITE,
+    /** The reading's channel count differs from the model's. */
+    WRONG_CHANNEL_COUNT,
+    /** The event time is too far ahead of the wall clock. */
+    FUTURE_TIMESTAMP,
+    /** The event time is not after the sensor's last applied reading (older than the reorder grace). */
+    OUT_OF_ORDER,
+    /** No valid model has been published yet. */
+    NO_MODEL,
+    /** Processing failed unexpectedly; the record is kept here instead of stopping the stream thread. */
+    INTERNAL_ERROR
+}

@@ -1,0 +1,108 @@
+package io.sidewinder.processors;
+
+import io.sidewinder.schemas.ModelSnapshot;
+import io.sidewinder.schemas.serde.AvroSerdes;
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.InvalidModelException;
+import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelSnapshots;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model this instance serves, shared by all stream threads. Snapshots from the models topic are offered
+ * here; a snapshot is decoded and fully validated (checksum, config, shapes, finite values) before it can
+ * replace the current one, and only a higher version of the configured model id replaces it. A bad snapshot is
+ * rejected with a log line and a metric while the current model keeps serving.
+ */
+public final class ModelRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
+
+    /** A validated model ready to serve. */
+    public record ServingModel(String modelId, long version, Forecaster forecaster) {
+        public MambaModel model() {
+            return forecaster.model();
+        }
+    }
+
+    private final String modelId;
+    private final AtomicReference<ServingModel> current = new AtomicReference<>();
+    private final AtomicLong rejected = new AtomicLong();
+    private final Deserializer<ModelSnapshot> decoder = AvroSerdes.modelSnapshot().deserializer();
+
+    public ModelRegistry(String modelId) {
+        this.modelId = modelId;
+    }
+
+    /** Topic key of a snapshot: '<model id>/<version, zero-padded>' so a compacted topic keeps every version. */
+    public static String key(String modelId, long version) {
+        return modelId + "/" + String.format("%019d", version);
+    }
+
+    public ServingModel current() {
+        return current.get();
+    }
+
+    public long rejectedCount() {
+        return rejected.get();
+    }
+
+    public String modelId() {
+        return modelId;
+    }
+
+    /** Offers raw snapshot bytes from the models topic. Returns true when the model now serving changed. */
+    public boolean offer(String key, byte[] bytes) {
+        if (bytes == null || key == null || !key.startsWith(modelId + "/")) {
+            return false; // tombstones and other models' snapshots
+        }
+        ModelSnapshot snapshot;
+        try {
+            snapshot = decoder.deserialize(null, bytes);
+        } catch (RuntimeException e) {
+            reject(key, "undecodable snapshot: " + e.getMessage());
+            return false;
+        }
+        return offer(snapshot, key);
+    }
+
+    public boolean offer(ModelSnapshot snapshot, String source) {
+        if (!modelId.equals(snapshot.getModelId())) {
+            reject(source, "model id " + snapshot.getModelId() + " under the key of " + modelId);
+            return false;
+        }
+        ServingModel now = current.get();
+        if (now != null && snapshot.getVersion() <= now.version()) {
+            return false;
+        }
+        MambaModel model;
+        try {
+            model = ModelSnapshots.toModel(snapshot);
+        } catch (InvalidModelException e) {
+            reject(source, e.getMessage());
+            return false;
+        }
+        ServingModel next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), new Forecaster(model));
+        while (true) {
+            ServingModel prev = current.get();
+            if (prev != null && prev.version() >= next.version()) {
+                return false;
+            }
+            if (current.compareAndSet(prev, next)) {
+                LOG.info("serving model {} v{} ({} channels, {} layers, {} parameters){}", next.modelId(), next.version(),
+                        model.config().channels(), model.config().layers(), model.parameters().count(),
+                        prev == null ? "" : ", replacing v" + prev.version());
+                return true;
+            }
+        }
+    }
+
+    private void reject(String source, String why) {
+        rejected.incrementAndGet();
+        LOG.warn("rejected model snapshot {}: {}; still serving {}", source, why,
+                current.get() == null ? "nothing" : "v" + current.get().version());
+    }
+}

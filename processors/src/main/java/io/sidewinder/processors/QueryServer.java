@@ -1,0 +1,171 @@
+package io.sidewinder.processors;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * The read-only HTTP API: {@code GET /sensors/{id}} (latest forecast, score and state summary of a sensor,
+ * routed to the instance that owns the key), {@code GET /metrics} (Prometheus text), {@code GET /health}.
+ */
+final class QueryServer {
+    private final HttpServer server;
+    private final SidewinderApp app;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private QueryServer(HttpServer server, SidewinderApp app) {
+        this.server = server;
+        this.app = app;
+    }
+
+    static QueryServer start(int port, SidewinderApp app) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+        QueryServer qs = new QueryServer(server, app);
+        server.createContext("/health", qs::health);
+        server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", app.registry().scrape()));
+        server.createContext("/sensors/", qs::sensor);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.start();
+        return qs;
+    }
+
+    int port() {
+        return server.getAddress().getPort();
+    }
+
+    void stop() {
+        server.stop(0);
+    }
+
+    private void health(HttpExchange ex) throws IOException {
+        KafkaStreams.State s = app.streams().state();
+        boolean ok = s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING;
+        var model = app.models().current();
+        respond(ex, ok ? 200 : 503, "application/json", "{\"state\":\"" + s + "\",\"modelVersion\":"
+                + (model == null ? -1 : model.version()) + "}");
+    }
+
+    private void sensor(HttpExchange ex) throws IOException {
+        String id = URLDecoder.decode(ex.getRequestURI().getPath().substring("/sensors/".length()), StandardCharsets.UTF_8);
+        if (id.isEmpty()) {
+            respond(ex, 400, "application/json", "{\"error\":\"sensor id missing\"}");
+            return;
+        }
+        KafkaStreams streams = app.streams();
+        KeyQueryMetadata meta = streams.queryMetadataForKey(SidewinderTopology.STATE_STORE, id, new StringSerializer());
+        HostInfo owner = meta == null ? null : meta.activeHost();
+        boolean forwarded = ex.getRequestURI().getQuery() != null && ex.getRequestURI().getQuery().contains("forwarded");
+        if (owner != null && owner.port() > 0 && !isSelf(owner) && !forwarded) {
+            proxy(ex, owner, id);
+            return;
+        }
+        byte[] bytes;
+        try {
+            ReadOnlyKeyValueStore<String, byte[]> store = streams.store(StoreQueryParameters.fromNameAndType(
+                    SidewinderTopology.STATE_STORE, QueryableStoreTypes.<String, byte[]>keyValueStore()));
+            bytes = store.get(id);
+        } catch (RuntimeException e) {
+            respond(ex, 503, "application/json", "{\"error\":" + json(e.getMessage()) + "}");
+            return;
+        }
+        if (bytes == null) {
+            respond(ex, 404, "application/json", "{\"error\":\"unknown sensor\",\"sensorId\":" + json(id) + "}");
+            return;
+        }
+        respond(ex, 200, "application/json", describe(id, KeyState.fromBytes(bytes), bytes.length));
+    }
+
+    private boolean isSelf(HostInfo h) {
+        return h.port() == port() && h.host().equals(app.config().getString(SidewinderConfig.HTTP_HOST));
+    }
+
+    private void proxy(HttpExchange ex, HostInfo owner, String id) throws IOException {
+        try {
+            URI uri = URI.create("http://" + owner.host() + ":" + owner.port() + "/sensors/"
+                    + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8) + "?forwarded");
+            HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            respond(ex, r.statusCode(), "application/json", r.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            respond(ex, 503, "application/json", "{\"error\":\"interrupted\"}");
+        } catch (IOException e) {
+            respond(ex, 502, "application/json", "{\"error\":" + json("owner " + owner + " unreachable: " + e) + "}");
+        }
+    }
+
+    static String describe(String id, KeyState s, int bytes) {
+        StringBuilder sb = new StringBuilder(512);
+        sb.append("{\"sensorId\":").append(json(id))
+                .append(",\"modelVersion\":").append(s.modelVersion())
+                .append(",\"lastEventTime\":").append(json(Instant.ofEpochMilli(s.lastEventTime()).toString()))
+                .append(",\"readingsScored\":").append(s.readings())
+                .append(",\"recentReadings\":").append(s.recentReadings())
+                .append(",\"stateBytes\":").append(bytes)
+                .append(",\"lastScore\":{\"surprise\":").append(num(s.lastSurprise()))
+                .append(",\"likelihood\":").append(num(s.lastLikelihood()))
+                .append(",\"flagged\":").append(s.lastFlagged()).append('}')
+                .append(",\"forecast\":{\"mean\":").append(array(s.forecastMean()))
+                .append(",\"stddev\":").append(array(s.forecastStd())).append("}}");
+        return sb.toString();
+    }
+
+    private static String array(float[] a) {
+        if (a == null) return "null";
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < a.length; i++) {
+            if (i > 0) sb.append(',');
+            sb.append(num(a[i]));
+        }
+        return sb.append(']').toString();
+    }
+
+    private static String num(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : "null";
+    }
+
+    static String json(String s) {
+        if (s == null) return "null";
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                default -> {
+                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+                    else sb.append(c);
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static void respond(HttpExchange ex, int code, String type, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(code, b.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(b);
+        }
+    }
+}

@@ -1,0 +1,384 @@
+package io.sidewinder.processors;
+
+import io.sidewinder.schemas.AnomalyScore;
+import io.sidewinder.schemas.DeadLetter;
+import io.sidewinder.schemas.Forecast;
+import io.sidewinder.schemas.SensorReading;
+import io.sidewinder.schemas.serde.AvroSerdes;
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.StreamState;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Advances each sensor's state by one continuous-time step per reading and emits its forecast and anomaly
+ * score; anything it cannot process goes to the dead-letter sink with the reason, so a bad record never stops
+ * the stream thread and is never silently dropped.
+ */
+public final class SensorReadingProcessor implements Processor<byte[], byte[], byte[], byte[]> {
+    private static final Logger LOG = LoggerFactory.getLogger(SensorReadingProcessor.class);
+    static final String STAGE = "sensor-step";
+
+    private final ModelRegistry models;
+    private final PipelineMetrics metrics;
+    private final AnomalyScorer scorer;
+    private final long graceMs;
+    private final long futureToleranceMs;
+    private final int ringSize;
+    private final Deserializer<SensorReading> readings = AvroSerdes.sensorReading().deserializer();
+    private final Serializer<Forecast> forecastSer = AvroSerdes.forecast().serializer();
+    private final Serializer<AnomalyScore> scoreSer = AvroSerdes.anomalyScore().serializer();
+    private final Serializer<DeadLetter> deadLetterSer = AvroSerdes.deadLetter().serializer();
+
+    private ProcessorContext<byte[], byte[]> context;
+    private KeyValueStore<String, byte[]> states;
+    private KeyValueStore<Bytes, byte[]> reorder;
+
+    public SensorReadingProcessor(SidewinderConfig config, ModelRegistry models, PipelineMetrics metrics) {
+        this.models = models;
+        this.metrics = metrics;
+        this.scorer = AnomalyScorer.from(config);
+        this.graceMs = config.getLong(SidewinderConfig.REORDER_GRACE_MS);
+        this.futureToleranceMs = config.getLong(SidewinderConfig.FUTURE_TOLERANCE_MS);
+        this.ringSize = config.getInt(SidewinderConfig.RING_BUFFER_SIZE);
+    }
+
+    @Override
+    public void init(ProcessorContext<byte[], byte[]> context) {
+        this.context = context;
+        this.states = context.getStateStore(SidewinderTopology.STATE_STORE);
+        this.reorder = context.getStateStore(SidewinderTopology.REORDER_STORE);
+        // The global store may have been restored without passing through its processor: offer what it holds.
+        KeyValueStore<String, byte[]> snapshots = context.getStateStore(SidewinderTopology.MODELS_STORE);
+        try (KeyValueIterator<String, byte[]> it = snapshots.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                models.offer(kv.key, kv.value);
+            }
+        }
+        if (graceMs > 0) {
+            context.schedule(Duration.ofMillis(Math.max(1, Math.min(graceMs, 1_000))), PunctuationType.STREAM_TIME,
+                    this::flushReorderBuffer);
+        }
+    }
+
+    @Override
+    public void process(org.apache.kafka.streams.processor.api.Record<byte[], byte[]> record) {
+        long start = System.nanoTime();
+        Source source = Source.of(context.recordMetadata().orElse(null), record.key(), record.value(), record.headers(),
+                record.timestamp());
+        try {
+            SensorReading reading = validate(source);
+            if (reading == null) {
+                return;
+            }
+            if (graceMs > 0) {
+                KeyState ks = load(reading.getSensorId());
+                if (ks != null && reading.getEventTime().toEpochMilli() <= ks.lastEventTime) {
+                    deadLetter(source, DeadLetterReason.OUT_OF_ORDER, outOfOrderMessage(reading, ks));
+                    return;
+                }
+                reorder.put(bufferKey(reading, source), source.toBytes());
+            } else {
+                apply(reading, source);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("unexpected failure on {}: {}", source, e.toString(), e);
+            deadLetter(source, DeadLetterReason.INTERNAL_ERROR, e.toString());
+        } finally {
+            metrics.latencyNanos(System.nanoTime() - start);
+        }
+    }
+
+    /** Decodes and checks a record; dead-letters it and returns null when it cannot be applied. */
+    private SensorReading validate(Source source) {
+        SensorReading reading;
+        try {
+            reading = readings.deserialize(source.topic, source.value);
+        } catch (RuntimeException e) {
+            deadLetter(source, DeadLetterReason.UNDECODABLE, e.getMessage());
+            return null;
+        }
+        if (reading == null) {
+            deadLetter(source, DeadLetterReason.UNDECODABLE, "null value (tombstone) on a readings topic");
+            return null;
+        }
+        String id = reading.getSensorId();
+        if (id == null || id.isBlank()) {
+            deadLetter(source, DeadLetterReason.MISSING_SENSOR_ID, "reading has an empty sensor id");
+            return null;
+        }
+        if (source.key == null || !id.equals(new String(source.key, StandardCharsets.UTF_8))) {
+            deadLetter(source, DeadLetterReason.KEY_MISMATCH, "record key "
+                    + (source.key == null ? "is null" : "'" + new String(source.key, StandardCharsets.UTF_8) + "'")
+                    + " is not the sensor id '" + id + "'");
+            return null;
+        }
+        List<Float> values = reading.getValues();
+        for (int i = 0; i < values.size(); i++) {
+            if (!Float.isFinite(values.get(i))) {
+                deadLetter(source, DeadLetterReason.NON_FINITE, "channel " + i + " is " + values.get(i));
+                return null;
+            }
+        }
+        ModelRegistry.ServingModel serving = models.current();
+        if (serving == null) {
+            deadLetter(source, DeadLetterReason.NO_MODEL, "no valid model '" + models.modelId() + "' published yet");
+            return null;
+        }
+        int channels = serving.model().config().channels();
+        if (values.size() != channels) {
+            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT,
+                    "reading has " + values.size() + " channels, model v" + serving.version() + " expects " + channels);
+            return null;
+        }
+        long now = System.currentTimeMillis();
+        long eventTime = reading.getEventTime().toEpochMilli();
+        if (eventTime > now + futureToleranceMs) {
+            deadLetter(source, DeadLetterReason.FUTURE_TIMESTAMP, "event time " + reading.getEventTime()
+                    + " is more than " + futureToleranceMs + " ms ahead of the clock (" + Instant.ofEpochMilli(now) + ")");
+            return null;
+        }
+        return reading;
+    }
+
+    /** Applies a validated reading to its sensor's state and emits the score and the forecast. */
+    private void apply(SensorReading reading, Source source) {
+        String id = reading.getSensorId();
+        long eventTime = reading.getEventTime().toEpochMilli();
+        KeyState ks = load(id);
+        if (ks == null) {
+            ks = new KeyState();
+        } else if (eventTime <= ks.lastEventTime) {
+            deadLetter(source, DeadLetterReason.OUT_OF_ORDER, outOfOrderMessage(reading, ks));
+            return;
+        }
+        ModelRegistry.ServingModel serving = models.current();
+        ModelConfig config = serving.model().config();
+        if (reading.getValues().size() != config.channels()) { // the model may have changed while it was buffered
+            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, "reading has " + reading.getValues().size()
+                    + " channels, model v" + serving.version() + " expects " + config.channels());
+            return;
+        }
+        Forecaster forecaster = serving.forecaster();
+        StreamState state = restoreState(ks, serving);
+        float[] values = toArray(reading.getValues());
+        if (ks.forecastMean != null) {
+            emitScore(id, eventTime, values, ks, serving, source);
+        }
+        Forecaster.Prediction p = forecaster.advance(state, eventTime, values);
+        ks.streamState = state.toBytes();
+        ks.modelVersion = serving.version();
+        ks.lastEventTime = eventTime;
+        ks.forecastMean = p.mean();
+        ks.forecastStd = p.stddev();
+        ks.remember(eventTime, values, ringSize);
+        byte[] bytes = ks.toBytes();
+        states.put(id, bytes);
+        metrics.stateBytes(bytes.length);
+        metrics.reading();
+        Forecast forecast = Forecast.newBuilder()
+                .setSensorId(id)
+                .setEventTime(reading.getEventTime())
+                .setModelId(serving.modelId())
+                .setModelVersion(serving.version())
+                .setHorizonSteps(config.horizon())
+                .setStepMillis(config.gap().referenceMillis())
+                .setMean(boxed(p.mean()))
+                .setStddev(boxed(p.stddev()))
+                .build();
+        context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key,
+                forecastSer.serialize(null, forecast), eventTime, source.headers()), SidewinderTopology.FORECASTS_SINK);
+        metrics.forecast();
+    }
+
+    /** The key's stream state for the serving model; rebuilt warm from the ring buffer after a model swap. */
+    private StreamState restoreState(KeyState ks, ModelRegistry.ServingModel serving) {
+        ModelConfig config = serving.model().config();
+        if (ks.streamState != null && ks.modelVersion == serving.version()) {
+            try {
+                return StreamState.fromBytes(ks.streamState, config);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("state of a sensor could not be decoded ({}); rebuilding it from its recent readings",
+                        e.getMessage());
+            }
+        }
+        StreamState fresh = StreamState.fresh(config);
+        if (ks.streamState != null) {
+            // Replay what the key saw recently through the new model, so its forecasts are warm right away.
+            for (KeyState.Reading r : ks.recent) {
+                if (r.values().length == config.channels()) {
+                    Forecaster.Prediction p = serving.forecaster().advance(fresh, r.eventTime(), r.values());
+                    ks.forecastMean = p.mean();
+                    ks.forecastStd = p.stddev();
+                }
+            }
+            metrics.rebuilt();
+        }
+        return fresh;
+    }
+
+    private void emitScore(String id, long eventTime, float[] values, KeyState ks, ModelRegistry.ServingModel serving,
+                           Source source) {
+        int c = values.length;
+        float[] mean = java.util.Arrays.copyOf(ks.forecastMean, c), std = java.util.Arrays.copyOf(ks.forecastStd, c);
+        double surprise = AnomalyScorer.surprise(values, mean, std);
+        AnomalyScorer.Score score = scorer.score(ks.anomaly, surprise);
+        ks.lastSurprise = score.surprise();
+        ks.lastLikelihood = score.likelihood();
+        ks.lastFlagged = score.flagged();
+        if (score.flagged()) {
+            metrics.flagged();
+        }
+        AnomalyScore record = AnomalyScore.newBuilder()
+                .setSensorId(id)
+                .setEventTime(Instant.ofEpochMilli(eventTime))
+                .setObserved(boxed(values))
+                .setExpected(boxed(mean))
+                .setStddev(boxed(std))
+                .setRawSurprise(score.surprise())
+                .setLikelihood(score.likelihood())
+                .setFlagged(score.flagged())
+                .setModelVersion(serving.version())
+                .build();
+        context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key, scoreSer.serialize(null, record),
+                eventTime, source.headers()), SidewinderTopology.ANOMALIES_SINK);
+    }
+
+    /** Applies buffered readings whose event time is at least the grace behind stream time, in order. */
+    private void flushReorderBuffer(long streamTime) {
+        long cutoff = streamTime - graceMs;
+        List<KeyValue<Bytes, byte[]>> ready = new ArrayList<>();
+        try (KeyValueIterator<Bytes, byte[]> it = reorder.all()) {
+            while (it.hasNext()) {
+                KeyValue<Bytes, byte[]> kv = it.next();
+                if (eventTimeOf(kv.key.get()) <= cutoff) {
+                    ready.add(kv);
+                }
+            }
+        }
+        for (KeyValue<Bytes, byte[]> kv : ready) {
+            reorder.delete(kv.key);
+            Source source = Source.fromBytes(kv.value);
+            try {
+                SensorReading reading = readings.deserialize(source.topic, source.value);
+                apply(reading, source);
+            } catch (RuntimeException e) {
+                LOG.warn("unexpected failure applying buffered {}: {}", source, e.toString(), e);
+                deadLetter(source, DeadLetterReason.INTERNAL_ERROR, e.toString());
+            }
+        }
+    }
+
+    /** Buffer key: sensor id, 0, event time (order-preserving), offset — sorts by sensor, then time. */
+    static Bytes bufferKey(SensorReading r, Source s) {
+        byte[] id = r.getSensorId().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(id.length + 1 + 16);
+        b.put(id).put((byte) 0).putLong(r.getEventTime().toEpochMilli() ^ Long.MIN_VALUE).putLong(s.offset);
+        return Bytes.wrap(b.array());
+    }
+
+    static long eventTimeOf(byte[] bufferKey) {
+        return ByteBuffer.wrap(bufferKey, bufferKey.length - 16, 8).getLong() ^ Long.MIN_VALUE;
+    }
+
+    private KeyState load(String id) {
+        byte[] b = states.get(id);
+        return b == null ? null : KeyState.fromBytes(b);
+    }
+
+    private static String outOfOrderMessage(SensorReading r, KeyState ks) {
+        return "event time " + r.getEventTime() + " is not after the sensor's last applied reading at "
+                + Instant.ofEpochMilli(ks.lastEventTime);
+    }
+
+    private void deadLetter(Source source, DeadLetterReason reason, String error) {
+        DeadLetter dl = DeadLetter.newBuilder()
+                .setSourceTopic(source.topic)
+                .setSourcePartition(source.partition)
+                .setSourceOffset(source.offset)
+                .setKey(source.key == null ? null : ByteBuffer.wrap(source.key))
+                .setValue(source.value == null ? null : ByteBuffer.wrap(source.value))
+                .setReason(reason.name())
+                .setError(error == null ? reason.name() : error)
+                .setStage(STAGE)
+                .setFailedAt(Instant.now())
+                .build();
+        context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key, deadLetterSer.serialize(null, dl),
+                Math.max(0, source.timestamp), source.headers()), SidewinderTopology.DEAD_LETTER_SINK);
+        metrics.deadLetter(reason);
+    }
+
+    static float[] toArray(List<Float> values) {
+        float[] v = new float[values.size()];
+        for (int i = 0; i < v.length; i++) v[i] = values.get(i);
+        return v;
+    }
+
+    static List<Float> boxed(float[] v) {
+        List<Float> out = new ArrayList<>(v.length);
+        for (float f : v) out.add(f);
+        return out;
+    }
+
+    /** Where a record came from, kept with buffered readings so their dead letters still name their source. */
+    record Source(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value,
+                  org.apache.kafka.common.header.Headers headers) {
+        static Source of(RecordMetadata m, byte[] key, byte[] value, org.apache.kafka.common.header.Headers headers,
+                         long timestamp) {
+            return m == null ? new Source(null, -1, -1, timestamp, key, value, headers)
+                    : new Source(m.topic(), m.partition(), m.offset(), timestamp, key, value, headers);
+        }
+
+        byte[] toBytes() {
+            byte[] t = topic == null ? new byte[0] : topic.getBytes(StandardCharsets.UTF_8);
+            int kl = key == null ? -1 : key.length, vl = value == null ? -1 : value.length;
+            ByteBuffer b = ByteBuffer.allocate(4 + t.length + 4 + 8 + 8 + 4 + Math.max(0, kl) + 4 + Math.max(0, vl));
+            b.putInt(t.length).put(t).putInt(partition).putLong(offset).putLong(timestamp);
+            b.putInt(kl);
+            if (key != null) b.put(key);
+            b.putInt(vl);
+            if (value != null) b.put(value);
+            return b.array();
+        }
+
+        static Source fromBytes(byte[] bytes) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            byte[] t = new byte[b.getInt()];
+            b.get(t);
+            int partition = b.getInt();
+            long offset = b.getLong(), ts = b.getLong();
+            int kl = b.getInt();
+            byte[] key = kl < 0 ? null : new byte[kl];
+            if (key != null) b.get(key);
+            int vl = b.getInt();
+            byte[] value = vl < 0 ? null : new byte[vl];
+            if (value != null) b.get(value);
+            // Input headers (e.g. tracing) are not kept across the reorder buffer.
+            return new Source(t.length == 0 ? null : new String(t, StandardCharsets.UTF_8), partition, offset, ts, key, value,
+                    new org.apache.kafka.common.header.internals.RecordHeaders());
+        }
+
+        @Override
+        public String toString() {
+            return topic + "-" + partition + "@" + offset;
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.sidewinder.processors;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One running Sidewinder instance: Kafka Streams, the model registry, metrics and the HTTP API. */
+public final class SidewinderApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SidewinderApp.class);
+
+    private final SidewinderConfig config;
+    private final ModelRegistry models;
+    private final PrometheusMeterRegistry registry;
+    private final PipelineMetrics metrics;
+    private final KafkaStreams streams;
+    private QueryServer http;
+
+    public SidewinderApp(SidewinderConfig config) {
+        this.config = config;
+        this.models = new ModelRegistry(config.getString(SidewinderConfig.MODEL_ID));
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        this.metrics = new PipelineMetrics(registry, models);
+        this.streams = new KafkaStreams(SidewinderTopology.build(config, models, metrics), config.streamsProperties());
+        // A thread that dies on an unexpected error is replaced instead of stopping the application.
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("stream thread failed; replacing it", e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+    }
+
+    /** Creates any missing topic Sidewinder reads or writes (models topic compacted). */
+    public static void createTopics(SidewinderConfig config) throws InterruptedException {
+        int partitions = config.getInt(SidewinderConfig.TOPIC_PARTITIONS);
+        short rf = config.getShort(SidewinderConfig.TOPIC_REPLICATION);
+        List<NewTopic> topics = new ArrayList<>();
+        for (String t : config.inputTopics()) {
+            topics.add(new NewTopic(t, partitions, rf));
+        }
+        for (String key : List.of(SidewinderConfig.FORECASTS_TOPIC, SidewinderConfig.ANOMALIES_TOPIC,
+                SidewinderConfig.DEAD_LETTER_TOPIC)) {
+            topics.add(new NewTopic(config.getString(key), partitions, rf));
+        }
+        topics.add(new NewTopic(config.getString(SidewinderConfig.MODELS_TOPIC), 1, rf)
+                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS))))) {
+            Set<String> existing = admin.listTopics().names().get();
+            List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
+            if (!missing.isEmpty()) {
+                admin.createTopics(missing).all().get();
+                LOG.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+            }
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not create topics: " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    public SidewinderApp start() throws IOException {
+        int port = config.getInt(SidewinderConfig.HTTP_PORT);
+        if (port >= 0) {
+            http = QueryServer.start(port, this);
+            LOG.info("HTTP API on port {} (/sensors/{{id}}, /metrics, /health)", http.port());
+        }
+        streams.start();
+        return this;
+    }
+
+    public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            KafkaStreams.State s = streams.state();
+            if (s == KafkaStreams.State.RUNNING) {
+                return true;
+            }
+            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING) {
+                return false;
+            }
+            Thread.onSpinWait();
+            synchronized (this) {
+                wait(20);
+            }
+        }
+        return false;
+    }
+
+    public KafkaStreams streams() { return streams; }
+
+    public ModelRegistry models() { return models; }
+
+    public PipelineMetrics metrics() { return metrics; }
+
+    public PrometheusMeterRegistry registry() { return registry; }
+
+    public SidewinderConfig config() { return config; }
+
+    public int httpPort() {
+        return http == null ? -1 : http.port();
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        if (http != null) {
+            http.stop();
+        }
+        registry.close();
+    }
+}

@@ -1,0 +1,167 @@
+package io.sidewinder.processors;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Typed settings of the Sidewinder pipeline, with defaults and documentation (in the style of StreamsConfig).
+ * Sources, later ones winning: defaults, a properties file, environment variables
+ * ({@code SIDEWINDER_FORECASTS_TOPIC} sets {@code sidewinder.forecasts.topic}; {@code KAFKA_BOOTSTRAP_SERVERS}
+ * sets {@code bootstrap.servers}), then explicit overrides (command-line flags). Any other key (Kafka Streams,
+ * producer, consumer settings) is passed through to Kafka Streams.
+ */
+public final class SidewinderConfig extends AbstractConfig {
+    public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+    public static final String APPLICATION_ID = "application.id";
+    public static final String STATE_DIR = "state.dir";
+    public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+    public static final String INPUT_TOPICS = "sidewinder.input.topics";
+    public static final String FORECASTS_TOPIC = "sidewinder.forecasts.topic";
+    public static final String ANOMALIES_TOPIC = "sidewinder.anomalies.topic";
+    public static final String DEAD_LETTER_TOPIC = "sidewinder.dead.letter.topic";
+    public static final String MODELS_TOPIC = "sidewinder.models.topic";
+    public static final String MODEL_ID = "sidewinder.model.id";
+    public static final String TOPIC_PARTITIONS = "sidewinder.topic.partitions";
+    public static final String TOPIC_REPLICATION = "sidewinder.topic.replication.factor";
+    public static final String REORDER_GRACE_MS = "sidewinder.reorder.grace.ms";
+    public static final String FUTURE_TOLERANCE_MS = "sidewinder.future.tolerance.ms";
+    public static final String RING_BUFFER_SIZE = "sidewinder.ring.buffer.size";
+    public static final String ANOMALY_WARMUP = "sidewinder.anomaly.warmup.readings";
+    public static final String ANOMALY_THRESHOLD = "sidewinder.anomaly.threshold";
+    public static final String ANOMALY_SHORT_WINDOW = "sidewinder.anomaly.short.window";
+    public static final String ANOMALY_LONG_WINDOW = "sidewinder.anomaly.long.window";
+    public static final String HTTP_PORT = "sidewinder.http.port";
+    public static final String HTTP_HOST = "sidewinder.http.host";
+
+    private static final ConfigDef DEF = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS, Type.LIST, "localhost:9092", Importance.HIGH,
+                    "Kafka brokers to connect to.")
+            .define(APPLICATION_ID, Type.STRING, "sidewinder", Importance.HIGH,
+                    "Kafka Streams application id: consumer group, state directory and internal topic prefix.")
+            .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/sidewinder-state", Importance.HIGH,
+                    "Directory of the RocksDB state stores (a persistent volume in production).")
+            .define(PROCESSING_GUARANTEE, Type.STRING, StreamsConfig.EXACTLY_ONCE_V2,
+                    ConfigDef.ValidString.in(StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE), Importance.MEDIUM,
+                    "exactly_once_v2 (default: outputs and state commit atomically) or at_least_once.")
+            .define(INPUT_TOPICS, Type.LIST, "sensor-readings", Importance.HIGH,
+                    "Topics of SensorReading records (Avro single-object encoding), keyed by sensor id.")
+            .define(FORECASTS_TOPIC, Type.STRING, "sensor-forecasts", Importance.HIGH, "Topic of Forecast records.")
+            .define(ANOMALIES_TOPIC, Type.STRING, "sensor-anomalies", Importance.HIGH,
+                    "Topic of AnomalyScore records (every scored reading; 'flagged' marks anomalies).")
+            .define(DEAD_LETTER_TOPIC, Type.STRING, "sensor-dead-letters", Importance.HIGH,
+                    "Topic of DeadLetter records: every input that could not be processed, with the reason.")
+            .define(MODELS_TOPIC, Type.STRING, "sidewinder-models", Importance.HIGH,
+                    "Compacted topic of ModelSnapshot records, keyed by '<model id>/<version>'.")
+            .define(MODEL_ID, Type.STRING, "default", Importance.HIGH, "Which model id on the models topic to serve.")
+            .define(TOPIC_PARTITIONS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
+                    "Partitions of topics Sidewinder creates (demo, `topics` setup).")
+            .define(TOPIC_REPLICATION, Type.SHORT, (short) 1, Importance.MEDIUM,
+                    "Replication factor of topics Sidewinder creates, and of internal topics.")
+            .define(REORDER_GRACE_MS, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
+                    "Event-time grace for out-of-order readings: readings are held until stream time passes their "
+                            + "event time plus this, then applied in order; anything older than the last applied "
+                            + "reading of its sensor is dead-lettered. 0 applies readings at once.")
+            .define(FUTURE_TOLERANCE_MS, Type.LONG, 300_000L, Range.atLeast(0), Importance.MEDIUM,
+                    "Readings whose event time is further than this ahead of the wall clock are dead-lettered.")
+            .define(RING_BUFFER_SIZE, Type.INT, 64, Range.between(0, 100_000), Importance.MEDIUM,
+                    "Recent readings kept per sensor; on a model swap they are replayed through the new model so "
+                            + "forecasts stay warm.")
+            .define(ANOMALY_WARMUP, Type.INT, 100, Range.atLeast(0), Importance.MEDIUM,
+                    "Readings per sensor before anything is flagged.")
+            .define(ANOMALY_THRESHOLD, Type.DOUBLE, 0.999, Range.between(0.0, 1.0), Importance.MEDIUM,
+                    "Likelihood at or above which a reading is flagged.")
+            .define(ANOMALY_SHORT_WINDOW, Type.INT, 1, Range.atLeast(1), Importance.LOW,
+                    "Readings averaged for the recent surprise.")
+            .define(ANOMALY_LONG_WINDOW, Type.INT, 1000, Range.atLeast(2), Importance.LOW,
+                    "Readings over which the sensor's usual surprise is learned.")
+            .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
+                    "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health); -1 disables it, 0 picks one.")
+            .define(HTTP_HOST, Type.STRING, "localhost", Importance.MEDIUM,
+                    "Host name other instances use to reach this one's HTTP API (application.server).");
+
+    public SidewinderConfig(Map<?, ?> props) {
+        super(DEF, props, false);
+    }
+
+    public static ConfigDef definition() {
+        return DEF;
+    }
+
+    /** Defaults ← file ← environment ← overrides. */
+    public static SidewinderConfig load(Path propertiesFile, Map<String, String> env, Map<String, ?> overrides)
+            throws IOException {
+        Map<String, Object> props = new HashMap<>();
+        if (propertiesFile != null) {
+            Properties p = new Properties();
+            try (InputStream in = Files.newInputStream(propertiesFile)) {
+                p.load(in);
+            }
+            p.forEach((k, v) -> props.put(k.toString(), v));
+        }
+        props.putAll(fromEnvironment(env));
+        props.putAll(overrides);
+        return new SidewinderConfig(props);
+    }
+
+    /** SIDEWINDER_X_Y → sidewinder.x.y; KAFKA_X_Y → x.y (Kafka settings). */
+    static Map<String, String> fromEnvironment(Map<String, String> env) {
+        Map<String, String> out = new HashMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("SIDEWINDER_") && !k.equals("SIDEWINDER_JAVA_OPTS") && !k.equals("SIDEWINDER_LOG_LEVEL")) {
+                out.put(k.toLowerCase(Locale.ROOT).replace('_', '.'), v);
+            } else if (k.startsWith("KAFKA_")) {
+                out.put(k.substring(6).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+            }
+        });
+        return out;
+    }
+
+    public List<String> inputTopics() {
+        return getList(INPUT_TOPICS);
+    }
+
+    /** Kafka Streams properties: our defaults for Streams, then every pass-through key. */
+    public Properties streamsProperties() {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS)));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, getString(STATE_DIR));
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, getString(PROCESSING_GUARANTEE));
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) getShort(TOPIC_REPLICATION));
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0);
+        p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.NO_OPTIMIZATION);
+        if (getInt(HTTP_PORT) > 0) {
+            p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, getString(HTTP_HOST) + ":" + getInt(HTTP_PORT));
+        }
+        originals().forEach((k, v) -> {
+            if (!DEF.names().contains(k)) {
+                p.put(k, v);
+            }
+        });
+        return p;
+    }
+
+    /** A markdown table of every setting (for the README and `sidewinder run --help-config`). */
+    public static String documentation() {
+        StringBuilder sb = new StringBuilder("| key | type | default | description |\n|---|---|---|---|\n");
+        for (ConfigDef.ConfigKey k : DEF.configKeys().values()) {
+            sb.append("| `").append(k.name).append("` | ").append(k.type.toString().toLowerCase(Locale.ROOT))
+                    .append(" | `").append(k.hasDefault() ? String.valueOf(k.defaultValue) : "").append("` | ")
+                    .append(k.documentation).append(" |\n");
+        }
+        return sb.toString();
+    }
+}
