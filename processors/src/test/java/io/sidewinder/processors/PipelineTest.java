@@ -1,0 +1,287 @@
+package io.sidewinder.processors;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.kafka.embedded.EmbeddedKafkaBroker;
+import io.sidewinder.schemas.AnomalyScore;
+import io.sidewinder.schemas.DeadLetter;
+import io.sidewinder.schemas.Forecast;
+import io.sidewinder.schemas.serde.AvroSerdes;
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.StreamState;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole pipeline against a real in-process KRaft broker, with exactly-once processing. */
+class PipelineTest {
+    static EmbeddedKafkaBroker broker;
+
+    @TempDir
+    static Path brokerDir;
+
+    @TempDir
+    Path stateDir;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.start(brokerDir.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    static long[] times(int n, long seed) {
+        long[] t = new long[n];
+        long now = System.currentTimeMillis() - 3_600_000L;
+        for (int i = 0; i < n; i++) {
+            now += 400 + ((i * 7919L + seed) % 2600);
+            t[i] = now;
+        }
+        return t;
+    }
+
+    static float[][] values(int n) {
+        float[][] v = new float[n][2];
+        for (int i = 0; i < n; i++) {
+            v[i][0] = (float) (50 + 5 * Math.sin(i * 0.2));
+            v[i][1] = (float) (1 + 0.1 * Math.cos(i * 0.05));
+        }
+        return v;
+    }
+
+    static Forecast forecast(ConsumerRecord<byte[], byte[]> r) {
+        return AvroSerdes.forecast().deserialize(r.topic(), r.value());
+    }
+
+    /** Waits until a consumer has seen n records of a topic. */
+    static List<ConsumerRecord<byte[], byte[]>> collect(KafkaConsumer<byte[], byte[]> c, int n) {
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            PipelineHarness.drain(c, out);
+            return out.size() >= n;
+        });
+        return out;
+    }
+
+    static void assertForecastsMatch(Forecaster.Prediction expected, Forecast actual, String what) {
+        for (int i = 0; i < expected.mean().length; i++) {
+            double e = expected.mean()[i], a = actual.getMean().get(i);
+            assertTrue(Math.abs(e - a) <= 1e-3 + 3e-4 * Math.abs(e), what + " mean[" + i + "]: " + a + " vs " + e);
+            double es = expected.stddev()[i], as = actual.getStddev().get(i);
+            assertTrue(Math.abs(es - as) <= 1e-3 + 3e-4 * Math.abs(es), what + " stddev[" + i + "]: " + as + " vs " + es);
+        }
+    }
+
+    @Test
+    void streamedForecastsEqualTheBatchForwardOfTheSameSequence() throws Exception {
+        try (PipelineHarness h = new PipelineHarness(broker, "parity")) {
+            SidewinderConfig c = h.config(stateDir, Map.of());
+            SidewinderApp.createTopics(c);
+            ModelParameters params = PipelineHarness.params(1);
+            h.publish(c, params, 1);
+            int n = 300;
+            long[] t = times(n, 1);
+            float[][] v = values(n);
+            try (SidewinderApp app = new SidewinderApp(c).start();
+                 KafkaConsumer<byte[], byte[]> out = h.consumer(c.getString(SidewinderConfig.FORECASTS_TOPIC))) {
+                assertTrue(app.awaitRunning(Duration.ofSeconds(60)));
+                for (int i = 0; i < n; i++) {
+                    h.send(c, "s1", PipelineHarness.reading("s1", t[i], v[i]), t[i]);
+                }
+                List<ConsumerRecord<byte[], byte[]>> got = collect(out, n);
+                assertEquals(n, got.size());
+                Forecaster.Prediction[] batch = new Forecaster(new MambaModel(params))
+                        .forwardSequence(StreamState.fresh(params.config()), t, v);
+                for (int i = 0; i < n; i++) {
+                    Forecast f = forecast(got.get(i));
+                    assertEquals(t[i], f.getEventTime().toEpochMilli());
+                    assertEquals(1L, f.getModelVersion());
+                    assertForecastsMatch(batch[i], f, "reading " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void badInputOfEveryKindIsDeadLetteredWithItsReasonAndTheAppKeepsRunning() throws Exception {
+        try (PipelineHarness h = new PipelineHarness(broker, "bad")) {
+            SidewinderConfig c = h.config(stateDir, Map.of());
+            SidewinderApp.createTopics(c);
+            try (SidewinderApp app = new SidewinderApp(c).start();
+                 KafkaConsumer<byte[], byte[]> dead = h.consumer(c.getString(SidewinderConfig.DEAD_LETTER_TOPIC));
+                 KafkaConsumer<byte[], byte[]> out = h.consumer(c.getString(SidewinderConfig.FORECASTS_TOPIC))) {
+                assertTrue(app.awaitRunning(Duration.ofSeconds(60)));
+                long now = System.currentTimeMillis();
+                h.send(c, "s1", PipelineHarness.reading("s1", now - 10_000, 1f, 2f), now); // before any model
+                h.publish(c, PipelineHarness.params(2), 1);
+                await().atMost(Duration.ofSeconds(30)).until(() -> app.models().current() != null);
+                h.send(c, "s1", PipelineHarness.reading("s1", now - 5_000, 1f, 2f), now);                  // good
+                h.send(c, "s1", "garbage".getBytes(StandardCharsets.UTF_8), now);                            // UNDECODABLE
+                h.send(c, "s1", PipelineHarness.reading("s1", now - 4_000, Float.NaN, 2f), now);           // NON_FINITE
+                h.send(c, "s1", PipelineHarness.reading("s1", now - 4_000, 1f, 2f, 3f), now);              // WRONG_CHANNEL_COUNT
+                h.send(c, "s1", PipelineHarness.reading("s1", now + 86_400_000L, 1f, 2f), now);            // FUTURE_TIMESTAMP
+                h.send(c, "s1", PipelineHarness.reading("s1", now - 9_000, 1f, 2f), now);                  // OUT_OF_ORDER
+                h.send(c, "other", PipelineHarness.reading("s1", now - 3_000, 1f, 2f), now);               // KEY_MISMATCH
+                h.send(c, "s1", PipelineHarness.reading("", now - 3_000, 1f, 2f), now);                    // MISSING_SENSOR_ID
+                h.send(c, "s1", PipelineHarness.reading("s1", now - 2_000, 1f, 2.5f), now);                // good
+                List<ConsumerRecord<byte[], byte[]>> letters = collect(dead, 8);
+                Set<String> reasons = new HashSet<>();
+                for (ConsumerRecord<byte[], byte[]> r : letters) {
+                    DeadLetter d = AvroSerdes.deadLetter().deserialize(r.topic(), r.value());
+                    reasons.add(d.getReason());
+                    assertEquals(c.inputTopics().getFirst(), d.getSourceTopic());
+                    assertTrue(d.getSourceOffset() >= 0 && !d.getError().isBlank(), d.toString());
+                    assertTrue(d.getValue() != null && d.getValue().remaining() > 0, "raw bytes kept");
+                }
+                assertEquals(Set.of("NO_MODEL", "UNDECODABLE", "NON_FINITE", "WRONG_CHANNEL_COUNT", "FUTURE_TIMESTAMP",
+                        "OUT_OF_ORDER", "KEY_MISMATCH", "MISSING_SENSOR_ID"), reasons);
+                List<ConsumerRecord<byte[], byte[]>> forecasts = collect(out, 2);
+                assertEquals(2, forecasts.size(), "both good readings were processed");
+                assertEquals(KafkaStreams.State.RUNNING, app.streams().state());
+                assertEquals(8.0, app.metrics().deadLetters());
+            }
+        }
+    }
+
+    @Test
+    void aNewModelIsServedWithStatesRebuiltWarmAndACorruptOneIsRejected() throws Exception {
+        try (PipelineHarness h = new PipelineHarness(broker, "swap")) {
+            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.RING_BUFFER_SIZE, 32));
+            SidewinderApp.createTopics(c);
+            ModelParameters v1 = PipelineHarness.params(3), v2 = PipelineHarness.params(4);
+            h.publish(c, v1, 1);
+            int n = 120;
+            long[] t = times(n, 3);
+            float[][] v = values(n);
+            try (SidewinderApp app = new SidewinderApp(c).start();
+                 KafkaConsumer<byte[], byte[]> out = h.consumer(c.getString(SidewinderConfig.FORECASTS_TOPIC))) {
+                assertTrue(app.awaitRunning(Duration.ofSeconds(60)));
+                for (int i = 0; i < 80; i++) {
+                    h.send(c, "s1", PipelineHarness.reading("s1", t[i], v[i]), t[i]);
+                }
+                List<ConsumerRecord<byte[], byte[]>> got = collect(out, 80);
+                // A corrupt v3: valid encoding, wrong checksum. It must be rejected and v1 keep serving.
+                var bad = io.sidewinder.ssm.ModelSnapshots.toSnapshot(PipelineHarness.params(5), "default", 3, Map.of(), Map.of());
+                bad.setChecksum("00" + bad.getChecksum().substring(2));
+                h.publishRaw(c, ModelRegistry.key("default", 3), AvroSerdes.modelSnapshot().serialize(null, bad));
+                h.publishRaw(c, ModelRegistry.key("default", 4), "not a snapshot".getBytes(StandardCharsets.UTF_8));
+                await().atMost(Duration.ofSeconds(30)).until(() -> app.models().rejectedCount() == 2);
+                assertEquals(1L, app.models().current().version());
+                h.publish(c, v2, 2);
+                // v4 was rejected, so v2 (lower than the rejected number, higher than v1) is what should serve.
+                await().atMost(Duration.ofSeconds(30)).until(() -> app.models().current().version() == 2L);
+                for (int i = 80; i < n; i++) {
+                    h.send(c, "s1", PipelineHarness.reading("s1", t[i], v[i]), t[i]);
+                }
+                PipelineHarness.drain(out, got);
+                got.addAll(collect(out, n - got.size()));
+                Forecast firstAfterSwap = forecast(got.get(80));
+                assertEquals(2L, firstAfterSwap.getModelVersion());
+                assertEquals(1.0, app.metrics().rebuilds());
+                // Warm: the new model replayed the last 32 readings before applying reading 80.
+                Forecaster f2 = new Forecaster(new MambaModel(v2));
+                StreamState s = StreamState.fresh(v2.config());
+                Forecaster.Prediction p = null;
+                for (int i = 80 - 32; i <= 80; i++) {
+                    p = f2.advance(s, t[i], v[i]);
+                }
+                assertForecastsMatch(p, firstAfterSwap, "first forecast after the swap");
+            }
+        }
+    }
+
+    @Test
+    void aRestartRestoresStateFromTheChangelogWithNoDuplicateAndNoGap() throws Exception {
+        try (PipelineHarness h = new PipelineHarness(broker, "restart")) {
+            SidewinderConfig c = h.config(stateDir, Map.of());
+            SidewinderApp.createTopics(c);
+            ModelParameters params = PipelineHarness.params(6);
+            h.publish(c, params, 1);
+            int n = 200;
+            long[] t = times(n, 6);
+            float[][] v = values(n);
+            try (KafkaConsumer<byte[], byte[]> out = h.consumer(c.getString(SidewinderConfig.FORECASTS_TOPIC))) {
+                List<ConsumerRecord<byte[], byte[]>> got = new ArrayList<>();
+                try (SidewinderApp app = new SidewinderApp(c).start()) {
+                    assertTrue(app.awaitRunning(Duration.ofSeconds(60)));
+                    for (int i = 0; i < 100; i++) {
+                        h.send(c, "s1", PipelineHarness.reading("s1", t[i], v[i]), t[i]);
+                    }
+                    got.addAll(collect(out, 100));
+                }
+                // Wipe local state: the second instance must restore it from the changelog.
+                try (var files = java.nio.file.Files.walk(stateDir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+                try (SidewinderApp app = new SidewinderApp(c).start()) {
+                    assertTrue(app.awaitRunning(Duration.ofSeconds(60)));
+                    for (int i = 100; i < n; i++) {
+                        h.send(c, "s1", PipelineHarness.reading("s1", t[i], v[i]), t[i]);
+                    }
+                    PipelineHarness.drain(out, got);
+                    got.addAll(collect(out, n - got.size()));
+                }
+                assertEquals(n, got.size(), "one forecast per reading: no duplicate, no gap");
+                Forecaster.Prediction[] reference = new Forecaster(new MambaModel(params))
+                        .forwardSequence(StreamState.fresh(params.config()), t, v);
+                for (int i = 0; i < n; i++) {
+                    Forecast f = forecast(got.get(i));
+                    assertEquals(t[i], f.getEventTime().toEpochMilli(), "forecast " + i + " in order");
+                    assertForecastsMatch(reference[i], f, "reading " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void anomalyScoresCarryTheModelVersionAndLikelihoodsInTheUnitInterval() throws Exception {
+        try (PipelineHarness h = new PipelineHarness(broker, "scores")) {
+            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.ANOMALY_WARMUP, 50));
+            SidewinderApp.createTopics(c);
+            h.publish(c, PipelineHarness.params(7), 5);
+            int n = 150;
+            long[] t = times(n, 7);
+            float[][] v = values(n);
+            v[120][0] += 500; // a spike far outside anything seen
+            try (SidewinderApp app = new SidewinderApp(c).start();
+                 KafkaConsumer<byte[], byte[]> scores = h.consumer(c.getString(SidewinderConfig.ANOMALIES_TOPIC))) {
+                assertTrue(app.awaitRunning(Duration.ofSeconds(60)));
+                for (int i = 0; i < n; i++) {
+                    h.send(c, "s1", PipelineHarness.reading("s1", t[i], v[i]), t[i]);
+                }
+                List<ConsumerRecord<byte[], byte[]>> got = collect(scores, n - 1);
+                int flaggedBeforeWarmup = 0;
+                boolean spikeFlagged = false;
+                for (ConsumerRecord<byte[], byte[]> r : got) {
+                    AnomalyScore s = AvroSerdes.anomalyScore().deserialize(r.topic(), r.value());
+                    assertEquals(5L, s.getModelVersion());
+                    assertTrue(s.getLikelihood() >= 0 && s.getLikelihood() <= 1);
+                    long i = java.util.Arrays.binarySearch(t, s.getEventTime().toEpochMilli());
+                    if (i < 51 && s.getFlagged()) flaggedBeforeWarmup++;
+                    if (i == 120) spikeFlagged = s.getFlagged();
+                }
+                assertEquals(0, flaggedBeforeWarmup, "nothing is flagged during warm-up");
+                assertTrue(spikeFlagged, "a 100-sigma spike is flagged");
+            }
+        }
+    }
+}
