@@ -1,0 +1,66 @@
+package io.sidewinder.processors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sidewinder.schemas.DeadLetter;
+import io.sidewinder.schemas.serde.AvroSerdes;
+import io.sidewinder.ssm.ModelSnapshots;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Out-of-order handling, fast, with TopologyTestDriver (real RocksDB stores, stream-time punctuation). */
+class ReorderBufferTest {
+    @TempDir
+    Path stateDir;
+
+    @Test
+    void readingsWithinTheGraceAreAppliedInEventTimeOrderAndOlderOnesAreDeadLettered() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(SidewinderConfig.STATE_DIR, stateDir.toString());
+        p.put(SidewinderConfig.REORDER_GRACE_MS, 5_000L);
+        p.put(SidewinderConfig.HTTP_PORT, -1);
+        SidewinderConfig config = new SidewinderConfig(p);
+        ModelRegistry models = new ModelRegistry("default");
+        PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
+        try (TopologyTestDriver driver = new TopologyTestDriver(SidewinderTopology.build(config, models, metrics),
+                config.streamsProperties())) {
+            TestInputTopic<String, byte[]> modelsIn = driver.createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC),
+                    new StringSerializer(), new ByteArraySerializer());
+            var snapshot = ModelSnapshots.toSnapshot(PipelineHarness.params(1), "default", 1, Map.of(), Map.of());
+            modelsIn.pipeInput(ModelRegistry.key("default", 1), AvroSerdes.modelSnapshot().serialize(null, snapshot));
+
+            TestInputTopic<byte[], byte[]> in = driver.createInputTopic(config.inputTopics().getFirst(),
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            TestOutputTopic<byte[], byte[]> forecasts = driver.createOutputTopic(
+                    config.getString(SidewinderConfig.FORECASTS_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            TestOutputTopic<byte[], byte[]> dead = driver.createOutputTopic(
+                    config.getString(SidewinderConfig.DEAD_LETTER_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+            for (long t : new long[] {10_000, 12_000, 11_000}) {
+                in.pipeInput(key, PipelineHarness.reading("s1", t, 1f, 2f), t);
+            }
+            assertEquals(0, forecasts.getQueueSize(), "held until stream time passes event time + grace");
+            in.pipeInput(key, PipelineHarness.reading("s1", 20_000, 1f, 2f), 20_000);
+            List<Long> applied = forecasts.readValuesToList().stream()
+                    .map(v -> AvroSerdes.forecast().deserialize("f", v).getEventTime().toEpochMilli()).toList();
+            assertEquals(List.of(10_000L, 11_000L, 12_000L), applied);
+
+            in.pipeInput(key, PipelineHarness.reading("s1", 9_000, 1f, 2f), 21_000);
+            DeadLetter d = AvroSerdes.deadLetter().deserialize("d", dead.readValue());
+            assertEquals("OUT_OF_ORDER", d.getReason());
+            assertEquals(0, forecasts.getQueueSize());
+        }
+    }
+}
