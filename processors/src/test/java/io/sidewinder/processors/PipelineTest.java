@@ -94,7 +94,7 @@ class PipelineTest {
     @Test
     void streamedForecastsEqualTheBatchForwardOfTheSameSequence() throws Exception {
         try (PipelineHarness h = new PipelineHarness(broker, "parity")) {
-            SidewinderConfig c = h.config(stateDir, Map.of());
+            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.HTTP_PORT, 0));
             SidewinderApp.createTopics(c);
             ModelParameters params = PipelineHarness.params(1);
             h.publish(c, params, 1);
@@ -117,8 +117,32 @@ class PipelineTest {
                     assertEquals(1L, f.getModelVersion());
                     assertForecastsMatch(batch[i], f, "reading " + i);
                 }
+                assertHttpApiShowsTheSensor(app, n);
             }
         }
+    }
+
+    /** The read-only HTTP API: a sensor's latest state, 404 for unknown ones, Prometheus metrics, health. */
+    static void assertHttpApiShowsTheSensor(SidewinderApp app, int readings) throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        java.util.function.Function<String, java.net.http.HttpResponse<String>> get = path -> {
+            try {
+                return client.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://localhost:" + app.httpPort() + path)).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        var sensor = get.apply("/sensors/s1");
+        assertEquals(200, sensor.statusCode(), sensor.body());
+        assertTrue(sensor.body().contains("\"sensorId\":\"s1\"") && sensor.body().contains("\"modelVersion\":1")
+                && sensor.body().contains("\"forecast\":{\"mean\":["), sensor.body());
+        assertEquals(404, get.apply("/sensors/unknown").statusCode());
+        var metrics = get.apply("/metrics");
+        assertTrue(metrics.body().contains("sidewinder_readings_total " + readings + ".0"), metrics.body());
+        assertTrue(metrics.body().contains("sidewinder_model_version 1.0"));
+        assertEquals(200, get.apply("/health").statusCode());
     }
 
     @Test

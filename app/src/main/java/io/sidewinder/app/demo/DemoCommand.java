@@ -89,6 +89,8 @@ public final class DemoCommand implements Callable<Integer> {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Recorder latency = new Recorder(3);
     private final Histogram allLatency = new Histogram(3);
+    /** Printed after everything has shut down, so that it is the command's last line. */
+    private String finalLine;
 
     @Override
     public Integer call() throws Exception {
@@ -117,6 +119,10 @@ public final class DemoCommand implements Callable<Integer> {
                 // the JVM is already exiting
             }
             deleteRecursively(dir);
+            if (finalLine != null) {
+                System.err.flush();
+                System.out.println(finalLine);
+            }
         }
     }
 
@@ -202,7 +208,8 @@ public final class DemoCommand implements Callable<Integer> {
         long processed = forecasts.get() + deadLetters.get();
         Histogram h = latency.getIntervalHistogram();
         allLatency.add(h);
-        System.out.printf("demo: in=%d forecasts=%d anomalies=%d dead-letters=%d rate=%.0f/s p99-ms=%.1f%n",
+        finalLine = String.format(java.util.Locale.ROOT,
+                "demo: in=%d forecasts=%d anomalies=%d dead-letters=%d rate=%.0f/s p99-ms=%.1f",
                 produced.get(), forecasts.get(), flagged.get(), deadLetters.get(), processed / (elapsed / 1e9),
                 allLatency.getValueAtPercentile(99) / 1000.0);
         if (records > 0 && processed < records) {
