@@ -137,8 +137,12 @@ public final class DemoCommand implements Callable<Integer> {
         return new SidewinderConfig(p);
     }
 
-    /** Fits the demo model's head on clean generated history and publishes it as version 1. */
     private void publishModel(SidewinderConfig config) throws Exception {
+        publishModel(config, seed);
+    }
+
+    /** Fits the demo model's head on clean generated history and publishes it as version 1. */
+    public static void publishModel(SidewinderConfig config, long seed) throws Exception {
         long t0 = System.nanoTime();
         ModelConfig mc = ModelConfig.defaults(DemoData.CHANNELS);
         ModelParameters params = ModelParameters.initialise(mc, seed);
@@ -268,7 +272,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static Map<String, Object> producerProps(String bootstrap) {
+    public static Map<String, Object> producerProps(String bootstrap) {
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");

@@ -1,0 +1,145 @@
+package io.sidewinder.app.bench;
+
+import io.sidewinder.app.demo.DemoCommand;
+import io.sidewinder.app.demo.DemoData;
+import io.sidewinder.kafka.embedded.EmbeddedKafkaBroker;
+import io.sidewinder.processors.SidewinderApp;
+import io.sidewinder.processors.SidewinderConfig;
+import io.sidewinder.schemas.SensorReading;
+import io.sidewinder.schemas.serde.AvroSerdes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Throughput of the full pipeline against a passthrough topology with the same serdes, in the same run, on the
+ * embedded broker: both read the same pre-loaded readings with exactly-once processing and one stream thread;
+ * the clock runs from RUNNING until a read_committed consumer has seen every output.
+ */
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = "Records/s of the full pipeline vs a passthrough topology with the same serdes (embedded broker).")
+public final class BenchPipelineCommand implements Callable<Integer> {
+
+    @Option(names = "--records", defaultValue = "100000", description = "Readings to push through (default: ${DEFAULT-VALUE}).")
+    int records;
+
+    @Option(names = "--sensors", defaultValue = "100", description = "Distinct sensor keys (default: ${DEFAULT-VALUE}).")
+    int sensors;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = Files.createTempDirectory("sidewinder-bench");
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+            Map<String, Object> p = new HashMap<>();
+            p.put(SidewinderConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());
+            p.put(SidewinderConfig.STATE_DIR, dir.resolve("state").toString());
+            p.put(SidewinderConfig.HTTP_PORT, -1);
+            p.put(SidewinderConfig.TOPIC_PARTITIONS, 1);
+            p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+            SidewinderConfig config = new SidewinderConfig(p);
+            SidewinderApp.createTopics(config);
+            broker.createTopic("bench-passthrough-out", 1, Map.of());
+            DemoCommand.publishModel(config, 42);
+            preload(config, broker.bootstrapServers());
+
+            double passthrough = passthrough(config, broker.bootstrapServers());
+            double pipeline;
+            try (SidewinderApp app = new SidewinderApp(config).start()) {
+                if (!app.awaitRunning(Duration.ofSeconds(60))) {
+                    throw new IllegalStateException("pipeline did not start");
+                }
+                pipeline = records / drain(broker.bootstrapServers(), config.getString(SidewinderConfig.FORECASTS_TOPIC));
+            }
+            System.out.printf(java.util.Locale.ROOT, "pipeline=%.0f/s passthrough=%.0f/s ratio=%.2f records=%d sensors=%d%n",
+                    pipeline, passthrough, pipeline / passthrough, records, sensors);
+            return 0;
+        }
+    }
+
+    private void preload(SidewinderConfig config, String bootstrap) throws Exception {
+        DemoData data = new DemoData(sensors, System.currentTimeMillis() - Duration.ofDays(30).toMillis(), 0.002, 0, 7);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(DemoCommand.producerProps(bootstrap))) {
+            for (int i = 0; i < records; i++) {
+                DemoData.Item item = data.next();
+                producer.send(new ProducerRecord<>(config.inputTopics().getFirst(), null, item.eventTime(), item.key(),
+                        item.value()));
+            }
+            producer.flush();
+        }
+    }
+
+    private double passthrough(SidewinderConfig config, String bootstrap) throws Exception {
+        Topology t = new Topology();
+        t.addSource("in", new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopics().getFirst());
+        t.addProcessor("decode-encode", Passthrough::new, "in");
+        t.addSink("out", "bench-passthrough-out", new ByteArraySerializer(), new ByteArraySerializer(), "decode-encode");
+        Properties props = config.streamsProperties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-passthrough");
+        try (KafkaStreams streams = new KafkaStreams(t, props)) {
+            streams.start();
+            while (streams.state() != KafkaStreams.State.RUNNING) {
+                if (streams.state() == KafkaStreams.State.ERROR) throw new IllegalStateException("passthrough failed");
+                Thread.onSpinWait();
+            }
+            return records / drain(bootstrap, "bench-passthrough-out");
+        }
+    }
+
+    /** Seconds until a read_committed consumer has seen {@code records} records of a topic. */
+    private double drain(String bootstrap, String topic) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-" + topic);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        long start = System.nanoTime();
+        long seen = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            while (seen < records) {
+                seen += c.poll(Duration.ofMillis(100)).count();
+                if (System.nanoTime() - start > Duration.ofMinutes(10).toNanos()) {
+                    throw new IllegalStateException("timed out with " + seen + " of " + records + " on " + topic);
+                }
+            }
+        }
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** Same serdes as the pipeline: decode the SensorReading, encode it again. */
+    static final class Passthrough implements Processor<byte[], byte[], byte[], byte[]> {
+        private final Deserializer<SensorReading> in = AvroSerdes.sensorReading().deserializer();
+        private final Serializer<SensorReading> out = AvroSerdes.sensorReading().serializer();
+        private ProcessorContext<byte[], byte[]> context;
+
+        @Override
+        public void init(ProcessorContext<byte[], byte[]> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(org.apache.kafka.streams.processor.api.Record<byte[], byte[]> record) {
+            context.forward(record.withValue(out.serialize(null, in.deserialize(null, record.value()))));
+        }
+    }
+}
