@@ -1,8 +1,6 @@
 package io.sidewinder.processors;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
+import java.nio.ByteBuffer;
 
 /**
  * Turns the surprise of a reading under the previous step's predictive distribution into a per-sensor
@@ -41,18 +39,17 @@ public final class AnomalyScorer {
         double longVar;
         double shortMean;
 
-        void write(DataOutputStream out) throws IOException {
-            out.writeLong(count);
-            out.writeDouble(longMean);
-            out.writeDouble(longVar);
-            out.writeDouble(shortMean);
+        static final int BYTES = 4 * 8;
+
+        void write(ByteBuffer out) {
+            out.putLong(count).putDouble(longMean).putDouble(longVar).putDouble(shortMean);
         }
 
-        void read(DataInputStream in) throws IOException {
-            count = in.readLong();
-            longMean = in.readDouble();
-            longVar = in.readDouble();
-            shortMean = in.readDouble();
+        void read(ByteBuffer in) {
+            count = in.getLong();
+            longMean = in.getDouble();
+            longVar = in.getDouble();
+            shortMean = in.getDouble();
         }
     }
 

@@ -1,11 +1,8 @@
 package io.sidewinder.processors;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.sidewinder.ssm.StreamState;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -15,13 +12,18 @@ import java.util.Deque;
  * forecast (its first step is the predictive distribution the next reading is scored under), the anomaly
  * statistics, the last score, and a ring buffer of the last K readings for warm model swaps.
  *
- * <p>Binary layout v1 via {@link #toBytes()}: version byte, then the fields in declaration order.
+ * <p>Binary layout v1 via {@link #toBytes()} (big-endian; the embedded stream state is its own little-endian
+ * form): version byte, model version, stream state (length-prefixed), last event time, last forecast mean and
+ * stddev (length-prefixed floats), anomaly statistics, last score, then the ring buffer.
  */
 public final class KeyState {
     static final byte FORMAT_VERSION = 1;
 
     long modelVersion = -1;
-    byte[] streamState;               // StreamState.toBytes() for modelVersion, null before the first reading
+    /** The decoded stream state for {@link #modelVersion}; null before the first reading or until decoded. */
+    StreamState state;
+    /** The stream state as stored, when not decoded (yet): decoding needs the serving model's config. */
+    byte[] stateBytes;
     long lastEventTime = Long.MIN_VALUE;
     float[] forecastMean;             // [H][C] of the last forecast, null before the first reading
     float[] forecastStd;
@@ -42,6 +44,11 @@ public final class KeyState {
             recent.removeFirst();
         }
         recent.addLast(new Reading(eventTime, values.clone()));
+    }
+
+    /** True once the key has seen a reading (it then has a stream state, decoded or not). */
+    boolean started() {
+        return state != null || stateBytes != null;
     }
 
     public long modelVersion() {
@@ -80,82 +87,92 @@ public final class KeyState {
         return recent.size();
     }
 
-    public byte[] toBytes() {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + (streamState == null ? 0 : streamState.length));
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeByte(FORMAT_VERSION);
-            out.writeLong(modelVersion);
-            writeBytes(out, streamState);
-            out.writeLong(lastEventTime);
-            writeFloats(out, forecastMean);
-            writeFloats(out, forecastStd);
-            anomaly.write(out);
-            out.writeDouble(lastLikelihood);
-            out.writeDouble(lastSurprise);
-            out.writeBoolean(lastFlagged);
-            out.writeInt(recent.size());
-            for (Reading r : recent) {
-                out.writeLong(r.eventTime());
-                writeFloats(out, r.values());
-            }
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+    private int serializedSize() {
+        int stateSize = state != null ? StreamState.serializedSize(state.config()) : stateBytes == null ? 0 : stateBytes.length;
+        int size = 1 + 8 + 4 + stateSize + 8 + floatsSize(forecastMean) + floatsSize(forecastStd)
+                + AnomalyScorer.Stats.BYTES + 8 + 8 + 1 + 4;
+        for (Reading r : recent) {
+            size += 8 + floatsSize(r.values());
         }
+        return size;
+    }
+
+    public byte[] toBytes() {
+        ByteBuffer out = ByteBuffer.allocate(serializedSize());
+        out.put(FORMAT_VERSION);
+        out.putLong(modelVersion);
+        if (state != null) {
+            out.putInt(StreamState.serializedSize(state.config()));
+            state.writeTo(out);
+        } else if (stateBytes != null) {
+            out.putInt(stateBytes.length).put(stateBytes);
+        } else {
+            out.putInt(-1);
+        }
+        out.putLong(lastEventTime);
+        putFloats(out, forecastMean);
+        putFloats(out, forecastStd);
+        anomaly.write(out);
+        out.putDouble(lastLikelihood);
+        out.putDouble(lastSurprise);
+        out.put((byte) (lastFlagged ? 1 : 0));
+        out.putInt(recent.size());
+        for (Reading r : recent) {
+            out.putLong(r.eventTime());
+            putFloats(out, r.values());
+        }
+        return out.array();
     }
 
     public static KeyState fromBytes(byte[] data) {
         try {
-            DataInputStream in = new DataInputStream(new ByteArrayInputStream(data));
-            byte version = in.readByte();
+            ByteBuffer in = ByteBuffer.wrap(data);
+            byte version = in.get();
             if (version != FORMAT_VERSION) {
                 throw new IllegalArgumentException("unsupported key state format version " + version);
             }
             KeyState s = new KeyState();
-            s.modelVersion = in.readLong();
-            s.streamState = readBytes(in);
-            s.lastEventTime = in.readLong();
-            s.forecastMean = readFloats(in);
-            s.forecastStd = readFloats(in);
+            s.modelVersion = in.getLong();
+            int n = in.getInt();
+            if (n >= 0) {
+                s.stateBytes = new byte[n];
+                in.get(s.stateBytes);
+            }
+            s.lastEventTime = in.getLong();
+            s.forecastMean = getFloats(in);
+            s.forecastStd = getFloats(in);
             s.anomaly.read(in);
-            s.lastLikelihood = in.readDouble();
-            s.lastSurprise = in.readDouble();
-            s.lastFlagged = in.readBoolean();
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                s.recent.addLast(new Reading(in.readLong(), readFloats(in)));
+            s.lastLikelihood = in.getDouble();
+            s.lastSurprise = in.getDouble();
+            s.lastFlagged = in.get() != 0;
+            int readings = in.getInt();
+            for (int i = 0; i < readings; i++) {
+                s.recent.addLast(new Reading(in.getLong(), getFloats(in)));
             }
             return s;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("corrupt key state: " + e.getMessage(), e);
+        } catch (BufferUnderflowException | NegativeArraySizeException e) {
+            throw new IllegalArgumentException("corrupt key state (" + data.length + " bytes)", e);
         }
     }
 
-    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
-        out.writeInt(b == null ? -1 : b.length);
-        if (b != null) out.write(b);
+    private static int floatsSize(float[] f) {
+        return 4 + (f == null ? 0 : 4 * f.length);
     }
 
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0) return null;
-        byte[] b = new byte[n];
-        in.readFully(b);
-        return b;
+    private static void putFloats(ByteBuffer out, float[] f) {
+        out.putInt(f == null ? -1 : f.length);
+        if (f != null) {
+            out.asFloatBuffer().put(f);
+            out.position(out.position() + 4 * f.length);
+        }
     }
 
-    private static void writeFloats(DataOutputStream out, float[] f) throws IOException {
-        out.writeInt(f == null ? -1 : f.length);
-        if (f != null) for (float v : f) out.writeFloat(v);
-    }
-
-    private static float[] readFloats(DataInputStream in) throws IOException {
-        int n = in.readInt();
+    private static float[] getFloats(ByteBuffer in) {
+        int n = in.getInt();
         if (n < 0) return null;
         float[] f = new float[n];
-        for (int i = 0; i < n; i++) f[i] = in.readFloat();
+        in.asFloatBuffer().get(f);
+        in.position(in.position() + 4 * n);
         return f;
     }
 }

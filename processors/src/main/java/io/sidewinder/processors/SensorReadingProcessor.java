@@ -13,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
@@ -50,6 +52,14 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> states;
     private KeyValueStore<Bytes, byte[]> reorder;
+    /**
+     * Decoded states of recently seen keys, so a reading costs one encode (the store put) and no decode. The store
+     * stays the truth: the cache is dropped on init (task revival after an aborted transaction) and an entry is
+     * evicted when processing its key fails.
+     */
+    private Map<String, KeyState> decoded;
+    private final int cachedKeys;
+    private String currentKey;
 
     public SensorReadingProcessor(SidewinderConfig config, ModelRegistry models, PipelineMetrics metrics) {
         this.models = models;
@@ -58,11 +68,18 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         this.graceMs = config.getLong(SidewinderConfig.REORDER_GRACE_MS);
         this.futureToleranceMs = config.getLong(SidewinderConfig.FUTURE_TOLERANCE_MS);
         this.ringSize = config.getInt(SidewinderConfig.RING_BUFFER_SIZE);
+        this.cachedKeys = config.getInt(SidewinderConfig.DECODED_STATE_CACHE_KEYS);
     }
 
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
+        this.decoded = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, KeyState> eldest) {
+                return size() > cachedKeys;
+            }
+        };
         this.states = context.getStateStore(SidewinderTopology.STATE_STORE);
         this.reorder = context.getStateStore(SidewinderTopology.REORDER_STORE);
         // The global store may have been restored without passing through its processor: offer what it holds.
@@ -101,8 +118,10 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             }
         } catch (RuntimeException e) {
             LOG.warn("unexpected failure on {}: {}", source, e.toString(), e);
+            forgetCurrentKey();
             deadLetter(source, DeadLetterReason.INTERNAL_ERROR, e.toString());
         } finally {
+            currentKey = null;
             metrics.latencyNanos(System.nanoTime() - start);
         }
     }
@@ -179,12 +198,12 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         }
         Forecaster forecaster = serving.forecaster();
         StreamState state = restoreState(ks, serving);
+        decoded.put(id, ks);
         float[] values = toArray(reading.getValues());
         if (ks.forecastMean != null) {
             emitScore(id, eventTime, values, ks, serving, source);
         }
         Forecaster.Prediction p = forecaster.advance(state, eventTime, values);
-        ks.streamState = state.toBytes();
         ks.modelVersion = serving.version();
         ks.lastEventTime = eventTime;
         ks.forecastMean = p.mean();
@@ -212,16 +231,23 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     /** The key's stream state for the serving model; rebuilt warm from the ring buffer after a model swap. */
     private StreamState restoreState(KeyState ks, ModelRegistry.ServingModel serving) {
         ModelConfig config = serving.model().config();
-        if (ks.streamState != null && ks.modelVersion == serving.version()) {
-            try {
-                return StreamState.fromBytes(ks.streamState, config);
-            } catch (IllegalArgumentException e) {
-                LOG.warn("state of a sensor could not be decoded ({}); rebuilding it from its recent readings",
-                        e.getMessage());
+        if (ks.modelVersion == serving.version()) {
+            if (ks.state != null && ks.state.config().equals(config)) {
+                return ks.state;
+            }
+            if (ks.stateBytes != null) {
+                try {
+                    ks.state = StreamState.fromBytes(ks.stateBytes, config);
+                    ks.stateBytes = null;
+                    return ks.state;
+                } catch (IllegalArgumentException e) {
+                    LOG.warn("state of a sensor could not be decoded ({}); rebuilding it from its recent readings",
+                            e.getMessage());
+                }
             }
         }
         StreamState fresh = StreamState.fresh(config);
-        if (ks.streamState != null) {
+        if (ks.started()) {
             // Replay what the key saw recently through the new model, so its forecasts are warm right away.
             for (KeyState.Reading r : ks.recent) {
                 if (r.values().length == config.channels()) {
@@ -232,6 +258,8 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             }
             metrics.rebuilt();
         }
+        ks.state = fresh;
+        ks.stateBytes = null;
         return fresh;
     }
 
@@ -282,7 +310,10 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 apply(reading, source);
             } catch (RuntimeException e) {
                 LOG.warn("unexpected failure applying buffered {}: {}", source, e.toString(), e);
+                forgetCurrentKey();
                 deadLetter(source, DeadLetterReason.INTERNAL_ERROR, e.toString());
+            } finally {
+                currentKey = null;
             }
         }
     }
@@ -300,8 +331,24 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     }
 
     private KeyState load(String id) {
+        currentKey = id;
+        KeyState ks = decoded.get(id);
+        if (ks != null) {
+            return ks;
+        }
         byte[] b = states.get(id);
         return b == null ? null : KeyState.fromBytes(b);
+    }
+
+    private void forgetCurrentKey() {
+        if (currentKey != null) {
+            decoded.remove(currentKey);
+        }
+    }
+
+    @Override
+    public void close() {
+        decoded.clear();
     }
 
     private static String outOfOrderMessage(SensorReading r, KeyState ks) {

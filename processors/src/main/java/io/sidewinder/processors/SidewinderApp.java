@@ -79,22 +79,25 @@ public final class SidewinderApp implements AutoCloseable {
         return this;
     }
 
+    /** Waits until Kafka Streams is RUNNING; false on timeout or when it failed or stopped first. */
     public boolean awaitRunning(Duration timeout) throws InterruptedException {
+        return awaitRunning(streams, timeout);
+    }
+
+    /** The same for any KafkaStreams instance (benchmarks use it for their reference topologies). */
+    public static boolean awaitRunning(KafkaStreams streams, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
+        while (true) {
             KafkaStreams.State s = streams.state();
             if (s == KafkaStreams.State.RUNNING) {
                 return true;
             }
-            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING) {
+            if (s == KafkaStreams.State.ERROR || s == KafkaStreams.State.NOT_RUNNING || System.nanoTime() > deadline) {
                 return false;
             }
-            Thread.onSpinWait();
-            synchronized (this) {
-                wait(20);
-            }
+            // KafkaStreams has no blocking wait for a state, and its single state listener belongs to users.
+            Thread.sleep(20);
         }
-        return false;
     }
 
     public KafkaStreams streams() { return streams; }

@@ -43,6 +43,7 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String ANOMALY_THRESHOLD = "sidewinder.anomaly.threshold";
     public static final String ANOMALY_SHORT_WINDOW = "sidewinder.anomaly.short.window";
     public static final String ANOMALY_LONG_WINDOW = "sidewinder.anomaly.long.window";
+    public static final String DECODED_STATE_CACHE_KEYS = "sidewinder.state.cache.keys";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
 
@@ -87,6 +88,9 @@ public final class SidewinderConfig extends AbstractConfig {
                     "Readings averaged for the recent surprise.")
             .define(ANOMALY_LONG_WINDOW, Type.INT, 1000, Range.atLeast(2), Importance.LOW,
                     "Readings over which the sensor's usual surprise is learned.")
+            .define(DECODED_STATE_CACHE_KEYS, Type.INT, 2_000, Range.atLeast(0), Importance.LOW,
+                    "Sensors per stream task whose decoded state is kept in memory (about 12 KB each with the "
+                            + "default model), saving a decode per reading; the state store remains the source of truth.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health); -1 disables it, 0 picks one.")
             .define(HTTP_HOST, Type.STRING, "localhost", Importance.MEDIUM,

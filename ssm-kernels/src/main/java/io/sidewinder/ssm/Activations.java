@@ -16,7 +16,12 @@ public final class Activations {
     }
 
     public static float softplus(float x) {
-        return x > SOFTPLUS_THRESHOLD ? x : (float) Math.log1p(Math.exp(x));
+        if (x > SOFTPLUS_THRESHOLD) {
+            return x;
+        }
+        // log(1 + e^x) with the intrinsic Math.log; below 1e-4, y − y²/2 + y³/3 is exact to double rounding.
+        double y = Math.exp(x);
+        return (float) (y < 1e-4 ? y * (1 - y * (0.5 - y / 3)) : Math.log(1 + y));
     }
 
     public static double sigmoid(double x) {

@@ -78,6 +78,13 @@ public final class StreamState {
 
     public byte[] toBytes() {
         ByteBuffer b = ByteBuffer.allocate(serializedSize(config)).order(ByteOrder.LITTLE_ENDIAN);
+        writeTo(b);
+        return b.array();
+    }
+
+    /** Writes the binary form at the buffer's position (any byte order; the form itself is little-endian). */
+    public void writeTo(ByteBuffer out) {
+        ByteBuffer b = out.slice().order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC_0).put(MAGIC_1).put(FORMAT_VERSION);
         b.putInt(config.channels()).putInt(config.layers()).putInt(config.dInner()).putInt(config.dState())
                 .putInt(config.dConv());
@@ -85,10 +92,13 @@ public final class StreamState {
         for (double m : normalizer.mean) b.putDouble(m);
         for (double v : normalizer.var) b.putDouble(v);
         for (int l = 0; l < config.layers(); l++) {
-            for (float v : model.h[l]) b.putFloat(v);
-            for (float v : model.conv[l]) b.putFloat(v);
+            // Bulk float copies: this runs for every reading of every key.
+            b.asFloatBuffer().put(model.h[l]);
+            b.position(b.position() + 4 * model.h[l].length);
+            b.asFloatBuffer().put(model.conv[l]);
+            b.position(b.position() + 4 * model.conv[l].length);
         }
-        return b.array();
+        out.position(out.position() + b.position());
     }
 
     /**
@@ -125,8 +135,10 @@ public final class StreamState {
             for (int i = 0; i < vars.length; i++) vars[i] = b.getDouble();
             s.normalizer.restore(count, means, vars);
             for (int l = 0; l < config.layers(); l++) {
-                for (int i = 0; i < s.model.h[l].length; i++) s.model.h[l][i] = b.getFloat();
-                for (int i = 0; i < s.model.conv[l].length; i++) s.model.conv[l][i] = b.getFloat();
+                b.asFloatBuffer().get(s.model.h[l]);
+                b.position(b.position() + 4 * s.model.h[l].length);
+                b.asFloatBuffer().get(s.model.conv[l]);
+                b.position(b.position() + 4 * s.model.conv[l].length);
             }
             return s;
         } catch (BufferUnderflowException e) {

@@ -44,6 +44,15 @@ class InitializersAndGapTest {
     }
 
     @Test
+    void fp32SoftplusIsCorrectlyRoundedDoubleSoftplusAcrossItsRange() {
+        for (double x = -40; x <= 25; x += 0.01) {
+            float f = Activations.softplus((float) x);
+            double d = Activations.softplus((double) (float) x);
+            assertEquals((float) d, f, Math.ulp((float) d), "softplus(" + x + ")");
+        }
+    }
+
+    @Test
     void gapRatioIsClampedAndTheFirstReadingCountsAsOneStep() {
         GapScaling g = new GapScaling(1000, 0.1, 100);
         assertEquals(1f, g.ratio(GapScaling.NONE, 123));

@@ -97,9 +97,8 @@ public final class BenchPipelineCommand implements Callable<Integer> {
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-passthrough");
         try (KafkaStreams streams = new KafkaStreams(t, props)) {
             streams.start();
-            while (streams.state() != KafkaStreams.State.RUNNING) {
-                if (streams.state() == KafkaStreams.State.ERROR) throw new IllegalStateException("passthrough failed");
-                Thread.onSpinWait();
+            if (!SidewinderApp.awaitRunning(streams, Duration.ofSeconds(60))) {
+                throw new IllegalStateException("passthrough topology did not start: " + streams.state());
             }
             return records / drain(bootstrap, "bench-passthrough-out");
         }

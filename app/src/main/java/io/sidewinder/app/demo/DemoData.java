@@ -140,7 +140,6 @@ public final class DemoData {
     /** Clean training history for the demo model: {@code length} readings of one sensor from a fresh generator. */
     public static io.sidewinder.trainer.HeadFit.Sequence history(int length, long seed) {
         DemoData d = new DemoData(1, 0, 0, 0, seed);
-        Sensor s = d.queue.peek();
         long[] times = new long[length];
         float[][] values = new float[length][];
         for (int i = 0; i < length; i++) {
@@ -149,7 +148,7 @@ public final class DemoData {
             cur.nextTime += d.nextGap();
             d.queue.add(cur);
             times[i] = t;
-            values[i] = d.values(s, t);
+            values[i] = d.values(cur, t);
         }
         return new io.sidewinder.trainer.HeadFit.Sequence(times, values);
     }
