@@ -3,6 +3,7 @@ package io.sidewinder.processors;
 import io.sidewinder.ssm.StreamState;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -12,8 +13,8 @@ import java.util.Deque;
  * forecast (its first step is the predictive distribution the next reading is scored under), the anomaly
  * statistics, the last score, and a ring buffer of the last K readings for warm model swaps.
  *
- * <p>Binary layout v1 via {@link #toBytes()} (big-endian; the embedded stream state is its own little-endian
- * form): version byte, model version, stream state (length-prefixed), last event time, last forecast mean and
+ * <p>Binary layout v1 via {@link #toBytes()} (little-endian, like the embedded stream state, so float arrays
+ * copy without byte swapping on x86 and ARM): version byte, model version, stream state (length-prefixed), last event time, last forecast mean and
  * stddev (length-prefixed floats), anomaly statistics, last score, then the ring buffer.
  */
 public final class KeyState {
@@ -98,7 +99,7 @@ public final class KeyState {
     }
 
     public byte[] toBytes() {
-        ByteBuffer out = ByteBuffer.allocate(serializedSize());
+        ByteBuffer out = ByteBuffer.allocate(serializedSize()).order(ByteOrder.LITTLE_ENDIAN);
         out.put(FORMAT_VERSION);
         out.putLong(modelVersion);
         if (state != null) {
@@ -126,7 +127,7 @@ public final class KeyState {
 
     public static KeyState fromBytes(byte[] data) {
         try {
-            ByteBuffer in = ByteBuffer.wrap(data);
+            ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
             byte version = in.get();
             if (version != FORMAT_VERSION) {
                 throw new IllegalArgumentException("unsupported key state format version " + version);

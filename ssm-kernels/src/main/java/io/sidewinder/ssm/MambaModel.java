@@ -1,5 +1,8 @@
 package io.sidewinder.ssm;
 
+import io.sidewinder.ssm.kernels.Kernels;
+import io.sidewinder.ssm.kernels.SsmKernels;
+
 /**
  * A stack of Mamba blocks with an input embedding and a Gaussian forecasting head, in fp32.
  *
@@ -20,12 +23,19 @@ public final class MambaModel {
     private final float[] embedW, embedB, normF, headW, headB;
     private final Block[] blocks;
     private final ThreadLocal<StepWorkspace> workspaces;
+    private final SsmKernels kernels;
 
     /** One block's weights, with A = −exp(A_log) precomputed in fp32. */
     private record Block(float[] norm, float[] inProj, float[] convW, float[] convB, float[] xProj,
                          float[] dtW, float[] dtB, float[] a, float[] d, float[] outProj) {}
 
     public MambaModel(ModelParameters params) {
+        this(params, Kernels.get());
+    }
+
+    /** A model on a given kernel backend (tests and benchmarks compare backends this way). */
+    public MambaModel(ModelParameters params, SsmKernels kernels) {
+        this.kernels = kernels;
         this.params = params;
         this.config = params.config();
         embedW = params.data("embed.weight");
@@ -53,6 +63,10 @@ public final class MambaModel {
         return config;
     }
 
+    public SsmKernels kernels() {
+        return kernels;
+    }
+
     public ModelParameters parameters() {
         return params;
     }
@@ -63,7 +77,7 @@ public final class MambaModel {
      */
     public float[] forward(float[] x, float[] gapRatios, int length, ModelState state, boolean parallelScan) {
         float[] features = features(x, gapRatios, length, state, parallelScan);
-        return Linalg.linear(headW, headB, config.headWidth(), config.dModel(), features, length);
+        return linear(headW, headB, config.headWidth(), config.dModel(), features, length);
     }
 
     /**
@@ -82,14 +96,14 @@ public final class MambaModel {
             System.arraycopy(x, t * c.channels(), e, t * in, c.channels());
             e[t * in + c.channels()] = GapScaling.logGapFeature(gapRatios[t]);
         }
-        float[] resid = Linalg.linear(embedW, embedB, dm, in, e, length);
+        float[] resid = linear(embedW, embedB, dm, in, e, length);
         float[] normed = new float[length * dm];
         for (int l = 0; l < blocks.length; l++) {
             Block b = blocks[l];
             for (int t = 0; t < length; t++) {
                 Linalg.rmsNormRow(resid, t * dm, dm, b.norm(), (float) c.normEps(), normed, t * dm);
             }
-            float[] xz = Linalg.linear(b.inProj(), null, 2 * di, dm, normed, length);
+            float[] xz = linear(b.inProj(), null, 2 * di, dm, normed, length);
             float[] xs = new float[length * di], z = new float[length * di];
             float[] window = state.conv[l];
             for (int t = 0; t < length; t++) {
@@ -105,7 +119,7 @@ public final class MambaModel {
                 }
             }
             shiftWindow(window, xz, length, di, k);
-            float[] dbc = Linalg.linear(b.xProj(), null, r + 2 * n, di, xs, length);
+            float[] dbc = linear(b.xProj(), null, r + 2 * n, di, xs, length);
             float[] delta = new float[length * di], bm = new float[length * n], cm = new float[length * n];
             float[] dtRaw = new float[r];
             for (int t = 0; t < length; t++) {
@@ -129,7 +143,7 @@ public final class MambaModel {
             } else {
                 SelectiveScan.sequential(scan, state.h[l], y);
             }
-            float[] out = Linalg.linear(b.outProj(), null, dm, di, y, length);
+            float[] out = linear(b.outProj(), null, dm, di, y, length);
             for (int i = 0; i < resid.length; i++) {
                 resid[i] += out[i];
             }
@@ -138,6 +152,15 @@ public final class MambaModel {
             Linalg.rmsNormRow(resid, t * dm, dm, normF, (float) c.normEps(), normed, t * dm);
         }
         return normed;
+    }
+
+    /** Row-wise matVec over a [rows][in] matrix into [rows][out]. */
+    private float[] linear(float[] w, float[] bias, int out, int in, float[] x, int rows) {
+        float[] y = new float[rows * out];
+        for (int t = 0; t < rows; t++) {
+            kernels.matVec(w, bias, out, in, x, t * in, y, t * out);
+        }
+        return y;
     }
 
     /** The window after a sequence: the last d_conv − 1 conv inputs, reaching back into the old window. */
@@ -165,11 +188,11 @@ public final class MambaModel {
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv();
         System.arraycopy(x, 0, w.e, 0, c.channels());
         w.e[c.channels()] = GapScaling.logGapFeature(gapRatio);
-        Linalg.linearRow(embedW, embedB, dm, c.inputWidth(), w.e, 0, w.resid, 0);
+        kernels.matVec(embedW, embedB, dm, c.inputWidth(), w.e, 0, w.resid, 0);
         for (int l = 0; l < blocks.length; l++) {
             Block b = blocks[l];
             Linalg.rmsNormRow(w.resid, 0, dm, b.norm(), (float) c.normEps(), w.normed, 0);
-            Linalg.linearRow(b.inProj(), null, 2 * di, dm, w.normed, 0, w.xz, 0);
+            kernels.matVec(b.inProj(), null, 2 * di, dm, w.normed, 0, w.xz, 0);
             float[] window = state.conv[l];
             for (int d = 0; d < di; d++) {
                 float s = b.convB()[d];
@@ -177,45 +200,34 @@ public final class MambaModel {
                     s += b.convW()[d * k + j] * window[j * di + d];
                 }
                 s += b.convW()[d * k + k - 1] * w.xz[d];
-                w.xs[d] = Activations.silu(s);
+                w.xs[d] = s;
             }
+            kernels.siluInPlace(w.xs, 0, di);
             if (k > 1) {
                 System.arraycopy(window, di, window, 0, (k - 2) * di);
                 System.arraycopy(w.xz, 0, window, (k - 2) * di, di);
             }
-            Linalg.linearRow(b.xProj(), null, r + 2 * n, di, w.xs, 0, w.dbc, 0);
-            float[] h = state.h[l];
+            kernels.matVec(b.xProj(), null, r + 2 * n, di, w.xs, 0, w.dbc, 0);
+            kernels.matVec(b.dtW(), b.dtB(), di, r, w.dbc, 0, w.delta, 0);
+            kernels.softplusInPlace(w.delta, 0, di, gapRatio);
+            kernels.scanStep(di, n, w.delta, w.xs, b.a(), w.dbc, r, w.dbc, r + n, c.discretization(), state.h[l], w.y);
+            System.arraycopy(w.xz, di, w.gate, 0, di);
+            kernels.siluInPlace(w.gate, 0, di);
             for (int d = 0; d < di; d++) {
-                float s = b.dtB()[d];
-                for (int q = 0; q < r; q++) {
-                    s += b.dtW()[d * r + q] * w.dbc[q];
-                }
-                float delta = Activations.softplus(s) * gapRatio;
-                float u = w.xs[d];
-                float acc = 0f;
-                for (int j = 0; j < n; j++) {
-                    float a = b.a()[d * n + j];
-                    double dAd = c.discretization().dA(delta, a);
-                    float dB = (float) c.discretization().dBFactor(delta, a, dAd) * w.dbc[r + j];
-                    float hj = (float) dAd * h[d * n + j] + dB * u;
-                    h[d * n + j] = hj;
-                    acc += w.dbc[r + n + j] * hj;
-                }
-                acc += b.d()[d] * u;
-                w.y[d] = acc * Activations.silu(w.xz[di + d]);
+                w.y[d] = (w.y[d] + b.d()[d] * w.xs[d]) * w.gate[d];
             }
-            Linalg.linearRow(b.outProj(), null, dm, di, w.y, 0, w.out, 0);
+            kernels.matVec(b.outProj(), null, dm, di, w.y, 0, w.out, 0);
             for (int i = 0; i < dm; i++) {
                 w.resid[i] += w.out[i];
             }
         }
         Linalg.rmsNormRow(w.resid, 0, dm, normF, (float) c.normEps(), w.normed, 0);
-        Linalg.linearRow(headW, headB, c.headWidth(), dm, w.normed, 0, head, 0);
+        kernels.matVec(headW, headB, c.headWidth(), dm, w.normed, 0, head, 0);
     }
 
     /** Per-thread scratch so that {@link #step} allocates nothing. */
     private static final class StepWorkspace {
-        final float[] e, resid, normed, xz, xs, dbc, y, out;
+        final float[] e, resid, normed, xz, xs, dbc, delta, gate, y, out;
 
         StepWorkspace(ModelConfig c) {
             e = new float[c.inputWidth()];
@@ -224,6 +236,8 @@ public final class MambaModel {
             xz = new float[2 * c.dInner()];
             xs = new float[c.dInner()];
             dbc = new float[c.dtRank() + 2 * c.dState()];
+            delta = new float[c.dInner()];
+            gate = new float[c.dInner()];
             y = new float[c.dInner()];
             out = new float[c.dModel()];
         }

@@ -1,0 +1,65 @@
+package io.sidewinder.ssm.kernels;
+
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chooses the kernel backend once per JVM (the pattern of Lucene's VectorizationProvider). Property
+ * {@code -Dsidewinder.backend=auto|scalar|simd} (default auto: SIMD when jdk.incubator.vector is present).
+ * One INFO line names the backend; when SIMD is wanted but the module is missing, one WARNING names the flag.
+ */
+public final class Kernels {
+    public static final String BACKEND_PROPERTY = "sidewinder.backend";
+    private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
+    private static final String SIMD_CLASS = "io.sidewinder.ssm.kernels.simd.VectorKernels";
+
+    private static final class Holder {
+        static final SsmKernels INSTANCE = select(System.getProperty(BACKEND_PROPERTY, "auto"));
+    }
+
+    private Kernels() {}
+
+    /** The backend chosen for this JVM. */
+    public static SsmKernels get() {
+        return Holder.INSTANCE;
+    }
+
+    /** The SIMD backend if this JVM can run it, else null (for tests and benchmarks comparing backends). */
+    public static SsmKernels simdOrNull() {
+        try {
+            return (SsmKernels) Class.forName(SIMD_CLASS).getField("INSTANCE").get(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
+    }
+
+    static SsmKernels select(String wanted) {
+        String w = wanted.trim().toLowerCase(Locale.ROOT);
+        switch (w) {
+            case "scalar" -> {
+                LOG.info("kernel backend: scalar (forced by -D{}=scalar)", BACKEND_PROPERTY);
+                return ScalarKernels.INSTANCE;
+            }
+            case "simd", "auto" -> {
+                if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+                    if (w.equals("simd")) {
+                        throw new IllegalStateException("-D" + BACKEND_PROPERTY + "=simd needs the JVM flag "
+                                + "--add-modules jdk.incubator.vector");
+                    }
+                    LOG.warn("kernel backend: scalar — the Vector API is not enabled; start the JVM with "
+                            + "--add-modules jdk.incubator.vector for the SIMD kernels");
+                    return ScalarKernels.INSTANCE;
+                }
+                SsmKernels simd = simdOrNull();
+                if (simd == null) {
+                    throw new IllegalStateException("jdk.incubator.vector is present but " + SIMD_CLASS + " failed to load");
+                }
+                LOG.info("kernel backend: {}", simd.name());
+                return simd;
+            }
+            default -> throw new IllegalArgumentException("-D" + BACKEND_PROPERTY + "=" + wanted
+                    + " is not one of auto, scalar, simd");
+        }
+    }
+}

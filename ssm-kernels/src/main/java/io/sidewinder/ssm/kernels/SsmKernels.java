@@ -1,0 +1,32 @@
+package io.sidewinder.ssm.kernels;
+
+import io.sidewinder.ssm.Discretization;
+
+/**
+ * The hot loops of the model, behind one interface so that a backend can be chosen once at start-up
+ * ({@link Kernels#get()}): {@link ScalarKernels} is the plain-Java reference, the SIMD backend
+ * (jdk.incubator.vector) must agree with it within fp32 tolerance. Implementations are stateless and
+ * thread-safe.
+ */
+public interface SsmKernels {
+
+    /** A short name for logs and benchmarks, e.g. "scalar" or "simd(512-bit)". */
+    String name();
+
+    /** y[yOff + r] = Σ_k W[r·cols + k]·x[xOff + k] (+ bias[r] when bias is not null), for r &lt; rows. */
+    void matVec(float[] w, float[] bias, int rows, int cols, float[] x, int xOff, float[] y, int yOff);
+
+    /** x[off .. off+len) = softplus(x)·scale in place (passthrough above {@link io.sidewinder.ssm.Activations#SOFTPLUS_THRESHOLD}). */
+    void softplusInPlace(float[] x, int off, int len, float scale);
+
+    /** x[off .. off+len) = SiLU(x) in place. */
+    void siluInPlace(float[] x, int off, int len);
+
+    /**
+     * One recurrent selective-scan step for every channel d &lt; channels, with a state of n per channel:
+     * h[d·n + j] = dA·h + f(Δ_d, A)·B_j·u_d with dA = exp(Δ_d·A[d·n + j]), then
+     * y[d] = Σ_j C_j·h[d·n + j]. B is read at b[bOff + j], C at c[cOff + j]. D·u and the gate are the caller's.
+     */
+    void scanStep(int channels, int n, float[] delta, float[] u, float[] a, float[] b, int bOff, float[] c, int cOff,
+                  Discretization discretization, float[] h, float[] y);
+}

@@ -1,0 +1,102 @@
+package io.sidewinder.ssm.kernels;
+
+import static io.sidewinder.ssm.oracle.Tolerance.assertClose;
+import static io.sidewinder.ssm.oracle.Tolerance.toDouble;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sidewinder.ssm.Discretization;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every kernel of the SIMD backend against the scalar reference over odd sizes (1, 4, 6, 8, 13, 16, 17, …),
+ * in the style of Lucene's vectorization tests. Runs where the JVM has the Vector API; the surefire execution
+ * without it proves the fallback instead.
+ */
+class KernelsDifferentialTest {
+    static final int[] SIZES = {1, 2, 4, 6, 8, 13, 15, 16, 17, 31, 32, 33, 64, 100, 257};
+    SsmKernels simd;
+    final SsmKernels scalar = ScalarKernels.INSTANCE;
+
+    @BeforeEach
+    void simdAvailable() {
+        simd = Kernels.simdOrNull();
+        assumeTrue(simd != null && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+                "this JVM runs without --add-modules jdk.incubator.vector: SIMD kernels are not compared here");
+    }
+
+    static float[] random(int n, long seed, double scale) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        return x;
+    }
+
+    @Test
+    void matVecAgreesWithScalarOverOddShapesAndOffsets() {
+        for (int rows : SIZES) {
+            for (int cols : SIZES) {
+                float[] w = random(rows * cols, rows * 31L + cols, 1), bias = random(rows, cols, 1);
+                float[] x = random(cols + 3, rows, 1);
+                float[] a = new float[rows + 2], b = new float[rows + 2];
+                scalar.matVec(w, bias, rows, cols, x, 3, a, 2);
+                simd.matVec(w, bias, rows, cols, x, 3, b, 2);
+                assertClose(toDouble(a), b, 1e-5, 1e-5 * Math.sqrt(cols), rows + "x" + cols);
+                scalar.matVec(w, null, rows, cols, x, 0, a, 0);
+                simd.matVec(w, null, rows, cols, x, 0, b, 0);
+                assertClose(toDouble(a), b, 1e-5, 1e-5 * Math.sqrt(cols), rows + "x" + cols + " no bias");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "len={0}")
+    @ValueSource(ints = {1, 3, 16, 17, 64, 100})
+    void elementwiseFunctionsAgreeWithScalar(int len) {
+        float[] x = random(len + 1, len, 30);
+        float[] a = x.clone(), b = x.clone();
+        scalar.siluInPlace(a, 1, len);
+        simd.siluInPlace(b, 1, len);
+        assertClose(toDouble(a), b, 2e-6, 1e-7, "silu");
+        a = x.clone();
+        b = x.clone();
+        scalar.softplusInPlace(a, 1, len, 2.5f);
+        simd.softplusInPlace(b, 1, len, 2.5f);
+        assertClose(toDouble(a), b, 2e-6, 1e-12, "softplus");
+    }
+
+    @Test
+    void scanStepAgreesWithScalarForEveryDiscretizationAndStateSize() {
+        for (Discretization disc : Discretization.values()) {
+            for (int n : new int[] {1, 4, 8, 13, 16, 17, 33}) {
+                for (int channels : new int[] {1, 7, 64}) {
+                    float[] delta = random(channels, n, 1), a = random(channels * n, n + 1, 8);
+                    for (int i = 0; i < delta.length; i++) delta[i] = Math.abs(delta[i]) * 0.2f + 1e-4f;
+                    for (int i = 0; i < a.length; i++) a[i] = -Math.abs(a[i]) - 0.1f;
+                    float[] u = random(channels, 3, 2), bc = random(2 * n + 5, 4, 1);
+                    float[] h1 = random(channels * n, 5, 1), h2 = h1.clone();
+                    float[] y1 = new float[channels], y2 = new float[channels];
+                    for (int step = 0; step < 20; step++) {
+                        scalar.scanStep(channels, n, delta, u, a, bc, 5, bc, 5 + n, disc, h1, y1);
+                        simd.scanStep(channels, n, delta, u, a, bc, 5, bc, 5 + n, disc, h2, y2);
+                    }
+                    String what = disc + " n=" + n + " channels=" + channels;
+                    assertClose(toDouble(h1), h2, 1e-5, 1e-6, what + " state");
+                    assertClose(toDouble(y1), y2, 1e-5, 1e-5, what + " output");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theBackendCanBeForcedAndAnUnknownOneIsRefused() {
+        assertSame(ScalarKernels.INSTANCE, Kernels.select("scalar"));
+        assertEquals(simd.name(), Kernels.select("simd").name());
+        assertThrows(IllegalArgumentException.class, () -> Kernels.select("gpu"));
+    }
+}
