@@ -1,0 +1,71 @@
+package io.sidewinder.processors;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.kafka.embedded.EmbeddedKafkaBroker;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Two instances of one application: a sensor's state is served by whichever instance is asked. */
+class QueryRoutingTest {
+    @TempDir
+    Path dir;
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void aQueryToEitherInstanceIsAnsweredByTheInstanceThatOwnsTheSensor() throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"));
+             PipelineHarness h = new PipelineHarness(broker, "routing")) {
+            int portA = freePort(), portB = freePort();
+            SidewinderConfig a = h.config(dir.resolve("a"), Map.of(SidewinderConfig.HTTP_PORT, portA,
+                    SidewinderConfig.TOPIC_PARTITIONS, 4));
+            SidewinderConfig b = h.config(dir.resolve("b"), Map.of(SidewinderConfig.HTTP_PORT, portB,
+                    SidewinderConfig.TOPIC_PARTITIONS, 4));
+            SidewinderApp.createTopics(a);
+            h.publish(a, PipelineHarness.params(1), 1);
+            try (SidewinderApp appA = new SidewinderApp(a).start(); SidewinderApp appB = new SidewinderApp(b).start()) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> appA.streams().state() == KafkaStreams.State.RUNNING
+                        && appB.streams().state() == KafkaStreams.State.RUNNING
+                        && appA.streams().metadataForAllStreamsClients().size() == 2);
+                long now = System.currentTimeMillis();
+                int sensors = 12;
+                for (int i = 0; i < sensors; i++) {
+                    h.send(a, "s" + i, PipelineHarness.reading("s" + i, now - 1000, 1f, 2f), now);
+                }
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> appA.metrics().readings() + appB.metrics().readings() == sensors);
+                assertTrue(appA.metrics().readings() > 0 && appB.metrics().readings() > 0,
+                        "both instances own some sensors (A " + appA.metrics().readings() + ", B " + appB.metrics().readings() + ")");
+                HttpClient client = HttpClient.newHttpClient();
+                for (int i = 0; i < sensors; i++) {
+                    String id = "s" + i;
+                    int owner = appA.streams().queryMetadataForKey(SidewinderTopology.STATE_STORE, id, new StringSerializer())
+                            .activeHost().port();
+                    for (int port : new int[] {portA, portB}) {
+                        HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+                                URI.create("http://localhost:" + port + "/sensors/" + id)).build(), HttpResponse.BodyHandlers.ofString());
+                        assertEquals(200, r.statusCode(), "asked " + port + " for " + id + " (owner " + owner + "): " + r.body());
+                        assertTrue(r.body().contains("\"sensorId\":\"" + id + "\""), r.body());
+                    }
+                }
+            }
+        }
+    }
+}

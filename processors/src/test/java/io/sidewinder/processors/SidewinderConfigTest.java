@@ -1,0 +1,61 @@
+package io.sidewinder.processors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SidewinderConfigTest {
+
+    @Test
+    void fileThenEnvironmentThenFlagsEachOverrideTheOneBefore(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("sidewinder.properties");
+        Files.writeString(file, """
+                bootstrap.servers=file:9092
+                sidewinder.forecasts.topic=from-file
+                sidewinder.anomalies.topic=from-file
+                sidewinder.input.topics=a,b
+                num.stream.threads=3
+                """);
+        SidewinderConfig c = SidewinderConfig.load(file,
+                Map.of("SIDEWINDER_ANOMALIES_TOPIC", "from-env", "KAFKA_BOOTSTRAP_SERVERS", "env:9092",
+                        "SIDEWINDER_JAVA_OPTS", "-Xmx1g", "PATH", "/bin"),
+                Map.of(SidewinderConfig.BOOTSTRAP_SERVERS, "flag:9092"));
+        assertEquals("from-file", c.getString(SidewinderConfig.FORECASTS_TOPIC));
+        assertEquals("from-env", c.getString(SidewinderConfig.ANOMALIES_TOPIC));
+        assertEquals(List.of("flag:9092"), c.getList(SidewinderConfig.BOOTSTRAP_SERVERS));
+        assertEquals(List.of("a", "b"), c.inputTopics());
+        Properties streams = c.streamsProperties();
+        assertEquals("flag:9092", streams.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
+        assertEquals("3", streams.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG), "unknown keys pass through to Streams");
+        assertEquals(StreamsConfig.EXACTLY_ONCE_V2, streams.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+        assertTrue(!streams.containsKey(SidewinderConfig.FORECASTS_TOPIC), "our keys stay ours");
+    }
+
+    @Test
+    void aBadValueIsRefusedNamingTheKey() {
+        var e = assertThrows(ConfigException.class,
+                () -> new SidewinderConfig(Map.of(SidewinderConfig.ANOMALY_THRESHOLD, "2.0")));
+        assertTrue(e.getMessage().contains(SidewinderConfig.ANOMALY_THRESHOLD), e.getMessage());
+        assertThrows(ConfigException.class, () -> new SidewinderConfig(Map.of(SidewinderConfig.PROCESSING_GUARANTEE, "maybe")));
+    }
+
+    @Test
+    void everySettingIsDocumented() {
+        String doc = SidewinderConfig.documentation();
+        for (String name : SidewinderConfig.definition().names()) {
+            assertTrue(doc.contains("`" + name + "`"), name);
+        }
+        SidewinderConfig.definition().configKeys().values()
+                .forEach(k -> assertTrue(k.documentation != null && k.documentation.length() > 10, k.name));
+    }
+}
