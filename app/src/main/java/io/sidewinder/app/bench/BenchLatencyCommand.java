@@ -63,6 +63,10 @@ public final class BenchLatencyCommand implements Callable<Integer> {
             description = "linger.ms of the Streams producer (Streams' own default is 100) (default: ${DEFAULT-VALUE}).")
     int lingerMs;
 
+    @Option(names = "--set", description = "Extra setting for the pipeline (any Sidewinder or Kafka Streams key), "
+            + "e.g. --set statestore.cache.max.bytes=0; repeatable.")
+    Map<String, String> settings = new HashMap<>();
+
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("sidewinder-bench");
@@ -75,6 +79,7 @@ public final class BenchLatencyCommand implements Callable<Integer> {
             p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
             p.put(SidewinderConfig.PROCESSING_GUARANTEE, guarantee);
             p.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG), lingerMs);
+            p.putAll(settings);
             SidewinderConfig config = new SidewinderConfig(p);
             SidewinderApp.createTopics(config);
             DemoCommand.publishModel(config, 42);

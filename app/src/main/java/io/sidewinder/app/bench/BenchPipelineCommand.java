@@ -46,6 +46,10 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     @Option(names = "--sensors", defaultValue = "100", description = "Distinct sensor keys (default: ${DEFAULT-VALUE}).")
     int sensors;
 
+    @Option(names = "--set", description = "Extra setting for the pipeline (any Sidewinder or Kafka Streams key), "
+            + "e.g. --set statestore.cache.max.bytes=0; repeatable.")
+    Map<String, String> settings = new HashMap<>();
+
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("sidewinder-bench");
@@ -56,6 +60,7 @@ public final class BenchPipelineCommand implements Callable<Integer> {
             p.put(SidewinderConfig.HTTP_PORT, -1);
             p.put(SidewinderConfig.TOPIC_PARTITIONS, 1);
             p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+            p.putAll(settings);
             SidewinderConfig config = new SidewinderConfig(p);
             SidewinderApp.createTopics(config);
             broker.createTopic("bench-passthrough-out", 1, Map.of());
