@@ -108,10 +108,10 @@ public final class BenchLatencyCommand implements Callable<Integer> {
                 }
                 System.out.printf(java.util.Locale.ROOT,
                         "latency: rate=%d/s measured=%d/%d end-to-end p50-ms=%.1f p99-ms=%.1f max-ms=%.1f "
-                                + "processing p50-us=%.0f p99-us=%.0f commit-interval-ms=%d guarantee=%s linger-ms=%d%n",
+                                + "processing p50-us=%.0f p99-us=%.0f commit-interval-ms=%d guarantee=%s linger-ms=%d dead-letters=%.0f%n",
                         rate, measured.getTotalCount(), (long) seconds * rate, measured.getValueAtPercentile(50) / 1000.0,
                         measured.getValueAtPercentile(99) / 1000.0, measured.getMaxValue() / 1000.0,
-                        processP50, processP99, commitIntervalMs, guarantee, lingerMs);
+                        processP50, processP99, commitIntervalMs, guarantee, lingerMs, app.metrics().deadLetters());
             }
             return 0;
         }
