@@ -1,0 +1,116 @@
+package io.sidewinder.trainer.data;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A multichannel time series read from CSV: one time column (ISO-like date-times such as
+ * {@code 2016-07-01 00:00:00}, or epoch milliseconds) and numeric value columns. Rows must be in time order.
+ *
+ * @param times event times, epoch ms (UTC)
+ * @param values [rows][channels]
+ * @param channels the value columns' names
+ */
+public record CsvSeries(long[] times, float[][] values, List<String> channels) {
+
+    private static final DateTimeFormatter TIME = new DateTimeFormatterBuilder()
+            .appendPattern("yyyy-MM-dd[ ]['T']HH:mm[:ss]")
+            .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
+            .toFormatter();
+
+    public int rows() {
+        return times.length;
+    }
+
+    /**
+     * Reads a CSV file. {@code timeColumn} names the time column (null: the first column);
+     * {@code valueColumns} selects value columns by name (null or empty: every other column).
+     * The separator (',' or ';') is detected from the header.
+     */
+    public static CsvSeries read(Path file, String timeColumn, List<String> valueColumns) throws IOException {
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String header = in.readLine();
+            if (header == null) {
+                throw new IOException(file + " is empty");
+            }
+            String sep = header.contains(";") && !header.contains(",") ? ";" : ",";
+            List<String> names = Arrays.stream(header.split(sep, -1)).map(String::trim).toList();
+            int timeIdx = timeColumn == null ? 0 : names.indexOf(timeColumn);
+            if (timeIdx < 0) {
+                throw new IOException(file + " has no column '" + timeColumn + "' (columns: " + names + ")");
+            }
+            List<String> chosen = new ArrayList<>();
+            List<Integer> idx = new ArrayList<>();
+            if (valueColumns == null || valueColumns.isEmpty()) {
+                for (int i = 0; i < names.size(); i++) {
+                    if (i != timeIdx) {
+                        chosen.add(names.get(i));
+                        idx.add(i);
+                    }
+                }
+            } else {
+                for (String c : valueColumns) {
+                    int i = names.indexOf(c);
+                    if (i < 0) {
+                        throw new IOException(file + " has no column '" + c + "' (columns: " + names + ")");
+                    }
+                    chosen.add(c);
+                    idx.add(i);
+                }
+            }
+            List<Long> times = new ArrayList<>();
+            List<float[]> rows = new ArrayList<>();
+            String line;
+            int lineNo = 1;
+            while ((line = in.readLine()) != null) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                String[] f = line.split(sep, -1);
+                if (f.length < names.size()) {
+                    throw new IOException(file + ":" + lineNo + ": expected " + names.size() + " fields, got " + f.length);
+                }
+                long t = parseTime(f[timeIdx].trim(), file, lineNo);
+                if (!times.isEmpty() && t < times.getLast()) {
+                    throw new IOException(file + ":" + lineNo + ": time goes backwards");
+                }
+                float[] v = new float[idx.size()];
+                for (int j = 0; j < v.length; j++) {
+                    try {
+                        v[j] = Float.parseFloat(f[idx.get(j)].trim());
+                    } catch (NumberFormatException e) {
+                        throw new IOException(file + ":" + lineNo + ": column '" + chosen.get(j) + "' is not a number: "
+                                + f[idx.get(j)], e);
+                    }
+                }
+                times.add(t);
+                rows.add(v);
+            }
+            long[] ts = times.stream().mapToLong(Long::longValue).toArray();
+            return new CsvSeries(ts, rows.toArray(float[][]::new), List.copyOf(chosen));
+        }
+    }
+
+    static long parseTime(String s, Path file, int lineNo) throws IOException {
+        if (!s.isEmpty() && s.chars().allMatch(Character::isDigit)) {
+            return Long.parseLong(s);
+        }
+        try {
+            return LocalDateTime.parse(s, TIME).toInstant(ZoneOffset.UTC).toEpochMilli();
+        } catch (RuntimeException e) {
+            throw new IOException(file + ":" + lineNo + ": unreadable time '" + s + "'", e);
+        }
+    }
+}
