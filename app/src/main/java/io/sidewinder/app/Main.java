@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Streaming forecaster and anomaly scorer for sensor data, built on selective state space models.",
         subcommands = {io.sidewinder.app.demo.DemoCommand.class, RunCommand.class, InfoCommand.class,
-                io.sidewinder.app.bench.BenchCommand.class,
+                io.sidewinder.app.bench.BenchCommand.class, io.sidewinder.app.train.TrainCommand.class,
+                io.sidewinder.app.train.EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

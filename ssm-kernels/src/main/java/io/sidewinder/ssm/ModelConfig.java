@@ -93,6 +93,11 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
                 dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd);
     }
 
+    public ModelConfig withNormalizer(int window, double minStd) {
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
+                dtMin, dtMax, dtFloor, normEps, window, minStd);
+    }
+
     /** Every field as text, keyed by stable names (the ModelSnapshot config map). */
     public Map<String, String> toMap() {
         Map<String, String> m = new LinkedHashMap<>();

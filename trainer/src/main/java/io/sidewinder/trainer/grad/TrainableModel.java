@@ -41,6 +41,18 @@ public final class TrainableModel {
         }
     }
 
+    private TrainableModel(TrainableModel shared) {
+        this.c = shared.c;
+        params.putAll(shared.params);
+        shapes.putAll(shared.shapes);
+        shared.params.forEach((k, v) -> grads.put(k, new double[v.length]));
+    }
+
+    /** A view with the same parameter arrays and its own gradients (one per training thread). */
+    public TrainableModel sharingParameters() {
+        return new TrainableModel(this);
+    }
+
     public ModelConfig config() {
         return c;
     }

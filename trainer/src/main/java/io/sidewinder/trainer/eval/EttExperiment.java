@@ -1,0 +1,124 @@
+package io.sidewinder.trainer.eval;
+
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.StreamState;
+import io.sidewinder.trainer.data.CsvSeries;
+import io.sidewinder.trainer.grad.TrainableModel;
+import io.sidewinder.trainer.train.ForecastTrainer;
+import io.sidewinder.trainer.train.Windows;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Training and evaluation on an ETT file under the standard protocol, channel-independent: one univariate model
+ * forecasts every channel (each channel of each window is one sample), as PatchTST does for the M setting. Setting
+ * S uses the OT column only.
+ */
+public final class EttExperiment {
+    private final EttProtocol protocol;
+    private final float[][] z;     // z-scored rows up to the end of the test segment, chosen columns only
+    private final long[] times;
+
+    public EttExperiment(CsvSeries series, EttProtocol protocol, boolean univariateOt) {
+        this.protocol = protocol;
+        float[][] all = protocol.standardise(series.values());
+        if (univariateOt) {
+            int ot = series.channels().indexOf("OT");
+            if (ot < 0) throw new IllegalArgumentException("setting S needs an OT column");
+            z = new float[all.length][];
+            for (int t = 0; t < all.length; t++) z[t] = new float[] {all[t][ot]};
+        } else {
+            z = all;
+        }
+        times = Arrays.copyOf(series.times(), z.length);
+    }
+
+    public int channels() {
+        return z[0].length;
+    }
+
+    /** The model config for this file: univariate, horizon H, gap reference = the file's row spacing. */
+    public ModelConfig modelConfig(ModelConfig base) {
+        long spacing = times[1] - times[0];
+        // The data are z-scored: a window whose readings barely move must not be blown up by a tiny std, so the
+        // causal normaliser never divides by less than a tenth of the training std.
+        return base.withChannels(1).withGap(new io.sidewinder.ssm.GapScaling(spacing, 0.05, 1_000))
+                .withShape(base.dModel(), base.layers(), base.dState(), protocol.horizon())
+                .withNormalizer(base.normalizerWindow(), 0.1);
+    }
+
+    /** One univariate series per channel. */
+    public List<Windows.Series> series() {
+        List<Windows.Series> out = new ArrayList<>();
+        for (int k = 0; k < channels(); k++) {
+            float[][] v = new float[z.length][1];
+            for (int t = 0; t < z.length; t++) v[t][0] = z[t][k];
+            out.add(new Windows.Series(times, v));
+        }
+        return out;
+    }
+
+    /** Every (channel, window) of a split; windows are lookback long and end H rows before the split's end. */
+    public List<Windows.Window> windows(EttProtocol.Split split) {
+        List<Windows.Window> out = new ArrayList<>();
+        for (int k = 0; k < channels(); k++) {
+            for (int w = 0; w < protocol.windows(split); w++) {
+                out.add(new Windows.Window(k, protocol.windowStart(split, w), protocol.lookback(), protocol.segmentEnd(split)));
+            }
+        }
+        return out;
+    }
+
+    public ForecastTrainer.Result train(TrainableModel model, ForecastTrainer.Options options,
+                                        ForecastTrainer.Progress progress) throws Exception {
+        return new ForecastTrainer(series(), options).train(model, windows(EttProtocol.Split.TRAIN),
+                windows(EttProtocol.Split.VAL), progress);
+    }
+
+    /**
+     * Test MSE/MAE of a served (fp32) model with its state starting at each window's start: every channel of every
+     * window goes through {@link Forecaster#forwardSequence}, the stream's own batch path.
+     */
+    public ForecastEvaluation.Result evaluate(ModelParameters params, EttProtocol.Split split) {
+        Forecaster forecaster = new Forecaster(new MambaModel(params));
+        ModelConfig c = params.config();
+        int l = protocol.lookback();
+        return ForecastEvaluation.evaluate(z, protocol, split, (series, start, lookback, horizon, out) -> {
+            long[] t = Arrays.copyOfRange(times, start, start + l);
+            for (int k = 0; k < series[0].length; k++) {
+                float[][] v = new float[l][1];
+                for (int i = 0; i < l; i++) v[i][0] = series[start + i][k];
+                Forecaster.Prediction[] p = forecaster.forwardSequence(StreamState.fresh(c), t, v);
+                Forecaster.Prediction last = p[l - 1];
+                for (int i = 0; i < horizon; i++) out[i][k] = last.mean(i, 0);
+            }
+        });
+    }
+
+    /**
+     * The streaming mode the product runs: one state carried from the start of the data through every row; the
+     * forecast made at each test window's last lookback row is scored against the next H rows.
+     */
+    public ForecastEvaluation.Result evaluateStreaming(ModelParameters params) {
+        Forecaster forecaster = new Forecaster(new MambaModel(params));
+        ModelConfig c = params.config();
+        int ch = channels(), h = protocol.horizon();
+        float[][][] means = new float[z.length][][];
+        for (int k = 0; k < ch; k++) {
+            StreamState s = StreamState.fresh(c);
+            for (int t = 0; t < z.length; t++) {
+                Forecaster.Prediction p = forecaster.advance(s, times[t], new float[] {z[t][k]});
+                if (means[t] == null) means[t] = new float[h][ch];
+                for (int i = 0; i < h; i++) means[t][i][k] = p.mean(i, 0);
+            }
+        }
+        return ForecastEvaluation.evaluate(z, protocol, EttProtocol.Split.TEST, (series, start, lookback, horizon, out) -> {
+            float[][] m = means[start + lookback - 1];
+            for (int i = 0; i < horizon; i++) System.arraycopy(m[i], 0, out[i], 0, m[i].length);
+        });
+    }
+}

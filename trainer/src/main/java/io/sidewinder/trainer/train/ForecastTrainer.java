@@ -1,0 +1,244 @@
+package io.sidewinder.trainer.train;
+
+import io.sidewinder.trainer.grad.TrainableModel;
+import io.sidewinder.trainer.train.Windows.Sample;
+import io.sidewinder.trainer.train.Windows.Series;
+import io.sidewinder.trainer.train.Windows.Window;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Mini-batch training of a forecaster: teacher forcing at every position of each window (all positions through
+ * one scan), AdamW with warm-up and cosine decay, global-norm clipping, early stopping on the validation MSE
+ * (keeping the best parameters), optional checkpoints. Deterministic for a given seed and thread count: windows are
+ * drawn from a seeded generator, split over threads in a fixed way and their gradients summed in thread order.
+ */
+public final class ForecastTrainer {
+
+    public record Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
+                          double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
+                          TrainableModel.Loss loss, java.nio.file.Path checkpoint) {
+        public Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
+                       double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
+                       TrainableModel.Loss loss) {
+            this(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
+                    samplesPerEpoch, loss, null);
+        }
+
+        public static Options defaults() {
+            return new Options(20, 32, 3e-3, 0.01, 1.0, 0.05, 4, 1, Runtime.getRuntime().availableProcessors(),
+                    4096, TrainableModel.Loss.GAUSSIAN_NLL);
+        }
+
+        /** Save after every epoch to this file, and resume from it when it exists. */
+        public Options withCheckpoint(java.nio.file.Path file) {
+            return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
+                    threads, samplesPerEpoch, loss, file);
+        }
+
+        public Options withEpochs(int e) {
+            return new Options(e, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
+                    samplesPerEpoch, loss);
+        }
+
+        public Options withSeed(long s) {
+            return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, s, threads,
+                    samplesPerEpoch, loss);
+        }
+
+        public Options withThreads(int t) {
+            return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, t,
+                    samplesPerEpoch, loss);
+        }
+
+        public Options withSamplesPerEpoch(int n) {
+            return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
+                    threads, n, loss);
+        }
+
+        public Options withLoss(TrainableModel.Loss l) {
+            return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
+                    threads, samplesPerEpoch, l);
+        }
+
+        public Options withLearningRate(double lr) {
+            return new Options(epochs, batchSize, lr, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
+                    samplesPerEpoch, loss);
+        }
+    }
+
+    /** Called after every step and every epoch (valLoss is NaN between epochs' ends). */
+    public interface Progress {
+        void update(int epoch, int epochs, long step, long steps, double trainLoss, double valLoss, double samplesPerSecond);
+    }
+
+    public record Result(double bestValidationMse, int bestEpoch, int epochsRun, double samplesPerSecond, long steps) {}
+
+    private final List<Series> data;
+    private final Options options;
+
+    public ForecastTrainer(List<Series> data, Options options) {
+        this.data = data;
+        this.options = options;
+    }
+
+    /** Validation windows used for early stopping (evenly spaced over the split; all of them when fewer). */
+    static final int MAX_VALIDATION_WINDOWS = 1024;
+
+    public Result train(TrainableModel model, List<Window> train, List<Window> allVal, Progress progress) throws Exception {
+        Options o = options;
+        List<Window> val = new ArrayList<>();
+        double stride = Math.max(1.0, (double) allVal.size() / MAX_VALIDATION_WINDOWS);
+        for (double i = 0; i < allVal.size(); i += stride) val.add(allVal.get((int) i));
+        int perEpoch = Math.min(o.samplesPerEpoch(), train.size());
+        long stepsPerEpoch = (perEpoch + o.batchSize() - 1) / o.batchSize();
+        long totalSteps = stepsPerEpoch * o.epochs();
+        long warmup = Math.max(1, Math.round(totalSteps * o.warmupFraction()));
+        AdamW adam = new AdamW(0.9, 0.999, 1e-8, o.weightDecay());
+        TrainableModel[] workers = new TrainableModel[o.threads()];
+        for (int i = 0; i < workers.length; i++) workers[i] = model.sharingParameters();
+        Map<String, double[]> best = copy(model.parameters());
+        double bestVal = Double.POSITIVE_INFINITY;
+        int bestEpoch = -1, epoch = 0, stale = 0, firstEpoch = 0;
+        long samples = 0, started = System.nanoTime();
+        if (o.checkpoint() != null && java.nio.file.Files.exists(o.checkpoint())) {
+            Checkpoint cp = Checkpoint.read(o.checkpoint());
+            cp.params().forEach((k, v) -> System.arraycopy(v, 0, model.parameters().get(k), 0, v.length));
+            best = copy(cp.best());
+            adam.restore(cp.adamStep(), cp.first(), cp.second());
+            bestVal = cp.bestVal();
+            bestEpoch = cp.bestEpoch();
+            stale = cp.stale();
+            firstEpoch = cp.nextEpoch();
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(o.threads());
+        try {
+            for (epoch = firstEpoch; epoch < o.epochs() && stale < o.patience(); epoch++) {
+                // One generator per epoch: a resumed run draws exactly the windows the uninterrupted one would.
+                int[] order = sampleOrder(train.size(), perEpoch, new SplittableRandom(o.seed() * 1_000_003L + epoch));
+                for (int b = 0; b < order.length; b += o.batchSize()) {
+                    int[] batch = java.util.Arrays.copyOfRange(order, b, Math.min(order.length, b + o.batchSize()));
+                    double loss = batchGradients(model, workers, pool, train, batch);
+                    AdamW.clipGlobalNorm(model.gradients(), o.clipNorm());
+                    adam.step(model.parameters(), model.gradients(),
+                            AdamW.learningRate(adam.steps(), warmup, totalSteps, o.learningRate(), 0.05));
+                    samples += batch.length;
+                    progress.update(epoch, o.epochs(), adam.steps(), totalSteps, loss, Double.NaN,
+                            samples / ((System.nanoTime() - started) / 1e9));
+                }
+                double valMse = validationMse(model, val);
+                if (valMse < bestVal) {
+                    bestVal = valMse;
+                    bestEpoch = epoch;
+                    best = copy(model.parameters());
+                    stale = 0;
+                } else {
+                    stale++;
+                }
+                progress.update(epoch, o.epochs(), adam.steps(), totalSteps, Double.NaN, valMse,
+                        samples / ((System.nanoTime() - started) / 1e9));
+                if (o.checkpoint() != null) {
+                    new Checkpoint(epoch + 1, adam.steps(), bestVal, bestEpoch, stale, samples, copy(model.parameters()),
+                            best, adam.firstMoments(), adam.secondMoments()).write(o.checkpoint());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (var e : best.entrySet()) {
+            System.arraycopy(e.getValue(), 0, model.parameters().get(e.getKey()), 0, e.getValue().length);
+        }
+        return new Result(bestVal, bestEpoch, epoch, samples / ((System.nanoTime() - started) / 1e9), adam.steps());
+    }
+
+    private static int[] sampleOrder(int size, int count, SplittableRandom rnd) {
+        int[] idx = new int[size];
+        for (int i = 0; i < size; i++) idx[i] = i;
+        for (int i = size - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            int t = idx[i];
+            idx[i] = idx[j];
+            idx[j] = t;
+        }
+        return java.util.Arrays.copyOf(idx, count);
+    }
+
+    /** Mean-loss gradients of a batch into model.gradients(); returns the batch's mean element loss. */
+    private double batchGradients(TrainableModel model, TrainableModel[] workers, ExecutorService pool,
+                                  List<Window> windows, int[] batch) throws Exception {
+        int threads = workers.length;
+        List<Future<double[]>> parts = new ArrayList<>();
+        // Element counts first, so every window's gradient is scaled by the batch's total count.
+        Sample[] samples = new Sample[batch.length];
+        double count = 0;
+        for (int i = 0; i < batch.length; i++) {
+            Window w = windows.get(batch[i]);
+            samples[i] = Windows.sample(model.config(), data.get(w.series()), w);
+            for (double t : samples[i].targets()) if (!Double.isNaN(t)) count++;
+        }
+        double scale = 1 / Math.max(1, count);
+        for (int k = 0; k < threads; k++) {
+            int worker = k;
+            parts.add(pool.submit(() -> {
+                TrainableModel m = workers[worker];
+                m.zeroGradients();
+                double sum = 0;
+                for (int i = worker; i < batch.length; i += threads) {
+                    Sample s = samples[i];
+                    sum += m.lossAndGradients(s.x(), s.gaps(), windows.get(batch[i]).length(), s.targets(),
+                            options.loss(), null, scale, null, null)[0];
+                }
+                return new double[] {sum};
+            }));
+        }
+        model.zeroGradients();
+        double loss = 0;
+        for (int k = 0; k < threads; k++) {
+            loss += parts.get(k).get()[0];
+            for (var e : model.gradients().entrySet()) {
+                double[] g = e.getValue(), wg = workers[k].gradients().get(e.getKey());
+                for (int i = 0; i < g.length; i++) g[i] += wg[i];
+            }
+        }
+        return loss / Math.max(1, count);
+    }
+
+    /**
+     * MSE, in the series' own units, of the forecast made at each window's last position against the H rows
+     * after the window (the published protocol's metric when the series are z-scored).
+     */
+    public double validationMse(TrainableModel model, List<Window> windows) {
+        int ch = model.config().channels(), h = model.config().horizon(), hw = model.config().headWidth();
+        double se = 0;
+        long n = 0;
+        for (Window w : windows) {
+            Series s = data.get(w.series());
+            Sample smp = Windows.sample(model.config(), s, w);
+            double[] head = model.forward(smp.x(), smp.gaps(), w.length(), null).head;
+            int t = w.length() - 1, base = t * hw;
+            for (int i = 0; i < h; i++) {
+                int row = w.start() + w.length() + i;
+                if (row >= w.targetLimit() || row >= s.rows()) continue;
+                for (int k = 0; k < ch; k++) {
+                    double pred = head[base + i * ch + k] * smp.std()[t][k] + smp.mean()[t][k];
+                    double e = pred - s.values()[row][k];
+                    se += e * e;
+                    n++;
+                }
+            }
+        }
+        return se / Math.max(1, n);
+    }
+
+    private static Map<String, double[]> copy(Map<String, double[]> m) {
+        Map<String, double[]> c = new HashMap<>();
+        m.forEach((k, v) -> c.put(k, v.clone()));
+        return c;
+    }
+}

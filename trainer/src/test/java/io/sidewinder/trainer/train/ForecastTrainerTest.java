@@ -1,0 +1,136 @@
+package io.sidewinder.trainer.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.ssm.CausalNormalizer;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.trainer.grad.TrainableModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ForecastTrainerTest {
+    static final ModelConfig CFG = ModelConfig.defaults(1).withShape(8, 1, 4, 4).withNormalizer(2000, 0.1);
+
+    static Windows.Series sine(int rows, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[] t = new long[rows];
+        float[][] v = new float[rows][1];
+        for (int i = 0; i < rows; i++) {
+            t[i] = i * 1000L;
+            v[i][0] = (float) (Math.sin(2 * Math.PI * i / 24.0) + 0.05 * r.nextGaussian());
+        }
+        return new Windows.Series(t, v);
+    }
+
+    static List<Windows.Window> windows(int from, int to, int length) {
+        List<Windows.Window> w = new ArrayList<>();
+        for (int s = from; s + length + 4 <= to; s += 3) w.add(new Windows.Window(0, s, length, to));
+        return w;
+    }
+
+    static ForecastTrainer.Options options(int epochs) {
+        return new ForecastTrainer.Options(epochs, 8, 1e-2, 0.01, 1.0, 0.1, 10, 7, 2, 64, TrainableModel.Loss.MSE);
+    }
+
+    static final ForecastTrainer.Progress QUIET = (e, es, s, ss, l, v, sps) -> { };
+
+    @Test
+    void trainingCutsTheValidationErrorOfAPeriodicSignal() throws Exception {
+        List<Windows.Series> data = List.of(sine(1200, 1));
+        ForecastTrainer trainer = new ForecastTrainer(data, options(6));
+        TrainableModel model = new TrainableModel(ModelParameters.initialise(CFG, 3));
+        List<Windows.Window> val = windows(900, 1200, 48);
+        double before = trainer.validationMse(model, val);
+        ForecastTrainer.Result r = trainer.train(model, windows(0, 900, 48), val, QUIET);
+        assertTrue(r.bestValidationMse() < 0.3 * before, "validation MSE " + before + " -> " + r.bestValidationMse());
+        assertEquals(r.bestValidationMse(), trainer.validationMse(model, val), 1e-12, "the best parameters are kept");
+    }
+
+    @Test
+    void theSameSeedAndThreadCountGiveTheSameModel() throws Exception {
+        List<Windows.Series> data = List.of(sine(600, 2));
+        Map<String, double[]> a = trainOnce(data, options(2));
+        Map<String, double[]> b = trainOnce(data, options(2));
+        a.forEach((k, v) -> assertArrayEquals(v, b.get(k), 0, k));
+    }
+
+    static Map<String, double[]> trainOnce(List<Windows.Series> data, ForecastTrainer.Options o) throws Exception {
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(CFG, 3));
+        new ForecastTrainer(data, o).train(m, windows(0, 450, 40), windows(450, 600, 40), QUIET);
+        Map<String, double[]> copy = new HashMap<>();
+        m.parameters().forEach((k, v) -> copy.put(k, v.clone()));
+        return copy;
+    }
+
+    @Test
+    void aRunResumedFromItsCheckpointEndsWhereAnUninterruptedRunEnds(@TempDir Path dir) throws Exception {
+        List<Windows.Series> data = List.of(sine(600, 4));
+        Map<String, double[]> uninterrupted = trainOnce(data, options(3));
+        Path cp = dir.resolve("train.ckpt");
+        ForecastTrainer.Options o = options(3).withCheckpoint(cp);
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(CFG, 3));
+        ForecastTrainer.Progress crashInThirdEpoch = (e, es, s, ss, loss, v, sps) -> {
+            if (e == 2 && !Double.isNaN(loss)) throw new IllegalStateException("simulated crash");
+        };
+        assertThrows(IllegalStateException.class,
+                () -> new ForecastTrainer(data, o).train(m, windows(0, 450, 40), windows(450, 600, 40), crashInThirdEpoch));
+        TrainableModel resumed = new TrainableModel(ModelParameters.initialise(CFG, 99)); // overwritten by the checkpoint
+        new ForecastTrainer(data, o).train(resumed, windows(0, 450, 40), windows(450, 600, 40), QUIET);
+        uninterrupted.forEach((k, v) -> assertArrayEquals(v, resumed.parameters().get(k), 0, k));
+    }
+
+    @Test
+    void targetsAreTheNextReadingsNormalisedByTheStatisticsAtTheirPosition() {
+        Windows.Series s = sine(200, 5);
+        Windows.Window w = new Windows.Window(0, 10, 40, 60);
+        Windows.Sample smp = Windows.sample(CFG, s, w);
+        CausalNormalizer norm = CausalNormalizer.forConfig(CFG);
+        for (int t = 0; t < 40; t++) {
+            norm.update(s.values()[10 + t]);
+            for (int i = 0; i < 4; i++) {
+                double target = smp.targets()[t * 4 + i];
+                int row = 10 + t + 1 + i;
+                if (t < Windows.MIN_CONTEXT || row >= 60) {
+                    assertTrue(Double.isNaN(target), "no target at t=" + t + " i=" + i);
+                } else {
+                    assertEquals((s.values()[row][0] - norm.mean(0)) / norm.std(0), target, 1e-12);
+                }
+            }
+        }
+    }
+
+    @Test
+    void adamWFollowsItsUpdateRuleAndSkipsDecayWhereMambaDoes() {
+        AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0.1);
+        Map<String, double[]> p = new HashMap<>(Map.of("layers.0.in_proj.weight", new double[] {1.0},
+                "layers.0.A_log", new double[] {1.0}));
+        Map<String, double[]> g = Map.of("layers.0.in_proj.weight", new double[] {0.5}, "layers.0.A_log", new double[] {0.5});
+        adam.step(p, g, 0.01);
+        // First step: m̂ = g, v̂ = g², so the Adam part is lr·sign(g) (up to eps); decay adds lr·wd·p.
+        assertEquals(1.0 - 0.01 * (1 + 0.1), p.get("layers.0.in_proj.weight")[0], 1e-9);
+        assertEquals(1.0 - 0.01, p.get("layers.0.A_log")[0], 1e-9);
+        assertTrue(!AdamW.DECAYED.test("layers.1.dt_proj.bias") && !AdamW.DECAYED.test("layers.1.D")
+                && !AdamW.DECAYED.test("norm_f.weight") && AdamW.DECAYED.test("head.weight"));
+    }
+
+    @Test
+    void learningRateWarmsUpThenFollowsACosine() {
+        assertEquals(0.1, AdamW.learningRate(0, 10, 110, 1.0, 0.0), 1e-12);
+        assertEquals(1.0, AdamW.learningRate(10, 10, 110, 1.0, 0.0), 1e-12);
+        assertEquals(0.5, AdamW.learningRate(60, 10, 110, 1.0, 0.0), 1e-12);
+        assertEquals(0.05, AdamW.learningRate(110, 10, 110, 1.0, 0.05), 1e-12);
+        Map<String, double[]> grads = Map.of("a", new double[] {3, 4});
+        assertEquals(5, AdamW.clipGlobalNorm(grads, 1), 1e-12);
+        assertArrayEquals(new double[] {0.6, 0.8}, grads.get("a"), 1e-12);
+    }
+}
