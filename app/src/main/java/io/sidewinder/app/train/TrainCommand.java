@@ -5,6 +5,9 @@ import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.ModelSnapshots;
 import io.sidewinder.trainer.data.CsvSeries;
+import io.sidewinder.trainer.data.SensorHistories;
+import io.sidewinder.trainer.eval.HoldoutExperiment;
+import io.sidewinder.trainer.train.Windows;
 import io.sidewinder.trainer.eval.EttExperiment;
 import io.sidewinder.trainer.eval.EttProtocol;
 import io.sidewinder.trainer.eval.ForecastEvaluation;
@@ -18,13 +21,24 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Offline training from a CSV file under the ETT protocol's train/validation split. */
+/** Offline (re)training from CSV, Avro files of SensorReading, or a readings topic. */
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = "Train a forecaster (channel-independent Mamba, hand-written backward, AdamW) and write a model snapshot.")
 public final class TrainCommand implements Callable<Integer> {
 
-    @Option(names = "--data", required = true, description = "CSV file: a time column and value columns (e.g. ETTh1.csv).")
-    Path data;
+    @Option(names = "--data", required = true, description = "A CSV file (a time column and value columns, e.g. "
+            + "ETTh1.csv), an Avro container file of SensorReading (.avro), or kafka:<topic> (with --bootstrap-servers).")
+    String data;
+
+    @Option(names = "--protocol", description = "ett (the standard ETT splits; default for ETT*.csv) or holdout "
+            + "(last 20 %% of each sensor for validation; default otherwise).")
+    String protocol;
+
+    @Option(names = "--from", description = "kafka: first event time to use (ISO-8601, default: the beginning).")
+    java.time.Instant from;
+
+    @Option(names = "--to", description = "kafka: event time to stop before (ISO-8601, default: now).")
+    java.time.Instant to;
 
     @Option(names = "--time-column", defaultValue = "date", description = "Name of the time column (default: ${DEFAULT-VALUE}).")
     String timeColumn;
@@ -52,46 +66,102 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Where to write the ModelSnapshot (.avro).")
     Path out;
 
+    @Option(names = "--checkpoint", description = "Save after every epoch here, and resume from it when it exists.")
+    Path checkpoint;
+
+    @Option(names = "--publish", description = "Also publish to this compacted models topic if it beats the champion.")
+    String publishTopic;
+
+    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", description = "Kafka brokers for --publish.")
+    String bootstrapServers;
+
     @Option(names = "--model-id", defaultValue = "default") String modelId;
     @Option(names = "--version", defaultValue = "1") long version;
 
     @Override
     public Integer call() throws Exception {
-        CsvSeries csv = CsvSeries.read(data, timeColumn, null);
-        EttProtocol protocol = EttProtocol.forFile(data.getFileName().toString(), lookback, horizon);
-        EttExperiment exp = new EttExperiment(csv, protocol, features.equalsIgnoreCase("S"));
-        ModelConfig config = exp.modelConfig(ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon));
-        TrainableModel model = new TrainableModel(ModelParameters.initialise(config, seed));
         ForecastTrainer.Options options = ForecastTrainer.Options.defaults().withEpochs(epochs).withSeed(seed)
                 .withThreads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())
                 .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withLearningRate(learningRate);
         options = new ForecastTrainer.Options(options.epochs(), batchSize, options.learningRate(), options.weightDecay(),
                 options.clipNorm(), options.warmupFraction(), options.patience(), options.seed(), options.threads(),
-                options.samplesPerEpoch(), options.loss());
+                options.samplesPerEpoch(), options.loss(), checkpoint);
+        ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon);
+        boolean kafka = data.startsWith("kafka:");
+        String fileName = kafka ? data : Path.of(data).getFileName().toString();
+        String proto = protocol != null ? protocol : fileName.startsWith("ETT") && fileName.endsWith(".csv") ? "ett" : "holdout";
         long t0 = System.nanoTime();
         ProgressBar bar = new ProgressBar();
-        ForecastTrainer.Result r = exp.train(model, options, bar);
-        bar.finish();
+        ForecastTrainer.Result r;
+        ModelParameters trained;
+        double valMse, valMae;
+        String range;
+        if (proto.equals("ett")) {
+            CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
+            EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
+            EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
+            TrainableModel model = new TrainableModel(ModelParameters.initialise(exp.modelConfig(base), seed));
+            r = exp.train(model, options, bar);
+            bar.finish();
+            trained = model.toParameters();
+            ForecastEvaluation.Result val = exp.evaluate(trained, EttProtocol.Split.VAL);
+            valMse = val.mse();
+            valMae = val.mae();
+            range = "rows [0, " + p.trainEnd() + ") train, [" + p.trainEnd() + ", " + p.valEnd() + ") validation";
+        } else if (proto.equals("holdout")) {
+            Map<String, Windows.Series> sensors;
+            if (kafka) {
+                TopicHistory.Result h = TopicHistory.read(bootstrapServers, data.substring("kafka:".length()),
+                        from == null ? java.time.Instant.EPOCH : from, to == null ? java.time.Instant.now() : to);
+                sensors = h.histories().series();
+                System.err.printf("train: %d records from %s (%d undecodable, %d dropped by the ordering rule), %d sensors%n",
+                        h.records(), data, h.undecodable(), h.histories().dropped(), sensors.size());
+            } else if (fileName.endsWith(".avro")) {
+                SensorHistories h = SensorHistories.readAvro(Path.of(data));
+                sensors = h.series();
+                System.err.printf("train: %d sensors from %s (%d readings dropped by the ordering rule)%n",
+                        sensors.size(), data, h.dropped());
+            } else {
+                CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
+                sensors = Map.of(fileName, new Windows.Series(csv.times(), csv.values()));
+            }
+            HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), lookback);
+            TrainableModel model = new TrainableModel(ModelParameters.initialise(exp.modelConfig(base, horizon), seed));
+            r = exp.train(model, options, bar);
+            bar.finish();
+            trained = model.toParameters();
+            valMse = r.bestValidationMse();
+            valMae = Double.NaN;
+            range = "first 80 % of each sensor train, last 20 % validation; " + (from == null ? "" : "from " + from + " ")
+                    + (to == null ? "" : "to " + to);
+        } else {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "unknown --protocol '" + proto + "' (ett, holdout)");
+        }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        ModelParameters trained = model.toParameters();
-        ForecastEvaluation.Result val = exp.evaluate(trained, EttProtocol.Split.VAL);
         Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("data", data.toAbsolutePath().toString());
-        provenance.put("data.train_rows", "[0, " + protocol.trainEnd() + ")");
+        provenance.put("data", kafka ? data : Path.of(data).toAbsolutePath().toString());
+        provenance.put("data.range", range);
+        provenance.put("protocol", proto);
         provenance.put("features", features);
         provenance.put("seed", Long.toString(seed));
         provenance.put("epochs", r.epochsRun() + " (best " + r.bestEpoch() + ")");
         provenance.put("loss", loss.name());
         provenance.put("code_version", String.valueOf(TrainCommand.class.getPackage().getImplementationVersion()));
         Map<String, Double> metrics = new LinkedHashMap<>();
-        metrics.put("val_mse", val.mse());
-        metrics.put("val_mae", val.mae());
+        metrics.put("val_mse", valMse);
+        if (!Double.isNaN(valMae)) metrics.put("val_mae", valMae);
         metrics.put("train_seconds", seconds);
         metrics.put("samples_per_second", r.samplesPerSecond());
         ModelSnapshot snapshot = ModelSnapshots.toSnapshot(trained, modelId, version, provenance, metrics);
         ModelSnapshots.write(snapshot, out);
+        if (publishTopic != null) {
+            ModelPublisher.Decision d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot);
+            System.out.printf(Locale.ROOT, "publish: %s v%d to %s (%s)%n", d.published() ? "published" : "kept the champion",
+                    d.version(), publishTopic, d.reason());
+        }
         System.out.printf(Locale.ROOT, "train: %d epochs (best %d) in %.0f s, %.0f samples/s, val mse=%.4f mae=%.4f -> %s%n",
-                r.epochsRun(), r.bestEpoch(), seconds, r.samplesPerSecond(), val.mse(), val.mae(), out);
+                r.epochsRun(), r.bestEpoch(), seconds, r.samplesPerSecond(), valMse, valMae, out);
         return 0;
     }
 

@@ -1,0 +1,52 @@
+package io.sidewinder.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.app.train.ModelPublisher;
+import io.sidewinder.kafka.embedded.EmbeddedKafkaBroker;
+import io.sidewinder.processors.ModelRegistry;
+import io.sidewinder.schemas.ModelSnapshot;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.ModelSnapshots;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelPublisherTest {
+
+    static ModelSnapshot challenger(double valMse) {
+        return ModelSnapshots.toSnapshot(ModelParameters.initialise(ModelConfig.defaults(1).withShape(8, 1, 4, 2), 1),
+                "pumps", 1, Map.of(), Map.of(ModelPublisher.METRIC, valMse));
+    }
+
+    @Test
+    void onlyAChallengerThatBeatsTheChampionIsPublishedAsTheNextVersion(@TempDir Path dir) throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+            broker.createTopic("models", 1, Map.of("cleanup.policy", "compact"));
+            ModelPublisher publisher = new ModelPublisher(broker.bootstrapServers(), "models");
+            var first = publisher.offer(challenger(0.50));
+            assertTrue(first.published());
+            assertEquals(1, first.version());
+            var worse = publisher.offer(challenger(0.55));
+            assertFalse(worse.published(), worse.reason());
+            // A corrupt higher version on the topic never served, so it is not the champion.
+            try (var p = new KafkaProducer<>(broker.adminConfig(), new StringSerializer(), new ByteArraySerializer())) {
+                p.send(new ProducerRecord<>("models", ModelRegistry.key("pumps", 7), "junk".getBytes(StandardCharsets.UTF_8))).get();
+            }
+            var better = publisher.offer(challenger(0.40));
+            assertTrue(better.published(), better.reason());
+            assertEquals(2, better.version());
+            assertEquals(2, publisher.champion("pumps").orElseThrow().getVersion());
+            assertEquals(0.40, publisher.champion("pumps").orElseThrow().getMetrics().get(ModelPublisher.METRIC));
+        }
+    }
+}

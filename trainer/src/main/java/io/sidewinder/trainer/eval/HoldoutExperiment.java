@@ -1,0 +1,76 @@
+package io.sidewinder.trainer.eval;
+
+import io.sidewinder.ssm.GapScaling;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.trainer.grad.TrainableModel;
+import io.sidewinder.trainer.train.ForecastTrainer;
+import io.sidewinder.trainer.train.Windows;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Training on arbitrary sensor histories (files or a topic): channel-independent, the first 80 % of every
+ * sensor's readings for training and the last 20 % for validation (time order, no shuffling across the cut).
+ */
+public final class HoldoutExperiment {
+    private final List<Windows.Series> series = new ArrayList<>();
+    private final int lookback;
+    private final long medianSpacing;
+
+    public HoldoutExperiment(Collection<Windows.Series> sensors, int lookback) {
+        this.lookback = lookback;
+        List<Long> gaps = new ArrayList<>();
+        for (Windows.Series s : sensors) {
+            int ch = s.values().length == 0 ? 0 : s.values()[0].length;
+            for (int k = 0; k < ch; k++) {
+                float[][] v = new float[s.rows()][1];
+                for (int t = 0; t < s.rows(); t++) v[t][0] = s.values()[t][k];
+                series.add(new Windows.Series(s.times(), v));
+            }
+            for (int t = 1; t < s.rows(); t++) gaps.add(s.times()[t] - s.times()[t - 1]);
+        }
+        long[] g = gaps.stream().mapToLong(Long::longValue).sorted().toArray();
+        medianSpacing = g.length == 0 ? 1000 : Math.max(1, g[g.length / 2]);
+    }
+
+    /** Univariate config with the gap reference set to the data's median spacing. */
+    public ModelConfig modelConfig(ModelConfig base, int horizon) {
+        return base.withChannels(1).withGap(new GapScaling(medianSpacing, 0.05, 1_000))
+                .withShape(base.dModel(), base.layers(), base.dState(), horizon);
+    }
+
+    public List<Windows.Window> windows(boolean validation, int horizon, int stride) {
+        List<Windows.Window> out = new ArrayList<>();
+        for (int i = 0; i < series.size(); i++) {
+            int rows = series.get(i).rows(), cut = (int) (rows * 0.8);
+            int from = validation ? Math.max(0, cut - lookback) : 0, to = validation ? rows : cut;
+            for (int s = from; s + lookback + horizon <= to; s += stride) {
+                out.add(new Windows.Window(i, s, lookback, to));
+            }
+        }
+        return out;
+    }
+
+    public ForecastTrainer.Result train(TrainableModel model, ForecastTrainer.Options options,
+                                        ForecastTrainer.Progress progress) throws Exception {
+        int h = model.config().horizon();
+        List<Windows.Window> train = windows(false, h, 1), val = windows(true, h, Math.max(1, h / 4));
+        if (train.isEmpty() || val.isEmpty()) {
+            throw new IllegalArgumentException("not enough readings for lookback " + lookback + " and horizon " + h
+                    + " (need " + 5 * (lookback + h) / 4 + " per sensor)");
+        }
+        return new ForecastTrainer(series, options).train(model, train, val, progress);
+    }
+
+    public long medianSpacingMillis() {
+        return medianSpacing;
+    }
+
+    @Override
+    public String toString() {
+        return series.size() + " univariate series, median spacing " + medianSpacing + " ms, lookback " + lookback
+                + ", rows " + Arrays.toString(series.stream().mapToInt(Windows.Series::rows).limit(5).toArray());
+    }
+}
