@@ -4,7 +4,7 @@ import picocli.CommandLine.Command;
 
 /** Benchmarks users can run on their own machine. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-        subcommands = {BenchPipelineCommand.class, BenchLatencyCommand.class})
+        subcommands = {BenchPipelineCommand.class, BenchLatencyCommand.class, BenchKernelsCommand.class})
 public final class BenchCommand implements Runnable {
     @Override
     public void run() {
