@@ -51,14 +51,7 @@ public final class EvalForecastCommand implements Callable<Integer> {
                 default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
                         "unknown baseline '" + baseline + "' (repeat, seasonal)");
             };
-            float[][] z = p.standardise(csv.values());
-            if (features.equalsIgnoreCase("S")) {
-                int ot = csv.channels().indexOf("OT");
-                float[][] s = new float[z.length][];
-                for (int t = 0; t < z.length; t++) s[t] = new float[] {z[t][ot]};
-                z = s;
-            }
-            r = ForecastEvaluation.evaluate(z, p, EttProtocol.Split.TEST, f);
+            r = exp.evaluate(f);
         }
         System.out.printf(Locale.ROOT, "drop_last@32: mse=%.4f mae=%.4f windows=%d%n", r.mseDropLast(), r.maeDropLast(),
                 r.windowsDropLast());

@@ -82,10 +82,8 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ForecastTrainer.Options options = ForecastTrainer.Options.defaults().withEpochs(epochs).withSeed(seed)
                 .withThreads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())
-                .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withLearningRate(learningRate);
-        options = new ForecastTrainer.Options(options.epochs(), batchSize, options.learningRate(), options.weightDecay(),
-                options.clipNorm(), options.warmupFraction(), options.patience(), options.seed(), options.threads(),
-                options.samplesPerEpoch(), options.loss(), checkpoint);
+                .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withLearningRate(learningRate)
+                .withBatchSize(batchSize).withCheckpoint(checkpoint);
         ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon);
         boolean kafka = data.startsWith("kafka:");
         String fileName = kafka ? data : Path.of(data).getFileName().toString();

@@ -99,6 +99,11 @@ public final class EttExperiment {
         });
     }
 
+    /** Test MSE/MAE of a baseline on the same (z-scored, chosen) channels. */
+    public ForecastEvaluation.Result evaluate(ForecastEvaluation.WindowForecaster baseline) {
+        return ForecastEvaluation.evaluate(z, protocol, EttProtocol.Split.TEST, baseline);
+    }
+
     /**
      * The streaming mode the product runs: one state carried from the start of the data through every row; the
      * forecast made at each test window's last lookback row is scored against the next H rows.

@@ -36,6 +36,11 @@ public final class ForecastTrainer {
                     4096, TrainableModel.Loss.GAUSSIAN_NLL);
         }
 
+        public Options withBatchSize(int b) {
+            return new Options(epochs, b, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
+                    samplesPerEpoch, loss, checkpoint);
+        }
+
         /** Save after every epoch to this file, and resume from it when it exists. */
         public Options withCheckpoint(java.nio.file.Path file) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
@@ -44,32 +49,32 @@ public final class ForecastTrainer {
 
         public Options withEpochs(int e) {
             return new Options(e, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss);
+                    samplesPerEpoch, loss, checkpoint);
         }
 
         public Options withSeed(long s) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, s, threads,
-                    samplesPerEpoch, loss);
+                    samplesPerEpoch, loss, checkpoint);
         }
 
         public Options withThreads(int t) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, t,
-                    samplesPerEpoch, loss);
+                    samplesPerEpoch, loss, checkpoint);
         }
 
         public Options withSamplesPerEpoch(int n) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, n, loss);
+                    threads, n, loss, checkpoint);
         }
 
         public Options withLoss(TrainableModel.Loss l) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, samplesPerEpoch, l);
+                    threads, samplesPerEpoch, l, checkpoint);
         }
 
         public Options withLearningRate(double lr) {
             return new Options(epochs, batchSize, lr, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss);
+                    samplesPerEpoch, loss, checkpoint);
         }
     }
 
