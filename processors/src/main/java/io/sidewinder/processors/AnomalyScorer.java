@@ -45,6 +45,13 @@ public final class AnomalyScorer {
             out.putLong(count).putDouble(longMean).putDouble(longVar).putDouble(shortMean);
         }
 
+        void copyFrom(Stats o) {
+            count = o.count;
+            longMean = o.longMean;
+            longVar = o.longVar;
+            shortMean = o.shortMean;
+        }
+
         void read(ByteBuffer in) {
             count = in.getLong();
             longMean = in.getDouble();
@@ -86,12 +93,12 @@ public final class AnomalyScorer {
     }
 
     /** Standard normal CDF. */
-    static double normalCdf(double x) {
+    public static double normalCdf(double x) {
         return 0.5 * erfc(-x / Math.sqrt(2));
     }
 
     /** Complementary error function (Numerical Recipes' erfcc, fractional error below 1.2e-7 everywhere). */
-    static double erfc(double x) {
+    public static double erfc(double x) {
         double z = Math.abs(x);
         double t = 1 / (1 + 0.5 * z);
         double r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418

@@ -8,27 +8,28 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * Everything the pipeline keeps per sensor key in the {@link SidewinderTopology#STATE_STORE} store: the model's
- * stream state (as bytes, decoded against the serving model), the model version it belongs to, the last
- * forecast (its first step is the predictive distribution the next reading is scored under), the anomaly
- * statistics, the last score, and a ring buffer of the last K readings for warm model swaps.
+ * Everything the pipeline keeps per sensor key in the {@link SidewinderTopology#STATE_STORE} store: the
+ * detector's state (model states — one, or one per channel for a univariate model — kept as bytes until decoded
+ * against the serving model, the pending one-step forecast, surprise statistics, cadence), the model version it
+ * belongs to, the last full forecast, the last score, and a ring buffer of the last K readings for warm model
+ * swaps.
  *
- * <p>Binary layout v1 via {@link #toBytes()} (little-endian, like the embedded stream state, so float arrays
- * copy without byte swapping on x86 and ARM): version byte, model version, stream state (length-prefixed), last event time, last forecast mean and
- * stddev (length-prefixed floats), anomaly statistics, last score, then the ring buffer.
+ * <p>Binary layout v2 via {@link #toBytes()} (little-endian, like the embedded stream state, so float arrays copy
+ * without byte swapping on x86 and ARM): version byte, model version, model-state count and each model state
+ * (length-prefixed), detector state, last event time, last forecast mean and stddev (length-prefixed floats),
+ * last score, then the ring buffer.
  */
 public final class KeyState {
-    static final byte FORMAT_VERSION = 1;
+    static final byte FORMAT_VERSION = 2;
 
     long modelVersion = -1;
-    /** The decoded stream state for {@link #modelVersion}; null before the first reading or until decoded. */
-    StreamState state;
-    /** The stream state as stored, when not decoded (yet): decoding needs the serving model's config. */
-    byte[] stateBytes;
+    /** Null before the key's first reading. */
+    SensorDetector.State detector;
+    /** Model states as stored, until decoded against the serving model's config. */
+    byte[][] encodedStreams;
     long lastEventTime = Long.MIN_VALUE;
     float[] forecastMean;             // [H][C] of the last forecast, null before the first reading
     float[] forecastStd;
-    final AnomalyScorer.Stats anomaly = new AnomalyScorer.Stats();
     double lastLikelihood;
     double lastSurprise;
     boolean lastFlagged;
@@ -45,11 +46,6 @@ public final class KeyState {
             recent.removeFirst();
         }
         recent.addLast(new Reading(eventTime, values.clone()));
-    }
-
-    /** True once the key has seen a reading (it then has a stream state, decoded or not). */
-    boolean started() {
-        return state != null || stateBytes != null;
     }
 
     public long modelVersion() {
@@ -81,7 +77,7 @@ public final class KeyState {
     }
 
     public long readings() {
-        return anomaly.count;
+        return detector == null ? 0 : detector.scored();
     }
 
     public int recentReadings() {
@@ -89,9 +85,14 @@ public final class KeyState {
     }
 
     private int serializedSize() {
-        int stateSize = state != null ? StreamState.serializedSize(state.config()) : stateBytes == null ? 0 : stateBytes.length;
-        int size = 1 + 8 + 4 + stateSize + 8 + floatsSize(forecastMean) + floatsSize(forecastStd)
-                + AnomalyScorer.Stats.BYTES + 8 + 8 + 1 + 4;
+        int size = 1 + 8 + 4;
+        if (detector != null && detector.streams != null) {
+            for (StreamState s : detector.streams) size += 4 + StreamState.serializedSize(s.config());
+        } else if (encodedStreams != null) {
+            for (byte[] b : encodedStreams) size += 4 + b.length;
+        }
+        size += 1 + (detector == null ? 0 : detector.serializedSize());
+        size += 8 + floatsSize(forecastMean) + floatsSize(forecastStd) + 8 + 8 + 1 + 4;
         for (Reading r : recent) {
             size += 8 + floatsSize(r.values());
         }
@@ -102,18 +103,23 @@ public final class KeyState {
         ByteBuffer out = ByteBuffer.allocate(serializedSize()).order(ByteOrder.LITTLE_ENDIAN);
         out.put(FORMAT_VERSION);
         out.putLong(modelVersion);
-        if (state != null) {
-            out.putInt(StreamState.serializedSize(state.config()));
-            state.writeTo(out);
-        } else if (stateBytes != null) {
-            out.putInt(stateBytes.length).put(stateBytes);
+        if (detector != null && detector.streams != null) {
+            out.putInt(detector.streams.length);
+            for (StreamState s : detector.streams) {
+                out.putInt(StreamState.serializedSize(s.config()));
+                s.writeTo(out);
+            }
+        } else if (encodedStreams != null) {
+            out.putInt(encodedStreams.length);
+            for (byte[] b : encodedStreams) out.putInt(b.length).put(b);
         } else {
             out.putInt(-1);
         }
+        out.put((byte) (detector == null ? 0 : 1));
+        if (detector != null) detector.write(out);
         out.putLong(lastEventTime);
         putFloats(out, forecastMean);
         putFloats(out, forecastStd);
-        anomaly.write(out);
         out.putDouble(lastLikelihood);
         out.putDouble(lastSurprise);
         out.put((byte) (lastFlagged ? 1 : 0));
@@ -134,15 +140,19 @@ public final class KeyState {
             }
             KeyState s = new KeyState();
             s.modelVersion = in.getLong();
-            int n = in.getInt();
-            if (n >= 0) {
-                s.stateBytes = new byte[n];
-                in.get(s.stateBytes);
+            int streams = in.getInt();
+            if (streams >= 0) {
+                if (streams > in.remaining() / 4) throw new IllegalArgumentException("corrupt key state: " + streams + " model states");
+                s.encodedStreams = new byte[streams][];
+                for (int i = 0; i < streams; i++) {
+                    s.encodedStreams[i] = new byte[in.getInt()];
+                    in.get(s.encodedStreams[i]);
+                }
             }
+            if (in.get() != 0) s.detector = SensorDetector.State.read(in);
             s.lastEventTime = in.getLong();
             s.forecastMean = getFloats(in);
             s.forecastStd = getFloats(in);
-            s.anomaly.read(in);
             s.lastLikelihood = in.getDouble();
             s.lastSurprise = in.getDouble();
             s.lastFlagged = in.get() != 0;
@@ -171,6 +181,7 @@ public final class KeyState {
     private static float[] getFloats(ByteBuffer in) {
         int n = in.getInt();
         if (n < 0) return null;
+        if (n > in.remaining() / 4) throw new IllegalArgumentException("corrupt key state: " + n + " floats");
         float[] f = new float[n];
         in.asFloatBuffer().get(f);
         in.position(in.position() + 4 * n);

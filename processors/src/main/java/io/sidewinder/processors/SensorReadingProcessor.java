@@ -5,9 +5,7 @@ import io.sidewinder.schemas.DeadLetter;
 import io.sidewinder.schemas.Forecast;
 import io.sidewinder.schemas.SensorReading;
 import io.sidewinder.schemas.serde.AvroSerdes;
-import io.sidewinder.ssm.Forecaster;
 import io.sidewinder.ssm.ModelConfig;
-import io.sidewinder.ssm.StreamState;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -41,6 +39,9 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private final ModelRegistry models;
     private final PipelineMetrics metrics;
     private final AnomalyScorer scorer;
+    private final KeyCadence.Mode cadence;
+    private SensorDetector detector;
+    private ModelRegistry.ServingModel detectorModel;
     private final long graceMs;
     private final long futureToleranceMs;
     private final int ringSize;
@@ -65,6 +66,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         this.models = models;
         this.metrics = metrics;
         this.scorer = AnomalyScorer.from(config);
+        this.cadence = KeyCadence.Mode.valueOf(config.getString(SidewinderConfig.GAP_MODE).toUpperCase(java.util.Locale.ROOT));
         this.graceMs = config.getLong(SidewinderConfig.REORDER_GRACE_MS);
         this.futureToleranceMs = config.getLong(SidewinderConfig.FUTURE_TOLERANCE_MS);
         this.ringSize = config.getInt(SidewinderConfig.RING_BUFFER_SIZE);
@@ -162,10 +164,8 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             deadLetter(source, DeadLetterReason.NO_MODEL, "no valid model '" + models.modelId() + "' published yet");
             return null;
         }
-        int channels = serving.model().config().channels();
-        if (values.size() != channels) {
-            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT,
-                    "reading has " + values.size() + " channels, model v" + serving.version() + " expects " + channels);
+        if (!detectorFor(serving).serves(values.size())) {
+            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, channelMismatch(values.size(), serving));
             return null;
         }
         long now = System.currentTimeMillis();
@@ -190,29 +190,34 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return;
         }
         ModelRegistry.ServingModel serving = models.current();
-        ModelConfig config = serving.model().config();
-        if (reading.getValues().size() != config.channels()) { // the model may have changed while it was buffered
-            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, "reading has " + reading.getValues().size()
-                    + " channels, model v" + serving.version() + " expects " + config.channels());
+        SensorDetector detector = detectorFor(serving);
+        int channels = reading.getValues().size();
+        if (!detector.serves(channels)) { // the model may have changed while the reading was buffered
+            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, channelMismatch(channels, serving));
             return;
         }
-        Forecaster forecaster = serving.forecaster();
-        StreamState state = restoreState(ks, serving);
+        if (ks.detector != null && ks.detector.channels() != channels) {
+            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, "reading has " + channels
+                    + " channels, sensor '" + id + "' has sent " + ks.detector.channels() + " so far");
+            return;
+        }
+        restoreState(ks, serving, detector, channels);
         decoded.put(id, ks);
         float[] values = toArray(reading.getValues());
-        if (ks.forecastMean != null) {
-            emitScore(id, eventTime, values, ks, serving, source);
+        SensorDetector.Observation o = detector.observe(ks.detector, eventTime, values);
+        if (o.score() != null) {
+            emitScore(id, eventTime, values, ks, serving, source, o.score());
         }
-        Forecaster.Prediction p = forecaster.advance(state, eventTime, values);
         ks.modelVersion = serving.version();
         ks.lastEventTime = eventTime;
-        ks.forecastMean = p.mean();
-        ks.forecastStd = p.stddev();
+        ks.forecastMean = o.forecastMean();
+        ks.forecastStd = o.forecastStd();
         ks.remember(eventTime, values, ringSize);
         byte[] bytes = ks.toBytes();
         states.put(id, bytes);
         metrics.stateBytes(bytes.length);
         metrics.reading();
+        ModelConfig config = serving.model().config();
         Forecast forecast = Forecast.newBuilder()
                 .setSensorId(id)
                 .setEventTime(reading.getEventTime())
@@ -220,55 +225,63 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 .setModelVersion(serving.version())
                 .setHorizonSteps(config.horizon())
                 .setStepMillis(config.gap().referenceMillis())
-                .setMean(boxed(p.mean()))
-                .setStddev(boxed(p.stddev()))
+                .setMean(boxed(o.forecastMean()))
+                .setStddev(boxed(o.forecastStd()))
                 .build();
         context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key,
                 forecastSer.serialize(null, forecast), eventTime, source.headers()), SidewinderTopology.FORECASTS_SINK);
         metrics.forecast();
     }
 
-    /** The key's stream state for the serving model; rebuilt warm from the ring buffer after a model swap. */
-    private StreamState restoreState(KeyState ks, ModelRegistry.ServingModel serving) {
-        ModelConfig config = serving.model().config();
+    /** The detector for the serving model, made once per model version. */
+    private SensorDetector detectorFor(ModelRegistry.ServingModel serving) {
+        if (detectorModel != serving) {
+            detector = new SensorDetector(serving.forecaster(), scorer, cadence);
+            detectorModel = serving;
+        }
+        return detector;
+    }
+
+    private static String channelMismatch(int channels, ModelRegistry.ServingModel serving) {
+        int modelChannels = serving.model().config().channels();
+        return "reading has " + channels + " channels, model v" + serving.version() + " expects " + modelChannels
+                + (modelChannels == 1 ? " or more" : "");
+    }
+
+    /**
+     * Makes the key's detector state ready for the serving model: decoded from the store when it belongs to this
+     * model version, otherwise rebuilt warm from the key's ring buffer.
+     */
+    private void restoreState(KeyState ks, ModelRegistry.ServingModel serving, SensorDetector detector, int channels) {
+        if (ks.detector == null) {
+            ks.detector = detector.newState(channels);
+            ks.encodedStreams = null;
+            return;
+        }
         if (ks.modelVersion == serving.version()) {
-            if (ks.state != null && ks.state.config().equals(config)) {
-                return ks.state;
+            if (detector.fits(ks.detector)) {
+                return;
             }
-            if (ks.stateBytes != null) {
+            if (ks.encodedStreams != null) {
                 try {
-                    ks.state = StreamState.fromBytes(ks.stateBytes, config);
-                    ks.stateBytes = null;
-                    return ks.state;
+                    detector.attach(ks.detector, ks.encodedStreams);
+                    ks.encodedStreams = null;
+                    return;
                 } catch (IllegalArgumentException e) {
                     LOG.warn("state of a sensor could not be decoded ({}); rebuilding it from its recent readings",
                             e.getMessage());
                 }
             }
         }
-        StreamState fresh = StreamState.fresh(config);
-        if (ks.started()) {
-            // Replay what the key saw recently through the new model, so its forecasts are warm right away.
-            for (KeyState.Reading r : ks.recent) {
-                if (r.values().length == config.channels()) {
-                    Forecaster.Prediction p = serving.forecaster().advance(fresh, r.eventTime(), r.values());
-                    ks.forecastMean = p.mean();
-                    ks.forecastStd = p.stddev();
-                }
-            }
-            metrics.rebuilt();
-        }
-        ks.state = fresh;
-        ks.stateBytes = null;
-        return fresh;
+        detector.warm(ks.detector, ks.recent);
+        ks.encodedStreams = null;
+        metrics.rebuilt();
     }
 
     private void emitScore(String id, long eventTime, float[] values, KeyState ks, ModelRegistry.ServingModel serving,
-                           Source source) {
+                           Source source, AnomalyScorer.Score score) {
         int c = values.length;
         float[] mean = java.util.Arrays.copyOf(ks.forecastMean, c), std = java.util.Arrays.copyOf(ks.forecastStd, c);
-        double surprise = AnomalyScorer.surprise(values, mean, std);
-        AnomalyScorer.Score score = scorer.score(ks.anomaly, surprise);
         ks.lastSurprise = score.surprise();
         ks.lastLikelihood = score.likelihood();
         ks.lastFlagged = score.flagged();
@@ -337,7 +350,17 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return ks;
         }
         byte[] b = states.get(id);
-        return b == null ? null : KeyState.fromBytes(b);
+        if (b == null) {
+            return null;
+        }
+        try {
+            return KeyState.fromBytes(b);
+        } catch (IllegalArgumentException e) {
+            // An older format or damaged bytes: starting the key afresh beats dead-lettering all its readings.
+            LOG.warn("state of sensor '{}' could not be read ({}); starting it afresh", id, e.getMessage());
+            metrics.rebuilt();
+            return null;
+        }
     }
 
     private void forgetCurrentKey() {

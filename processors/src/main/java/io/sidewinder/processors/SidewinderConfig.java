@@ -43,6 +43,7 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String ANOMALY_THRESHOLD = "sidewinder.anomaly.threshold";
     public static final String ANOMALY_SHORT_WINDOW = "sidewinder.anomaly.short.window";
     public static final String ANOMALY_LONG_WINDOW = "sidewinder.anomaly.long.window";
+    public static final String GAP_MODE = "sidewinder.gap.mode";
     public static final String DECODED_STATE_CACHE_KEYS = "sidewinder.state.cache.keys";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
@@ -88,6 +89,10 @@ public final class SidewinderConfig extends AbstractConfig {
                     "Readings averaged for the recent surprise.")
             .define(ANOMALY_LONG_WINDOW, Type.INT, 1000, Range.atLeast(2), Importance.LOW,
                     "Readings over which the sensor's usual surprise is learned.")
+            .define(GAP_MODE, Type.STRING, "model", ConfigDef.CaseInsensitiveValidString.in("model", "key"), Importance.MEDIUM,
+                    "How the time between two readings scales the model's step: 'model' = the real gap over the model's "
+                            + "training interval; 'key' = the gap over the sensor's own typical interval (for a general "
+                            + "model serving sensors of any cadence).")
             .define(DECODED_STATE_CACHE_KEYS, Type.INT, 2_000, Range.atLeast(0), Importance.LOW,
                     "Sensors per stream task whose decoded state is kept in memory (about 12 KB each with the "
                             + "default model), saving a decode per reading; the state store remains the source of truth.")

@@ -11,6 +11,7 @@ import io.sidewinder.schemas.Forecast;
 import io.sidewinder.schemas.serde.AvroSerdes;
 import io.sidewinder.ssm.Forecaster;
 import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.StreamState;
 import java.nio.charset.StandardCharsets;
@@ -308,6 +309,50 @@ class PipelineTest {
                 }
                 assertEquals(0, flaggedBeforeWarmup, "nothing is flagged during warm-up");
                 assertTrue(spikeFlagged, "a 100-sigma spike is flagged");
+            }
+        }
+    }
+
+    @Test
+    void aUnivariateModelServesSensorsOfAnyShapeAndScoresExactlyAsTheOfflineDetector() throws Exception {
+        try (PipelineHarness h = new PipelineHarness(broker, "shapes")) {
+            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.ANOMALY_WARMUP, 10));
+            SidewinderApp.createTopics(c);
+            ModelParameters univariate = ModelParameters.initialise(ModelConfig.defaults(1).withShape(16, 2, 8, 4), 9);
+            h.publish(c, univariate, 1);
+            int n = 60;
+            long[] t = times(n, 3);
+            float[][] wide = new float[n][], narrow = new float[n][];
+            for (int i = 0; i < n; i++) {
+                wide[i] = new float[] {(float) Math.sin(i * 0.3), 100 + i, (float) (i % 7)};
+                narrow[i] = new float[] {(float) Math.cos(i * 0.1)};
+            }
+            wide[45][1] += 80;
+            try (SidewinderApp app = new SidewinderApp(c).start();
+                 KafkaConsumer<byte[], byte[]> scores = h.consumer(c.getString(SidewinderConfig.ANOMALIES_TOPIC))) {
+                assertTrue(app.awaitRunning(Duration.ofSeconds(60)));
+                for (int i = 0; i < n; i++) {
+                    h.send(c, "wide", PipelineHarness.reading("wide", t[i], wide[i]), t[i]);
+                    h.send(c, "narrow", PipelineHarness.reading("narrow", t[i], narrow[i]), t[i]);
+                }
+                List<ConsumerRecord<byte[], byte[]>> got = collect(scores, 2 * (n - 1));
+                SensorDetector offline = new SensorDetector(new Forecaster(new MambaModel(univariate)), AnomalyScorer.from(c),
+                        KeyCadence.Mode.MODEL);
+                Map<String, float[][]> sent = Map.of("wide", wide, "narrow", narrow);
+                for (String id : sent.keySet()) {
+                    SensorDetector.State state = offline.newState(sent.get(id)[0].length);
+                    List<AnomalyScore> streamed = got.stream().map(r -> AvroSerdes.anomalyScore().deserialize(r.topic(), r.value()))
+                            .filter(s -> s.getSensorId().equals(id)).toList();
+                    assertEquals(n - 1, streamed.size());
+                    for (int i = 0; i < n; i++) {
+                        AnomalyScorer.Score expected = offline.observe(state, t[i], sent.get(id)[i]).score();
+                        if (i == 0) continue;
+                        AnomalyScore actual = streamed.get(i - 1);
+                        assertEquals(t[i], actual.getEventTime().toEpochMilli());
+                        assertEquals(expected.likelihood(), actual.getLikelihood(), 1e-6, id + " reading " + i);
+                        assertEquals(expected.flagged(), actual.getFlagged(), id + " reading " + i);
+                    }
+                }
             }
         }
     }

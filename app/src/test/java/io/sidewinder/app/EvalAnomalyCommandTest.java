@@ -1,0 +1,70 @@
+package io.sidewinder.app;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalAnomalyCommandTest {
+    static final DateTimeFormatter TS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+    /** Two five-minute univariate files, each with one spike inside its labelled window. */
+    static void writeCorpus(Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("data/web"));
+        StringBuilder labels = new StringBuilder("{");
+        SplittableRandom r = new SplittableRandom(4);
+        for (int f = 0; f < 2; f++) {
+            LocalDateTime start = LocalDateTime.of(2014, 4, 10, 0, 0);
+            StringBuilder csv = new StringBuilder("timestamp,value\n");
+            int spike = 600 + 100 * f;
+            for (int i = 0; i < 1_000; i++) {
+                double v = 20 + 3 * Math.sin(i / 20.0) + r.nextGaussian() + (i == spike ? 40 : 0);
+                csv.append(TS.format(start.plusMinutes(5L * i))).append(',').append(v).append('\n');
+            }
+            Files.writeString(dir.resolve("data/web/f" + f + ".csv"), csv);
+            labels.append(f == 0 ? "" : ",").append("\"web/f").append(f).append(".csv\": [[\"")
+                    .append(TS.format(start.plusMinutes(5L * (spike - 5)))).append(".000000\", \"")
+                    .append(TS.format(start.plusMinutes(5L * (spike + 5)))).append(".000000\"]]");
+        }
+        Files.writeString(dir.resolve("labels.json"), labels.append('}'));
+    }
+
+    @Test
+    void evalAnomalyScoresEveryDetectorAndEndsWithTheSummaryLine(@TempDir Path dir) throws Exception {
+        writeCorpus(dir);
+        StringWriter out = new StringWriter();
+        var cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(out));
+        int code = cmd.execute("eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels",
+                dir.resolve("labels.json").toString(), "--out", dir.resolve("out").toString(), "--detector", "all");
+        assertEquals(0, code, out.toString());
+        List<String> lines = out.toString().lines().toList();
+        assertTrue(lines.getLast().matches("standard=-?[0-9.]+ low-fp=-?[0-9.]+ low-fn=-?[0-9.]+ f1=[0-9.]+"), lines.getLast());
+        double standard = Double.parseDouble(lines.getLast().split(" ")[0].substring("standard=".length()));
+        assertTrue(standard > 50, "two clear spikes, NAB standard " + standard);
+        for (String detector : List.of("windowed-gaussian", "random-cut-forest", "sidewinder")) {
+            List<String> result = Files.readAllLines(dir.resolve("out").resolve(detector).resolve("web/f1.csv"));
+            assertEquals("timestamp,value,anomaly_score,label", result.getFirst());
+            assertEquals(1_001, result.size());
+        }
+    }
+
+    @Test
+    void aBadProbationIsAUsageError(@TempDir Path dir) throws Exception {
+        writeCorpus(dir);
+        var cmd = Main.commandLine();
+        cmd.setErr(new PrintWriter(new StringWriter()));
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(2, cmd.execute("eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels",
+                dir.resolve("labels.json").toString(), "--probation", "soon"));
+    }
+}

@@ -1,0 +1,42 @@
+package io.sidewinder.evaluation.anomaly;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sidewinder.processors.AnomalyScorer;
+import io.sidewinder.processors.KeyCadence;
+import io.sidewinder.processors.SensorDetector;
+import io.sidewinder.processors.SidewinderConfig;
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.trainer.pretrained.GeneralModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SKAB's changepoint task through the converter and the harness (skipped when the dataset is absent: it is read
+ * from -Dsidewinder.datasets, default ../shared/datasets). Guards the figure in processors/README.md.
+ */
+class SkabBenchmarkTest {
+
+    @Test
+    void sidewinderBeatsTheBestPublishedChangepointScoreAndTheWindowedGaussian(@TempDir Path out) throws Exception {
+        Path skab = Path.of(System.getProperty("sidewinder.datasets", "../shared/datasets")).resolve("skab");
+        assumeTrue(Files.isDirectory(skab), "SKAB not found at " + skab.toAbsolutePath() + " (set -Dsidewinder.datasets)");
+        SkabConverter.convert(skab, out);
+        List<LabelledStream> corpus = CorpusReader.read(out.resolve("data"), out.resolve("labels-changepoint.json"));
+        SensorDetector detector = new SensorDetector(new Forecaster(new MambaModel(GeneralModels.univariate(GeneralModels.DEFAULT_SEED))),
+                AnomalyScorer.from(SidewinderConfig.load(null, Map.of(), Map.of())), KeyCadence.Mode.KEY);
+        AnomalyEvaluation.Report sw = AnomalyEvaluation.score("sidewinder",
+                AnomalyEvaluation.replay(corpus, SidewinderDetector.factory(detector), 2), n -> 400);
+        AnomalyEvaluation.Report gauss = AnomalyEvaluation.score("gaussian",
+                AnomalyEvaluation.replay(corpus, WindowedGaussianDetector.factory(), 2), n -> 400);
+        double standard = sw.profile(NabProfile.STANDARD).score(), cv = sw.profile(NabProfile.STANDARD).crossValidatedScore();
+        assertTrue(standard >= 35 && cv >= 35, "NAB standard " + standard + " (cross-validated " + cv + "), target 35");
+        assertTrue(standard > gauss.profile(NabProfile.STANDARD).score(), "windowed Gaussian scored higher");
+    }
+}

@@ -1,0 +1,127 @@
+package io.sidewinder.processors;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.StreamState;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SensorDetectorTest {
+    static final Forecaster UNIVARIATE = new Forecaster(new MambaModel(ModelParameters.initialise(ModelConfig.defaults(1), 5)));
+    static final AnomalyScorer SCORER = new AnomalyScorer(20, 0.999, 1, 1000);
+
+    static SensorDetector detector(KeyCadence.Mode mode) {
+        return new SensorDetector(UNIVARIATE, SCORER, mode);
+    }
+
+    @Test
+    void aUnivariateModelServesEachChannelOfAWiderSensorOnItsOwn() {
+        SensorDetector d = detector(KeyCadence.Mode.MODEL);
+        SensorDetector.State s = d.newState(3);
+        StreamState[] alone = {StreamState.fresh(UNIVARIATE.model().config()), StreamState.fresh(UNIVARIATE.model().config()),
+                StreamState.fresh(UNIVARIATE.model().config())};
+        SplittableRandom r = new SplittableRandom(1);
+        for (int t = 0; t < 50; t++) {
+            long time = 1_000L * t;
+            float[] v = {(float) r.nextGaussian(), 100 + (float) r.nextGaussian(), -5 * t};
+            SensorDetector.Observation o = d.observe(s, time, v);
+            int h = o.horizon();
+            for (int c = 0; c < 3; c++) {
+                Forecaster.Prediction p = UNIVARIATE.advance(alone[c], time, new float[] {v[c]});
+                for (int step = 0; step < h; step++) {
+                    assertEquals(p.mean(step, 0), o.forecastMean()[step * 3 + c], 0f);
+                    assertEquals(p.stddev(step, 0), o.forecastStd()[step * 3 + c], 0f);
+                }
+            }
+        }
+    }
+
+    @Test
+    void withKeyCadenceASlowStreamIsForecastLikeTheSameStreamAtTheModelsInterval() {
+        SensorDetector d = detector(KeyCadence.Mode.KEY);
+        SensorDetector.State slow = d.newState(1), fast = d.newState(1);
+        SplittableRandom r = new SplittableRandom(2);
+        for (int t = 0; t < 100; t++) {
+            float[] v = {(float) (Math.sin(t / 5.0) + 0.1 * r.nextGaussian())};
+            SensorDetector.Observation a = d.observe(slow, 300_000L * t, v);
+            SensorDetector.Observation b = d.observe(fast, 1_000L * t, v);
+            assertArrayEquals(b.forecastMean(), a.forecastMean(), 1e-5f);
+        }
+    }
+
+    @Test
+    void theFirstReadingHasNoScoreAndLaterOnesDo() {
+        SensorDetector d = detector(KeyCadence.Mode.MODEL);
+        SensorDetector.State s = d.newState(2);
+        assertNull(d.observe(s, 0, new float[] {1, 2}).score());
+        AnomalyScorer.Score score = d.observe(s, 1_000, new float[] {1, 2}).score();
+        assertTrue(score.likelihood() >= 0 && score.likelihood() <= 1);
+    }
+
+    @Test
+    void aLevelShiftIsFlaggedOnceAndThenLearned() {
+        SensorDetector d = detector(KeyCadence.Mode.MODEL);
+        SensorDetector.State s = d.newState(1);
+        SplittableRandom r = new SplittableRandom(3);
+        for (int t = 0; t < 400; t++) d.observe(s, 1_000L * t, new float[] {(float) r.nextGaussian()});
+        AnomalyScorer.Score atShift = d.observe(s, 400_000, new float[] {30}).score();
+        assertTrue(atShift.flagged(), "likelihood at the shift " + atShift.likelihood());
+        int flaggedLater = 0;
+        for (int t = 500; t < 900; t++) {
+            if (d.observe(s, 1_000L * t, new float[] {30 + (float) r.nextGaussian()}).score().flagged() && t > 600) flaggedLater++;
+        }
+        assertTrue(flaggedLater < 5, "still flagged " + flaggedLater + " times long after the shift");
+    }
+
+    @Test
+    void aStateStoredAndDecodedContinuesExactlyAsTheOriginal() {
+        SensorDetector d = detector(KeyCadence.Mode.KEY);
+        KeyState original = new KeyState();
+        original.detector = d.newState(2);
+        for (int t = 0; t < 30; t++) d.observe(original.detector, 60_000L * t, new float[] {t, -t});
+        KeyState copy = KeyState.fromBytes(original.toBytes());
+        assertFalse(d.fits(copy.detector));
+        d.attach(copy.detector, copy.encodedStreams);
+        SensorDetector.Observation a = d.observe(original.detector, 60_000L * 31, new float[] {3, 4});
+        SensorDetector.Observation b = d.observe(copy.detector, 60_000L * 31, new float[] {3, 4});
+        assertEquals(a.score(), b.score());
+        assertArrayEquals(a.forecastMean(), b.forecastMean());
+    }
+
+    @Test
+    void aWarmRebuildEqualsReplayingTheRecentReadingsIntoAFreshState() {
+        SensorDetector d = detector(KeyCadence.Mode.MODEL);
+        KeyState ks = new KeyState();
+        ks.detector = d.newState(1);
+        for (int t = 0; t < 40; t++) {
+            float[] v = {(float) Math.cos(t)};
+            d.observe(ks.detector, 1_000L * t, v);
+            ks.remember(1_000L * t, v, 16);
+        }
+        SensorDetector.Observation rebuilt = d.warm(ks.detector, ks.recent);
+        SensorDetector.State fresh = d.newState(1);
+        SensorDetector.Observation replayed = null;
+        for (KeyState.Reading r : ks.recent) replayed = d.observe(fresh, r.eventTime(), r.values());
+        assertArrayEquals(replayed.forecastMean(), rebuilt.forecastMean());
+    }
+
+    @Test
+    void aMultivariateModelOnlyServesItsOwnChannelCount() {
+        SensorDetector d = new SensorDetector(new Forecaster(new MambaModel(ModelParameters.initialise(ModelConfig.defaults(2), 1))),
+                SCORER, KeyCadence.Mode.MODEL);
+        assertTrue(d.serves(2));
+        assertFalse(d.serves(3));
+        assertFalse(d.serves(1));
+        assertThrows(IllegalArgumentException.class, () -> d.newState(3));
+        assertTrue(detector(KeyCadence.Mode.MODEL).serves(7));
+    }
+}
