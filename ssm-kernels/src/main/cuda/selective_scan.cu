@@ -132,9 +132,12 @@ __device__ __forceinline__ void scan_forward_impl(
     using S = Shape<N>;
     constexpr int T = 32;
     constexpr int LPC = S::kLpc, CPB = S::kCpb;
+    constexpr int ITEMS = T * CPB / kThreads;     // (t, d) entries each thread stages per tile
+    constexpr int BC_ITEMS = T * N / kThreads;    // (t, n) entries of B and of C
+    constexpr int T_STRIDE = kThreads / CPB;      // tile rows between a thread's staged entries
     __shared__ float s_u[T][CPB], s_dt[T][CPB], s_gate[T][CPB], s_y[T][CPB + 1];
     __shared__ float s_B[T][N], s_C[T][N];
-    __shared__ uint8_t s_reset[T];
+    __shared__ float s_keep[T];                   // 0 where a reset drops the state before the step, else 1
 
     const int tid = threadIdx.x, lane = tid & 31;
     const int cl = tid / LPC, q = tid % LPC;
@@ -142,6 +145,9 @@ __device__ __forceinline__ void scan_forward_impl(
     const bool active = d < D;
     const int n0 = q * kNpt;
     const size_t row = (size_t)b * L;  // first (b, t=0) row index
+    const int stage_d = tid % CPB, stage_t = tid / CPB;   // this thread's staged column and first row
+    const bool stage_active = d0 + stage_d < D;
+    const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
 
     float a[kNpt], a2[kNpt], inv_a[kNpt], hs[kNpt];
 #pragma unroll
@@ -155,67 +161,106 @@ __device__ __forceinline__ void scan_forward_impl(
     const int n_chunks = (L + chunk_length - 1) / chunk_length;
     int next_boundary = 0, chunk_index = 0;
 
+    // Raw inputs of one tile, loaded into registers a tile ahead so global latency hides behind the scan.
+    float r_u[ITEMS], r_raw[ITEMS], r_z[ITEMS], r_B[BC_ITEMS], r_C[BC_ITEMS], r_gap = 1.f, r_keep = 1.f;
+    auto load_tile = [&](int t0) {
+        const int steps = min(T, L - t0);
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            const bool in = tt < steps && stage_active;
+            const size_t idx = (row + t0 + tt) * D + d0 + stage_d;
+            r_u[k] = in ? u[idx] : 0.f;
+            r_raw[k] = in ? delta_raw[idx] : 0.f;
+            r_z[k] = (in && z != nullptr) ? z[idx] : 0.f;
+        }
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads, tt = i / N, nn = i % N;
+            const bool in = tt < steps;
+            r_B[k] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
+            r_C[k] = in ? Cm[(row + t0 + tt) * N + nn] : 0.f;
+        }
+        if (tid < T) {
+            const bool in = tid < steps;
+            r_gap = (in && gap != nullptr) ? gap[row + t0 + tid] : 1.f;
+            r_keep = (in && resets != nullptr && resets[row + t0 + tid]) ? 0.f : 1.f;
+        }
+    };
+    // Registers → shared memory, with Δ (bias, softplus, gap) and SiLU(z) computed once per (t, d).
+    auto commit_tile = [&]() {
+        if (tid < T) s_keep[tid] = r_keep;
+        float gap_col[ITEMS];
+        __syncwarp();
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads;
+            s_B[i / N][i % N] = r_B[k];
+            s_C[i / N][i % N] = r_C[k];
+        }
+        // gap is per step: read it from the staging lanes through shared memory after a barrier.
+        __shared__ float s_gap[T];
+        if (tid < T) s_gap[tid] = r_gap;
+        __syncthreads();
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) gap_col[k] = s_gap[stage_t + k * T_STRIDE];
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            float dt = r_raw[k] + stage_bias;
+            if (softplus) dt = softplusf_(dt);
+            s_u[tt][stage_d] = r_u[k];
+            s_dt[tt][stage_d] = dt * gap_col[k];
+            s_gate[tt][stage_d] = z != nullptr ? r_z[k] * sigmoidf_(r_z[k]) : 1.f;
+        }
+    };
+
+    // One step of this thread's kNpt states; returns its share of Σ_n C·h.
+    auto step = [&](int s) -> float {
+        const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_keep[s];
+        float acc = 0.f;
+#pragma unroll
+        for (int i = 0; i < kNpt; i++) {
+            float dA, f;
+            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
+            hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
+            acc += s_C[s][n0 + i] * hs[i];
+        }
+        return acc;
+    };
+    auto store_chunk_state = [&]() {
+        if (chunk_states != nullptr && active) {
+            *reinterpret_cast<float4*>(&chunk_states[(((size_t)b * n_chunks + chunk_index) * D + d) * N + n0]) =
+                    make_float4(hs[0], hs[1], hs[2], hs[3]);
+        }
+        next_boundary += chunk_length;
+        chunk_index++;
+    };
+
+    if (L > 0) load_tile(0);
     for (int t0 = 0; t0 < L; t0 += T) {
         const int steps = min(T, L - t0);
-        // Stage the tile: coalesced over channels, Δ and SiLU(z) computed once per (t, d).
-        for (int i = tid; i < T * CPB; i += kThreads) {
-            int tt = i / CPB, dd = i % CPB, t = t0 + tt, dg = d0 + dd;
-            float uv = 0.f, dtv = 0.f, gv = 1.f;
-            if (tt < steps && dg < D) {
-                size_t idx = (row + t) * D + dg;
-                uv = u[idx];
-                dtv = delta_raw[idx] + (delta_bias != nullptr ? delta_bias[dg] : 0.f);
-                if (softplus) dtv = softplusf_(dtv);
-                if (gap != nullptr) dtv *= gap[row + t];
-                if (z != nullptr) {
-                    float zv = z[idx];
-                    gv = zv * sigmoidf_(zv);
-                }
-            }
-            s_u[tt][dd] = uv;
-            s_dt[tt][dd] = dtv;
-            s_gate[tt][dd] = gv;
-        }
-        for (int i = tid; i < T * N; i += kThreads) {
-            int tt = i / N, nn = i % N;
-            bool in = tt < steps;
-            s_B[tt][nn] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
-            s_C[tt][nn] = in ? Cm[(row + t0 + tt) * N + nn] : 0.f;
-        }
-        if (tid < T) s_reset[tid] = (resets != nullptr && tid < steps) ? resets[row + t0 + tid] : 0;
+        commit_tile();
         __syncthreads();
+        if (t0 + T < L) load_tile(t0 + T);
 
-#pragma unroll 1
-        for (int s0 = 0; s0 < steps; s0 += LPC) {
+#pragma unroll 2
+        for (int s0 = 0; s0 < T; s0 += LPC) {
+            if (s0 >= steps) break;
             float yv[LPC];
+            const bool boundary = next_boundary < t0 + s0 + LPC;   // a chunk starts inside this group
+            if (!boundary && s0 + LPC <= steps) {
+                // Fast path: no chunk start, no tail; branch-free so the exps of the group overlap.
 #pragma unroll
-            for (int j = 0; j < LPC; j++) {
-                const int s = s0 + j, t = t0 + s;
-                yv[j] = 0.f;
-                if (s < steps) {
-                    if (t == next_boundary) {  // the state entering chunk `chunk_index`, before its resets
-                        if (chunk_states != nullptr && active) {
-                            float4 v = make_float4(hs[0], hs[1], hs[2], hs[3]);
-                            *reinterpret_cast<float4*>(
-                                    &chunk_states[(((size_t)b * n_chunks + chunk_index) * D + d) * N + n0]) = v;
-                        }
-                        next_boundary += chunk_length;
-                        chunk_index++;
-                    }
-                    if (s_reset[s]) {
+                for (int j = 0; j < LPC; j++) yv[j] = step(s0 + j);
+            } else {
 #pragma unroll
-                        for (int i = 0; i < kNpt; i++) hs[i] = 0.f;
+                for (int j = 0; j < LPC; j++) {
+                    yv[j] = 0.f;
+                    if (s0 + j < steps) {
+                        if (t0 + s0 + j == next_boundary) store_chunk_state();  // state entering the chunk
+                        yv[j] = step(s0 + j);
                     }
-                    const float dt = s_dt[s][cl], uv = s_u[s][cl];
-                    float acc = 0.f;
-#pragma unroll
-                    for (int i = 0; i < kNpt; i++) {
-                        float dA, f;
-                        discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
-                        hs[i] = dA * hs[i] + f * (s_B[s][n0 + i] * uv);
-                        acc += s_C[s][n0 + i] * hs[i];
-                    }
-                    yv[j] = acc;
                 }
             }
             int vi = 0;
@@ -224,13 +269,11 @@ __device__ __forceinline__ void scan_forward_impl(
             if (s < steps) s_y[s][cl] = (yv[0] + dskip * s_u[s][cl]) * s_gate[s][cl];
         }
         __syncthreads();
-        for (int i = tid; i < T * CPB; i += kThreads) {
-            int tt = i / CPB, dd = i % CPB;
-            if (tt < steps && d0 + dd < D) y[(row + t0 + tt) * D + d0 + dd] = s_y[tt][dd];
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            if (tt < steps && stage_active) y[(row + t0 + tt) * D + d0 + stage_d] = s_y[tt][stage_d];
         }
-        // The next tile's staging overwrites s_*: the barrier at its end orders it after these reads, and the
-        // writes of s_y above happen before the barrier that precedes them.
-        __syncthreads();
     }
     if (active) {
 #pragma unroll
@@ -285,44 +328,58 @@ __device__ __forceinline__ void scan_backward_impl(
     float dA_acc[kNpt] = {0.f, 0.f, 0.f, 0.f};
     float dD_acc = 0.f, dbias_acc = 0.f;
 
-    // Stages steps [t0, t0 + steps) of u, Δ, B (and, when full, the rest) into shared memory.
+    // Stages steps [t0, t0 + steps) of u, Δ, B (and, when full, the rest) into shared memory. All global loads
+    // of the tile are issued before any is used, so the tile pays one memory latency, not one per entry.
+    constexpr int ITEMS = T * CPB / kThreads, BC_ITEMS = T * N / kThreads, T_STRIDE = kThreads / CPB;
+    const int stage_d = tid % CPB, stage_t = tid / CPB;
+    const bool stage_active = d0 + stage_d < D;
+    const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
     auto stage = [&](int t0, int steps, bool full) {
-        for (int i = tid; i < T * CPB; i += kThreads) {
-            int tt = i / CPB, dd = i % CPB, t = t0 + tt, dg = d0 + dd;
-            float uv = 0.f, dtv = 0.f, dtf = 0.f, dyp = 0.f, dzf = 0.f;
-            if (tt < steps && dg < D) {
-                size_t idx = (row + t) * D + dg;
-                uv = u[idx];
-                float raw = delta_raw[idx] + (delta_bias != nullptr ? delta_bias[dg] : 0.f);
-                float g = gap != nullptr ? gap[row + t] : 1.f;
-                dtv = (softplus ? softplusf_(raw) : raw) * g;
-                if (full) {
-                    dtf = (softplus && raw <= kSoftplusThreshold) ? g * sigmoidf_(raw) : g;
-                    float go = dout[idx];
-                    if (z != nullptr) {
-                        float zv = z[idx], sg = sigmoidf_(zv);
-                        dyp = go * zv * sg;
-                        dzf = go * sg * (1.f + zv * (1.f - sg));
-                    } else {
-                        dyp = go;
-                    }
-                }
-            }
-            s_u[tt][dd] = uv;
-            s_dt[tt][dd] = dtv;
-            if (full) {
-                s_dtf[tt][dd] = dtf;
-                s_dyp[tt][dd] = dyp;
-                s_dzf[tt][dd] = dzf;
-            }
+        float r_u[ITEMS], r_raw[ITEMS], r_z[ITEMS], r_go[ITEMS], r_gap[ITEMS], r_B[BC_ITEMS], r_C[BC_ITEMS];
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            const bool in = tt < steps && stage_active;
+            const size_t idx = (row + t0 + tt) * D + d0 + stage_d;
+            r_u[k] = in ? u[idx] : 0.f;
+            r_raw[k] = in ? delta_raw[idx] : 0.f;
+            r_gap[k] = (in && gap != nullptr) ? gap[row + t0 + tt] : 1.f;
+            r_z[k] = (full && in && z != nullptr) ? z[idx] : 0.f;
+            r_go[k] = (full && in) ? dout[idx] : 0.f;
         }
-        for (int i = tid; i < T * N; i += kThreads) {
-            int tt = i / N, nn = i % N;
-            bool in = tt < steps;
-            s_B[tt][nn] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
-            if (full) s_C[tt][nn] = in ? Cm[(row + t0 + tt) * N + nn] : 0.f;
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads, tt = i / N, nn = i % N;
+            const bool in = tt < steps;
+            r_B[k] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
+            r_C[k] = (full && in) ? Cm[(row + t0 + tt) * N + nn] : 0.f;
         }
         if (tid < T) s_reset[tid] = (resets != nullptr && tid < steps) ? resets[row + t0 + tid] : 0;
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads;
+            s_B[i / N][i % N] = r_B[k];
+            if (full) s_C[i / N][i % N] = r_C[k];
+        }
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            const float raw = r_raw[k] + stage_bias, g = r_gap[k];
+            s_u[tt][stage_d] = r_u[k];
+            s_dt[tt][stage_d] = (softplus ? softplusf_(raw) : raw) * g;
+            if (full) {
+                s_dtf[tt][stage_d] = (softplus && raw <= kSoftplusThreshold) ? g * sigmoidf_(raw) : g;
+                const float go = r_go[k];
+                if (z != nullptr) {
+                    const float zv = r_z[k], sg = sigmoidf_(zv);
+                    s_dyp[tt][stage_d] = go * zv * sg;
+                    s_dzf[tt][stage_d] = go * sg * (1.f + zv * (1.f - sg));
+                } else {
+                    s_dyp[tt][stage_d] = go;
+                    s_dzf[tt][stage_d] = 0.f;
+                }
+            }
+        }
         __syncthreads();
     };
 
@@ -338,22 +395,22 @@ __device__ __forceinline__ void scan_backward_impl(
         for (int t0 = c0; t0 < c1; t0 += T) {
             const int steps = min(T, c1 - t0);
             stage(t0, steps, false);
-            for (int s = 0; s < steps; s++) {
-                if (((t0 - c0 + s) % kSub) == 0) {
-                    float* ck = &s_ckpt[(((t0 - c0 + s) / kSub) * kThreads + tid) * kNpt];
+            for (int sb = 0; sb < steps; sb += kSub) {
+                float* ck = &s_ckpt[(((t0 - c0 + sb) / kSub) * kThreads + tid) * kNpt];
 #pragma unroll
-                    for (int i = 0; i < kNpt; i++) ck[i] = hs[i];
-                }
-                if (s_reset[s]) {
+                for (int i = 0; i < kNpt; i++) ck[i] = hs[i];
 #pragma unroll
-                    for (int i = 0; i < kNpt; i++) hs[i] = 0.f;
-                }
-                const float dt = s_dt[s][cl], uv = s_u[s][cl];
+                for (int j = 0; j < kSub; j++) {
+                    const int s = sb + j;
+                    if (s < steps) {
+                        const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_reset[s] ? 0.f : 1.f;
 #pragma unroll
-                for (int i = 0; i < kNpt; i++) {
-                    float dA, f;
-                    discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
-                    hs[i] = dA * hs[i] + f * (s_B[s][n0 + i] * uv);
+                        for (int i = 0; i < kNpt; i++) {
+                            float dA, f;
+                            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
+                            hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
+                        }
+                    }
                 }
             }
             __syncthreads();

@@ -129,7 +129,8 @@ public final class DeviceScan implements AutoCloseable {
                     + MAX_BACKWARD_CHUNK + " steps or fewer, these are every " + chunkLength);
         }
         int dynamicShared = (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * STATES_PER_THREAD * 4;
-        if (dynamicShared > 32 * 1024 && dynamicShared > dynamicSharedSet) {
+        // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
+        if (dynamicShared > dynamicSharedSet) {
             rt.driver().setFunctionAttribute(rt.function(bwdKernel),
                     CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, dynamicShared);
             dynamicSharedSet = dynamicShared;
