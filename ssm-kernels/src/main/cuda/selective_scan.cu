@@ -112,24 +112,24 @@ __device__ __forceinline__ void transpose_reduce(float* v, int lane, int& vi) {
     }
 }
 
-template <int N>
+template <int N, int NPT>
 struct Shape {
-    static constexpr int kLpc = N / kNpt;               // lanes per channel
+    static constexpr int kLpc = N / NPT;               // lanes per channel
     static constexpr int kCpb = kThreads / kLpc;        // channels per block
     static constexpr int kCpw = 32 / kLpc;              // channels per warp
-    static_assert(N == 8 || N == 16 || N == 32, "instantiated for N in {8, 16, 32}");
+    static_assert(N % NPT == 0 && kLpc <= 8 && (kLpc & (kLpc - 1)) == 0, "N / NPT must be 1, 2, 4 or 8");
 };
 
 // ------------------------------------------------------------------------------------------------ forward
 
-template <int N, int DISC>
+template <int N, int DISC, int NPT>
 __device__ __forceinline__ void scan_forward_impl(
         int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
         const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
         const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ Cm,
         const float* __restrict__ Dskip, const float* __restrict__ z, const uint8_t* __restrict__ resets,
         int chunk_length, float* __restrict__ h, float* __restrict__ y, float* __restrict__ chunk_states) {
-    using S = Shape<N>;
+    using S = Shape<N, NPT>;
     constexpr int T = 32;
     constexpr int LPC = S::kLpc, CPB = S::kCpb;
     constexpr int ITEMS = T * CPB / kThreads;     // (t, d) entries each thread stages per tile
@@ -143,15 +143,15 @@ __device__ __forceinline__ void scan_forward_impl(
     const int cl = tid / LPC, q = tid % LPC;
     const int d0 = blockIdx.x * CPB, d = d0 + cl, b = blockIdx.y;
     const bool active = d < D;
-    const int n0 = q * kNpt;
+    const int n0 = q * NPT;
     const size_t row = (size_t)b * L;  // first (b, t=0) row index
     const int stage_d = tid % CPB, stage_t = tid / CPB;   // this thread's staged column and first row
     const bool stage_active = d0 + stage_d < D;
     const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
 
-    float a[kNpt], a2[kNpt], inv_a[kNpt], hs[kNpt];
+    float a[NPT], a2[NPT], inv_a[NPT], hs[NPT];
 #pragma unroll
-    for (int i = 0; i < kNpt; i++) {
+    for (int i = 0; i < NPT; i++) {
         a[i] = active ? A[(size_t)d * N + n0 + i] : -1.f;
         a2[i] = a[i] * kLog2e;
         inv_a[i] = 1.f / a[i];
@@ -215,12 +215,12 @@ __device__ __forceinline__ void scan_forward_impl(
         }
     };
 
-    // One step of this thread's kNpt states; returns its share of Σ_n C·h.
+    // One step of this thread's NPT states; returns its share of Σ_n C·h.
     auto step = [&](int s) -> float {
         const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_keep[s];
         float acc = 0.f;
 #pragma unroll
-        for (int i = 0; i < kNpt; i++) {
+        for (int i = 0; i < NPT; i++) {
             float dA, f;
             discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
             hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
@@ -230,8 +230,9 @@ __device__ __forceinline__ void scan_forward_impl(
     };
     auto store_chunk_state = [&]() {
         if (chunk_states != nullptr && active) {
-            *reinterpret_cast<float4*>(&chunk_states[(((size_t)b * n_chunks + chunk_index) * D + d) * N + n0]) =
-                    make_float4(hs[0], hs[1], hs[2], hs[3]);
+            float* dst = &chunk_states[(((size_t)b * n_chunks + chunk_index) * D + d) * N + n0];
+#pragma unroll
+            for (int i = 0; i < NPT; i++) dst[i] = hs[i];
         }
         next_boundary += chunk_length;
         chunk_index++;
@@ -277,7 +278,7 @@ __device__ __forceinline__ void scan_forward_impl(
     }
     if (active) {
 #pragma unroll
-        for (int i = 0; i < kNpt; i++) h[((size_t)b * D + d) * N + n0 + i] = hs[i];
+        for (int i = 0; i < NPT; i++) h[((size_t)b * D + d) * N + n0 + i] = hs[i];
     }
 }
 
@@ -286,7 +287,7 @@ __device__ __forceinline__ void scan_forward_impl(
 constexpr int kBwdTile = 16;   // steps staged per tile
 constexpr int kSub = 8;        // steps recomputed into registers at once
 
-template <int N, int DISC>
+template <int N, int DISC, int NPT>
 __device__ __forceinline__ void scan_backward_impl(
         int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
         const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
@@ -296,7 +297,7 @@ __device__ __forceinline__ void scan_backward_impl(
         float* __restrict__ du, float* __restrict__ ddelta_raw, float* __restrict__ dz,
         float* __restrict__ dB, float* __restrict__ dC, float* __restrict__ dA_out, float* __restrict__ dD_out,
         float* __restrict__ dbias_out, float* __restrict__ dh0, int deterministic) {
-    using S = Shape<N>;
+    using S = Shape<N, NPT>;
     constexpr int T = kBwdTile;
     constexpr int LPC = S::kLpc, CPB = S::kCpb, CPW = S::kCpw;
     constexpr int WARPS = kThreads / 32;
@@ -305,27 +306,28 @@ __device__ __forceinline__ void scan_backward_impl(
     __shared__ float s_B[T][N], s_C[T][N];
     __shared__ float s_dbc[WARPS][T][2 * N];
     __shared__ uint8_t s_reset[T];
-    extern __shared__ float s_ckpt[];  // [chunk_length / kSub][kThreads][kNpt]
+    extern __shared__ float s_ckpt[];  // [chunk_length / kSub][kThreads][NPT]
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int cl = tid / LPC, q = tid % LPC;
     const int d0 = blockIdx.x * CPB, d = d0 + cl, b = blockIdx.y;
     const bool active = d < D;
-    const int n0 = q * kNpt;
+    const int n0 = q * NPT;
     const size_t row = (size_t)b * L;
     const int n_chunks = (L + chunk_length - 1) / chunk_length;
     const int n_dblocks = gridDim.x;
 
-    float a[kNpt], a2[kNpt], inv_a[kNpt];
+    float a[NPT], a2[NPT], inv_a[NPT];
 #pragma unroll
-    for (int i = 0; i < kNpt; i++) {
+    for (int i = 0; i < NPT; i++) {
         a[i] = active ? A[(size_t)d * N + n0 + i] : -1.f;
         a2[i] = a[i] * kLog2e;
         inv_a[i] = 1.f / a[i];
     }
     const float dskip = (Dskip != nullptr && active) ? Dskip[d] : 0.f;
-    float g_carry[kNpt] = {0.f, 0.f, 0.f, 0.f};   // dA_{t+1}·g_{t+1}: the adjoint flowing into step t
-    float dA_acc[kNpt] = {0.f, 0.f, 0.f, 0.f};
+    float g_carry[NPT], dA_acc[NPT];   // g_carry = dA_{t+1}·g_{t+1}: the adjoint flowing into step t
+#pragma unroll
+    for (int i = 0; i < NPT; i++) g_carry[i] = dA_acc[i] = 0.f;
     float dD_acc = 0.f, dbias_acc = 0.f;
 
     // Stages steps [t0, t0 + steps) of u, Δ, B (and, when full, the rest) into shared memory. All global loads
@@ -386,26 +388,26 @@ __device__ __forceinline__ void scan_backward_impl(
     for (int k = n_chunks - 1; k >= 0; k--) {
         const int c0 = k * chunk_length, c1 = min(L, c0 + chunk_length);
         // Phase 1: forward over the chunk from its stored entry state, keeping the state every kSub steps.
-        float hs[kNpt];
+        float hs[NPT];
         {
             const float* st = &chunk_states[(((size_t)b * n_chunks + k) * D + (active ? d : 0)) * N + n0];
 #pragma unroll
-            for (int i = 0; i < kNpt; i++) hs[i] = active ? st[i] : 0.f;
+            for (int i = 0; i < NPT; i++) hs[i] = active ? st[i] : 0.f;
         }
         for (int t0 = c0; t0 < c1; t0 += T) {
             const int steps = min(T, c1 - t0);
             stage(t0, steps, false);
             for (int sb = 0; sb < steps; sb += kSub) {
-                float* ck = &s_ckpt[(((t0 - c0 + sb) / kSub) * kThreads + tid) * kNpt];
+                float* ck = &s_ckpt[(((t0 - c0 + sb) / kSub) * kThreads + tid) * NPT];
 #pragma unroll
-                for (int i = 0; i < kNpt; i++) ck[i] = hs[i];
+                for (int i = 0; i < NPT; i++) ck[i] = hs[i];
 #pragma unroll
                 for (int j = 0; j < kSub; j++) {
                     const int s = sb + j;
                     if (s < steps) {
                         const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_reset[s] ? 0.f : 1.f;
 #pragma unroll
-                        for (int i = 0; i < kNpt; i++) {
+                        for (int i = 0; i < NPT; i++) {
                             float dA, f;
                             discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
                             hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
@@ -423,11 +425,11 @@ __device__ __forceinline__ void scan_backward_impl(
             for (int sb = (steps - 1) / kSub; sb >= 0; sb--) {
                 const int sbase = sb * kSub;
                 const int sub_steps = min(kSub, steps - sbase);
-                float h_start[kNpt], hsub[kSub][kNpt], dAsub[kSub][kNpt], fsub[kSub][kNpt];
+                float h_start[NPT], hsub[kSub][NPT], dAsub[kSub][NPT], fsub[kSub][NPT];
                 {
-                    const float* ck = &s_ckpt[(((t0 - c0 + sbase) / kSub) * kThreads + tid) * kNpt];
+                    const float* ck = &s_ckpt[(((t0 - c0 + sbase) / kSub) * kThreads + tid) * NPT];
 #pragma unroll
-                    for (int i = 0; i < kNpt; i++) h_start[i] = ck[i];
+                    for (int i = 0; i < NPT; i++) h_start[i] = ck[i];
                 }
                 float yv[kSub];
 #pragma unroll
@@ -435,7 +437,7 @@ __device__ __forceinline__ void scan_backward_impl(
                     const int s = sbase + j;
                     yv[j] = 0.f;
 #pragma unroll
-                    for (int i = 0; i < kNpt; i++) {
+                    for (int i = 0; i < NPT; i++) {
                         float prev = j == 0 ? h_start[i] : hsub[j - 1][i];
                         if (j < sub_steps) {
                             if (s_reset[s]) prev = 0.f;
@@ -471,9 +473,9 @@ __device__ __forceinline__ void scan_backward_impl(
                         const int s = sbase + j;
                         const float dt = s_dt[s][cl], uv = s_u[s][cl], dyp = s_dyp[s][cl];
                         const bool reset = s_reset[s] != 0;
-                        float dbc[2 * kNpt];
+                        float dbc[2 * NPT];
 #pragma unroll
-                        for (int i = 0; i < kNpt; i++) {
+                        for (int i = 0; i < NPT; i++) {
                             const float bn = s_B[s][n0 + i], cn = s_C[s][n0 + i];
                             const float g = g_carry[i] + cn * dyp;
                             const float prev = reset ? 0.f : (j == 0 ? h_start[i] : hsub[j - 1][i]);
@@ -484,24 +486,25 @@ __device__ __forceinline__ void scan_backward_impl(
                             dA_acc[i] += g * (bu * f_da + prev * dA_da);
                             du_v[j] += g * fsub[j][i] * bn;
                             dbc[i] = g * fsub[j][i] * uv;
-                            dbc[kNpt + i] = dyp * hsub[j][i];
+                            dbc[NPT + i] = dyp * hsub[j][i];
                             g_carry[i] = reset ? 0.f : dAsub[j][i] * g;
                         }
-                        // Σ over the warp's channels for dB, dC of step s; each lane keeps some of the 2·kNpt.
+                        // Σ over the warp's channels for dB, dC of step s; each lane keeps some of the 2·NPT.
                         int vi = 0;
-                        transpose_reduce<2 * kNpt, 16, LPC>(dbc, lane, vi);
-                        // Levels past the third only add (one value left): lanes differing in those channel bits
+                        transpose_reduce<2 * NPT, 16, LPC>(dbc, lane, vi);
+                        // Levels past log2(2·NPT) only add (one value left): lanes differing in those channel bits
                         // hold the same sums, and only the one with the bits clear writes.
                         constexpr int LOG_CPW = CPW >= 32 ? 5 : CPW >= 16 ? 4 : CPW >= 8 ? 3 : CPW >= 4 ? 2 : CPW >= 2 ? 1 : 0;
-                        constexpr int TRANSPOSED = LOG_CPW < 3 ? LOG_CPW : 3;
-                        constexpr int KEPT = (2 * kNpt) >> TRANSPOSED;
+                        constexpr int LOG_V = NPT == 1 ? 1 : NPT == 2 ? 2 : NPT == 4 ? 3 : 4;   // log2(2·NPT)
+                        constexpr int TRANSPOSED = LOG_CPW < LOG_V ? LOG_CPW : LOG_V;
+                        constexpr int KEPT = (2 * NPT) >> TRANSPOSED;
                         constexpr int PLAIN_MASK = (1 << (LOG_CPW - TRANSPOSED)) - 1;
                         const bool owner = ((lane / LPC) & PLAIN_MASK) == 0;
                         if (owner) {
 #pragma unroll
                             for (int e = 0; e < KEPT; e++) {
-                                int v = vi + e;   // 0..3 → dB n0+v, 4..7 → dC n0+v−4
-                                int col = v < kNpt ? n0 + v : N + n0 + v - kNpt;
+                                int v = vi + e;   // below NPT → dB n0+v, else dC n0+v−NPT
+                                int col = v < NPT ? n0 + v : N + n0 + v - NPT;
                                 s_dbc[warp][s][col] = dbc[e];
                             }
                         }
@@ -569,7 +572,7 @@ __device__ __forceinline__ void scan_backward_impl(
     }
     if (active) {
 #pragma unroll
-        for (int i = 0; i < kNpt; i++) {
+        for (int i = 0; i < NPT; i++) {
             dh0[((size_t)b * D + d) * N + n0 + i] = g_carry[i];
             if (deterministic) {
                 dA_out[((size_t)b * D + d) * N + n0 + i] = dA_acc[i];
@@ -593,39 +596,40 @@ __device__ __forceinline__ void scan_backward_impl(
 
 // ------------------------------------------------------------------------------------------------ entry points
 
-#define SCAN_FWD(N, DISC, NAME)                                                                                     \
+#define SCAN_FWD(N, DISC, NPT, NAME)                                                                                     \
     extern "C" __global__ void __launch_bounds__(kThreads) NAME(                                                  \
             int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
             const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
             const uint8_t* resets, int chunk_length, float* h, float* y, float* chunk_states) {                  \
-        scan_forward_impl<N, DISC>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,   \
+        scan_forward_impl<N, DISC, NPT>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,   \
                                    chunk_length, h, y, chunk_states);                                             \
     }
 
-#define SCAN_BWD(N, DISC, NAME)                                                                                     \
+#define SCAN_BWD(N, DISC, NPT, NAME)                                                                                     \
     extern "C" __global__ void __launch_bounds__(kThreads) NAME(                                                  \
             int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
             const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
             const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,    \
             float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0,  \
             int deterministic) {                                                                                  \
-        scan_backward_impl<N, DISC>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,  \
+        scan_backward_impl<N, DISC, NPT>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,  \
                                     chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, dbias, \
                                     dh0, deterministic);                                                          \
     }
 
-#define SCAN_ALL(N)                                     \
-    SCAN_FWD(N, ZOH, sw_scan_fwd_zoh_n##N)              \
-    SCAN_FWD(N, BILINEAR, sw_scan_fwd_bilinear_n##N)    \
-    SCAN_FWD(N, EULER, sw_scan_fwd_euler_n##N)          \
-    SCAN_BWD(N, ZOH, sw_scan_bwd_zoh_n##N)              \
-    SCAN_BWD(N, BILINEAR, sw_scan_bwd_bilinear_n##N)    \
-    SCAN_BWD(N, EULER, sw_scan_bwd_euler_n##N)
+// Kernel names: sw_scan_{fwd,bwd}_{zoh,bilinear,euler}_n{N}_p{states per thread}.
+#define SCAN_ALL(N, NPT)                                                 \
+    SCAN_FWD(N, ZOH, NPT, sw_scan_fwd_zoh_n##N##_p##NPT)                 \
+    SCAN_FWD(N, BILINEAR, NPT, sw_scan_fwd_bilinear_n##N##_p##NPT)       \
+    SCAN_FWD(N, EULER, NPT, sw_scan_fwd_euler_n##N##_p##NPT)             \
+    SCAN_BWD(N, ZOH, NPT, sw_scan_bwd_zoh_n##N##_p##NPT)                 \
+    SCAN_BWD(N, BILINEAR, NPT, sw_scan_bwd_bilinear_n##N##_p##NPT)       \
+    SCAN_BWD(N, EULER, NPT, sw_scan_bwd_euler_n##N##_p##NPT)
 
-
-SCAN_ALL(8)
-SCAN_ALL(16)
-SCAN_ALL(32)
+SCAN_ALL(8, 4)
+SCAN_ALL(16, 4)
+SCAN_ALL(32, 4)
+SCAN_ALL(16, 2)
 
 // Deterministic reduction: out[i] += Σ_p part[p][i] in a fixed order (p outer), for `parts` slices of `count`.
 extern "C" __global__ void sw_reduce_parts(const float* __restrict__ part, int parts, long long count,

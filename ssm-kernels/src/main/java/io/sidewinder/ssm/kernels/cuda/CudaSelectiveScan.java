@@ -9,9 +9,16 @@ public final class CudaSelectiveScan {
     public static final int DEFAULT_CHUNK = 128;
 
     private final CudaRuntime rt;
+    private final int statesPerThread;
 
     public CudaSelectiveScan(CudaRuntime rt) {
+        this(rt, 4);
+    }
+
+    /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanArrays, int, int)}. */
+    public CudaSelectiveScan(CudaRuntime rt, int statesPerThread) {
         this.rt = rt;
+        this.statesPerThread = statesPerThread;
     }
 
     /**
@@ -19,7 +26,7 @@ public final class CudaSelectiveScan {
      * [batch][ceil(L/chunk)][channels][stateSize], the state entering each chunk, or null.
      */
     public void forward(ScanArrays in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
-        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength)) {
+        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, statesPerThread)) {
             scan.h.upload(h);
             scan.forward();
             scan.h.download(h);
@@ -37,7 +44,7 @@ public final class CudaSelectiveScan {
     public void backward(ScanArrays in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                          ScanGradientArrays out, boolean deterministic) {
         boolean reuse = chunkStates != null && chunkLength <= DeviceScan.MAX_BACKWARD_CHUNK;
-        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : DEFAULT_CHUNK)) {
+        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : DEFAULT_CHUNK, statesPerThread)) {
             long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();
             if (reuse) {
                 scan.chunkStates.upload(java.util.Arrays.copyOf(chunkStates, (int) states));

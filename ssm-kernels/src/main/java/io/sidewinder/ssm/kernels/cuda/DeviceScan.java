@@ -12,14 +12,13 @@ import java.util.Locale;
  */
 public final class DeviceScan implements AutoCloseable {
     static final int THREADS = 128;
-    static final int STATES_PER_THREAD = 4;
     static final int BACKWARD_SUBTILE = 8;
     /** Largest chunk whose sub-tile states fit the backward kernel's shared memory. */
     public static final int MAX_BACKWARD_CHUNK = 512;
 
     private final CudaRuntime rt;
     private final ScanArrays shape;
-    private final int chunkLength, chunks, channelsPerBlock, channelBlocks;
+    private final int chunkLength, chunks, statesPerThread, channelsPerBlock, channelBlocks;
     private final String fwdKernel, bwdKernel;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     final DeviceBuffer u, deltaRaw, deltaBias, gap, a, b, c, d, z, resets;
@@ -30,9 +29,19 @@ public final class DeviceScan implements AutoCloseable {
 
     /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
     public DeviceScan(CudaRuntime rt, ScanArrays in, int chunkLength) {
+        this(rt, in, chunkLength, 4);
+    }
+
+    /**
+     * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
+     * built for N = 16: twice the threads, each with half the work).
+     */
+    public DeviceScan(CudaRuntime rt, ScanArrays in, int chunkLength, int statesPerThread) {
         int n = in.stateSize();
-        if (n != 8 && n != 16 && n != 32) {
-            throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32, not " + n);
+        boolean built = (statesPerThread == 4 && (n == 8 || n == 16 || n == 32)) || (statesPerThread == 2 && n == 16);
+        if (!built) {
+            throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (4 states per "
+                    + "thread) and 16 (2 per thread), not N = " + n + " with " + statesPerThread + " per thread");
         }
         if (chunkLength < 1) {
             throw new IllegalArgumentException("chunkLength must be positive, got " + chunkLength);
@@ -41,11 +50,12 @@ public final class DeviceScan implements AutoCloseable {
         this.shape = in;
         this.chunkLength = chunkLength;
         this.chunks = Math.max(1, (in.length() + chunkLength - 1) / chunkLength);
-        this.channelsPerBlock = THREADS / (n / STATES_PER_THREAD);
+        this.statesPerThread = statesPerThread;
+        this.channelsPerBlock = THREADS / (n / statesPerThread);
         this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         String disc = in.discretization().name().toLowerCase(Locale.ROOT);
-        this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n;
-        this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n;
+        this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
+        this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
         rt.bind();
         long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
         long bl = (long) in.batch() * in.length(), bdn = (long) in.batch() * in.channels() * n;
@@ -128,7 +138,7 @@ public final class DeviceScan implements AutoCloseable {
             throw new UnsupportedOperationException("the CUDA backward needs chunk states every "
                     + MAX_BACKWARD_CHUNK + " steps or fewer, these are every " + chunkLength);
         }
-        int dynamicShared = (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * STATES_PER_THREAD * 4;
+        int dynamicShared = (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
         // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
         if (dynamicShared > dynamicSharedSet) {
             rt.driver().setFunctionAttribute(rt.function(bwdKernel),

@@ -25,17 +25,20 @@ public final class CudaScanBenchmark {
         System.out.printf(Locale.ROOT, "floors: forward HBM %.0f µs, exps %.0f µs (1 exp per element at 16/clk/SM, "
                 + "132 SMs, 1.98 GHz)%n", fwdBytes / HBM_BYTES_PER_S * 1e6, elems / (132 * 16 * 1.98e9) * 1e6);
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
-            for (int chunk : new int[] {128, 256}) {
-                ScanArrays in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
-                try (DeviceScan scan = new DeviceScan(rt, in, chunk)) {
+            ScanArrays in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
+            for (int[] variant : new int[][] {{128, 4}, {256, 4}, {128, 2}, {256, 2}}) {
+                int chunk = variant[0], npt = variant[1];
+                if (npt == 2 && n != 16) continue;
+                try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt)) {
                     scan.h.fill(0f);
                     scan.dy.upload(ScanProblems.uniform(new java.util.SplittableRandom(7), batch * len * channels, 1f));
                     double statesBytes = 4.0 * scan.chunks() * batch * channels * n;
                     double[] fwd = time(rt, warmup, iters, scan::forward);
-                    report(disc + " forward  chunk " + chunk, fwd, fwdBytes + statesBytes, elems);
+                    String tag = disc + " " + npt + "/thread chunk " + chunk;
+                    report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {
                         double[] bwd = time(rt, warmup, iters, () -> scan.backward(det));
-                        report(disc + " backward chunk " + chunk + (det ? " deterministic" : " atomics"), bwd,
+                        report(tag + " backward" + (det ? " deterministic" : " atomics"), bwd,
                                 bwdBytes + statesBytes, 2 * elems);
                     }
                 }

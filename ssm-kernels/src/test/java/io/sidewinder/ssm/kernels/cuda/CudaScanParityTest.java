@@ -27,18 +27,21 @@ class CudaScanParityTest {
         if (scan == null) scan = new CudaSelectiveScan(Cuda.runtime().orElseThrow());
     }
 
-    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6}")
+    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7}")
     @CsvSource({
-            "ZOH, 1, 5, 16, 64, true, false",
-            "ZOH, 33, 40, 16, 16, true, true",
-            "ZOH, 300, 40, 16, 64, true, true",
-            "EULER, 1000, 70, 16, 128, true, false",
-            "EULER, 257, 33, 8, 32, false, true",
-            "BILINEAR, 200, 20, 32, 48, true, true",
-            "ZOH, 2100, 64, 16, 512, true, true",
+            "ZOH, 1, 5, 16, 64, true, false, 4",
+            "ZOH, 33, 40, 16, 16, true, true, 4",
+            "ZOH, 300, 40, 16, 64, true, true, 4",
+            "EULER, 1000, 70, 16, 128, true, false, 4",
+            "EULER, 257, 33, 8, 32, false, true, 4",
+            "BILINEAR, 200, 20, 32, 48, true, true, 4",
+            "ZOH, 2100, 64, 16, 512, true, true, 4",
+            "ZOH, 333, 70, 16, 64, true, true, 2",
+            "EULER, 1030, 64, 16, 256, true, false, 2",
     })
     void forwardAndBackwardMatchTheReference(Discretization disc, int len, int channels, int n, int chunk,
-                                             boolean gate, boolean resets) {
+                                             boolean gate, boolean resets, int statesPerThread) {
+        CudaSelectiveScan scan = new CudaSelectiveScan(Cuda.runtime().orElseThrow(), statesPerThread);
         int batch = 2;
         ScanArrays in = ScanProblems.random(batch, len, channels, n, disc, gate, resets, len * 31L + channels);
         SplittableRandom r = new SplittableRandom(len);
