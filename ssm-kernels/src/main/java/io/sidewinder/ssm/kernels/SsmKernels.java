@@ -29,4 +29,27 @@ public interface SsmKernels {
      */
     void scanStep(int channels, int n, float[] delta, float[] u, float[] a, float[] b, int bOff, float[] c, int cOff,
                   Discretization discretization, float[] h, float[] y);
+
+    /**
+     * Batched selective scan forward (see {@link ScanBatch} for the formulas and layouts).
+     *
+     * @param h [batch][channels][stateSize]: the initial state on entry (zeros = none), the final state on exit
+     * @param y [batch][length][channels], written
+     * @param chunkStates [batch][ceil(length/chunkLength)][channels][stateSize], written with the state ENTERING
+     *     each chunk (before any reset at the chunk's first step), for {@link #scanBackward}; null when no
+     *     backward follows
+     * @param chunkLength steps per chunk between stored states
+     */
+    void scanForward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength);
+
+    /**
+     * Batched selective scan backward: recomputes each chunk's states from its stored entering state (never
+     * materialising [batch][length][channels][stateSize]), runs the reverse scan of the adjoint and ADDS the
+     * gradients of Σ dy·y into {@code out}, dh0 included. There is no gradient through the final state.
+     *
+     * @param h0 the initial state given to the forward, [batch][channels][stateSize], or null for zeros
+     * @param chunkStates as written by {@link #scanForward} with the same chunkLength
+     * @param dy [batch][length][channels], ∂loss/∂y
+     */
+    void scanBackward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy, ScanGradients out);
 }

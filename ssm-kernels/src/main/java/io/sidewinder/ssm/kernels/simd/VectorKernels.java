@@ -2,6 +2,9 @@ package io.sidewinder.ssm.kernels.simd;
 
 import io.sidewinder.ssm.Activations;
 import io.sidewinder.ssm.Discretization;
+import io.sidewinder.ssm.kernels.ScalarKernels;
+import io.sidewinder.ssm.kernels.ScanBatch;
+import io.sidewinder.ssm.kernels.ScanGradients;
 import io.sidewinder.ssm.kernels.SsmKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -99,5 +102,17 @@ public final class VectorKernels implements SsmKernels {
             }
             y[d] = acc.reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    // The SIMD batch scan is the next commit; until then the batch scan runs the scalar reference.
+    @Override
+    public void scanForward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
+        ScalarKernels.INSTANCE.scanForward(in, h, y, chunkStates, chunkLength);
+    }
+
+    @Override
+    public void scanBackward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
+                             ScanGradients out) {
+        ScalarKernels.INSTANCE.scanBackward(in, h0, chunkStates, chunkLength, dy, out);
     }
 }
