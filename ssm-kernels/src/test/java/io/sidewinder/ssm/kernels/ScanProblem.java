@@ -33,8 +33,8 @@ final class ScanProblem {
         u = uniform(r, bld, 1.5);
         deltaRaw = new float[bld];
         for (int i = 0; i < bld; i++) {
-            // softplus(raw + bias) spans ~[1e-3, 1]; without softplus Δ is taken directly in that range.
-            deltaRaw[i] = o.softplus() ? (float) (-4 + 4 * r.nextDouble()) : (float) (1e-3 + r.nextDouble());
+            // softplus(raw + bias) spans ~[1e-3, 1]; without softplus raw + bias (bias within ±0.5) stays positive.
+            deltaRaw[i] = o.softplus() ? (float) (-4 + 4 * r.nextDouble()) : (float) (0.501 + r.nextDouble());
         }
         deltaBias = o.bias() ? uniform(r, dd, 0.5) : null;
         gap = o.gap() ? new float[batch * len] : null;

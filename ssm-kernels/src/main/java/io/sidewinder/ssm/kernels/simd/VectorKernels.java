@@ -2,10 +2,12 @@ package io.sidewinder.ssm.kernels.simd;
 
 import io.sidewinder.ssm.Activations;
 import io.sidewinder.ssm.Discretization;
-import io.sidewinder.ssm.kernels.ScalarKernels;
 import io.sidewinder.ssm.kernels.ScanBatch;
 import io.sidewinder.ssm.kernels.ScanGradients;
+import io.sidewinder.ssm.kernels.ScanTilePartials;
+import io.sidewinder.ssm.kernels.ScanTiling;
 import io.sidewinder.ssm.kernels.SsmKernels;
+import io.sidewinder.ssm.kernels.TiledScan;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -16,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulate with FMA along the row; the scan step vectorises over the state dimension N, using the
  * intrinsic fp32 EXP/EXPM1 (≤ 1 ulp) instead of double Math.exp.
  */
-public final class VectorKernels implements SsmKernels {
+public final class VectorKernels implements SsmKernels, TiledScan {
     public static final VectorKernels INSTANCE = new VectorKernels();
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -104,15 +106,26 @@ public final class VectorKernels implements SsmKernels {
         }
     }
 
-    // The SIMD batch scan is the next commit; until then the batch scan runs the scalar reference.
     @Override
     public void scanForward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
-        ScalarKernels.INSTANCE.scanForward(in, h, y, chunkStates, chunkLength);
+        ScanTiling.forward(this, in, h, y, chunkStates, chunkLength, null);
     }
 
     @Override
     public void scanBackward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                              ScanGradients out) {
-        ScalarKernels.INSTANCE.scanBackward(in, h0, chunkStates, chunkLength, dy, out);
+        ScanTiling.backward(this, in, h0, chunkStates, chunkLength, dy, out, null);
+    }
+
+    @Override
+    public void scanForwardTile(ScanBatch in, int b, int c0, int c1, float[] h, float[] y, float[] chunkStates,
+                                int chunkLength) {
+        VectorScan.forwardTile(in, b, c0, c1, h, y, chunkStates, chunkLength);
+    }
+
+    @Override
+    public void scanBackwardTile(ScanBatch in, int b, int c0, int c1, float[] h0, float[] chunkStates,
+                                 int chunkLength, float[] dy, ScanGradients out, ScanTilePartials partial) {
+        VectorScan.backwardTile(in, b, c0, c1, h0, chunkStates, chunkLength, dy, out, partial);
     }
 }
