@@ -1,7 +1,11 @@
 package io.sidewinder.ssm;
 
 import io.sidewinder.ssm.kernels.Kernels;
+import io.sidewinder.ssm.kernels.ScanBatch;
+import io.sidewinder.ssm.kernels.ScanTiling;
 import io.sidewinder.ssm.kernels.SsmKernels;
+import io.sidewinder.ssm.kernels.TiledScan;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * A stack of Mamba blocks with an input embedding and a Gaussian forecasting head, in fp32.
@@ -14,7 +18,8 @@ import io.sidewinder.ssm.kernels.SsmKernels;
  *          Δ = softplus(W_dt·dt_raw + b_dt)·τ_t;  y = scan(x, Δ, A = −exp(A_log), B, C) + D·x;
  *          y = y·SiLU(z);  out_proj·y
  * </pre>
- * Two forms: {@link #forward} over a whole sequence (chunked parallel scan, what the trainer runs) and
+ * Two forms: {@link #forward} over a whole sequence (the kernels' batch scan, its channel tiles on the common pool
+ * when parallel; what the trainer runs) and
  * {@link #step} for one reading (what the stream runs). Both start from and leave a {@link ModelState}.
  */
 public final class MambaModel {
@@ -96,6 +101,7 @@ public final class MambaModel {
             System.arraycopy(x, t * c.channels(), e, t * in, c.channels());
             e[t * in + c.channels()] = GapScaling.logGapFeature(gapRatios[t]);
         }
+        float[] gaps = gapRatios.length == length ? gapRatios : java.util.Arrays.copyOf(gapRatios, length);
         float[] resid = linear(embedW, embedB, dm, in, e, length);
         float[] normed = new float[length * dm];
         for (int l = 0; l < blocks.length; l++) {
@@ -120,28 +126,21 @@ public final class MambaModel {
             }
             shiftWindow(window, xz, length, di, k);
             float[] dbc = linear(b.xProj(), null, r + 2 * n, di, xs, length);
-            float[] delta = new float[length * di], bm = new float[length * n], cm = new float[length * n];
-            float[] dtRaw = new float[r];
+            float[] dtIn = new float[length * di], bm = new float[length * n], cm = new float[length * n];
             for (int t = 0; t < length; t++) {
                 int row = t * (r + 2 * n);
-                System.arraycopy(dbc, row, dtRaw, 0, r);
                 System.arraycopy(dbc, row + r, bm, t * n, n);
                 System.arraycopy(dbc, row + r + n, cm, t * n, n);
-                for (int d = 0; d < di; d++) {
-                    float s = b.dtB()[d];
-                    for (int q = 0; q < r; q++) {
-                        s += b.dtW()[d * r + q] * dtRaw[q];
-                    }
-                    delta[t * di + d] = Activations.softplus(s) * gapRatios[t];
-                }
+                kernels.matVec(b.dtW(), null, di, r, dbc, row, dtIn, t * di);
             }
-            SelectiveScan.Inputs scan = new SelectiveScan.Inputs(length, di, n, xs, delta, b.a(), bm, cm, b.d(), z,
+            // Δ = softplus(W_dt·dt_raw + b_dt)·τ is fused into the kernel's scan.
+            ScanBatch scan = new ScanBatch(1, length, di, n, xs, dtIn, b.dtB(), true, gaps, b.a(), bm, cm, b.d(), z,
                     null, c.discretization());
             float[] y = new float[length * di];
-            if (parallelScan) {
-                SelectiveScan.chunked(scan, state.h[l], y, SelectiveScan.DEFAULT_CHUNK, true);
+            if (parallelScan && kernels instanceof TiledScan tiles) {
+                ScanTiling.forward(tiles, scan, state.h[l], y, null, SelectiveScan.DEFAULT_CHUNK, ForkJoinPool.commonPool());
             } else {
-                SelectiveScan.sequential(scan, state.h[l], y);
+                kernels.scanForward(scan, state.h[l], y, null, SelectiveScan.DEFAULT_CHUNK);
             }
             float[] out = linear(b.outProj(), null, dm, di, y, length);
             for (int i = 0; i < resid.length; i++) {
