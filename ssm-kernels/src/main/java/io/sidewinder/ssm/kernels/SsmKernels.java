@@ -16,6 +16,25 @@ public interface SsmKernels {
     /** y[yOff + r] = Σ_k W[r·cols + k]·x[xOff + k] (+ bias[r] when bias is not null), for r &lt; rows. */
     void matVec(float[] w, float[] bias, int rows, int cols, float[] x, int xOff, float[] y, int yOff);
 
+    /**
+     * The same product from the transposed matrix wT = Wᵀ ([cols][rows]): y[yOff + r] = Σ_k wT[k·rows + r]·x[xOff + k]
+     * (+ bias[r]). Lets a vector backend run over rows with broadcasts of x and no horizontal sums, which is what
+     * the streaming step's small matrices need. The default is the plain loop.
+     */
+    default void matVecTransposed(float[] wT, float[] bias, int rows, int cols, float[] x, int xOff, float[] y,
+                                  int yOff) {
+        for (int r = 0; r < rows; r++) {
+            y[yOff + r] = bias == null ? 0f : bias[r];
+        }
+        for (int k = 0; k < cols; k++) {
+            float xk = x[xOff + k];
+            int base = k * rows;
+            for (int r = 0; r < rows; r++) {
+                y[yOff + r] += wT[base + r] * xk;
+            }
+        }
+    }
+
     /** x[off .. off+len) = softplus(x)·scale in place (passthrough above {@link io.sidewinder.ssm.Activations#SOFTPLUS_THRESHOLD}). */
     void softplusInPlace(float[] x, int off, int len, float scale);
 

@@ -50,6 +50,19 @@ public final class VectorKernels implements SsmKernels, TiledScan {
     }
 
     @Override
+    public void matVecTransposed(float[] wT, float[] bias, int rows, int cols, float[] x, int xOff, float[] y,
+                                 int yOff) {
+        for (int r = 0; r < rows; r += S.length()) {
+            VectorMask<Float> m = S.indexInRange(r, rows);
+            FloatVector acc = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, r, m);
+            for (int k = 0; k < cols; k++) {
+                acc = FloatVector.fromArray(S, wT, k * rows + r, m).fma(FloatVector.broadcast(S, x[xOff + k]), acc);
+            }
+            acc.intoArray(y, yOff + r, m);
+        }
+    }
+
+    @Override
     public void softplusInPlace(float[] x, int off, int len, float scale) {
         for (int i = 0; i < len; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, len);
@@ -82,8 +95,10 @@ public final class VectorKernels implements SsmKernels, TiledScan {
                 FloatVector dA, f;
                 switch (disc) {
                     case ZOH -> {
-                        dA = x.lanewise(VectorOperators.EXP);
-                        f = x.lanewise(VectorOperators.EXPM1).div(av, m);
+                        // One transcendental: dA = 1 + expm1(Δa) loses nothing that matters in fp32.
+                        FloatVector em = x.lanewise(VectorOperators.EXPM1);
+                        dA = em.add(1f);
+                        f = em.div(av, m);
                     }
                     case EULER -> {
                         dA = x.lanewise(VectorOperators.EXP);
