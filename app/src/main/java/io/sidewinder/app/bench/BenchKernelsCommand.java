@@ -55,6 +55,14 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         float[] head = new float[cfg.headWidth()], in = {0.3f};
         double sc = time(() -> scalarModel.step(in, 1f, s1, head)), si = time(() -> simdModel.step(in, 1f, s2, head));
         System.out.printf(Locale.ROOT, "%-28s scalar=%.0f simd=%.0f speedup=%.2f%n", "model-step default(1ch)", sc, si, sc / si);
+        // 1,000 keys, one reading each in turn: every step works on another key's state (9.8 KB), as a stream does.
+        int keys = 1000;
+        ModelState[] states = new ModelState[keys];
+        for (int i = 0; i < keys; i++) states[i] = ModelState.zeros(cfg);
+        double kc = timeMillis(() -> { for (ModelState s : states) scalarModel.step(in, 1f, s, head); }) * 1e6 / keys;
+        double ks = timeMillis(() -> { for (ModelState s : states) simdModel.step(in, 1f, s, head); }) * 1e6 / keys;
+        System.out.printf(Locale.ROOT, "%-28s scalar=%.0f simd=%.0f speedup=%.2f (ns/key)%n", "model-step 1000 keys", kc,
+                ks, kc / ks);
         return 0;
     }
 
