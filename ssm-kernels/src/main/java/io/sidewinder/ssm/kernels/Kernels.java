@@ -25,6 +25,11 @@ public final class Kernels {
         return Holder.INSTANCE;
     }
 
+    /** This JVM's backend with its batch scan spread over {@code threads} threads (see {@link ParallelKernels}). */
+    public static SsmKernels parallel(int threads) {
+        return new ParallelKernels(get(), threads);
+    }
+
     /** The SIMD backend if this JVM can run it, else null (for tests and benchmarks comparing backends). */
     public static SsmKernels simdOrNull() {
         try {
