@@ -11,7 +11,7 @@ cp="$here/classes:$here/test-classes:$(ls "$here"/lib/*.jar | tr '\n' ':')"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader
 } | tee "$out/device.txt"
 echo "== parity tests"
-$java -cp "$cp" io.sidewinder.ssm.kernels.cuda.DeviceTestMain ${TEST_CLASSES:-io.sidewinder.ssm.kernels.cuda.CudaScanParityTest} 2>&1 \
+$java -cp "$cp" io.sidewinder.ssm.kernels.cuda.DeviceTestMain ${TEST_CLASSES:-io.sidewinder.ssm.kernels.cuda.CudaScanParityTest io.sidewinder.ssm.kernels.cuda.CudaContractParityTest} 2>&1 \
   | tee "$out/parity.txt"
 tests=${PIPESTATUS[0]}
 echo "== benchmark"

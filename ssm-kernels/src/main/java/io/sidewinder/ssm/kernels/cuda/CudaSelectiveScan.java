@@ -1,5 +1,8 @@
 package io.sidewinder.ssm.kernels.cuda;
 
+import io.sidewinder.ssm.kernels.ScanGradients;
+import io.sidewinder.ssm.kernels.ScanBatch;
+
 /**
  * The scan contract on Java arrays, for parity and integration: each call uploads, runs and downloads. For
  * timing the kernels alone use {@link DeviceScan} directly.
@@ -15,7 +18,7 @@ public final class CudaSelectiveScan {
         this(rt, 4);
     }
 
-    /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanArrays, int, int)}. */
+    /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
     public CudaSelectiveScan(CudaRuntime rt, int statesPerThread) {
         this.rt = rt;
         this.statesPerThread = statesPerThread;
@@ -25,7 +28,7 @@ public final class CudaSelectiveScan {
      * h: h0 in, final state out ([batch][channels][stateSize]); y [batch][length][channels]; chunkStates
      * [batch][ceil(L/chunk)][channels][stateSize], the state entering each chunk, or null.
      */
-    public void forward(ScanArrays in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
+    public void forward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
         try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, statesPerThread)) {
             scan.h.upload(h);
             scan.forward();
@@ -41,8 +44,8 @@ public final class CudaSelectiveScan {
      * Gradients of Σ dy·y, accumulated into {@code out}. Uses the caller's chunk states when their interval fits
      * the backward kernel, else recomputes them on the GPU from h0.
      */
-    public void backward(ScanArrays in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
-                         ScanGradientArrays out, boolean deterministic) {
+    public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
+                         ScanGradients out, boolean deterministic) {
         boolean reuse = chunkStates != null && chunkLength <= DeviceScan.MAX_BACKWARD_CHUNK;
         try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : DEFAULT_CHUNK, statesPerThread)) {
             long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();

@@ -1,5 +1,6 @@
 package io.sidewinder.ssm.kernels.cuda;
 
+import io.sidewinder.ssm.kernels.ScanBatch;
 import io.sidewinder.ssm.Discretization;
 import java.util.ArrayList;
 import java.util.List;
@@ -8,7 +9,7 @@ import java.util.Locale;
 /**
  * A selective-scan batch resident on the GPU: inputs uploaded once, outputs and gradient buffers allocated once,
  * so that {@link #forward()} and {@link #backward(boolean)} launch kernels only (what the benchmark times).
- * Device layouts are the contract's (see {@link ScanArrays}); resets travel as bytes.
+ * Device layouts are the contract's (see {@link ScanBatch}); resets travel as bytes.
  */
 public final class DeviceScan implements AutoCloseable {
     static final int THREADS = 128;
@@ -17,7 +18,7 @@ public final class DeviceScan implements AutoCloseable {
     public static final int MAX_BACKWARD_CHUNK = 512;
 
     private final CudaRuntime rt;
-    private final ScanArrays shape;
+    private final ScanBatch shape;
     private final int chunkLength, chunks, statesPerThread, channelsPerBlock, channelBlocks;
     private final String fwdKernel, bwdKernel;
     private final List<DeviceBuffer> owned = new ArrayList<>();
@@ -28,7 +29,7 @@ public final class DeviceScan implements AutoCloseable {
     private int dynamicSharedSet;
 
     /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
-    public DeviceScan(CudaRuntime rt, ScanArrays in, int chunkLength) {
+    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength) {
         this(rt, in, chunkLength, 4);
     }
 
@@ -36,7 +37,7 @@ public final class DeviceScan implements AutoCloseable {
      * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
      * built for N = 16: twice the threads, each with half the work).
      */
-    public DeviceScan(CudaRuntime rt, ScanArrays in, int chunkLength, int statesPerThread) {
+    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
         int n = in.stateSize();
         boolean built = (statesPerThread == 4 && (n == 8 || n == 16 || n == 32)) || (statesPerThread == 2 && n == 16);
         if (!built) {
@@ -185,7 +186,7 @@ public final class DeviceScan implements AutoCloseable {
         return (int) Math.max(1, Math.min(4096, (count + 255) / 256));
     }
 
-    ScanArrays shape() {
+    ScanBatch shape() {
         return shape;
     }
 

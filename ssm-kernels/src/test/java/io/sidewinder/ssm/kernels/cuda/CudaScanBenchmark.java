@@ -1,5 +1,6 @@
 package io.sidewinder.ssm.kernels.cuda;
 
+import io.sidewinder.ssm.kernels.ScanBatch;
 import io.sidewinder.ssm.Discretization;
 import java.util.Arrays;
 import java.util.Locale;
@@ -25,7 +26,7 @@ public final class CudaScanBenchmark {
         System.out.printf(Locale.ROOT, "floors: forward HBM %.0f µs, exps %.0f µs (1 exp per element at 16/clk/SM, "
                 + "132 SMs, 1.98 GHz)%n", fwdBytes / HBM_BYTES_PER_S * 1e6, elems / (132 * 16 * 1.98e9) * 1e6);
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
-            ScanArrays in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
+            ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
             for (int[] variant : new int[][] {{128, 4}, {256, 4}, {128, 2}, {256, 2}}) {
                 int chunk = variant[0], npt = variant[1];
                 if (npt == 2 && n != 16) continue;

@@ -1,5 +1,7 @@
 package io.sidewinder.ssm.kernels.cuda;
 
+import io.sidewinder.ssm.kernels.ScanBatch;
+import io.sidewinder.ssm.kernels.ScanGradients;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -43,7 +45,7 @@ class CudaScanParityTest {
                                              boolean gate, boolean resets, int statesPerThread) {
         CudaSelectiveScan scan = new CudaSelectiveScan(Cuda.runtime().orElseThrow(), statesPerThread);
         int batch = 2;
-        ScanArrays in = ScanProblems.random(batch, len, channels, n, disc, gate, resets, len * 31L + channels);
+        ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, gate, resets, len * 31L + channels);
         SplittableRandom r = new SplittableRandom(len);
         float[] h0 = ScanProblems.uniform(r, batch * channels * n, 1f);
         float[] dout = ScanProblems.uniform(r, batch * len * channels, 1f);
@@ -59,7 +61,7 @@ class CudaScanParityTest {
 
         ScanReference.Gradients g = ScanReference.backward(in, ScanProblems.toDouble(h0), ScanProblems.toDouble(dout));
         for (boolean deterministic : new boolean[] {true, false}) {
-            ScanGradientArrays out = zeros(in);
+            ScanGradients out = zeros(in);
             scan.backward(in, h0, states, chunk, dout, out, deterministic);
             String mode = deterministic ? " (deterministic)" : " (atomics)";
             assertClose(g.du(), out.du(), 2 * OUT_RTOL, 2 * OUT_ATOL, "du" + mode);
@@ -76,10 +78,10 @@ class CudaScanParityTest {
 
     @Test
     void deterministicBackwardIsBitwiseRepeatable() {
-        ScanArrays in = ScanProblems.random(2, 700, 96, 16, Discretization.ZOH, true, true, 5);
+        ScanBatch in = ScanProblems.random(2, 700, 96, 16, Discretization.ZOH, true, true, 5);
         float[] h0 = ScanProblems.uniform(new SplittableRandom(1), 2 * 96 * 16, 1f);
         float[] dout = ScanProblems.uniform(new SplittableRandom(2), 2 * 700 * 96, 1f);
-        ScanGradientArrays first = zeros(in), second = zeros(in);
+        ScanGradients first = zeros(in), second = zeros(in);
         scan.backward(in, h0, null, 0, dout, first, true);
         scan.backward(in, h0, null, 0, dout, second, true);
         if (!Arrays.equals(first.db(), second.db()) || !Arrays.equals(first.da(), second.da())
@@ -88,11 +90,8 @@ class CudaScanParityTest {
         }
     }
 
-    static ScanGradientArrays zeros(ScanArrays in) {
-        int bld = in.batch() * in.length() * in.channels(), bln = in.batch() * in.length() * in.stateSize();
-        return new ScanGradientArrays(new float[bld], new float[bld], new float[in.channels()],
-                new float[in.channels() * in.stateSize()], new float[bln], new float[bln], new float[in.channels()],
-                new float[bld], new float[in.batch() * in.channels() * in.stateSize()]);
+    static ScanGradients zeros(ScanBatch in) {
+        return ScanGradients.zerosFor(in);
     }
 
     /** Sums over batch, time or channels: rtol 1e-3 with atol 1e-3 of the largest magnitude in the tensor. */

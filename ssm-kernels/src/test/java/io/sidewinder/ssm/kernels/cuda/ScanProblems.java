@@ -1,5 +1,6 @@
 package io.sidewinder.ssm.kernels.cuda;
 
+import io.sidewinder.ssm.kernels.ScanBatch;
 import io.sidewinder.ssm.Discretization;
 import java.util.SplittableRandom;
 
@@ -7,7 +8,7 @@ import java.util.SplittableRandom;
 final class ScanProblems {
     private ScanProblems() {}
 
-    static ScanArrays random(int batch, int length, int channels, int n, Discretization disc, boolean gate,
+    static ScanBatch random(int batch, int length, int channels, int n, Discretization disc, boolean gate,
                              boolean withResets, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         int bld = batch * length * channels, bln = batch * length * n;
@@ -27,7 +28,7 @@ final class ScanProblems {
             for (int i = 0; i < resets.length; i++) resets[i] = r.nextDouble() < 0.01;
             resets[0] = true;
         }
-        return new ScanArrays(batch, length, channels, n, u, raw, bias, true, gap, a, uniform(r, bln, 1.7f),
+        return new ScanBatch(batch, length, channels, n, u, raw, bias, true, gap, a, uniform(r, bln, 1.7f),
                 uniform(r, bln, 1.7f), uniform(r, channels, 1.7f), gate ? uniform(r, bld, 2f) : null, resets, disc);
     }
 

@@ -1,5 +1,6 @@
 package io.sidewinder.ssm.kernels.cuda;
 
+import io.sidewinder.ssm.kernels.ScanBatch;
 import io.sidewinder.ssm.Discretization;
 
 /**
@@ -23,17 +24,17 @@ final class ScanReference {
         return 1 / (1 + Math.exp(-x));
     }
 
-    static double rawPlusBias(ScanArrays in, int b, int t, int d) {
+    static double rawPlusBias(ScanBatch in, int b, int t, int d) {
         return in.deltaRaw()[idx(in, b, t, d)] + (in.deltaBias() == null ? 0 : in.deltaBias()[d]);
     }
 
-    static double delta(ScanArrays in, int b, int t, int d) {
+    static double delta(ScanBatch in, int b, int t, int d) {
         double raw = rawPlusBias(in, b, t, d);
         double g = in.gap() == null ? 1 : in.gap()[b * in.length() + t];
         return (in.deltaSoftplus() ? softplus(raw) : raw) * g;
     }
 
-    static int idx(ScanArrays in, int b, int t, int d) {
+    static int idx(ScanBatch in, int b, int t, int d) {
         return (b * in.length() + t) * in.channels() + d;
     }
 
@@ -59,7 +60,7 @@ final class ScanReference {
         };
     }
 
-    static Forward forward(ScanArrays in, double[] h0, int chunkLength) {
+    static Forward forward(ScanBatch in, double[] h0, int chunkLength) {
         int bs = in.batch(), len = in.length(), dd = in.channels(), n = in.stateSize();
         int chunks = (len + chunkLength - 1) / chunkLength;
         double[] y = new double[bs * len * dd], hOut = h0.clone(), states = new double[bs * chunks * dd * n];
@@ -92,7 +93,7 @@ final class ScanReference {
     }
 
     /** Gradients of Σ dout·y with respect to every input, h0 included. */
-    static Gradients backward(ScanArrays in, double[] h0, double[] dout) {
+    static Gradients backward(ScanBatch in, double[] h0, double[] dout) {
         int bs = in.batch(), len = in.length(), dd = in.channels(), n = in.stateSize();
         Gradients gr = new Gradients(new double[bs * len * dd], new double[bs * len * dd], new double[dd],
                 new double[dd * n], new double[bs * len * n], new double[bs * len * n], new double[dd],

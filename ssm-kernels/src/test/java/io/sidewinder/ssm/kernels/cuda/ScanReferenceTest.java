@@ -1,5 +1,6 @@
 package io.sidewinder.ssm.kernels.cuda;
 
+import io.sidewinder.ssm.kernels.ScanBatch;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sidewinder.ssm.Discretization;
@@ -17,7 +18,7 @@ class ScanReferenceTest {
     @ParameterizedTest
     @EnumSource(Discretization.class)
     void gradientsMatchCentralDifferences(Discretization disc) {
-        ScanArrays in = ScanProblems.random(2, 9, 3, 4, disc, true, true, 11 + disc.ordinal());
+        ScanBatch in = ScanProblems.random(2, 9, 3, 4, disc, true, true, 11 + disc.ordinal());
         in.resets()[5] = true;
         SplittableRandom r = new SplittableRandom(3);
         double[] h0 = ScanProblems.toDouble(ScanProblems.uniform(r, 2 * 3 * 4, 1f));
@@ -40,7 +41,7 @@ class ScanReferenceTest {
     }
 
     /** Compares each analytic gradient entry with a central difference (inputs are fp32, so h = 1e-3·scale). */
-    private static void check(String name, float[] x, double[] analytic, ScanArrays in, double[] h0, double[] dout) {
+    private static void check(String name, float[] x, double[] analytic, ScanBatch in, double[] h0, double[] dout) {
         for (int i = 0; i < x.length; i++) {
             final int k = i;
             float orig = x[k];
@@ -51,7 +52,7 @@ class ScanReferenceTest {
         }
     }
 
-    private static double central(Consumer<Double> set, ScanArrays in, double[] h0, double[] dout) {
+    private static double central(Consumer<Double> set, ScanBatch in, double[] h0, double[] dout) {
         double h = 1e-6;
         set.accept(h);
         double plus = loss(in, h0, dout);
@@ -62,7 +63,7 @@ class ScanReferenceTest {
     }
 
     /** Central difference with an fp32-sized step, fourth order (the inputs can only move in fp32). */
-    private static double central(Consumer<Double> setTo, ScanArrays in, double[] h0, double[] dout, double h) {
+    private static double central(Consumer<Double> setTo, ScanBatch in, double[] h0, double[] dout, double h) {
         setTo.accept(h);
         double p1 = loss(in, h0, dout);
         setTo.accept(-h);
@@ -74,7 +75,7 @@ class ScanReferenceTest {
         return (8 * (p1 - m1) - (p2 - m2)) / (12 * h);
     }
 
-    private static double loss(ScanArrays in, double[] h0, double[] dout) {
+    private static double loss(ScanBatch in, double[] h0, double[] dout) {
         double[] y = ScanReference.forward(in, h0, 4).y();
         double s = 0;
         for (int i = 0; i < y.length; i++) s += y[i] * dout[i];
