@@ -51,6 +51,57 @@ public enum Discretization {
         return (dA - 1) / a;
     }
 
+    /** ∂dA/∂Δ given dA = {@link #dA}(Δ, a). */
+    public double dAByDelta(double delta, double a, double dA) {
+        if (this == BILINEAR) {
+            double q = 1 / (1 - delta * a / 2);
+            return a * q * q;
+        }
+        return a * dA;
+    }
+
+    /** ∂dA/∂a given dA = {@link #dA}(Δ, a). */
+    public double dAByA(double delta, double a, double dA) {
+        if (this == BILINEAR) {
+            double q = 1 / (1 - delta * a / 2);
+            return delta * q * q;
+        }
+        return delta * dA;
+    }
+
+    /** ∂f/∂Δ (dB = f·b) given dA = {@link #dA}(Δ, a). */
+    public double dBFactorByDelta(double delta, double a, double dA) {
+        return switch (this) {
+            case ZOH -> dA;
+            case EULER -> 1;
+            case BILINEAR -> {
+                double q = 1 / (1 - delta * a / 2);
+                yield q * q;
+            }
+        };
+    }
+
+    /**
+     * ∂f/∂a given dA: for ZOH (Δa·e^{Δa} − expm1(Δa))/a² = Δ²·(1/2 + x/3 + x²/8 + …) with x = Δa, the series
+     * used for small x where the closed form cancels.
+     */
+    public double dBFactorByA(double delta, double a, double dA) {
+        return switch (this) {
+            case ZOH -> {
+                double x = delta * a;
+                if (Math.abs(x) < 1e-3) {
+                    yield delta * delta * (0.5 + x * (1.0 / 3 + x * (1.0 / 8)));
+                }
+                yield (x * dA - (dA - 1)) / (a * a);
+            }
+            case EULER -> 0;
+            case BILINEAR -> {
+                double q = 1 / (1 - delta * a / 2);
+                yield delta * delta * q * q / 2;
+            }
+        };
+    }
+
     /** Complex dA for a = (re, im); writes {re, im} into out. */
     public void dAComplex(double delta, double aRe, double aIm, double[] out) {
         switch (this) {

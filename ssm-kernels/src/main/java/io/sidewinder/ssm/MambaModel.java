@@ -1,7 +1,11 @@
 package io.sidewinder.ssm;
 
 import io.sidewinder.ssm.kernels.Kernels;
+import io.sidewinder.ssm.kernels.ScanBatch;
+import io.sidewinder.ssm.kernels.ScanTiling;
 import io.sidewinder.ssm.kernels.SsmKernels;
+import io.sidewinder.ssm.kernels.TiledScan;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * A stack of Mamba blocks with an input embedding and a Gaussian forecasting head, in fp32.
@@ -14,20 +18,25 @@ import io.sidewinder.ssm.kernels.SsmKernels;
  *          Δ = softplus(W_dt·dt_raw + b_dt)·τ_t;  y = scan(x, Δ, A = −exp(A_log), B, C) + D·x;
  *          y = y·SiLU(z);  out_proj·y
  * </pre>
- * Two forms: {@link #forward} over a whole sequence (chunked parallel scan, what the trainer runs) and
+ * Two forms: {@link #forward} over a whole sequence (the kernels' batch scan, its channel tiles on the common pool
+ * when parallel; what the trainer runs) and
  * {@link #step} for one reading (what the stream runs). Both start from and leave a {@link ModelState}.
  */
 public final class MambaModel {
     private final ModelConfig config;
     private final ModelParameters params;
-    private final float[] embedW, embedB, normF, headW, headB;
+    private final float[] embedW, embedB, normF, headW, headB, embedWT, headWT;
     private final Block[] blocks;
     private final ThreadLocal<StepWorkspace> workspaces;
     private final SsmKernels kernels;
 
-    /** One block's weights, with A = −exp(A_log) precomputed in fp32. */
+    /**
+     * One block's weights, with A = −exp(A_log) precomputed in fp32, and the projections transposed for the
+     * streaming step ({@link SsmKernels#matVecTransposed}: vector lanes over output rows, no horizontal sums).
+     */
     private record Block(float[] norm, float[] inProj, float[] convW, float[] convB, float[] xProj,
-                         float[] dtW, float[] dtB, float[] a, float[] d, float[] outProj) {}
+                         float[] dtW, float[] dtB, float[] a, float[] d, float[] outProj,
+                         float[] inProjT, float[] xProjT, float[] dtWT, float[] outProjT) {}
 
     public MambaModel(ModelParameters params) {
         this(params, Kernels.get());
@@ -51,12 +60,29 @@ public final class MambaModel {
             for (int i = 0; i < a.length; i++) {
                 a[i] = -(float) Math.exp(aLog[i]);
             }
-            blocks[l] = new Block(params.data(p + "norm.weight"), params.data(p + "in_proj.weight"),
-                    params.data(p + "conv.weight"), params.data(p + "conv.bias"), params.data(p + "x_proj.weight"),
-                    params.data(p + "dt_proj.weight"), params.data(p + "dt_proj.bias"), a, params.data(p + "D"),
-                    params.data(p + "out_proj.weight"));
+            int dm = config.dModel(), di = config.dInner(), n = config.dState(), r = config.dtRank();
+            float[] inProj = params.data(p + "in_proj.weight"), xProj = params.data(p + "x_proj.weight");
+            float[] dtW = params.data(p + "dt_proj.weight"), outProj = params.data(p + "out_proj.weight");
+            blocks[l] = new Block(params.data(p + "norm.weight"), inProj,
+                    params.data(p + "conv.weight"), params.data(p + "conv.bias"), xProj,
+                    dtW, params.data(p + "dt_proj.bias"), a, params.data(p + "D"), outProj,
+                    transpose(inProj, 2 * di, dm), transpose(xProj, r + 2 * n, di), transpose(dtW, di, r),
+                    transpose(outProj, dm, di));
         }
+        embedWT = transpose(embedW, config.dModel(), config.inputWidth());
+        headWT = transpose(headW, config.headWidth(), config.dModel());
         workspaces = ThreadLocal.withInitial(() -> new StepWorkspace(config));
+    }
+
+    /** [rows][cols] → [cols][rows]. */
+    private static float[] transpose(float[] w, int rows, int cols) {
+        float[] t = new float[w.length];
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < cols; k++) {
+                t[k * rows + r] = w[r * cols + k];
+            }
+        }
+        return t;
     }
 
     public ModelConfig config() {
@@ -96,6 +122,7 @@ public final class MambaModel {
             System.arraycopy(x, t * c.channels(), e, t * in, c.channels());
             e[t * in + c.channels()] = GapScaling.logGapFeature(gapRatios[t]);
         }
+        float[] gaps = gapRatios.length == length ? gapRatios : java.util.Arrays.copyOf(gapRatios, length);
         float[] resid = linear(embedW, embedB, dm, in, e, length);
         float[] normed = new float[length * dm];
         for (int l = 0; l < blocks.length; l++) {
@@ -120,28 +147,21 @@ public final class MambaModel {
             }
             shiftWindow(window, xz, length, di, k);
             float[] dbc = linear(b.xProj(), null, r + 2 * n, di, xs, length);
-            float[] delta = new float[length * di], bm = new float[length * n], cm = new float[length * n];
-            float[] dtRaw = new float[r];
+            float[] dtIn = new float[length * di], bm = new float[length * n], cm = new float[length * n];
             for (int t = 0; t < length; t++) {
                 int row = t * (r + 2 * n);
-                System.arraycopy(dbc, row, dtRaw, 0, r);
                 System.arraycopy(dbc, row + r, bm, t * n, n);
                 System.arraycopy(dbc, row + r + n, cm, t * n, n);
-                for (int d = 0; d < di; d++) {
-                    float s = b.dtB()[d];
-                    for (int q = 0; q < r; q++) {
-                        s += b.dtW()[d * r + q] * dtRaw[q];
-                    }
-                    delta[t * di + d] = Activations.softplus(s) * gapRatios[t];
-                }
+                kernels.matVec(b.dtW(), null, di, r, dbc, row, dtIn, t * di);
             }
-            SelectiveScan.Inputs scan = new SelectiveScan.Inputs(length, di, n, xs, delta, b.a(), bm, cm, b.d(), z,
+            // Δ = softplus(W_dt·dt_raw + b_dt)·τ is fused into the kernel's scan.
+            ScanBatch scan = new ScanBatch(1, length, di, n, xs, dtIn, b.dtB(), true, gaps, b.a(), bm, cm, b.d(), z,
                     null, c.discretization());
             float[] y = new float[length * di];
-            if (parallelScan) {
-                SelectiveScan.chunked(scan, state.h[l], y, SelectiveScan.DEFAULT_CHUNK, true);
+            if (parallelScan && kernels instanceof TiledScan tiles) {
+                ScanTiling.forward(tiles, scan, state.h[l], y, null, SelectiveScan.DEFAULT_CHUNK, ForkJoinPool.commonPool());
             } else {
-                SelectiveScan.sequential(scan, state.h[l], y);
+                kernels.scanForward(scan, state.h[l], y, null, SelectiveScan.DEFAULT_CHUNK);
             }
             float[] out = linear(b.outProj(), null, dm, di, y, length);
             for (int i = 0; i < resid.length; i++) {
@@ -188,11 +208,11 @@ public final class MambaModel {
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv();
         System.arraycopy(x, 0, w.e, 0, c.channels());
         w.e[c.channels()] = GapScaling.logGapFeature(gapRatio);
-        kernels.matVec(embedW, embedB, dm, c.inputWidth(), w.e, 0, w.resid, 0);
+        kernels.matVecTransposed(embedWT, embedB, dm, c.inputWidth(), w.e, 0, w.resid, 0);
         for (int l = 0; l < blocks.length; l++) {
             Block b = blocks[l];
             Linalg.rmsNormRow(w.resid, 0, dm, b.norm(), (float) c.normEps(), w.normed, 0);
-            kernels.matVec(b.inProj(), null, 2 * di, dm, w.normed, 0, w.xz, 0);
+            kernels.matVecTransposed(b.inProjT(), null, 2 * di, dm, w.normed, 0, w.xz, 0);
             float[] window = state.conv[l];
             for (int d = 0; d < di; d++) {
                 float s = b.convB()[d];
@@ -207,8 +227,8 @@ public final class MambaModel {
                 System.arraycopy(window, di, window, 0, (k - 2) * di);
                 System.arraycopy(w.xz, 0, window, (k - 2) * di, di);
             }
-            kernels.matVec(b.xProj(), null, r + 2 * n, di, w.xs, 0, w.dbc, 0);
-            kernels.matVec(b.dtW(), b.dtB(), di, r, w.dbc, 0, w.delta, 0);
+            kernels.matVecTransposed(b.xProjT(), null, r + 2 * n, di, w.xs, 0, w.dbc, 0);
+            kernels.matVecTransposed(b.dtWT(), b.dtB(), di, r, w.dbc, 0, w.delta, 0);
             kernels.softplusInPlace(w.delta, 0, di, gapRatio);
             kernels.scanStep(di, n, w.delta, w.xs, b.a(), w.dbc, r, w.dbc, r + n, c.discretization(), state.h[l], w.y);
             System.arraycopy(w.xz, di, w.gate, 0, di);
@@ -216,13 +236,13 @@ public final class MambaModel {
             for (int d = 0; d < di; d++) {
                 w.y[d] = (w.y[d] + b.d()[d] * w.xs[d]) * w.gate[d];
             }
-            kernels.matVec(b.outProj(), null, dm, di, w.y, 0, w.out, 0);
+            kernels.matVecTransposed(b.outProjT(), null, dm, di, w.y, 0, w.out, 0);
             for (int i = 0; i < dm; i++) {
                 w.resid[i] += w.out[i];
             }
         }
         Linalg.rmsNormRow(w.resid, 0, dm, normF, (float) c.normEps(), w.normed, 0);
-        kernels.matVec(headW, headB, c.headWidth(), dm, w.normed, 0, head, 0);
+        kernels.matVecTransposed(headWT, headB, c.headWidth(), dm, w.normed, 0, head, 0);
     }
 
     /** Per-thread scratch so that {@link #step} allocates nothing. */

@@ -6,6 +6,9 @@ import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.ModelState;
 import io.sidewinder.ssm.kernels.Kernels;
+import io.sidewinder.ssm.kernels.ParallelKernels;
+import io.sidewinder.ssm.kernels.ScanBatch;
+import io.sidewinder.ssm.kernels.ScanGradients;
 import io.sidewinder.ssm.kernels.ScalarKernels;
 import io.sidewinder.ssm.kernels.SsmKernels;
 import java.util.Locale;
@@ -44,6 +47,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         line("scan-step d=64 n=16 zoh", k -> k.scanStep(di, n, delta, u, a, bc, 0, bc, n, Discretization.ZOH, h, ys), simd);
         float[] sv = random(r, di);
         line("silu 64", k -> k.siluInPlace(sv, 0, di), simd);
+        scanLines(r, simd);
         ModelConfig cfg = ModelConfig.defaults(1);
         ModelParameters params = ModelParameters.initialise(cfg, 1);
         MambaModel scalarModel = new MambaModel(params, ScalarKernels.INSTANCE), simdModel = new MambaModel(params, simd);
@@ -51,7 +55,66 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         float[] head = new float[cfg.headWidth()], in = {0.3f};
         double sc = time(() -> scalarModel.step(in, 1f, s1, head)), si = time(() -> simdModel.step(in, 1f, s2, head));
         System.out.printf(Locale.ROOT, "%-28s scalar=%.0f simd=%.0f speedup=%.2f%n", "model-step default(1ch)", sc, si, sc / si);
+        // 1,000 keys, one reading each in turn: every step works on another key's state (9.8 KB), as a stream does.
+        int keys = 1000;
+        ModelState[] states = new ModelState[keys];
+        for (int i = 0; i < keys; i++) states[i] = ModelState.zeros(cfg);
+        double kc = timeMillis(() -> { for (ModelState s : states) scalarModel.step(in, 1f, s, head); }) * 1e6 / keys;
+        double ks = timeMillis(() -> { for (ModelState s : states) simdModel.step(in, 1f, s, head); }) * 1e6 / keys;
+        System.out.printf(Locale.ROOT, "%-28s scalar=%.0f simd=%.0f speedup=%.2f (ns/key)%n", "model-step 1000 keys", kc,
+                ks, kc / ks);
         return 0;
+    }
+
+    /** The batch scan, forward and backward, in ns per (sequence·step·channel·state) element; then 1 vs 2 threads. */
+    private void scanLines(SplittableRandom r, SsmKernels simd) {
+        int batch = 2, len = 1024, dd = 64, n = 16, chunk = 256;
+        ScanBatch in = scanProblem(r, batch, len, dd, n);
+        double elements = (double) batch * len * dd * n;
+        float[] h = new float[in.stateLength()], y = new float[batch * len * dd], dy = random(r, y.length);
+        float[] states = new float[in.chunkStatesLength(chunk)];
+        ScanGradients g = ScanGradients.zerosFor(in);
+        String shape = " b=" + batch + " L=" + len + " D=" + dd + " N=" + n;
+        lineScaled("scan-fwd" + shape, k -> k.scanForward(in, h, y, states, chunk), simd, elements, "ns/elem");
+        lineScaled("scan-bwd" + shape, k -> k.scanBackward(in, null, states, chunk, dy, g), simd, elements, "ns/elem");
+        // Threads: a batch of 8 sequences × 256 channels gives 8 × 8 tiles to share.
+        ScanBatch wide = scanProblem(r, 8, 512, 256, n);
+        float[] hw = new float[wide.stateLength()], yw = new float[8 * 512 * 256];
+        float[] sw = new float[wide.chunkStatesLength(chunk)];
+        SsmKernels one = new ParallelKernels(simd, 1), two = new ParallelKernels(simd, 2);
+        double t1 = timeMillis(() -> one.scanForward(wide, hw, yw, sw, chunk));
+        double t2 = timeMillis(() -> two.scanForward(wide, hw, yw, sw, chunk));
+        System.out.printf(Locale.ROOT, "%-28s threads1=%.3f threads2=%.3f speedup=%.2f%n",
+                "scan-fwd simd b=8 L=512 D=256 N=16 ms", t1, t2, t1 / t2);
+    }
+
+    private static ScanBatch scanProblem(SplittableRandom r, int batch, int len, int dd, int n) {
+        float[] a = new float[dd * n], bias = new float[dd];
+        for (int i = 0; i < a.length; i++) a[i] = -(1 + i % n);
+        for (int i = 0; i < dd; i++) bias[i] = -3f + 0.05f * i % 2f;
+        return new ScanBatch(batch, len, dd, n, random(r, batch * len * dd), random(r, batch * len * dd), bias, true,
+                null, a, random(r, batch * len * n), random(r, batch * len * n), random(r, dd),
+                random(r, batch * len * dd), null, Discretization.ZOH);
+    }
+
+    private void lineScaled(String name, java.util.function.Consumer<SsmKernels> op, SsmKernels simd, double per,
+                            String unit) {
+        double sc = timeMillis(() -> op.accept(ScalarKernels.INSTANCE)) * 1e6 / per;
+        double si = timeMillis(() -> op.accept(simd)) * 1e6 / per;
+        System.out.printf(Locale.ROOT, "%-28s scalar=%.3f simd=%.3f speedup=%.2f (%s)%n", name, sc, si, sc / si, unit);
+    }
+
+    /** Best-of-rounds milliseconds per call for a long-running operation, after a timed warm-up. */
+    private double timeMillis(Runnable op) {
+        long warmUntil = System.nanoTime() + (quick ? 300_000_000L : 1_500_000_000L);
+        while (System.nanoTime() < warmUntil) op.run();
+        double best = Double.MAX_VALUE;
+        for (int k = 0; k < (quick ? 3 : 10); k++) {
+            long t0 = System.nanoTime();
+            op.run();
+            best = Math.min(best, (System.nanoTime() - t0) / 1e6);
+        }
+        return best;
     }
 
     private void line(String name, java.util.function.Consumer<SsmKernels> op, SsmKernels simd) {

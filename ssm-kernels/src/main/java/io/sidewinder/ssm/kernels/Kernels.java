@@ -6,7 +6,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Chooses the kernel backend once per JVM (the pattern of Lucene's VectorizationProvider). Property
- * {@code -Dsidewinder.backend=auto|scalar|simd} (default auto: SIMD when jdk.incubator.vector is present).
+ * {@code -Dsidewinder.backend=auto|scalar|simd|cuda} (default auto: SIMD when jdk.incubator.vector is present;
+ * cuda: the batch scan on the GPU, everything else on the auto choice, falling back to it without a GPU).
  * One INFO line names the backend; when SIMD is wanted but the module is missing, one WARNING names the flag.
  */
 public final class Kernels {
@@ -23,6 +24,11 @@ public final class Kernels {
     /** The backend chosen for this JVM. */
     public static SsmKernels get() {
         return Holder.INSTANCE;
+    }
+
+    /** This JVM's backend with its batch scan spread over {@code threads} threads (see {@link ParallelKernels}). */
+    public static SsmKernels parallel(int threads) {
+        return new ParallelKernels(get(), threads);
     }
 
     /** The SIMD backend if this JVM can run it, else null (for tests and benchmarks comparing backends). */
@@ -58,8 +64,22 @@ public final class Kernels {
                 LOG.info("kernel backend: {}", simd.name());
                 return simd;
             }
+            case "cuda" -> {
+                // The GPU runs the batch scan; the per-reading ops stay on the best CPU backend.
+                SsmKernels cpu = select("auto");
+                var gpu = io.sidewinder.ssm.kernels.cuda.Cuda.runtime();  // throws if the GPU is required but absent
+                if (gpu.isEmpty()) {
+                    LOG.warn("kernel backend: {} — -D{}=cuda but CUDA is unavailable ({}); set "
+                            + "-Dsidewinder.cuda.require=true to fail instead", cpu.name(), BACKEND_PROPERTY,
+                            io.sidewinder.ssm.kernels.cuda.Cuda.unavailableReason());
+                    return cpu;
+                }
+                SsmKernels cuda = new io.sidewinder.ssm.kernels.cuda.CudaKernels(gpu.get(), cpu);
+                LOG.info("kernel backend: {}", cuda.name());
+                return cuda;
+            }
             default -> throw new IllegalArgumentException("-D" + BACKEND_PROPERTY + "=" + wanted
-                    + " is not one of auto, scalar, simd");
+                    + " is not one of auto, scalar, simd, cuda");
         }
     }
 }

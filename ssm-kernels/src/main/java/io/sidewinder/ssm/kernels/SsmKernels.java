@@ -16,6 +16,25 @@ public interface SsmKernels {
     /** y[yOff + r] = Σ_k W[r·cols + k]·x[xOff + k] (+ bias[r] when bias is not null), for r &lt; rows. */
     void matVec(float[] w, float[] bias, int rows, int cols, float[] x, int xOff, float[] y, int yOff);
 
+    /**
+     * The same product from the transposed matrix wT = Wᵀ ([cols][rows]): y[yOff + r] = Σ_k wT[k·rows + r]·x[xOff + k]
+     * (+ bias[r]). Lets a vector backend run over rows with broadcasts of x and no horizontal sums, which is what
+     * the streaming step's small matrices need. The default is the plain loop.
+     */
+    default void matVecTransposed(float[] wT, float[] bias, int rows, int cols, float[] x, int xOff, float[] y,
+                                  int yOff) {
+        for (int r = 0; r < rows; r++) {
+            y[yOff + r] = bias == null ? 0f : bias[r];
+        }
+        for (int k = 0; k < cols; k++) {
+            float xk = x[xOff + k];
+            int base = k * rows;
+            for (int r = 0; r < rows; r++) {
+                y[yOff + r] += wT[base + r] * xk;
+            }
+        }
+    }
+
     /** x[off .. off+len) = softplus(x)·scale in place (passthrough above {@link io.sidewinder.ssm.Activations#SOFTPLUS_THRESHOLD}). */
     void softplusInPlace(float[] x, int off, int len, float scale);
 
@@ -29,4 +48,27 @@ public interface SsmKernels {
      */
     void scanStep(int channels, int n, float[] delta, float[] u, float[] a, float[] b, int bOff, float[] c, int cOff,
                   Discretization discretization, float[] h, float[] y);
+
+    /**
+     * Batched selective scan forward (see {@link ScanBatch} for the formulas and layouts).
+     *
+     * @param h [batch][channels][stateSize]: the initial state on entry (zeros = none), the final state on exit
+     * @param y [batch][length][channels], written
+     * @param chunkStates [batch][ceil(length/chunkLength)][channels][stateSize], written with the state ENTERING
+     *     each chunk (before any reset at the chunk's first step), for {@link #scanBackward}; null when no
+     *     backward follows
+     * @param chunkLength steps per chunk between stored states
+     */
+    void scanForward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength);
+
+    /**
+     * Batched selective scan backward: recomputes each chunk's states from its stored entering state (never
+     * materialising [batch][length][channels][stateSize]), runs the reverse scan of the adjoint and ADDS the
+     * gradients of Σ dy·y into {@code out}, dh0 included. There is no gradient through the final state.
+     *
+     * @param h0 the initial state given to the forward, [batch][channels][stateSize], or null for zeros
+     * @param chunkStates as written by {@link #scanForward} with the same chunkLength
+     * @param dy [batch][length][channels], ∂loss/∂y
+     */
+    void scanBackward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy, ScanGradients out);
 }

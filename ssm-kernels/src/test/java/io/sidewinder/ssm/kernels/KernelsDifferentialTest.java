@@ -55,6 +55,25 @@ class KernelsDifferentialTest {
         }
     }
 
+    @Test
+    void transposedMatVecEqualsMatVecOverOddShapes() {
+        for (int rows : SIZES) {
+            for (int cols : SIZES) {
+                float[] w = random(rows * cols, rows * 17L + cols, 1), bias = random(rows, cols, 1);
+                float[] wT = new float[w.length];
+                for (int r = 0; r < rows; r++) for (int k = 0; k < cols; k++) wT[k * rows + r] = w[r * cols + k];
+                float[] x = random(cols + 3, rows, 1);
+                float[] expected = new float[rows + 2], viaScalar = new float[rows + 2], viaSimd = new float[rows + 2];
+                scalar.matVec(w, bias, rows, cols, x, 3, expected, 2);
+                scalar.matVecTransposed(wT, bias, rows, cols, x, 3, viaScalar, 2);
+                simd.matVecTransposed(wT, bias, rows, cols, x, 3, viaSimd, 2);
+                double tol = 1e-5 * Math.sqrt(cols);
+                assertClose(toDouble(expected), viaScalar, 1e-5, tol, rows + "x" + cols + " scalar");
+                assertClose(toDouble(expected), viaSimd, 1e-5, tol, rows + "x" + cols + " simd");
+            }
+        }
+    }
+
     @ParameterizedTest(name = "len={0}")
     @ValueSource(ints = {1, 3, 16, 17, 64, 100})
     void elementwiseFunctionsAgreeWithScalar(int len) {

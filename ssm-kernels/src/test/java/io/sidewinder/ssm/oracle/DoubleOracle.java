@@ -42,6 +42,38 @@ public final class DoubleOracle {
         return y;
     }
 
+    /**
+     * The batched scan contract (kernels.ScanBatch) in double, straight from its formulas: Δ from the raw input,
+     * bias, softplus and gap; then {@link #scan} per sequence. h is [batch][D][N] in/out; returns y
+     * [batch][L][D]. Null arrays mean "absent" exactly as in ScanBatch.
+     */
+    public static double[] scanBatch(int batch, int len, int dd, int n, double[] u, double[] deltaRaw,
+                                     double[] deltaBias, boolean softplus, double[] gap, double[] a, double[] b,
+                                     double[] c, double[] dSkip, double[] z, boolean[] resets, Discretization disc,
+                                     double[] h) {
+        double[] y = new double[batch * len * dd];
+        for (int s = 0; s < batch; s++) {
+            double[] delta = new double[len * dd];
+            for (int t = 0; t < len; t++) {
+                for (int d = 0; d < dd; d++) {
+                    double pre = deltaRaw[(s * len + t) * dd + d] + (deltaBias == null ? 0 : deltaBias[d]);
+                    delta[t * dd + d] = (softplus ? softplus(pre) : pre) * (gap == null ? 1 : gap[s * len + t]);
+                }
+            }
+            boolean[] r = resets == null ? null : java.util.Arrays.copyOfRange(resets, s * len, (s + 1) * len);
+            double[] hs = java.util.Arrays.copyOfRange(h, s * dd * n, (s + 1) * dd * n);
+            double[] ys = scan(len, dd, n, slice(u, s, len * dd), delta, a, slice(b, s, len * n),
+                    slice(c, s, len * n), dSkip, z == null ? null : slice(z, s, len * dd), r, disc, hs);
+            System.arraycopy(ys, 0, y, s * len * dd, ys.length);
+            System.arraycopy(hs, 0, h, s * dd * n, hs.length);
+        }
+        return y;
+    }
+
+    private static double[] slice(double[] x, int index, int size) {
+        return java.util.Arrays.copyOfRange(x, index * size, (index + 1) * size);
+    }
+
     /** Model state in double: per layer h [Di*N] and conv history [(K-1)][Di]. */
     public static final class State {
         public final double[][] h, conv;

@@ -2,7 +2,12 @@ package io.sidewinder.ssm.kernels.simd;
 
 import io.sidewinder.ssm.Activations;
 import io.sidewinder.ssm.Discretization;
+import io.sidewinder.ssm.kernels.ScanBatch;
+import io.sidewinder.ssm.kernels.ScanGradients;
+import io.sidewinder.ssm.kernels.ScanTilePartials;
+import io.sidewinder.ssm.kernels.ScanTiling;
 import io.sidewinder.ssm.kernels.SsmKernels;
+import io.sidewinder.ssm.kernels.TiledScan;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -13,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulate with FMA along the row; the scan step vectorises over the state dimension N, using the
  * intrinsic fp32 EXP/EXPM1 (≤ 1 ulp) instead of double Math.exp.
  */
-public final class VectorKernels implements SsmKernels {
+public final class VectorKernels implements SsmKernels, TiledScan {
     public static final VectorKernels INSTANCE = new VectorKernels();
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -41,6 +46,19 @@ public final class VectorKernels implements SsmKernels {
             }
             float s = acc.reduceLanes(VectorOperators.ADD);
             y[yOff + r] = bias == null ? s : s + bias[r];
+        }
+    }
+
+    @Override
+    public void matVecTransposed(float[] wT, float[] bias, int rows, int cols, float[] x, int xOff, float[] y,
+                                 int yOff) {
+        for (int r = 0; r < rows; r += S.length()) {
+            VectorMask<Float> m = S.indexInRange(r, rows);
+            FloatVector acc = bias == null ? FloatVector.zero(S) : FloatVector.fromArray(S, bias, r, m);
+            for (int k = 0; k < cols; k++) {
+                acc = FloatVector.fromArray(S, wT, k * rows + r, m).fma(FloatVector.broadcast(S, x[xOff + k]), acc);
+            }
+            acc.intoArray(y, yOff + r, m);
         }
     }
 
@@ -77,8 +95,10 @@ public final class VectorKernels implements SsmKernels {
                 FloatVector dA, f;
                 switch (disc) {
                     case ZOH -> {
-                        dA = x.lanewise(VectorOperators.EXP);
-                        f = x.lanewise(VectorOperators.EXPM1).div(av, m);
+                        // One transcendental: dA = 1 + expm1(Δa) loses nothing that matters in fp32.
+                        FloatVector em = x.lanewise(VectorOperators.EXPM1);
+                        dA = em.add(1f);
+                        f = em.div(av, m);
                     }
                     case EULER -> {
                         dA = x.lanewise(VectorOperators.EXP);
@@ -99,5 +119,28 @@ public final class VectorKernels implements SsmKernels {
             }
             y[d] = acc.reduceLanes(VectorOperators.ADD);
         }
+    }
+
+    @Override
+    public void scanForward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
+        ScanTiling.forward(this, in, h, y, chunkStates, chunkLength, null);
+    }
+
+    @Override
+    public void scanBackward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
+                             ScanGradients out) {
+        ScanTiling.backward(this, in, h0, chunkStates, chunkLength, dy, out, null);
+    }
+
+    @Override
+    public void scanForwardTile(ScanBatch in, int b, int c0, int c1, float[] h, float[] y, float[] chunkStates,
+                                int chunkLength) {
+        VectorScan.forwardTile(in, b, c0, c1, h, y, chunkStates, chunkLength);
+    }
+
+    @Override
+    public void scanBackwardTile(ScanBatch in, int b, int c0, int c1, float[] h0, float[] chunkStates,
+                                 int chunkLength, float[] dy, ScanGradients out, ScanTilePartials partial) {
+        VectorScan.backwardTile(in, b, c0, c1, h0, chunkStates, chunkLength, dy, out, partial);
     }
 }

@@ -1,0 +1,657 @@
+// Selective scan (Mamba S6) forward and backward for Sidewinder, fp32 state and math.
+//
+// Layout is the Java contract's, so no transposes: u, Δ_raw, z, y, dy: [B][L][D]; B, C: [B][L][N];
+// A: [D][N]; D, Δ bias: [D]; gap, resets: [B][L]; states: [B][D][N]; chunk states: [B][K][D][N].
+//
+// Parallel shape: one thread owns NPT = 4 consecutive states n of one (batch, channel) and walks the sequence;
+// the LPC = N/4 lanes of a channel are adjacent in the warp. Per-step sums over n (y, dΔ, du) use a
+// "transpose-reduce" over the LPC lanes for LPC steps at once (LPC−1 shuffles for LPC outputs). Inputs are
+// staged per time tile through shared memory, coalesced over channels, with Δ (bias, softplus, gap) and
+// SiLU(z) computed once per (t, d) there instead of once per lane. Every exp is one ex2.approx per (t, d, n).
+//
+// The forward stores the state entering every chunk (chunk_length steps); the backward recomputes the
+// forward of one chunk from it, keeps the state every S = 8 steps in shared memory, and walks the adjoint
+// backwards sub-tile by sub-tile, recomputing the 8 steps' states into registers.
+
+#include <cstdint>
+
+#define FULL_MASK 0xffffffffu
+
+namespace {
+
+constexpr int kThreads = 128;
+constexpr int kNpt = 4;          // states per thread
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kSoftplusThreshold = 20.f;
+
+enum Disc { ZOH = 0, BILINEAR = 1, EULER = 2 };
+
+__device__ __forceinline__ float fast_exp2(float x) {
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+__device__ __forceinline__ float sigmoidf_(float x) { return 1.f / (1.f + __expf(-x)); }
+
+__device__ __forceinline__ float softplusf_(float x) {
+    return x > kSoftplusThreshold ? x : log1pf(__expf(x));
+}
+
+// One discretised step for continuous a (< 0) and step dt: dA = exp(dt·a), f with dB = f·B.
+template <int DISC>
+__device__ __forceinline__ void discretize(float dt, float a, float a2, float inv_a, float& dA, float& f) {
+    if constexpr (DISC == BILINEAR) {
+        float hx = 0.5f * dt * a;
+        float r = __fdividef(1.f, 1.f - hx);
+        dA = (1.f + hx) * r;
+        f = dt * r;
+    } else {
+        dA = fast_exp2(dt * a2);
+        if constexpr (DISC == EULER) {
+            f = dt;
+        } else {
+            // expm1(x)/a: Taylor below |x| = 0.1 (dropped term x^5/720), (dA − 1)/a above, where the
+            // absolute error of ex2 costs at most ~3e-6 relative.
+            float x = dt * a;
+            float taylor = dt * (1.f + x * (0.5f + x * (1.f / 6 + x * (1.f / 24 + x * (1.f / 120)))));
+            f = fabsf(x) < 0.1f ? taylor : (dA - 1.f) * inv_a;
+        }
+    }
+}
+
+// Partial derivatives of dA and f with respect to dt and a.
+template <int DISC>
+__device__ __forceinline__ void discretize_grads(float dt, float a, float dA, float f, float& dA_ddt, float& f_ddt,
+                                                 float& dA_da, float& f_da) {
+    if constexpr (DISC == BILINEAR) {
+        float hx = 0.5f * dt * a;
+        float r = __fdividef(1.f, 1.f - hx);
+        dA_ddt = a * r * r;
+        dA_da = dt * r * r;
+        f_ddt = r + hx * r * r;
+        f_da = 0.5f * dt * dt * r * r;
+    } else if constexpr (DISC == EULER) {
+        dA_ddt = a * dA;
+        dA_da = dt * dA;
+        f_ddt = 1.f;
+        f_da = 0.f;
+    } else {
+        dA_ddt = a * dA;
+        dA_da = dt * dA;
+        f_ddt = dA;  // d/ddt (expm1(dt·a)/a) = exp(dt·a)
+        // d/da (expm1(dt·a)/a) = dt²·g'(x), g(x) = expm1(x)/x; Taylor for small x, (dt·dA − f)/a otherwise.
+        float x = dt * a;
+        float taylor = dt * dt * (0.5f + x * (1.f / 3 + x * (1.f / 8 + x * (1.f / 30 + x * (1.f / 144)))));
+        f_da = fabsf(x) < 0.1f ? taylor : __fdividef(dt * dA - f, a);
+    }
+}
+
+// Reduces CNT values per lane across lanes at xor offsets OFF, OFF/2, ..., MINOFF. While more than one value is
+// left, each level halves the values a lane keeps (it keeps the half named by its bit and receives the partner's
+// partial of it); vi is the index of the first kept value. Levels after one value is left are plain butterflies,
+// so lanes that differ only in those bits end up with the same sum.
+template <int CNT, int OFF, int MINOFF>
+__device__ __forceinline__ void transpose_reduce(float* v, int lane, int& vi) {
+    if constexpr (OFF >= MINOFF && OFF >= 1) {
+        if constexpr (CNT > 1) {
+            constexpr int H = CNT / 2;
+            const bool upper = (lane & OFF) != 0;
+#pragma unroll
+            for (int i = 0; i < H; i++) {
+                float send = upper ? v[i] : v[i + H];
+                float keep = upper ? v[i + H] : v[i];
+                v[i] = keep + __shfl_xor_sync(FULL_MASK, send, OFF);
+            }
+            if (upper) vi += H;
+            transpose_reduce<H, OFF / 2, MINOFF>(v, lane, vi);
+        } else {
+            v[0] += __shfl_xor_sync(FULL_MASK, v[0], OFF);
+            transpose_reduce<1, OFF / 2, MINOFF>(v, lane, vi);
+        }
+    }
+}
+
+template <int N, int NPT>
+struct Shape {
+    static constexpr int kLpc = N / NPT;               // lanes per channel
+    static constexpr int kCpb = kThreads / kLpc;        // channels per block
+    static constexpr int kCpw = 32 / kLpc;              // channels per warp
+    static_assert(N % NPT == 0 && kLpc <= 8 && (kLpc & (kLpc - 1)) == 0, "N / NPT must be 1, 2, 4 or 8");
+};
+
+// ------------------------------------------------------------------------------------------------ forward
+
+template <int N, int DISC, int NPT>
+__device__ __forceinline__ void scan_forward_impl(
+        int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
+        const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
+        const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ Cm,
+        const float* __restrict__ Dskip, const float* __restrict__ z, const uint8_t* __restrict__ resets,
+        int chunk_length, float* __restrict__ h, float* __restrict__ y, float* __restrict__ chunk_states) {
+    using S = Shape<N, NPT>;
+    constexpr int T = 32;
+    constexpr int LPC = S::kLpc, CPB = S::kCpb;
+    constexpr int ITEMS = T * CPB / kThreads;     // (t, d) entries each thread stages per tile
+    constexpr int BC_ITEMS = T * N / kThreads;    // (t, n) entries of B and of C
+    constexpr int T_STRIDE = kThreads / CPB;      // tile rows between a thread's staged entries
+    __shared__ float s_u[T][CPB], s_dt[T][CPB], s_gate[T][CPB], s_y[T][CPB + 1];
+    __shared__ float s_B[T][N], s_C[T][N];
+    __shared__ float s_keep[T];                   // 0 where a reset drops the state before the step, else 1
+
+    const int tid = threadIdx.x, lane = tid & 31;
+    const int cl = tid / LPC, q = tid % LPC;
+    const int d0 = blockIdx.x * CPB, d = d0 + cl, b = blockIdx.y;
+    const bool active = d < D;
+    const int n0 = q * NPT;
+    const size_t row = (size_t)b * L;  // first (b, t=0) row index
+    const int stage_d = tid % CPB, stage_t = tid / CPB;   // this thread's staged column and first row
+    const bool stage_active = d0 + stage_d < D;
+    const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
+
+    float a[NPT], a2[NPT], inv_a[NPT], hs[NPT];
+#pragma unroll
+    for (int i = 0; i < NPT; i++) {
+        a[i] = active ? A[(size_t)d * N + n0 + i] : -1.f;
+        a2[i] = a[i] * kLog2e;
+        inv_a[i] = 1.f / a[i];
+        hs[i] = active ? h[((size_t)b * D + d) * N + n0 + i] : 0.f;
+    }
+    const float dskip = (Dskip != nullptr && active) ? Dskip[d] : 0.f;
+    const int n_chunks = (L + chunk_length - 1) / chunk_length;
+    int next_boundary = 0, chunk_index = 0;
+
+    // Raw inputs of one tile, loaded into registers a tile ahead so global latency hides behind the scan.
+    float r_u[ITEMS], r_raw[ITEMS], r_z[ITEMS], r_B[BC_ITEMS], r_C[BC_ITEMS], r_gap = 1.f, r_keep = 1.f;
+    auto load_tile = [&](int t0) {
+        const int steps = min(T, L - t0);
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            const bool in = tt < steps && stage_active;
+            const size_t idx = (row + t0 + tt) * D + d0 + stage_d;
+            r_u[k] = in ? u[idx] : 0.f;
+            r_raw[k] = in ? delta_raw[idx] : 0.f;
+            r_z[k] = (in && z != nullptr) ? z[idx] : 0.f;
+        }
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads, tt = i / N, nn = i % N;
+            const bool in = tt < steps;
+            r_B[k] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
+            r_C[k] = in ? Cm[(row + t0 + tt) * N + nn] : 0.f;
+        }
+        if (tid < T) {
+            const bool in = tid < steps;
+            r_gap = (in && gap != nullptr) ? gap[row + t0 + tid] : 1.f;
+            r_keep = (in && resets != nullptr && resets[row + t0 + tid]) ? 0.f : 1.f;
+        }
+    };
+    // Registers → shared memory, with Δ (bias, softplus, gap) and SiLU(z) computed once per (t, d).
+    auto commit_tile = [&]() {
+        if (tid < T) s_keep[tid] = r_keep;
+        float gap_col[ITEMS];
+        __syncwarp();
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads;
+            s_B[i / N][i % N] = r_B[k];
+            s_C[i / N][i % N] = r_C[k];
+        }
+        // gap is per step: read it from the staging lanes through shared memory after a barrier.
+        __shared__ float s_gap[T];
+        if (tid < T) s_gap[tid] = r_gap;
+        __syncthreads();
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) gap_col[k] = s_gap[stage_t + k * T_STRIDE];
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            float dt = r_raw[k] + stage_bias;
+            if (softplus) dt = softplusf_(dt);
+            s_u[tt][stage_d] = r_u[k];
+            s_dt[tt][stage_d] = dt * gap_col[k];
+            s_gate[tt][stage_d] = z != nullptr ? r_z[k] * sigmoidf_(r_z[k]) : 1.f;
+        }
+    };
+
+    // One step of this thread's NPT states; returns its share of Σ_n C·h.
+    auto step = [&](int s) -> float {
+        const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_keep[s];
+        float acc = 0.f;
+#pragma unroll
+        for (int i = 0; i < NPT; i++) {
+            float dA, f;
+            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
+            hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
+            acc += s_C[s][n0 + i] * hs[i];
+        }
+        return acc;
+    };
+    auto store_chunk_state = [&]() {
+        if (chunk_states != nullptr && active) {
+            float* dst = &chunk_states[(((size_t)b * n_chunks + chunk_index) * D + d) * N + n0];
+#pragma unroll
+            for (int i = 0; i < NPT; i++) dst[i] = hs[i];
+        }
+        next_boundary += chunk_length;
+        chunk_index++;
+    };
+
+    if (L > 0) load_tile(0);
+    for (int t0 = 0; t0 < L; t0 += T) {
+        const int steps = min(T, L - t0);
+        commit_tile();
+        __syncthreads();
+        if (t0 + T < L) load_tile(t0 + T);
+
+#pragma unroll 2
+        for (int s0 = 0; s0 < T; s0 += LPC) {
+            if (s0 >= steps) break;
+            float yv[LPC];
+            const bool boundary = next_boundary < t0 + s0 + LPC;   // a chunk starts inside this group
+            if (!boundary && s0 + LPC <= steps) {
+                // Fast path: no chunk start, no tail; branch-free so the exps of the group overlap.
+#pragma unroll
+                for (int j = 0; j < LPC; j++) yv[j] = step(s0 + j);
+            } else {
+#pragma unroll
+                for (int j = 0; j < LPC; j++) {
+                    yv[j] = 0.f;
+                    if (s0 + j < steps) {
+                        if (t0 + s0 + j == next_boundary) store_chunk_state();  // state entering the chunk
+                        yv[j] = step(s0 + j);
+                    }
+                }
+            }
+            int vi = 0;
+            transpose_reduce<LPC, LPC / 2, 1>(yv, lane, vi);  // lane q now holds step s0 + q's Σ_n C·h
+            const int s = s0 + vi;
+            if (s < steps) s_y[s][cl] = (yv[0] + dskip * s_u[s][cl]) * s_gate[s][cl];
+        }
+        __syncthreads();
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            if (tt < steps && stage_active) y[(row + t0 + tt) * D + d0 + stage_d] = s_y[tt][stage_d];
+        }
+    }
+    if (active) {
+#pragma unroll
+        for (int i = 0; i < NPT; i++) h[((size_t)b * D + d) * N + n0 + i] = hs[i];
+    }
+}
+
+// ------------------------------------------------------------------------------------------------ backward
+
+constexpr int kBwdTile = 16;   // steps staged per tile
+constexpr int kSub = 8;        // steps recomputed into registers at once
+
+template <int N, int DISC, int NPT>
+__device__ __forceinline__ void scan_backward_impl(
+        int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
+        const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
+        const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ Cm,
+        const float* __restrict__ Dskip, const float* __restrict__ z, const uint8_t* __restrict__ resets,
+        int chunk_length, const float* __restrict__ chunk_states, const float* __restrict__ dout,
+        float* __restrict__ du, float* __restrict__ ddelta_raw, float* __restrict__ dz,
+        float* __restrict__ dB, float* __restrict__ dC, float* __restrict__ dA_out, float* __restrict__ dD_out,
+        float* __restrict__ dbias_out, float* __restrict__ dh0, int deterministic) {
+    using S = Shape<N, NPT>;
+    constexpr int T = kBwdTile;
+    constexpr int LPC = S::kLpc, CPB = S::kCpb, CPW = S::kCpw;
+    constexpr int WARPS = kThreads / 32;
+    __shared__ float s_u[T][CPB], s_dt[T][CPB], s_dtf[T][CPB], s_dyp[T][CPB], s_dzf[T][CPB];
+    __shared__ float s_du[T][CPB + 1], s_ddt[T][CPB + 1], s_dz[T][CPB + 1];
+    __shared__ float s_B[T][N], s_C[T][N];
+    __shared__ float s_dbc[WARPS][T][2 * N];
+    __shared__ uint8_t s_reset[T];
+    extern __shared__ float s_ckpt[];  // [chunk_length / kSub][kThreads][NPT]
+
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int cl = tid / LPC, q = tid % LPC;
+    const int d0 = blockIdx.x * CPB, d = d0 + cl, b = blockIdx.y;
+    const bool active = d < D;
+    const int n0 = q * NPT;
+    const size_t row = (size_t)b * L;
+    const int n_chunks = (L + chunk_length - 1) / chunk_length;
+    const int n_dblocks = gridDim.x;
+
+    float a[NPT], a2[NPT], inv_a[NPT];
+#pragma unroll
+    for (int i = 0; i < NPT; i++) {
+        a[i] = active ? A[(size_t)d * N + n0 + i] : -1.f;
+        a2[i] = a[i] * kLog2e;
+        inv_a[i] = 1.f / a[i];
+    }
+    const float dskip = (Dskip != nullptr && active) ? Dskip[d] : 0.f;
+    float g_carry[NPT], dA_acc[NPT];   // g_carry = dA_{t+1}·g_{t+1}: the adjoint flowing into step t
+#pragma unroll
+    for (int i = 0; i < NPT; i++) g_carry[i] = dA_acc[i] = 0.f;
+    float dD_acc = 0.f, dbias_acc = 0.f;
+
+    // Stages steps [t0, t0 + steps) of u, Δ, B (and, when full, the rest) into shared memory. All global loads
+    // of the tile are issued before any is used, so the tile pays one memory latency, not one per entry.
+    constexpr int ITEMS = T * CPB / kThreads, BC_ITEMS = T * N / kThreads, T_STRIDE = kThreads / CPB;
+    const int stage_d = tid % CPB, stage_t = tid / CPB;
+    const bool stage_active = d0 + stage_d < D;
+    const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
+    auto stage = [&](int t0, int steps, bool full) {
+        float r_u[ITEMS], r_raw[ITEMS], r_z[ITEMS], r_go[ITEMS], r_gap[ITEMS], r_B[BC_ITEMS], r_C[BC_ITEMS];
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            const bool in = tt < steps && stage_active;
+            const size_t idx = (row + t0 + tt) * D + d0 + stage_d;
+            r_u[k] = in ? u[idx] : 0.f;
+            r_raw[k] = in ? delta_raw[idx] : 0.f;
+            r_gap[k] = (in && gap != nullptr) ? gap[row + t0 + tt] : 1.f;
+            r_z[k] = (full && in && z != nullptr) ? z[idx] : 0.f;
+            r_go[k] = (full && in) ? dout[idx] : 0.f;
+        }
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads, tt = i / N, nn = i % N;
+            const bool in = tt < steps;
+            r_B[k] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
+            r_C[k] = (full && in) ? Cm[(row + t0 + tt) * N + nn] : 0.f;
+        }
+        if (tid < T) s_reset[tid] = (resets != nullptr && tid < steps) ? resets[row + t0 + tid] : 0;
+#pragma unroll
+        for (int k = 0; k < BC_ITEMS; k++) {
+            const int i = tid + k * kThreads;
+            s_B[i / N][i % N] = r_B[k];
+            if (full) s_C[i / N][i % N] = r_C[k];
+        }
+#pragma unroll
+        for (int k = 0; k < ITEMS; k++) {
+            const int tt = stage_t + k * T_STRIDE;
+            const float raw = r_raw[k] + stage_bias, g = r_gap[k];
+            s_u[tt][stage_d] = r_u[k];
+            s_dt[tt][stage_d] = (softplus ? softplusf_(raw) : raw) * g;
+            if (full) {
+                s_dtf[tt][stage_d] = (softplus && raw <= kSoftplusThreshold) ? g * sigmoidf_(raw) : g;
+                const float go = r_go[k];
+                if (z != nullptr) {
+                    const float zv = r_z[k], sg = sigmoidf_(zv);
+                    s_dyp[tt][stage_d] = go * zv * sg;
+                    s_dzf[tt][stage_d] = go * sg * (1.f + zv * (1.f - sg));
+                } else {
+                    s_dyp[tt][stage_d] = go;
+                    s_dzf[tt][stage_d] = 0.f;
+                }
+            }
+        }
+        __syncthreads();
+    };
+
+    for (int k = n_chunks - 1; k >= 0; k--) {
+        const int c0 = k * chunk_length, c1 = min(L, c0 + chunk_length);
+        // Phase 1: forward over the chunk from its stored entry state, keeping the state every kSub steps.
+        float hs[NPT];
+        {
+            const float* st = &chunk_states[(((size_t)b * n_chunks + k) * D + (active ? d : 0)) * N + n0];
+#pragma unroll
+            for (int i = 0; i < NPT; i++) hs[i] = active ? st[i] : 0.f;
+        }
+        for (int t0 = c0; t0 < c1; t0 += T) {
+            const int steps = min(T, c1 - t0);
+            stage(t0, steps, false);
+            for (int sb = 0; sb < steps; sb += kSub) {
+                float* ck = &s_ckpt[(((t0 - c0 + sb) / kSub) * kThreads + tid) * NPT];
+#pragma unroll
+                for (int i = 0; i < NPT; i++) ck[i] = hs[i];
+#pragma unroll
+                for (int j = 0; j < kSub; j++) {
+                    const int s = sb + j;
+                    if (s < steps) {
+                        const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_reset[s] ? 0.f : 1.f;
+#pragma unroll
+                        for (int i = 0; i < NPT; i++) {
+                            float dA, f;
+                            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
+                            hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
+                        }
+                    }
+                }
+            }
+            __syncthreads();
+        }
+        // Phase 2: tiles of the chunk in reverse; in each, sub-tiles of kSub steps in reverse.
+        const int last_tile = c0 + ((c1 - c0 - 1) / T) * T;
+        for (int t0 = last_tile; t0 >= c0; t0 -= T) {
+            const int steps = min(T, c1 - t0);
+            stage(t0, steps, true);
+            for (int sb = (steps - 1) / kSub; sb >= 0; sb--) {
+                const int sbase = sb * kSub;
+                const int sub_steps = min(kSub, steps - sbase);
+                float h_start[NPT], hsub[kSub][NPT], dAsub[kSub][NPT], fsub[kSub][NPT];
+                {
+                    const float* ck = &s_ckpt[(((t0 - c0 + sbase) / kSub) * kThreads + tid) * NPT];
+#pragma unroll
+                    for (int i = 0; i < NPT; i++) h_start[i] = ck[i];
+                }
+                float yv[kSub];
+#pragma unroll
+                for (int j = 0; j < kSub; j++) {
+                    const int s = sbase + j;
+                    yv[j] = 0.f;
+#pragma unroll
+                    for (int i = 0; i < NPT; i++) {
+                        float prev = j == 0 ? h_start[i] : hsub[j - 1][i];
+                        if (j < sub_steps) {
+                            if (s_reset[s]) prev = 0.f;
+                            const float dt = s_dt[s][cl], uv = s_u[s][cl];
+                            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dAsub[j][i], fsub[j][i]);
+                            hsub[j][i] = dAsub[j][i] * prev + fsub[j][i] * (s_B[s][n0 + i] * uv);
+                            yv[j] += s_C[s][n0 + i] * hsub[j][i];
+                        } else {
+                            hsub[j][i] = prev;
+                            dAsub[j][i] = 1.f;
+                            fsub[j][i] = 0.f;
+                        }
+                    }
+                }
+                // The pre-gate output y_t + D·u_t, for dz.
+#pragma unroll
+                for (int g0 = 0; g0 < kSub; g0 += LPC) {
+                    int vi = 0;
+                    float part[LPC];
+#pragma unroll
+                    for (int j = 0; j < LPC; j++) part[j] = (g0 + j < kSub) ? yv[g0 + j] : 0.f;
+                    transpose_reduce<LPC, LPC / 2, 1>(part, lane, vi);
+                    const int s = sbase + g0 + vi;
+                    if (g0 + vi < sub_steps) s_dz[s][cl] = s_dzf[s][cl] * (part[0] + dskip * s_u[s][cl]);
+                }
+                // The adjoint, backwards over the sub-tile.
+                float ddt_v[kSub], du_v[kSub];
+#pragma unroll
+                for (int j = kSub - 1; j >= 0; j--) {
+                    ddt_v[j] = 0.f;
+                    du_v[j] = 0.f;
+                    if (j < sub_steps) {
+                        const int s = sbase + j;
+                        const float dt = s_dt[s][cl], uv = s_u[s][cl], dyp = s_dyp[s][cl];
+                        const bool reset = s_reset[s] != 0;
+                        float dbc[2 * NPT];
+#pragma unroll
+                        for (int i = 0; i < NPT; i++) {
+                            const float bn = s_B[s][n0 + i], cn = s_C[s][n0 + i];
+                            const float g = g_carry[i] + cn * dyp;
+                            const float prev = reset ? 0.f : (j == 0 ? h_start[i] : hsub[j - 1][i]);
+                            float dA_ddt, f_ddt, dA_da, f_da;
+                            discretize_grads<DISC>(dt, a[i], dAsub[j][i], fsub[j][i], dA_ddt, f_ddt, dA_da, f_da);
+                            const float bu = bn * uv;
+                            ddt_v[j] += g * (bu * f_ddt + prev * dA_ddt);
+                            dA_acc[i] += g * (bu * f_da + prev * dA_da);
+                            du_v[j] += g * fsub[j][i] * bn;
+                            dbc[i] = g * fsub[j][i] * uv;
+                            dbc[NPT + i] = dyp * hsub[j][i];
+                            g_carry[i] = reset ? 0.f : dAsub[j][i] * g;
+                        }
+                        // Σ over the warp's channels for dB, dC of step s; each lane keeps some of the 2·NPT.
+                        int vi = 0;
+                        transpose_reduce<2 * NPT, 16, LPC>(dbc, lane, vi);
+                        // Levels past log2(2·NPT) only add (one value left): lanes differing in those channel bits
+                        // hold the same sums, and only the one with the bits clear writes.
+                        constexpr int LOG_CPW = CPW >= 32 ? 5 : CPW >= 16 ? 4 : CPW >= 8 ? 3 : CPW >= 4 ? 2 : CPW >= 2 ? 1 : 0;
+                        constexpr int LOG_V = NPT == 1 ? 1 : NPT == 2 ? 2 : NPT == 4 ? 3 : 4;   // log2(2·NPT)
+                        constexpr int TRANSPOSED = LOG_CPW < LOG_V ? LOG_CPW : LOG_V;
+                        constexpr int KEPT = (2 * NPT) >> TRANSPOSED;
+                        constexpr int PLAIN_MASK = (1 << (LOG_CPW - TRANSPOSED)) - 1;
+                        const bool owner = ((lane / LPC) & PLAIN_MASK) == 0;
+                        if (owner) {
+#pragma unroll
+                            for (int e = 0; e < KEPT; e++) {
+                                int v = vi + e;   // below NPT → dB n0+v, else dC n0+v−NPT
+                                int col = v < NPT ? n0 + v : N + n0 + v - NPT;
+                                s_dbc[warp][s][col] = dbc[e];
+                            }
+                        }
+                    }
+                }
+                // dΔ and du per (t, d): Σ over the channel's lanes.
+#pragma unroll
+                for (int g0 = 0; g0 < kSub; g0 += LPC) {
+                    float p1[LPC], p2[LPC];
+#pragma unroll
+                    for (int j = 0; j < LPC; j++) {
+                        p1[j] = (g0 + j < kSub) ? ddt_v[g0 + j] : 0.f;
+                        p2[j] = (g0 + j < kSub) ? du_v[g0 + j] : 0.f;
+                    }
+                    int vi = 0, vi2 = 0;
+                    transpose_reduce<LPC, LPC / 2, 1>(p1, lane, vi);
+                    transpose_reduce<LPC, LPC / 2, 1>(p2, lane, vi2);
+                    const int s = sbase + g0 + vi;
+                    if (g0 + vi < sub_steps) {
+                        const float dyp = s_dyp[s][cl], uv = s_u[s][cl];
+                        const float ddraw = p1[0] * s_dtf[s][cl];
+                        s_ddt[s][cl] = ddraw;
+                        s_du[s][cl] = p2[0] + dskip * dyp;
+                        if (active) {
+                            dD_acc += dyp * uv;
+                            dbias_acc += ddraw;
+                        }
+                    }
+                }
+            }
+            __syncthreads();
+            // Write the tile's per-(t, d) gradients, coalesced, and its dB/dC partial sums over the block.
+            for (int i = tid; i < T * CPB; i += kThreads) {
+                int tt = i / CPB, dd = i % CPB;
+                if (tt < steps && d0 + dd < D) {
+                    size_t idx = (row + t0 + tt) * D + d0 + dd;
+                    du[idx] = s_du[tt][dd];
+                    ddelta_raw[idx] = s_ddt[tt][dd];
+                    if (dz != nullptr) dz[idx] = s_dz[tt][dd];
+                }
+            }
+            for (int i = tid; i < T * 2 * N; i += kThreads) {
+                int tt = i / (2 * N), col = i % (2 * N);
+                if (tt < steps) {
+                    float sum = 0.f;
+#pragma unroll
+                    for (int w = 0; w < WARPS; w++) sum += s_dbc[w][tt][col];
+                    float* dst = col < N ? dB : dC;
+                    int nn = col < N ? col : col - N;
+                    if (deterministic) {
+                        dst[(((size_t)b * n_dblocks + blockIdx.x) * L + t0 + tt) * N + nn] = sum;
+                    } else {
+                        atomicAdd(&dst[(row + t0 + tt) * N + nn], sum);
+                    }
+                }
+            }
+            __syncthreads();
+        }
+    }
+    // ∂L/∂h0 is what flows out of step 0; per-(d, n) and per-d sums leave through partials or atomics.
+#pragma unroll
+    for (int off = 1; off < LPC; off *= 2) {
+        dD_acc += __shfl_xor_sync(FULL_MASK, dD_acc, off);
+        dbias_acc += __shfl_xor_sync(FULL_MASK, dbias_acc, off);
+    }
+    if (active) {
+#pragma unroll
+        for (int i = 0; i < NPT; i++) {
+            dh0[((size_t)b * D + d) * N + n0 + i] = g_carry[i];
+            if (deterministic) {
+                dA_out[((size_t)b * D + d) * N + n0 + i] = dA_acc[i];
+            } else {
+                atomicAdd(&dA_out[(size_t)d * N + n0 + i], dA_acc[i]);
+            }
+        }
+        if (q == 0) {
+            if (deterministic) {
+                dD_out[(size_t)b * D + d] = dD_acc;
+                dbias_out[(size_t)b * D + d] = dbias_acc;
+            } else {
+                atomicAdd(&dD_out[d], dD_acc);
+                atomicAdd(&dbias_out[d], dbias_acc);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ entry points
+
+#define SCAN_FWD(N, DISC, NPT, NAME)                                                                                     \
+    extern "C" __global__ void __launch_bounds__(kThreads) NAME(                                                  \
+            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
+            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
+            const uint8_t* resets, int chunk_length, float* h, float* y, float* chunk_states) {                  \
+        scan_forward_impl<N, DISC, NPT>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,   \
+                                   chunk_length, h, y, chunk_states);                                             \
+    }
+
+#define SCAN_BWD(N, DISC, NPT, NAME)                                                                                     \
+    extern "C" __global__ void __launch_bounds__(kThreads) NAME(                                                  \
+            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
+            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
+            const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,    \
+            float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0,  \
+            int deterministic) {                                                                                  \
+        scan_backward_impl<N, DISC, NPT>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,  \
+                                    chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, dbias, \
+                                    dh0, deterministic);                                                          \
+    }
+
+// Kernel names: sw_scan_{fwd,bwd}_{zoh,bilinear,euler}_n{N}_p{states per thread}.
+#define SCAN_ALL(N, NPT)                                                 \
+    SCAN_FWD(N, ZOH, NPT, sw_scan_fwd_zoh_n##N##_p##NPT)                 \
+    SCAN_FWD(N, BILINEAR, NPT, sw_scan_fwd_bilinear_n##N##_p##NPT)       \
+    SCAN_FWD(N, EULER, NPT, sw_scan_fwd_euler_n##N##_p##NPT)             \
+    SCAN_BWD(N, ZOH, NPT, sw_scan_bwd_zoh_n##N##_p##NPT)                 \
+    SCAN_BWD(N, BILINEAR, NPT, sw_scan_bwd_bilinear_n##N##_p##NPT)       \
+    SCAN_BWD(N, EULER, NPT, sw_scan_bwd_euler_n##N##_p##NPT)
+
+SCAN_ALL(8, 4)
+SCAN_ALL(16, 4)
+SCAN_ALL(32, 4)
+SCAN_ALL(16, 2)
+
+// Deterministic reduction: out[i] += Σ_p part[p][i] in a fixed order (p outer), for `parts` slices of `count`.
+extern "C" __global__ void sw_reduce_parts(const float* __restrict__ part, int parts, long long count,
+                                           float* __restrict__ out) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < count;
+         i += (long long)gridDim.x * blockDim.x) {
+        float s = 0.f;
+        for (int p = 0; p < parts; p++) s += part[p * count + i];
+        out[i] = s;
+    }
+}
+
+// Deterministic dB/dC: out[b][t][n] = Σ_blk part[b][blk][t][n] (blk in order).
+extern "C" __global__ void sw_reduce_blocks(const float* __restrict__ part, int batch, int blocks, long long per_batch,
+                                            float* __restrict__ out) {
+    long long total = batch * per_batch;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
+         i += (long long)gridDim.x * blockDim.x) {
+        long long b = i / per_batch, r = i % per_batch;
+        const float* p = part + b * blocks * per_batch + r;
+        float s = 0.f;
+        for (int k = 0; k < blocks; k++) s += p[k * per_batch];
+        out[i] = s;
+    }
+}

@@ -1,0 +1,238 @@
+package io.sidewinder.ssm.kernels.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Hand-written FFM bindings to the CUDA driver API (libcuda.so.1); no jextract, no JNI. Each method checks the
+ * CUresult and throws {@link CudaException} naming the call and the error. Handles (contexts, modules,
+ * functions, events, device pointers) travel as raw longs.
+ */
+final class CudaDriver {
+    static final int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+    static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+    static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+    static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+    static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private final SymbolLookup lib;
+    private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
+            cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuCtxSynchronize, cuModuleLoadData,
+            cuModuleGetFunction, cuFuncSetAttribute, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemsetD32,
+            cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy,
+            cuGetErrorName;
+
+    private CudaDriver(SymbolLookup lib) {
+        this.lib = lib;
+        cuInit = bind("cuInit", JAVA_INT);
+        cuDriverGetVersion = bind("cuDriverGetVersion", ADDRESS);
+        cuDeviceGetCount = bind("cuDeviceGetCount", ADDRESS);
+        cuDeviceGet = bind("cuDeviceGet", ADDRESS, JAVA_INT);
+        cuDeviceGetName = bind("cuDeviceGetName", ADDRESS, JAVA_INT, JAVA_INT);
+        cuDeviceGetAttribute = bind("cuDeviceGetAttribute", ADDRESS, JAVA_INT, JAVA_INT);
+        cuDevicePrimaryCtxRetain = bind("cuDevicePrimaryCtxRetain", ADDRESS, JAVA_INT);
+        cuCtxSetCurrent = bind("cuCtxSetCurrent", JAVA_LONG);
+        cuCtxSynchronize = bind("cuCtxSynchronize");
+        cuModuleLoadData = bind("cuModuleLoadData", ADDRESS, ADDRESS);
+        cuModuleGetFunction = bind("cuModuleGetFunction", ADDRESS, JAVA_LONG, ADDRESS);
+        cuFuncSetAttribute = bind("cuFuncSetAttribute", JAVA_LONG, JAVA_INT, JAVA_INT);
+        cuMemAlloc = bind("cuMemAlloc_v2", ADDRESS, JAVA_LONG);
+        cuMemFree = bind("cuMemFree_v2", JAVA_LONG);
+        cuMemcpyHtoD = bind("cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG);
+        cuMemcpyDtoH = bind("cuMemcpyDtoH_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
+        cuMemsetD32 = bind("cuMemsetD32_v2", JAVA_LONG, JAVA_INT, JAVA_LONG);
+        cuLaunchKernel = bind("cuLaunchKernel", JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
+                JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS);
+        cuEventCreate = bind("cuEventCreate", ADDRESS, JAVA_INT);
+        cuEventRecord = bind("cuEventRecord", JAVA_LONG, JAVA_LONG);
+        cuEventSynchronize = bind("cuEventSynchronize", JAVA_LONG);
+        cuEventElapsedTime = bind("cuEventElapsedTime", ADDRESS, JAVA_LONG, JAVA_LONG);
+        cuEventDestroy = bind("cuEventDestroy_v2", JAVA_LONG);
+        cuGetErrorName = bind("cuGetErrorName", JAVA_INT, ADDRESS);
+    }
+
+    /**
+     * Binds libcuda.so.1 (then libcuda.so). Throws IllegalArgumentException when neither library can be
+     * found, which is the normal case on a machine without an NVIDIA driver.
+     */
+    static CudaDriver load() {
+        IllegalArgumentException first = null;
+        for (String name : new String[] {"libcuda.so.1", "libcuda.so"}) {
+            try {
+                return new CudaDriver(SymbolLookup.libraryLookup(name, Arena.global()));
+            } catch (IllegalArgumentException e) {
+                if (first == null) first = e;
+            }
+        }
+        throw first;
+    }
+
+    private MethodHandle bind(String name, java.lang.foreign.MemoryLayout... args) {
+        MemorySegment symbol = lib.find(name)
+                .orElseThrow(() -> new IllegalArgumentException("libcuda has no symbol " + name));
+        return LINKER.downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, args));
+    }
+
+    private void check(String call, MethodHandle handle, Object... args) {
+        int rc;
+        try {
+            rc = (int) handle.invokeWithArguments(args);
+        } catch (Throwable t) {
+            throw new IllegalStateException(call + ": the downcall itself failed", t);
+        }
+        if (rc != 0) {
+            throw new CudaException(call, rc, errorName(rc));
+        }
+    }
+
+    String errorName(int code) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            int rc = (int) cuGetErrorName.invokeExact(code, out);
+            if (rc != 0) return "CUDA_ERROR_" + code;
+            return out.get(ADDRESS, 0).reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            return "CUDA_ERROR_" + code;
+        }
+    }
+
+    void init() {
+        check("cuInit", cuInit, 0);
+    }
+
+    int driverVersion() {
+        return intOut("cuDriverGetVersion", cuDriverGetVersion);
+    }
+
+    int deviceCount() {
+        return intOut("cuDeviceGetCount", cuDeviceGetCount);
+    }
+
+    int device(int ordinal) {
+        return intOut("cuDeviceGet", cuDeviceGet, ordinal);
+    }
+
+    String deviceName(int device) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment name = arena.allocate(256);
+            check("cuDeviceGetName", cuDeviceGetName, name, 256, device);
+            return name.getString(0);
+        }
+    }
+
+    int deviceAttribute(int attribute, int device) {
+        return intOut("cuDeviceGetAttribute", cuDeviceGetAttribute, attribute, device);
+    }
+
+    long primaryContext(int device) {
+        return longOut("cuDevicePrimaryCtxRetain", cuDevicePrimaryCtxRetain, device);
+    }
+
+    void setCurrent(long context) {
+        check("cuCtxSetCurrent", cuCtxSetCurrent, context);
+    }
+
+    void synchronize() {
+        check("cuCtxSynchronize", cuCtxSynchronize);
+    }
+
+    long loadModule(byte[] image) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(image.length + 1L, 16);
+            data.copyFrom(MemorySegment.ofArray(image));
+            return longOut("cuModuleLoadData", cuModuleLoadData, data);
+        }
+    }
+
+    long function(long module, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            return longOut("cuModuleGetFunction(" + name + ")", cuModuleGetFunction, module, arena.allocateFrom(name));
+        }
+    }
+
+    void setFunctionAttribute(long function, int attribute, int value) {
+        check("cuFuncSetAttribute", cuFuncSetAttribute, function, attribute, value);
+    }
+
+    long malloc(long bytes) {
+        return longOut("cuMemAlloc", cuMemAlloc, Math.max(bytes, 4));
+    }
+
+    void free(long pointer) {
+        check("cuMemFree", cuMemFree, pointer);
+    }
+
+    void copyToDevice(long dst, MemorySegment src, long bytes) {
+        check("cuMemcpyHtoD", cuMemcpyHtoD, dst, src, bytes);
+    }
+
+    void copyToHost(MemorySegment dst, long src, long bytes) {
+        check("cuMemcpyDtoH", cuMemcpyDtoH, dst, src, bytes);
+    }
+
+    void fill32(long dst, int bits, long count) {
+        check("cuMemsetD32", cuMemsetD32, dst, bits, count);
+    }
+
+    void launch(long function, int gridX, int gridY, int blockX, int sharedBytes, MemorySegment params) {
+        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, 1, blockX, 1, 1, sharedBytes, 0L, params,
+                MemorySegment.NULL);
+    }
+
+    long createEvent() {
+        return longOut("cuEventCreate", cuEventCreate, 0);
+    }
+
+    void record(long event) {
+        check("cuEventRecord", cuEventRecord, event, 0L);
+    }
+
+    void synchronizeEvent(long event) {
+        check("cuEventSynchronize", cuEventSynchronize, event);
+    }
+
+    float elapsedMillis(long start, long end) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_FLOAT);
+            check("cuEventElapsedTime", cuEventElapsedTime, out, start, end);
+            return out.get(JAVA_FLOAT, 0);
+        }
+    }
+
+    void destroyEvent(long event) {
+        check("cuEventDestroy", cuEventDestroy, event);
+    }
+
+    private int intOut(String call, MethodHandle handle, Object... rest) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_INT);
+            check(call, handle, prepend(out, rest));
+            return out.get(JAVA_INT, 0);
+        }
+    }
+
+    private long longOut(String call, MethodHandle handle, Object... rest) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(JAVA_LONG);
+            check(call, handle, prepend(out, rest));
+            return out.get(JAVA_LONG, 0);
+        }
+    }
+
+    private static Object[] prepend(Object first, Object[] rest) {
+        Object[] all = new Object[rest.length + 1];
+        all[0] = first;
+        System.arraycopy(rest, 0, all, 1, rest.length);
+        return all;
+    }
+}

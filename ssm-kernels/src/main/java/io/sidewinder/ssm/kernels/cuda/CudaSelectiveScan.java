@@ -1,0 +1,84 @@
+package io.sidewinder.ssm.kernels.cuda;
+
+import io.sidewinder.ssm.kernels.ScanGradients;
+import io.sidewinder.ssm.kernels.ScanBatch;
+
+/**
+ * The scan contract on Java arrays, for parity and integration: each call uploads, runs and downloads. For
+ * timing the kernels alone use {@link DeviceScan} directly.
+ */
+public final class CudaSelectiveScan {
+    /** The chunk the backward recomputes states at when the caller's chunk states cannot be used. */
+    public static final int DEFAULT_CHUNK = 128;
+
+    private final CudaRuntime rt;
+    private final int statesPerThread;
+
+    public CudaSelectiveScan(CudaRuntime rt) {
+        this(rt, 4);
+    }
+
+    /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
+    public CudaSelectiveScan(CudaRuntime rt, int statesPerThread) {
+        this.rt = rt;
+        this.statesPerThread = statesPerThread;
+    }
+
+    /**
+     * h: h0 in, final state out ([batch][channels][stateSize]); y [batch][length][channels]; chunkStates
+     * [batch][ceil(L/chunk)][channels][stateSize], the state entering each chunk, or null.
+     */
+    public void forward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
+        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, statesPerThread)) {
+            scan.h.upload(h);
+            scan.forward();
+            scan.h.download(h);
+            scan.y.download(y);
+            if (chunkStates != null) {
+                download(scan.chunkStates, chunkStates, (long) scan.chunks() * in.batch() * in.channels() * in.stateSize());
+            }
+        }
+    }
+
+    /**
+     * Gradients of Σ dy·y, accumulated into {@code out}. Uses the caller's chunk states when their interval fits
+     * the backward kernel, else recomputes them on the GPU from h0.
+     */
+    public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
+                         ScanGradients out, boolean deterministic) {
+        boolean reuse = chunkStates != null && chunkLength <= DeviceScan.MAX_BACKWARD_CHUNK;
+        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : DEFAULT_CHUNK, statesPerThread)) {
+            long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();
+            if (reuse) {
+                scan.chunkStates.upload(java.util.Arrays.copyOf(chunkStates, (int) states));
+            } else {
+                scan.h.upload(h0);
+                scan.forward();
+            }
+            scan.dy.upload(dy);
+            scan.backward(deterministic);
+            int bld = in.batch() * in.length() * in.channels(), bln = in.batch() * in.length() * in.stateSize();
+            addInto(scan.du, out.du(), bld);
+            addInto(scan.dDeltaRaw, out.dDeltaRaw(), bld);
+            if (in.z() != null && out.dz() != null) addInto(scan.dz, out.dz(), bld);
+            addInto(scan.db, out.db(), bln);
+            addInto(scan.dc, out.dc(), bln);
+            addInto(scan.da, out.da(), in.channels() * in.stateSize());
+            if (out.dd() != null) addInto(scan.dd, out.dd(), in.channels());
+            if (out.dDeltaBias() != null) addInto(scan.dDeltaBias, out.dDeltaBias(), in.channels());
+            addInto(scan.dh0, out.dh0(), in.batch() * in.channels() * in.stateSize());
+        }
+    }
+
+    private static void download(DeviceBuffer src, float[] dst, long count) {
+        float[] tmp = new float[(int) count];
+        src.download(tmp);
+        System.arraycopy(tmp, 0, dst, 0, tmp.length);
+    }
+
+    private static void addInto(DeviceBuffer src, float[] dst, int count) {
+        float[] tmp = new float[count];
+        src.download(tmp);
+        for (int i = 0; i < count; i++) dst[i] += tmp[i];
+    }
+}

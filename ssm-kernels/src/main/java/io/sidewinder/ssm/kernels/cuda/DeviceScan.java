@@ -1,0 +1,203 @@
+package io.sidewinder.ssm.kernels.cuda;
+
+import io.sidewinder.ssm.kernels.ScanBatch;
+import io.sidewinder.ssm.Discretization;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A selective-scan batch resident on the GPU: inputs uploaded once, outputs and gradient buffers allocated once,
+ * so that {@link #forward()} and {@link #backward(boolean)} launch kernels only (what the benchmark times).
+ * Device layouts are the contract's (see {@link ScanBatch}); resets travel as bytes.
+ */
+public final class DeviceScan implements AutoCloseable {
+    static final int THREADS = 128;
+    static final int BACKWARD_SUBTILE = 8;
+    /** Largest chunk whose sub-tile states fit the backward kernel's shared memory. */
+    public static final int MAX_BACKWARD_CHUNK = 512;
+
+    private final CudaRuntime rt;
+    private final ScanBatch shape;
+    private final int chunkLength, chunks, statesPerThread, channelsPerBlock, channelBlocks;
+    private final String fwdKernel, bwdKernel;
+    private final List<DeviceBuffer> owned = new ArrayList<>();
+    final DeviceBuffer u, deltaRaw, deltaBias, gap, a, b, c, d, z, resets;
+    final DeviceBuffer h, y, chunkStates, dy;
+    final DeviceBuffer du, dDeltaRaw, dz, db, dc, da, dd, dDeltaBias, dh0;
+    private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart;
+    private int dynamicSharedSet;
+
+    /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
+    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength) {
+        this(rt, in, chunkLength, 4);
+    }
+
+    /**
+     * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
+     * built for N = 16: twice the threads, each with half the work).
+     */
+    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
+        int n = in.stateSize();
+        boolean built = (statesPerThread == 4 && (n == 8 || n == 16 || n == 32)) || (statesPerThread == 2 && n == 16);
+        if (!built) {
+            throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (4 states per "
+                    + "thread) and 16 (2 per thread), not N = " + n + " with " + statesPerThread + " per thread");
+        }
+        if (chunkLength < 1) {
+            throw new IllegalArgumentException("chunkLength must be positive, got " + chunkLength);
+        }
+        this.rt = rt;
+        this.shape = in;
+        this.chunkLength = chunkLength;
+        this.chunks = Math.max(1, (in.length() + chunkLength - 1) / chunkLength);
+        this.statesPerThread = statesPerThread;
+        this.channelsPerBlock = THREADS / (n / statesPerThread);
+        this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
+        String disc = in.discretization().name().toLowerCase(Locale.ROOT);
+        this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
+        this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
+        rt.bind();
+        long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
+        long bl = (long) in.batch() * in.length(), bdn = (long) in.batch() * in.channels() * n;
+        u = upload(in.u(), bld);
+        deltaRaw = upload(in.deltaRaw(), bld);
+        deltaBias = in.deltaBias() == null ? null : upload(in.deltaBias(), in.channels());
+        gap = in.gap() == null ? null : upload(in.gap(), bl);
+        a = upload(in.a(), (long) in.channels() * n);
+        b = upload(in.b(), bln);
+        c = upload(in.c(), bln);
+        d = in.d() == null ? null : upload(in.d(), in.channels());
+        z = in.z() == null ? null : upload(in.z(), bld);
+        if (in.resets() == null) {
+            resets = null;
+        } else {
+            byte[] flags = new byte[(int) bl];
+            for (int i = 0; i < flags.length; i++) flags[i] = (byte) (in.resets()[i] ? 1 : 0);
+            resets = alloc(bl);
+            resets.upload(flags);
+        }
+        h = alloc(bdn * 4);
+        y = alloc(bld * 4);
+        chunkStates = alloc((long) chunks * bdn * 4);
+        dy = alloc(bld * 4);
+        du = alloc(bld * 4);
+        dDeltaRaw = alloc(bld * 4);
+        dz = in.z() == null ? null : alloc(bld * 4);
+        db = alloc(bln * 4);
+        dc = alloc(bln * 4);
+        da = alloc((long) in.channels() * n * 4);
+        dd = alloc(in.channels() * 4L);
+        dDeltaBias = alloc(in.channels() * 4L);
+        dh0 = alloc(bdn * 4);
+        dbPart = alloc(bln * channelBlocks * 4);
+        dcPart = alloc(bln * channelBlocks * 4);
+        daPart = alloc(bdn * 4);
+        ddPart = alloc((long) in.batch() * in.channels() * 4);
+        dBiasPart = alloc((long) in.batch() * in.channels() * 4);
+    }
+
+    private DeviceBuffer alloc(long bytes) {
+        DeviceBuffer buf = rt.allocate(bytes);
+        owned.add(buf);
+        return buf;
+    }
+
+    private DeviceBuffer upload(float[] src, long count) {
+        DeviceBuffer buf = alloc(count * 4);
+        float[] exact = src.length == count ? src : java.util.Arrays.copyOf(src, (int) count);
+        buf.upload(exact);
+        return buf;
+    }
+
+    public int chunkLength() {
+        return chunkLength;
+    }
+
+    public int chunks() {
+        return chunks;
+    }
+
+    /**
+     * Launches the forward: h (holding h0) becomes the final state, y and the chunk-entry states are written.
+     * Asynchronous; {@link CudaRuntime#synchronize()} or a download waits for it.
+     */
+    public void forward() {
+        new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw).pointer(deltaBias)
+                .i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c).pointer(d)
+                .pointer(z).pointer(resets).i32(chunkLength).pointer(h).pointer(y).pointer(chunkStates)
+                .launch(rt, fwdKernel, channelBlocks, shape.batch(), THREADS, 0);
+    }
+
+    /**
+     * Launches the backward from {@link #chunkStates} and {@link #dy}: writes du, dΔ_raw, dz, dh0 and the summed
+     * dB, dC, dA, dD, dΔ_bias. Deterministic: per-block partial sums reduced in a fixed order by two more
+     * kernels; otherwise float atomics into zeroed buffers (faster, order-dependent rounding).
+     */
+    public void backward(boolean deterministic) {
+        if (chunkLength > MAX_BACKWARD_CHUNK) {
+            throw new UnsupportedOperationException("the CUDA backward needs chunk states every "
+                    + MAX_BACKWARD_CHUNK + " steps or fewer, these are every " + chunkLength);
+        }
+        int dynamicShared = (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
+        if (dynamicShared > dynamicSharedSet) {
+            rt.driver().setFunctionAttribute(rt.function(bwdKernel),
+                    CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, dynamicShared);
+            dynamicSharedSet = dynamicShared;
+        }
+        if (!deterministic) {
+            db.fill(0f);
+            dc.fill(0f);
+            da.fill(0f);
+            dd.fill(0f);
+            dDeltaBias.fill(0f);
+        }
+        new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw).pointer(deltaBias)
+                .i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c).pointer(d)
+                .pointer(z).pointer(resets).i32(chunkLength).pointer(chunkStates).pointer(dy).pointer(du)
+                .pointer(dDeltaRaw).pointer(dz)
+                .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
+                .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
+                .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0)
+                .launch(rt, bwdKernel, channelBlocks, shape.batch(), THREADS, dynamicShared);
+        if (deterministic) {
+            long perBatch = (long) shape.length() * shape.stateSize();
+            reduceBlocks(dbPart, perBatch, db);
+            reduceBlocks(dcPart, perBatch, dc);
+            reduceParts(daPart, (long) shape.channels() * shape.stateSize(), da);
+            reduceParts(ddPart, shape.channels(), dd);
+            reduceParts(dBiasPart, shape.channels(), dDeltaBias);
+        }
+    }
+
+    private void reduceBlocks(DeviceBuffer part, long perBatch, DeviceBuffer out) {
+        long total = perBatch * shape.batch();
+        new KernelLaunch().pointer(part).i32(shape.batch()).i32(channelBlocks).i64(perBatch).pointer(out)
+                .launch(rt, "sw_reduce_blocks", gridFor(total), 1, 256, 0);
+    }
+
+    private void reduceParts(DeviceBuffer part, long count, DeviceBuffer out) {
+        new KernelLaunch().pointer(part).i32(shape.batch()).i64(count).pointer(out)
+                .launch(rt, "sw_reduce_parts", gridFor(count), 1, 256, 0);
+    }
+
+    private static int gridFor(long count) {
+        return (int) Math.max(1, Math.min(4096, (count + 255) / 256));
+    }
+
+    ScanBatch shape() {
+        return shape;
+    }
+
+    Discretization discretization() {
+        return shape.discretization();
+    }
+
+    @Override
+    public void close() {
+        rt.bind();
+        for (DeviceBuffer buf : owned) buf.close();
+        owned.clear();
+    }
+}
