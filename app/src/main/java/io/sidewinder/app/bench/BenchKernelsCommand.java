@@ -48,6 +48,7 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         float[] sv = random(r, di);
         line("silu 64", k -> k.siluInPlace(sv, 0, di), simd);
         scanLines(r, simd);
+        gemmLines(r, simd);
         ModelConfig cfg = ModelConfig.defaults(1);
         ModelParameters params = ModelParameters.initialise(cfg, 1);
         MambaModel scalarModel = new MambaModel(params, ScalarKernels.INSTANCE), simdModel = new MambaModel(params, simd);
@@ -86,6 +87,26 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         double t2 = timeMillis(() -> two.scanForward(wide, hw, yw, sw, chunk));
         System.out.printf(Locale.ROOT, "%-28s threads1=%.3f threads2=%.3f speedup=%.2f%n",
                 "scan-fwd simd b=8 L=512 D=256 N=16 ms", t1, t2, t1 / t2);
+    }
+
+    /**
+     * GEMM in GFLOP/s (2·m·n·k per call) on a square problem and on the model's in_proj over a sequence, with the
+     * share of one core's FMA peak: 2 FMA pipes × lanes × 2 FLOP × the clock /proc/cpuinfo reports (an
+     * assumption: turbo clocks make the true peak higher, a lower AVX-512 licence clock lower).
+     */
+    private void gemmLines(SplittableRandom r, SsmKernels simd) {
+        double peak = CorePeak.gflops();
+        int[][] shapes = {{512, 512, 512}, {1024, 128, 32}, {1024, 32, 64}};
+        String[] names = {"gemm 512x512x512", "gemm in_proj 1024x128x32", "gemm out_proj 1024x32x64"};
+        for (int s = 0; s < shapes.length; s++) {
+            int m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
+            float[] a = random(r, m * k), b = random(r, n * k), c = new float[m * n];
+            double flop = 2.0 * m * n * k;
+            double sc = flop / (timeMillis(() -> ScalarKernels.INSTANCE.gemm(false, true, m, n, k, a, b, null, c, false)) * 1e6);
+            double si = flop / (timeMillis(() -> simd.gemm(false, true, m, n, k, a, b, null, c, false)) * 1e6);
+            System.out.printf(Locale.ROOT, "%-28s scalar=%.2f simd=%.2f speedup=%.2f (GFLOP/s; simd %.0f%% of %s)%n",
+                    names[s], sc, si, si / sc, 100 * si / peak, CorePeak.describe());
+        }
     }
 
     private static ScanBatch scanProblem(SplittableRandom r, int batch, int len, int dd, int n) {

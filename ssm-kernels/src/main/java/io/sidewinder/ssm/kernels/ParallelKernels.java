@@ -43,6 +43,12 @@ public final class ParallelKernels implements SsmKernels {
     }
 
     @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias,
+                     float[] c, boolean accumulate) {
+        backend.gemm(transA, transB, m, n, k, a, b, bias, c, accumulate);
+    }
+
+    @Override
     public void softplusInPlace(float[] x, int off, int len, float scale) {
         backend.softplusInPlace(x, off, len, scale);
     }

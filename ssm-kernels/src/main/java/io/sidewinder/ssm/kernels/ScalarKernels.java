@@ -30,6 +30,13 @@ public final class ScalarKernels implements SsmKernels, TiledScan {
     }
 
     @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias,
+                     float[] c, boolean accumulate) {
+        ScalarGemm.checkShapes(m, n, k, a, b, bias, c);
+        ScalarGemm.gemm(transA, transB, m, n, k, a, b, bias, c, accumulate);
+    }
+
+    @Override
     public void softplusInPlace(float[] x, int off, int len, float scale) {
         for (int i = off; i < off + len; i++) {
             x[i] = Activations.softplus(x[i]) * scale;

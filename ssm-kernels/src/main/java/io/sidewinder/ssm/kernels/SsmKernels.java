@@ -35,6 +35,17 @@ public interface SsmKernels {
         }
     }
 
+    /**
+     * General matrix product, row-major: C = op(A)·op(B) (+ bias[j] on every row) (+ the old C when
+     * {@code accumulate}). op(A) is [m][k]: A is stored [m][k], or [k][m] when {@code transA}; op(B) is [k][n]: B
+     * is stored [k][n], or [n][k] when {@code transB}; C is [m][n]; bias is [n] or null. A linear layer
+     * y = x·Wᵀ + b over rows (W [out][in]) is {@code gemm(false, true, rows, out, in, x, W, b, y, false)}; its
+     * backward is dx = dy·W ({@code gemm(false, false, rows, in, out, dy, W, null, dx, …)}) and
+     * dW += dyᵀ·x ({@code gemm(true, false, out, in, rows, dy, x, null, dW, true)}).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias, float[] c,
+              boolean accumulate);
+
     /** x[off .. off+len) = softplus(x)·scale in place (passthrough above {@link io.sidewinder.ssm.Activations#SOFTPLUS_THRESHOLD}). */
     void softplusInPlace(float[] x, int off, int len, float scale);
 

@@ -2,6 +2,7 @@ package io.sidewinder.ssm.kernels.simd;
 
 import io.sidewinder.ssm.Activations;
 import io.sidewinder.ssm.Discretization;
+import io.sidewinder.ssm.kernels.ScalarGemm;
 import io.sidewinder.ssm.kernels.ScanBatch;
 import io.sidewinder.ssm.kernels.ScanGradients;
 import io.sidewinder.ssm.kernels.ScanTilePartials;
@@ -60,6 +61,13 @@ public final class VectorKernels implements SsmKernels, TiledScan {
             }
             acc.intoArray(y, yOff + r, m);
         }
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias,
+                     float[] c, boolean accumulate) {
+        ScalarGemm.checkShapes(m, n, k, a, b, bias, c);
+        VectorGemm.gemm(transA, transB, m, n, k, a, b, bias, c, accumulate);
     }
 
     @Override
