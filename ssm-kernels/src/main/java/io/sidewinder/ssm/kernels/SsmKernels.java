@@ -46,6 +46,37 @@ public interface SsmKernels {
     void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias, float[] c,
               boolean accumulate);
 
+    /**
+     * Causal depthwise convolution (PyTorch conv1d, groups = channels, padding width−1, first L outputs) over
+     * x [batch][length][channels]: y[b][t][d] = bias[d] + Σ_j w[d·width + j]·x[b][t − (width−1) + j][d], where
+     * times before 0 read {@code prefix} [batch][width−1][channels] (the inputs before the sequence, oldest
+     * first; null = zeros). bias may be null. y is written.
+     */
+    void causalConvForward(int batch, int length, int channels, int width, float[] x, float[] prefix, float[] w,
+                           float[] bias, float[] y);
+
+    /**
+     * The backward of {@link #causalConvForward}: ADDS ∂/∂x into dx, ∂/∂w into dw [channels][width] and ∂/∂bias
+     * into dbias (null = not wanted). The prefix is treated as a constant.
+     */
+    void causalConvBackward(int batch, int length, int channels, int width, float[] x, float[] prefix, float[] w,
+                            float[] dy, float[] dx, float[] dw, float[] dbias);
+
+    /**
+     * RMSNorm of every row of x [rows][width]: y = x·rstd·w with rstd = 1/sqrt(mean(x²) + eps), in one pass per
+     * row; rstd [rows] is written when not null (what the backward needs).
+     */
+    void rmsNormForward(int rows, int width, float[] x, float[] w, float eps, float[] y, float[] rstd);
+
+    /**
+     * The backward of {@link #rmsNormForward} with its rstd: ADDS dx = rstd·(g − x·rstd²·mean(g·x)), g = dy·w,
+     * and dw += Σ_rows dy·x·rstd.
+     */
+    void rmsNormBackward(int rows, int width, float[] x, float[] w, float[] rstd, float[] dy, float[] dx, float[] dw);
+
+    /** dx[i] = dy[i]·SiLU'(x[i]) for i &lt; len (written), SiLU'(x) = σ(x)·(1 + x·(1 − σ(x))). */
+    void siluBackward(float[] x, float[] dy, float[] dx, int len);
+
     /** x[off .. off+len) = softplus(x)·scale in place (passthrough above {@link io.sidewinder.ssm.Activations#SOFTPLUS_THRESHOLD}). */
     void softplusInPlace(float[] x, int off, int len, float scale);
 
