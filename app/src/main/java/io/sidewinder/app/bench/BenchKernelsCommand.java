@@ -29,6 +29,14 @@ public final class BenchKernelsCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "Fewer rounds (for a smoke run).")
     boolean quick;
 
+    @Option(names = "--only", split = ",", paramLabel = "SECTION",
+            description = "Run only these sections: ops, scan, gemm, step, train (default: all).")
+    java.util.Set<String> only;
+
+    private boolean runs(String section) {
+        return only == null || only.contains(section);
+    }
+
     @Override
     public Integer call() {
         SsmKernels simd = Kernels.simdOrNull();
@@ -37,6 +45,15 @@ public final class BenchKernelsCommand implements Callable<Integer> {
             return 1;
         }
         SplittableRandom r = new SplittableRandom(1);
+        if (runs("ops")) opLines(r, simd);
+        if (runs("scan")) scanLines(r, simd);
+        if (runs("gemm")) gemmLines(r, simd);
+        if (runs("step")) stepLines(r, simd);
+        return 0;
+    }
+
+    /** The per-reading kernels, ns per call. */
+    private void opLines(SplittableRandom r, SsmKernels simd) {
         int di = 64, dm = 32, n = 16;
         float[] w = random(r, 2 * di * dm), x = random(r, dm), y = new float[2 * di];
         line("matvec 128x32", k -> k.matVec(w, null, 2 * di, dm, x, 0, y, 0), simd);
@@ -47,8 +64,10 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         line("scan-step d=64 n=16 zoh", k -> k.scanStep(di, n, delta, u, a, bc, 0, bc, n, Discretization.ZOH, h, ys), simd);
         float[] sv = random(r, di);
         line("silu 64", k -> k.siluInPlace(sv, 0, di), simd);
-        scanLines(r, simd);
-        gemmLines(r, simd);
+    }
+
+    /** The default model's streaming step: one key, 1,000 keys in turn, 1,000 keys in one batched step. */
+    private void stepLines(SplittableRandom r, SsmKernels simd) {
         ModelConfig cfg = ModelConfig.defaults(1);
         ModelParameters params = ModelParameters.initialise(cfg, 1);
         MambaModel scalarModel = new MambaModel(params, ScalarKernels.INSTANCE), simdModel = new MambaModel(params, simd);
@@ -71,7 +90,6 @@ public final class BenchKernelsCommand implements Callable<Integer> {
         double batchSimd = timeMillis(() -> simdModel.stepBatch(keys, xb, gb, states, heads)) * 1e6 / keys;
         System.out.printf(Locale.ROOT, "%-28s scalar=%.0f simd=%.0f speedup=%.2f (ns/key; vs one-by-one simd %.2fx)%n",
                 "model-step-batch 1000 keys", batchScalar, batchSimd, batchScalar / batchSimd, ks / batchSimd);
-        return 0;
     }
 
     /** The batch scan, forward and backward, in ns per (sequence·step·channel·state) element; then 1 vs 2 threads. */
