@@ -87,10 +87,25 @@ public final class ForecastTrainer {
 
     private final List<Series> data;
     private final Options options;
+    private final Fp32BatchGradients fp32; // null: the double TrainableModel computes the gradients
 
     public ForecastTrainer(List<Series> data, Options options) {
+        this(data, options, null);
+    }
+
+    private ForecastTrainer(List<Series> data, Options options, Fp32BatchGradients fp32) {
         this.data = data;
         this.options = options;
+        this.fp32 = fp32;
+    }
+
+    /**
+     * The same trainer with the fp32 backend: each batch's forward and backward run in fp32 on the given kernels
+     * ({@link Fp32BatchGradients}; windows of one length in one batched pass), the optimiser stays in double.
+     * Use {@code Kernels.parallel(threads)} to spread the scans over cores.
+     */
+    public ForecastTrainer withFp32Kernels(io.sidewinder.ssm.kernels.SsmKernels kernels) {
+        return new ForecastTrainer(data, options, new Fp32BatchGradients(kernels));
     }
 
     /** Validation windows used for early stopping (evenly spaced over the split; all of them when fewer). */
@@ -188,6 +203,11 @@ public final class ForecastTrainer {
             for (double t : samples[i].targets()) if (!Double.isNaN(t)) count++;
         }
         double scale = 1 / Math.max(1, count);
+        if (fp32 != null) {
+            int[] lengths = new int[batch.length];
+            for (int i = 0; i < batch.length; i++) lengths[i] = windows.get(batch[i]).length();
+            return fp32.compute(model, samples, lengths, options.loss(), scale) / Math.max(1, count);
+        }
         for (int k = 0; k < threads; k++) {
             int worker = k;
             parts.add(pool.submit(() -> {
