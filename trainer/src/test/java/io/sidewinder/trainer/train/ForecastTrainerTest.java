@@ -62,8 +62,8 @@ class ForecastTrainerTest {
         List<Windows.Window> train = windows(0, 900, 48), val = windows(900, 1200, 48);
         double[] mse = new double[2];
         for (int backend = 0; backend < 2; backend++) {
-            ForecastTrainer trainer = new ForecastTrainer(data, options(6));
-            if (backend == 1) trainer = trainer.withFp32Kernels(io.sidewinder.ssm.kernels.Kernels.get());
+            ForecastTrainer trainer = new ForecastTrainer(data, backend == 1
+                    ? options(6).withPrecision(ForecastTrainer.Precision.FP32) : options(6));
             TrainableModel model = new TrainableModel(ModelParameters.initialise(CFG, 3));
             double before = trainer.validationMse(model, val);
             mse[backend] = trainer.train(model, train, val, QUIET).bestValidationMse();
