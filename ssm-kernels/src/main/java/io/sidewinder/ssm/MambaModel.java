@@ -241,14 +241,35 @@ public final class MambaModel {
      * the scan step run per key on that key's own state. Equals {@link #step} per key up to fp32 summation order.
      */
     public void stepBatch(int keys, float[] x, float[] gapRatios, ModelState[] states, float[] heads) {
+        if (x.length < keys * config.channels() || gapRatios.length < keys || states.length < keys
+                || heads.length < keys * config.headWidth()) {
+            throw new IllegalArgumentException("stepBatch of " + keys + " keys: arrays too short");
+        }
+        for (int k0 = 0; k0 < keys; k0 += BATCH_TILE) {
+            stepTile(k0, Math.min(BATCH_TILE, keys - k0), x, gapRatios, states, heads);
+        }
+    }
+
+    /**
+     * Keys per pass of {@link #stepBatch}: both layers run over one tile before the next, so the tile's states
+     * (9.8 KB per key for the default model) are still in L2 when the second layer reaches them.
+     */
+    static final int BATCH_TILE = 64;
+
+    /** {@link #stepBatch} for keys [k0, k0 + keys). */
+    private void stepTile(int k0, int keys, float[] x, float[] gapRatios, ModelState[] allStates, float[] allHeads) {
         ModelConfig c = config;
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv(), in = c.inputWidth();
-        int proj = r + 2 * n;
+        int proj = r + 2 * n, hw = c.headWidth();
         float eps = (float) c.normEps();
         BatchWorkspace w = batchWorkspaces.get().fit(c, keys);
+        ModelState[] states = w.states;
+        float[] gaps = w.gaps;
         for (int i = 0; i < keys; i++) {
-            System.arraycopy(x, i * c.channels(), w.e, i * in, c.channels());
-            w.e[i * in + c.channels()] = GapScaling.logGapFeature(gapRatios[i]);
+            states[i] = allStates[k0 + i];
+            gaps[i] = gapRatios[k0 + i];
+            System.arraycopy(x, (k0 + i) * c.channels(), w.e, i * in, c.channels());
+            w.e[i * in + c.channels()] = GapScaling.logGapFeature(gaps[i]);
         }
         kernels.gemm(false, true, keys, dm, in, w.e, embedW, embedB, w.resid, false);
         for (int l = 0; l < blocks.length; l++) {
@@ -268,12 +289,14 @@ public final class MambaModel {
             }
             kernels.gemm(false, true, keys, di, r, w.dtRaw, b.dtW(), b.dtB(), w.delta, false);
             for (int i = 0; i < keys; i++) {
-                advanceKey(b, l, states[i], w, i, gapRatios[i]);
+                advanceKey(b, l, states[i], w, i, gaps[i]);
             }
             kernels.gemm(false, true, keys, dm, di, w.y, b.outProj(), null, w.resid, true);
         }
         kernels.rmsNormForward(keys, dm, w.resid, normF, eps, w.normed, null);
-        kernels.gemm(false, true, keys, c.headWidth(), dm, w.normed, headW, headB, heads, false);
+        kernels.gemm(false, true, keys, hw, dm, w.normed, headW, headB, w.heads, false);
+        System.arraycopy(w.heads, 0, allHeads, k0 * hw, keys * hw);
+        java.util.Arrays.fill(states, 0, keys, null); // hold no key's state past the call
     }
 
     /** Key i's share of a batched step: its window shift, Δ, scan step on its state, D skip and gate. */
@@ -300,7 +323,8 @@ public final class MambaModel {
     /** Per-thread scratch of {@link #stepBatch}, grown to the largest batch seen. */
     private static final class BatchWorkspace {
         int capacity = -1;
-        float[] e, resid, normed, xz, xin, windows, xs, dbc, dtRaw, delta, y;
+        float[] e, resid, normed, xz, xin, windows, xs, dbc, dtRaw, delta, y, gaps, heads;
+        ModelState[] states;
         float[] keyDelta, keyU, keyY, keyGate;
 
         BatchWorkspace fit(ModelConfig c, int keys) {
@@ -317,6 +341,9 @@ public final class MambaModel {
             dtRaw = new float[keys * c.dtRank()];
             delta = new float[keys * di];
             y = new float[keys * di];
+            gaps = new float[keys];
+            heads = new float[keys * c.headWidth()];
+            states = new ModelState[keys];
             keyDelta = new float[di];
             keyU = new float[di];
             keyY = new float[di];

@@ -20,7 +20,7 @@ class BatchStepTest {
     static final ModelConfig CONFIG = ModelConfig.defaults(3).withShape(16, 2, 8, 5);
 
     @ParameterizedTest(name = "keys={0}")
-    @ValueSource(ints = {1, 5, 37})
+    @ValueSource(ints = {1, 5, 37, 150}) // 150: more than two tiles of MambaModel.BATCH_TILE
     void everyKeyFollowsItsOwnSequence(int keys) {
         int len = 40, ch = CONFIG.channels(), hw = CONFIG.headWidth();
         ModelParameters p = ModelParameters.initialise(CONFIG, 3);
