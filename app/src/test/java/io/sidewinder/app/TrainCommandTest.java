@@ -11,13 +11,16 @@ import java.time.Instant;
 import java.util.List;
 import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.specific.SpecificDatumWriter;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class TrainCommandTest {
 
-    @Test
-    void trainingFromAnAvroFileOfReadingsWritesAValidatedSnapshotWithProvenance(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "precision={0}")
+    @ValueSource(strings = {"double", "fp32"})
+    void trainingFromAnAvroFileOfReadingsWritesAValidatedSnapshotWithProvenance(String precision, @TempDir Path dir)
+            throws Exception {
         Path data = dir.resolve("readings.avro");
         try (DataFileWriter<SensorReading> w = new DataFileWriter<>(new SpecificDatumWriter<>(SensorReading.class))) {
             w.create(SensorReading.getClassSchema(), data.toFile());
@@ -35,7 +38,7 @@ class TrainCommandTest {
         Path out = dir.resolve("model.avro");
         int code = Main.commandLine().execute("train", "--data", data.toString(), "--lookback", "40", "--horizon", "4",
                 "--d-model", "8", "--layers", "1", "--d-state", "4", "--epochs", "2", "--samples-per-epoch", "64",
-                "--threads", "2", "--loss", "MSE", "--out", out.toString());
+                "--threads", "2", "--loss", "MSE", "--precision", precision, "--out", out.toString());
         assertEquals(0, code);
         ModelSnapshot snap = ModelSnapshots.read(out);
         var params = ModelSnapshots.toParameters(snap); // checksum, shapes, finiteness
@@ -45,5 +48,6 @@ class TrainCommandTest {
         assertTrue(snap.getMetrics().get("val_mse") > 0 && Double.isFinite(snap.getMetrics().get("val_mse")));
         assertEquals("holdout", snap.getProvenance().get("protocol"));
         assertEquals("1", snap.getProvenance().get("seed"));
+        assertEquals(precision.toUpperCase(java.util.Locale.ROOT), snap.getProvenance().get("precision"));
     }
 }

@@ -28,6 +28,7 @@ public final class MambaModel {
     private final float[] embedW, embedB, normF, headW, headB, embedWT, headWT;
     private final Block[] blocks;
     private final ThreadLocal<StepWorkspace> workspaces;
+    private final ThreadLocal<BatchWorkspace> batchWorkspaces = ThreadLocal.withInitial(BatchWorkspace::new);
     private final SsmKernels kernels;
 
     /**
@@ -125,35 +126,29 @@ public final class MambaModel {
         float[] gaps = gapRatios.length == length ? gapRatios : java.util.Arrays.copyOf(gapRatios, length);
         float[] resid = linear(embedW, embedB, dm, in, e, length);
         float[] normed = new float[length * dm];
+        float eps = (float) c.normEps();
         for (int l = 0; l < blocks.length; l++) {
             Block b = blocks[l];
-            for (int t = 0; t < length; t++) {
-                Linalg.rmsNormRow(resid, t * dm, dm, b.norm(), (float) c.normEps(), normed, t * dm);
-            }
+            kernels.rmsNormForward(length, dm, resid, b.norm(), eps, normed, null);
             float[] xz = linear(b.inProj(), null, 2 * di, dm, normed, length);
-            float[] xs = new float[length * di], z = new float[length * di];
-            float[] window = state.conv[l];
+            float[] xin = new float[length * di], z = new float[length * di], xs = new float[length * di];
             for (int t = 0; t < length; t++) {
+                System.arraycopy(xz, t * 2 * di, xin, t * di, di);
                 System.arraycopy(xz, t * 2 * di + di, z, t * di, di);
-                for (int d = 0; d < di; d++) {
-                    float s = b.convB()[d];
-                    for (int j = 0; j < k; j++) {
-                        int src = t - (k - 1) + j; // input index feeding tap j
-                        float v = src >= 0 ? xz[src * 2 * di + d] : window[(src + k - 1) * di + d];
-                        s += b.convW()[d * k + j] * v;
-                    }
-                    xs[t * di + d] = Activations.silu(s);
-                }
             }
-            shiftWindow(window, xz, length, di, k);
+            float[] window = state.conv[l];
+            kernels.causalConvForward(1, length, di, k, xin, window, b.convW(), b.convB(), xs);
+            kernels.siluInPlace(xs, 0, xs.length);
+            shiftWindow(window, xin, length, di, k);
             float[] dbc = linear(b.xProj(), null, r + 2 * n, di, xs, length);
-            float[] dtIn = new float[length * di], bm = new float[length * n], cm = new float[length * n];
+            float[] dtRaw = new float[length * r], bm = new float[length * n], cm = new float[length * n];
             for (int t = 0; t < length; t++) {
                 int row = t * (r + 2 * n);
+                System.arraycopy(dbc, row, dtRaw, t * r, r);
                 System.arraycopy(dbc, row + r, bm, t * n, n);
                 System.arraycopy(dbc, row + r + n, cm, t * n, n);
-                kernels.matVec(b.dtW(), null, di, r, dbc, row, dtIn, t * di);
             }
+            float[] dtIn = linear(b.dtW(), null, di, r, dtRaw, length);
             // Δ = softplus(W_dt·dt_raw + b_dt)·τ is fused into the kernel's scan.
             ScanBatch scan = new ScanBatch(1, length, di, n, xs, dtIn, b.dtB(), true, gaps, b.a(), bm, cm, b.d(), z,
                     null, c.discretization());
@@ -163,34 +158,28 @@ public final class MambaModel {
             } else {
                 kernels.scanForward(scan, state.h[l], y, null, SelectiveScan.DEFAULT_CHUNK);
             }
-            float[] out = linear(b.outProj(), null, dm, di, y, length);
-            for (int i = 0; i < resid.length; i++) {
-                resid[i] += out[i];
-            }
+            // resid += y·out_projᵀ
+            kernels.gemm(false, true, length, dm, di, y, b.outProj(), null, resid, true);
         }
-        for (int t = 0; t < length; t++) {
-            Linalg.rmsNormRow(resid, t * dm, dm, normF, (float) c.normEps(), normed, t * dm);
-        }
+        kernels.rmsNormForward(length, dm, resid, normF, eps, normed, null);
         return normed;
     }
 
-    /** Row-wise matVec over a [rows][in] matrix into [rows][out]. */
+    /** A linear layer over rows: [rows][in] → [rows][out] = x·Wᵀ (+ bias), one GEMM. */
     private float[] linear(float[] w, float[] bias, int out, int in, float[] x, int rows) {
         float[] y = new float[rows * out];
-        for (int t = 0; t < rows; t++) {
-            kernels.matVec(w, bias, out, in, x, t * in, y, t * out);
-        }
+        kernels.gemm(false, true, rows, out, in, x, w, bias, y, false);
         return y;
     }
 
     /** The window after a sequence: the last d_conv − 1 conv inputs, reaching back into the old window. */
-    private static void shiftWindow(float[] window, float[] xz, int length, int di, int k) {
+    private static void shiftWindow(float[] window, float[] xin, int length, int di, int k) {
         int keep = k - 1;
         float[] next = new float[keep * di];
         for (int j = 0; j < keep; j++) {
             int src = length - keep + j;
             if (src >= 0) {
-                System.arraycopy(xz, src * 2 * di, next, j * di, di);
+                System.arraycopy(xin, src * di, next, j * di, di);
             } else {
                 System.arraycopy(window, (src + keep) * di, next, j * di, di);
             }
@@ -243,6 +232,125 @@ public final class MambaModel {
         }
         Linalg.rmsNormRow(w.resid, 0, dm, normF, (float) c.normEps(), w.normed, 0);
         kernels.matVecTransposed(headWT, headB, c.headWidth(), dm, w.normed, 0, head, 0);
+    }
+
+    /**
+     * One reading for each of {@code keys} keys at once (a stream's micro-batch): x is [keys][channels],
+     * gapRatios [keys], states[i] is key i's state (advanced), heads [keys][headWidth] is written. Every
+     * projection is one GEMM over all keys (the weights are read once per batch, not once per key); the conv and
+     * the scan step run per key on that key's own state. Equals {@link #step} per key up to fp32 summation order.
+     */
+    public void stepBatch(int keys, float[] x, float[] gapRatios, ModelState[] states, float[] heads) {
+        if (x.length < keys * config.channels() || gapRatios.length < keys || states.length < keys
+                || heads.length < keys * config.headWidth()) {
+            throw new IllegalArgumentException("stepBatch of " + keys + " keys: arrays too short");
+        }
+        for (int k0 = 0; k0 < keys; k0 += BATCH_TILE) {
+            stepTile(k0, Math.min(BATCH_TILE, keys - k0), x, gapRatios, states, heads);
+        }
+    }
+
+    /**
+     * Keys per pass of {@link #stepBatch}: both layers run over one tile before the next, so the tile's states
+     * (9.8 KB per key for the default model) are still in L2 when the second layer reaches them.
+     */
+    static final int BATCH_TILE = 64;
+
+    /** {@link #stepBatch} for keys [k0, k0 + keys). */
+    private void stepTile(int k0, int keys, float[] x, float[] gapRatios, ModelState[] allStates, float[] allHeads) {
+        ModelConfig c = config;
+        int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv(), in = c.inputWidth();
+        int proj = r + 2 * n, hw = c.headWidth();
+        float eps = (float) c.normEps();
+        BatchWorkspace w = batchWorkspaces.get().fit(c, keys);
+        ModelState[] states = w.states;
+        float[] gaps = w.gaps;
+        for (int i = 0; i < keys; i++) {
+            states[i] = allStates[k0 + i];
+            gaps[i] = gapRatios[k0 + i];
+            System.arraycopy(x, (k0 + i) * c.channels(), w.e, i * in, c.channels());
+            w.e[i * in + c.channels()] = GapScaling.logGapFeature(gaps[i]);
+        }
+        kernels.gemm(false, true, keys, dm, in, w.e, embedW, embedB, w.resid, false);
+        for (int l = 0; l < blocks.length; l++) {
+            Block b = blocks[l];
+            kernels.rmsNormForward(keys, dm, w.resid, b.norm(), eps, w.normed, null);
+            kernels.gemm(false, true, keys, 2 * di, dm, w.normed, b.inProj(), null, w.xz, false);
+            for (int i = 0; i < keys; i++) {
+                System.arraycopy(w.xz, i * 2 * di, w.xin, i * di, di);
+                System.arraycopy(states[i].conv[l], 0, w.windows, i * (k - 1) * di, (k - 1) * di);
+            }
+            // Each key's window is its prefix: a length-1 convolution over the batch of keys.
+            kernels.causalConvForward(keys, 1, di, k, w.xin, w.windows, b.convW(), b.convB(), w.xs);
+            kernels.siluInPlace(w.xs, 0, keys * di);
+            kernels.gemm(false, true, keys, proj, di, w.xs, b.xProj(), null, w.dbc, false);
+            for (int i = 0; i < keys; i++) {
+                System.arraycopy(w.dbc, i * proj, w.dtRaw, i * r, r);
+            }
+            kernels.gemm(false, true, keys, di, r, w.dtRaw, b.dtW(), b.dtB(), w.delta, false);
+            for (int i = 0; i < keys; i++) {
+                advanceKey(b, l, states[i], w, i, gaps[i]);
+            }
+            kernels.gemm(false, true, keys, dm, di, w.y, b.outProj(), null, w.resid, true);
+        }
+        kernels.rmsNormForward(keys, dm, w.resid, normF, eps, w.normed, null);
+        kernels.gemm(false, true, keys, hw, dm, w.normed, headW, headB, w.heads, false);
+        System.arraycopy(w.heads, 0, allHeads, k0 * hw, keys * hw);
+        java.util.Arrays.fill(states, 0, keys, null); // hold no key's state past the call
+    }
+
+    /** Key i's share of a batched step: its window shift, Δ, scan step on its state, D skip and gate. */
+    private void advanceKey(Block b, int l, ModelState state, BatchWorkspace w, int i, float gapRatio) {
+        ModelConfig c = config;
+        int di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv(), proj = r + 2 * n;
+        float[] window = state.conv[l];
+        if (k > 1) {
+            System.arraycopy(window, di, window, 0, (k - 2) * di);
+            System.arraycopy(w.xin, i * di, window, (k - 2) * di, di);
+        }
+        kernels.softplusInPlace(w.delta, i * di, di, gapRatio);
+        System.arraycopy(w.delta, i * di, w.keyDelta, 0, di);
+        System.arraycopy(w.xs, i * di, w.keyU, 0, di);
+        kernels.scanStep(di, n, w.keyDelta, w.keyU, b.a(), w.dbc, i * proj + r, w.dbc, i * proj + r + n,
+                c.discretization(), state.h[l], w.keyY);
+        System.arraycopy(w.xz, i * 2 * di + di, w.keyGate, 0, di);
+        kernels.siluInPlace(w.keyGate, 0, di);
+        for (int d = 0; d < di; d++) {
+            w.y[i * di + d] = (w.keyY[d] + b.d()[d] * w.keyU[d]) * w.keyGate[d];
+        }
+    }
+
+    /** Per-thread scratch of {@link #stepBatch}, grown to the largest batch seen. */
+    private static final class BatchWorkspace {
+        int capacity = -1;
+        float[] e, resid, normed, xz, xin, windows, xs, dbc, dtRaw, delta, y, gaps, heads;
+        ModelState[] states;
+        float[] keyDelta, keyU, keyY, keyGate;
+
+        BatchWorkspace fit(ModelConfig c, int keys) {
+            if (keys <= capacity) return this;
+            int dm = c.dModel(), di = c.dInner();
+            e = new float[keys * c.inputWidth()];
+            resid = new float[keys * dm];
+            normed = new float[keys * dm];
+            xz = new float[keys * 2 * di];
+            xin = new float[keys * di];
+            windows = new float[keys * Math.max(1, c.dConv() - 1) * di];
+            xs = new float[keys * di];
+            dbc = new float[keys * (c.dtRank() + 2 * c.dState())];
+            dtRaw = new float[keys * c.dtRank()];
+            delta = new float[keys * di];
+            y = new float[keys * di];
+            gaps = new float[keys];
+            heads = new float[keys * c.headWidth()];
+            states = new ModelState[keys];
+            keyDelta = new float[di];
+            keyU = new float[di];
+            keyY = new float[di];
+            keyGate = new float[di];
+            capacity = keys;
+            return this;
+        }
     }
 
     /** Per-thread scratch so that {@link #step} allocates nothing. */

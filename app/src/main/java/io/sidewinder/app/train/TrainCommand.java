@@ -59,6 +59,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--threads", defaultValue = "0", description = "Training threads (0: one per core).") int threads;
     @Option(names = "--loss", defaultValue = "GAUSSIAN_NLL", description = "GAUSSIAN_NLL or MSE.") TrainableModel.Loss loss;
+    @Option(names = "--precision", defaultValue = "DOUBLE", description = "DOUBLE (the double-precision trainer) or "
+            + "FP32 (batched fp32 forward/backward on the SIMD kernels; AdamW stays double). Default: ${DEFAULT-VALUE}.")
+    ForecastTrainer.Precision precision;
     @Option(names = "--d-model", defaultValue = "32") int dModel;
     @Option(names = "--layers", defaultValue = "2") int layers;
     @Option(names = "--d-state", defaultValue = "16") int dState;
@@ -83,7 +86,7 @@ public final class TrainCommand implements Callable<Integer> {
         ForecastTrainer.Options options = ForecastTrainer.Options.defaults().withEpochs(epochs).withSeed(seed)
                 .withThreads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())
                 .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withLearningRate(learningRate)
-                .withBatchSize(batchSize).withCheckpoint(checkpoint);
+                .withBatchSize(batchSize).withCheckpoint(checkpoint).withPrecision(precision);
         ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon);
         boolean kafka = data.startsWith("kafka:");
         String fileName = kafka ? data : Path.of(data).getFileName().toString();
@@ -143,6 +146,7 @@ public final class TrainCommand implements Callable<Integer> {
         provenance.put("protocol", proto);
         provenance.put("features", features);
         provenance.put("seed", Long.toString(seed));
+        provenance.put("precision", precision.name());
         provenance.put("epochs", r.epochsRun() + " (best " + r.bestEpoch() + ")");
         provenance.put("loss", loss.name());
         provenance.put("code_version", String.valueOf(TrainCommand.class.getPackage().getImplementationVersion()));

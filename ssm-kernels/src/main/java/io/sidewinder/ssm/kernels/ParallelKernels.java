@@ -43,6 +43,40 @@ public final class ParallelKernels implements SsmKernels {
     }
 
     @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias,
+                     float[] c, boolean accumulate) {
+        backend.gemm(transA, transB, m, n, k, a, b, bias, c, accumulate);
+    }
+
+    @Override
+    public void causalConvForward(int batch, int length, int channels, int width, float[] x, float[] prefix, float[] w,
+                                  float[] bias, float[] y) {
+        backend.causalConvForward(batch, length, channels, width, x, prefix, w, bias, y);
+    }
+
+    @Override
+    public void causalConvBackward(int batch, int length, int channels, int width, float[] x, float[] prefix,
+                                   float[] w, float[] dy, float[] dx, float[] dw, float[] dbias) {
+        backend.causalConvBackward(batch, length, channels, width, x, prefix, w, dy, dx, dw, dbias);
+    }
+
+    @Override
+    public void rmsNormForward(int rows, int width, float[] x, float[] w, float eps, float[] y, float[] rstd) {
+        backend.rmsNormForward(rows, width, x, w, eps, y, rstd);
+    }
+
+    @Override
+    public void rmsNormBackward(int rows, int width, float[] x, float[] w, float[] rstd, float[] dy, float[] dx,
+                                float[] dw) {
+        backend.rmsNormBackward(rows, width, x, w, rstd, dy, dx, dw);
+    }
+
+    @Override
+    public void siluBackward(float[] x, float[] dy, float[] dx, int len) {
+        backend.siluBackward(x, dy, dx, len);
+    }
+
+    @Override
     public void softplusInPlace(float[] x, int off, int len, float scale) {
         backend.softplusInPlace(x, off, len, scale);
     }

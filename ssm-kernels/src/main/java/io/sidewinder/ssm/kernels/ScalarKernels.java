@@ -30,6 +30,45 @@ public final class ScalarKernels implements SsmKernels, TiledScan {
     }
 
     @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias,
+                     float[] c, boolean accumulate) {
+        ScalarGemm.checkShapes(m, n, k, a, b, bias, c);
+        ScalarGemm.gemm(transA, transB, m, n, k, a, b, bias, c, accumulate);
+    }
+
+    @Override
+    public void causalConvForward(int batch, int length, int channels, int width, float[] x, float[] prefix, float[] w,
+                                  float[] bias, float[] y) {
+        ScalarConv.checkShapes(batch, length, channels, width, x, prefix, w, y);
+        ScalarConv.forward(batch, length, channels, width, x, prefix, w, bias, y);
+    }
+
+    @Override
+    public void causalConvBackward(int batch, int length, int channels, int width, float[] x, float[] prefix,
+                                   float[] w, float[] dy, float[] dx, float[] dw, float[] dbias) {
+        ScalarConv.checkShapes(batch, length, channels, width, x, prefix, w, dx);
+        ScalarConv.backward(batch, length, channels, width, x, prefix, w, dy, dx, dw, dbias);
+    }
+
+    @Override
+    public void rmsNormForward(int rows, int width, float[] x, float[] w, float eps, float[] y, float[] rstd) {
+        ScalarRmsNorm.checkShapes(rows, width, x, w, y, rstd);
+        ScalarRmsNorm.forward(rows, width, x, w, eps, y, rstd);
+    }
+
+    @Override
+    public void rmsNormBackward(int rows, int width, float[] x, float[] w, float[] rstd, float[] dy, float[] dx,
+                                float[] dw) {
+        ScalarRmsNorm.checkShapes(rows, width, x, w, dx, rstd);
+        ScalarRmsNorm.backward(rows, width, x, w, rstd, dy, dx, dw);
+    }
+
+    @Override
+    public void siluBackward(float[] x, float[] dy, float[] dx, int len) {
+        for (int i = 0; i < len; i++) dx[i] = dy[i] * siluDerivative(x[i]);
+    }
+
+    @Override
     public void softplusInPlace(float[] x, int off, int len, float scale) {
         for (int i = off; i < off + len; i++) {
             x[i] = Activations.softplus(x[i]) * scale;

@@ -35,6 +35,48 @@ public interface SsmKernels {
         }
     }
 
+    /**
+     * General matrix product, row-major: C = op(A)·op(B) (+ bias[j] on every row) (+ the old C when
+     * {@code accumulate}). op(A) is [m][k]: A is stored [m][k], or [k][m] when {@code transA}; op(B) is [k][n]: B
+     * is stored [k][n], or [n][k] when {@code transB}; C is [m][n]; bias is [n] or null. A linear layer
+     * y = x·Wᵀ + b over rows (W [out][in]) is {@code gemm(false, true, rows, out, in, x, W, b, y, false)}; its
+     * backward is dx = dy·W ({@code gemm(false, false, rows, in, out, dy, W, null, dx, …)}) and
+     * dW += dyᵀ·x ({@code gemm(true, false, out, in, rows, dy, x, null, dW, true)}).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias, float[] c,
+              boolean accumulate);
+
+    /**
+     * Causal depthwise convolution (PyTorch conv1d, groups = channels, padding width−1, first L outputs) over
+     * x [batch][length][channels]: y[b][t][d] = bias[d] + Σ_j w[d·width + j]·x[b][t − (width−1) + j][d], where
+     * times before 0 read {@code prefix} [batch][width−1][channels] (the inputs before the sequence, oldest
+     * first; null = zeros). bias may be null. y is written.
+     */
+    void causalConvForward(int batch, int length, int channels, int width, float[] x, float[] prefix, float[] w,
+                           float[] bias, float[] y);
+
+    /**
+     * The backward of {@link #causalConvForward}: ADDS ∂/∂x into dx, ∂/∂w into dw [channels][width] and ∂/∂bias
+     * into dbias (null = not wanted). The prefix is treated as a constant.
+     */
+    void causalConvBackward(int batch, int length, int channels, int width, float[] x, float[] prefix, float[] w,
+                            float[] dy, float[] dx, float[] dw, float[] dbias);
+
+    /**
+     * RMSNorm of every row of x [rows][width]: y = x·rstd·w with rstd = 1/sqrt(mean(x²) + eps), in one pass per
+     * row; rstd [rows] is written when not null (what the backward needs).
+     */
+    void rmsNormForward(int rows, int width, float[] x, float[] w, float eps, float[] y, float[] rstd);
+
+    /**
+     * The backward of {@link #rmsNormForward} with its rstd: ADDS dx = rstd·(g − x·rstd²·mean(g·x)), g = dy·w,
+     * and dw += Σ_rows dy·x·rstd.
+     */
+    void rmsNormBackward(int rows, int width, float[] x, float[] w, float[] rstd, float[] dy, float[] dx, float[] dw);
+
+    /** dx[i] = dy[i]·SiLU'(x[i]) for i &lt; len (written), SiLU'(x) = σ(x)·(1 + x·(1 − σ(x))). */
+    void siluBackward(float[] x, float[] dy, float[] dx, int len);
+
     /** x[off .. off+len) = softplus(x)·scale in place (passthrough above {@link io.sidewinder.ssm.Activations#SOFTPLUS_THRESHOLD}). */
     void softplusInPlace(float[] x, int off, int len, float scale);
 

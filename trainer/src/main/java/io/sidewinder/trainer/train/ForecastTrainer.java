@@ -23,12 +23,25 @@ public final class ForecastTrainer {
 
     public record Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
                           double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
-                          TrainableModel.Loss loss, java.nio.file.Path checkpoint) {
+                          TrainableModel.Loss loss, java.nio.file.Path checkpoint, Precision precision) {
+        public Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
+                       double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
+                       TrainableModel.Loss loss, java.nio.file.Path checkpoint) {
+            this(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
+                    samplesPerEpoch, loss, checkpoint, Precision.DOUBLE);
+        }
+
         public Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
                        double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
                        TrainableModel.Loss loss) {
             this(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
                     samplesPerEpoch, loss, null);
+        }
+
+        /** DOUBLE: the double TrainableModel per window; FP32: batched fp32 passes on the kernel façade. */
+        public Options withPrecision(Precision p) {
+            return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
+                    threads, samplesPerEpoch, loss, checkpoint, p);
         }
 
         public static Options defaults() {
@@ -38,45 +51,48 @@ public final class ForecastTrainer {
 
         public Options withBatchSize(int b) {
             return new Options(epochs, b, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss, checkpoint);
+                    samplesPerEpoch, loss, checkpoint, precision);
         }
 
         /** Save after every epoch to this file, and resume from it when it exists. */
         public Options withCheckpoint(java.nio.file.Path file) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, samplesPerEpoch, loss, file);
+                    threads, samplesPerEpoch, loss, file, precision);
         }
 
         public Options withEpochs(int e) {
             return new Options(e, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss, checkpoint);
+                    samplesPerEpoch, loss, checkpoint, precision);
         }
 
         public Options withSeed(long s) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, s, threads,
-                    samplesPerEpoch, loss, checkpoint);
+                    samplesPerEpoch, loss, checkpoint, precision);
         }
 
         public Options withThreads(int t) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, t,
-                    samplesPerEpoch, loss, checkpoint);
+                    samplesPerEpoch, loss, checkpoint, precision);
         }
 
         public Options withSamplesPerEpoch(int n) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, n, loss, checkpoint);
+                    threads, n, loss, checkpoint, precision);
         }
 
         public Options withLoss(TrainableModel.Loss l) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, samplesPerEpoch, l, checkpoint);
+                    threads, samplesPerEpoch, l, checkpoint, precision);
         }
 
         public Options withLearningRate(double lr) {
             return new Options(epochs, batchSize, lr, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss, checkpoint);
+                    samplesPerEpoch, loss, checkpoint, precision);
         }
     }
+
+    /** Where a batch's gradients are computed (the optimiser, clipping and checkpoints are double either way). */
+    public enum Precision { DOUBLE, FP32 }
 
     /** Called after every step and every epoch (valLoss is NaN between epochs' ends). */
     public interface Progress {
@@ -87,10 +103,32 @@ public final class ForecastTrainer {
 
     private final List<Series> data;
     private final Options options;
+    private final Fp32BatchGradients fp32; // null: the double TrainableModel computes the gradients
 
     public ForecastTrainer(List<Series> data, Options options) {
+        this(data, options, options.precision() == Precision.FP32 ? new Fp32BatchGradients(fp32Kernels(options)) : null);
+    }
+
+    /** This JVM's kernels, with the scans spread over the training threads when the backend runs in tiles. */
+    private static io.sidewinder.ssm.kernels.SsmKernels fp32Kernels(Options o) {
+        var k = io.sidewinder.ssm.kernels.Kernels.get();
+        return k instanceof io.sidewinder.ssm.kernels.TiledScan && o.threads() > 1
+                ? io.sidewinder.ssm.kernels.Kernels.parallel(o.threads()) : k;
+    }
+
+    private ForecastTrainer(List<Series> data, Options options, Fp32BatchGradients fp32) {
         this.data = data;
         this.options = options;
+        this.fp32 = fp32;
+    }
+
+    /**
+     * The same trainer with the fp32 backend: each batch's forward and backward run in fp32 on the given kernels
+     * ({@link Fp32BatchGradients}; windows of one length in one batched pass), the optimiser stays in double.
+     * Use {@code Kernels.parallel(threads)} to spread the scans over cores.
+     */
+    public ForecastTrainer withFp32Kernels(io.sidewinder.ssm.kernels.SsmKernels kernels) {
+        return new ForecastTrainer(data, options, new Fp32BatchGradients(kernels));
     }
 
     /** Validation windows used for early stopping (evenly spaced over the split; all of them when fewer). */
@@ -188,6 +226,11 @@ public final class ForecastTrainer {
             for (double t : samples[i].targets()) if (!Double.isNaN(t)) count++;
         }
         double scale = 1 / Math.max(1, count);
+        if (fp32 != null) {
+            int[] lengths = new int[batch.length];
+            for (int i = 0; i < batch.length; i++) lengths[i] = windows.get(batch[i]).length();
+            return fp32.compute(model, samples, lengths, options.loss(), scale) / Math.max(1, count);
+        }
         for (int k = 0; k < threads; k++) {
             int worker = k;
             parts.add(pool.submit(() -> {

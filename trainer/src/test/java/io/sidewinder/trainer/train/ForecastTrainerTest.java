@@ -57,6 +57,23 @@ class ForecastTrainerTest {
     }
 
     @Test
+    void theFp32BackendTrainsLikeTheDoubleOne() throws Exception {
+        List<Windows.Series> data = List.of(sine(1200, 1));
+        List<Windows.Window> train = windows(0, 900, 48), val = windows(900, 1200, 48);
+        double[] mse = new double[2];
+        for (int backend = 0; backend < 2; backend++) {
+            ForecastTrainer trainer = new ForecastTrainer(data, backend == 1
+                    ? options(6).withPrecision(ForecastTrainer.Precision.FP32) : options(6));
+            TrainableModel model = new TrainableModel(ModelParameters.initialise(CFG, 3));
+            double before = trainer.validationMse(model, val);
+            mse[backend] = trainer.train(model, train, val, QUIET).bestValidationMse();
+            assertTrue(mse[backend] < 0.3 * before, "backend " + backend + ": validation MSE " + before + " -> " + mse[backend]);
+        }
+        // Same seed, same windows: fp32 rounding may move the path a little, not the outcome.
+        assertEquals(mse[0], mse[1], 0.15 * mse[0], "double vs fp32 best validation MSE");
+    }
+
+    @Test
     void theSameSeedAndThreadCountGiveTheSameModel() throws Exception {
         List<Windows.Series> data = List.of(sine(600, 2));
         Map<String, double[]> a = trainOnce(data, options(2));

@@ -2,6 +2,9 @@ package io.sidewinder.ssm.kernels.simd;
 
 import io.sidewinder.ssm.Activations;
 import io.sidewinder.ssm.Discretization;
+import io.sidewinder.ssm.kernels.ScalarConv;
+import io.sidewinder.ssm.kernels.ScalarGemm;
+import io.sidewinder.ssm.kernels.ScalarRmsNorm;
 import io.sidewinder.ssm.kernels.ScanBatch;
 import io.sidewinder.ssm.kernels.ScanGradients;
 import io.sidewinder.ssm.kernels.ScanTilePartials;
@@ -59,6 +62,52 @@ public final class VectorKernels implements SsmKernels, TiledScan {
                 acc = FloatVector.fromArray(S, wT, k * rows + r, m).fma(FloatVector.broadcast(S, x[xOff + k]), acc);
             }
             acc.intoArray(y, yOff + r, m);
+        }
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, float[] b, float[] bias,
+                     float[] c, boolean accumulate) {
+        ScalarGemm.checkShapes(m, n, k, a, b, bias, c);
+        VectorGemm.gemm(transA, transB, m, n, k, a, b, bias, c, accumulate);
+    }
+
+    @Override
+    public void causalConvForward(int batch, int length, int channels, int width, float[] x, float[] prefix, float[] w,
+                                  float[] bias, float[] y) {
+        ScalarConv.checkShapes(batch, length, channels, width, x, prefix, w, y);
+        VectorConv.forward(batch, length, channels, width, x, prefix, w, bias, y);
+    }
+
+    @Override
+    public void causalConvBackward(int batch, int length, int channels, int width, float[] x, float[] prefix,
+                                   float[] w, float[] dy, float[] dx, float[] dw, float[] dbias) {
+        ScalarConv.checkShapes(batch, length, channels, width, x, prefix, w, dx);
+        VectorConv.backward(batch, length, channels, width, x, prefix, w, dy, dx, dw, dbias);
+    }
+
+    @Override
+    public void rmsNormForward(int rows, int width, float[] x, float[] w, float eps, float[] y, float[] rstd) {
+        ScalarRmsNorm.checkShapes(rows, width, x, w, y, rstd);
+        VectorRmsNorm.forward(rows, width, x, w, eps, y, rstd);
+    }
+
+    @Override
+    public void rmsNormBackward(int rows, int width, float[] x, float[] w, float[] rstd, float[] dy, float[] dx,
+                                float[] dw) {
+        ScalarRmsNorm.checkShapes(rows, width, x, w, dx, rstd);
+        VectorRmsNorm.backward(rows, width, x, w, rstd, dy, dx, dw);
+    }
+
+    @Override
+    public void siluBackward(float[] x, float[] dy, float[] dx, int len) {
+        for (int i = 0; i < len; i += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, len);
+            FloatVector v = FloatVector.fromArray(S, x, i, m);
+            FloatVector sig = FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+            // σ·(1 + x·(1 − σ))
+            FloatVector d = v.mul(sig.neg().add(1f)).add(1f).mul(sig);
+            FloatVector.fromArray(S, dy, i, m).mul(d).intoArray(dx, i, m);
         }
     }
 
