@@ -592,6 +592,8 @@ __device__ __forceinline__ void scan_backward_impl(
     }
 }
 
+#include "selective_scan_lsplit.cuh"
+
 }  // namespace
 
 // ------------------------------------------------------------------------------------------------ entry points
@@ -630,6 +632,47 @@ SCAN_ALL(8, 4)
 SCAN_ALL(16, 4)
 SCAN_ALL(32, 4)
 SCAN_ALL(16, 2)
+
+#ifndef LS_FWD_BLOCKS
+#define LS_FWD_BLOCKS 3
+#endif
+#ifndef LS_BWD_BLOCKS
+#define LS_BWD_BLOCKS 2
+#endif
+#define LS_FWD(N, DISC, NAME)                                                                                    \
+    extern "C" __global__ void __launch_bounds__(ls::THREADS, LS_FWD_BLOCKS) NAME(                                             \
+            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,       \
+            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
+            const uint8_t* resets, int chunk_length, float* h, float* y, float* chunk_states) {                \
+        ls_forward_impl<N, DISC>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,    \
+                                 chunk_length, h, y, chunk_states);                                             \
+    }
+
+#define LS_BWD(N, DISC, NAME)                                                                                    \
+    extern "C" __global__ void __launch_bounds__(ls::THREADS, LS_BWD_BLOCKS) NAME(                                             \
+            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,       \
+            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
+            const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,  \
+            float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0, \
+            int deterministic) {                                                                                \
+        ls_backward_impl<N, DISC>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,   \
+                                  chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, dbias, \
+                                  dh0, deterministic);                                                          \
+    }
+
+// Kernel names: sw_scan_ls_{fwd,bwd}_{zoh,bilinear,euler}_n{N}.
+#define LS_ALL(N)                                         \
+    LS_FWD(N, ZOH, sw_scan_ls_fwd_zoh_n##N)               \
+    LS_FWD(N, BILINEAR, sw_scan_ls_fwd_bilinear_n##N)     \
+    LS_FWD(N, EULER, sw_scan_ls_fwd_euler_n##N)           \
+    LS_BWD(N, ZOH, sw_scan_ls_bwd_zoh_n##N)               \
+    LS_BWD(N, BILINEAR, sw_scan_ls_bwd_bilinear_n##N)     \
+    LS_BWD(N, EULER, sw_scan_ls_bwd_euler_n##N)
+
+
+LS_ALL(8)
+LS_ALL(16)
+LS_ALL(32)
 
 // Deterministic reduction: out[i] += Σ_p part[p][i] in a fixed order (p outer), for `parts` slices of `count`.
 extern "C" __global__ void sw_reduce_parts(const float* __restrict__ part, int parts, long long count,

@@ -14,8 +14,9 @@ public final class CudaSelectiveScan {
     private final CudaRuntime rt;
     private final int statesPerThread;
 
+    /** The L-split kernels ({@link DeviceScan#L_SPLIT}). */
     public CudaSelectiveScan(CudaRuntime rt) {
-        this(rt, 4);
+        this(rt, DeviceScan.L_SPLIT);
     }
 
     /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
@@ -46,8 +47,10 @@ public final class CudaSelectiveScan {
      */
     public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                          ScanGradients out, boolean deterministic) {
-        boolean reuse = chunkStates != null && chunkLength <= DeviceScan.MAX_BACKWARD_CHUNK;
-        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : DEFAULT_CHUNK, statesPerThread)) {
+        int maxChunk = statesPerThread == DeviceScan.L_SPLIT ? 4 * 256 : DeviceScan.MAX_BACKWARD_CHUNK;
+        boolean reuse = chunkStates != null && chunkLength <= maxChunk;
+        int recompute = statesPerThread == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // one L-split tile
+        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, statesPerThread)) {
             long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();
             if (reuse) {
                 scan.chunkStates.upload(java.util.Arrays.copyOf(chunkStates, (int) states));

@@ -14,6 +14,11 @@ import java.util.Locale;
 public final class DeviceScan implements AutoCloseable {
     static final int THREADS = 128;
     static final int BACKWARD_SUBTILE = 8;
+    /** {@code statesPerThread} value that selects the L-split kernels (one warp per channel, lanes split L). */
+    public static final int L_SPLIT = 0;
+    // The L-split kernels' shape and shared layouts (selective_scan_lsplit.cuh, namespace ls): keep in step.
+    static final int LS_K = 8, LS_TL = 32 * LS_K, LS_W = 8, LS_THREADS = 32 * LS_W, LS_ROW = 33;
+    static final int LS_SW = LS_K * LS_ROW + 4, LS_SN = LS_K * LS_ROW + 2, LS_MAXT = 4;
     /** Largest chunk whose sub-tile states fit the backward kernel's shared memory. */
     public static final int MAX_BACKWARD_CHUNK = 512;
 
@@ -26,7 +31,8 @@ public final class DeviceScan implements AutoCloseable {
     final DeviceBuffer h, y, chunkStates, dy;
     final DeviceBuffer du, dDeltaRaw, dz, db, dc, da, dd, dDeltaBias, dh0;
     private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart;
-    private int dynamicSharedSet;
+    private int dynamicSharedSet, forwardSharedSet;
+    private final int threads;
 
     /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength) {
@@ -35,11 +41,14 @@ public final class DeviceScan implements AutoCloseable {
 
     /**
      * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
-     * built for N = 16: twice the threads, each with half the work).
+     * built for N = 16: twice the threads, each with half the work); {@link #L_SPLIT} (0): the L-split kernels
+     * for N = 8, 16, 32, where the 32 lanes of a warp split each 256-step tile of one channel's sequence and
+     * combine through a parallel scan (the fast ones).
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
         int n = in.stateSize();
-        boolean built = (statesPerThread == 4 && (n == 8 || n == 16 || n == 32)) || (statesPerThread == 2 && n == 16);
+        boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT) && (n == 8 || n == 16 || n == 32))
+                || (statesPerThread == 2 && n == 16);
         if (!built) {
             throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (4 states per "
                     + "thread) and 16 (2 per thread), not N = " + n + " with " + statesPerThread + " per thread");
@@ -52,11 +61,19 @@ public final class DeviceScan implements AutoCloseable {
         this.chunkLength = chunkLength;
         this.chunks = Math.max(1, (in.length() + chunkLength - 1) / chunkLength);
         this.statesPerThread = statesPerThread;
-        this.channelsPerBlock = THREADS / (n / statesPerThread);
-        this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         String disc = in.discretization().name().toLowerCase(Locale.ROOT);
-        this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
-        this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
+        if (statesPerThread == L_SPLIT) {
+            this.threads = LS_THREADS;
+            this.channelsPerBlock = LS_W;
+            this.fwdKernel = "sw_scan_ls_fwd_" + disc + "_n" + n;
+            this.bwdKernel = "sw_scan_ls_bwd_" + disc + "_n" + n;
+        } else {
+            this.threads = THREADS;
+            this.channelsPerBlock = THREADS / (n / statesPerThread);
+            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
+            this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
+        }
+        this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         rt.bind();
         long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
         long bl = (long) in.batch() * in.length(), bdn = (long) in.batch() * in.channels() * n;
@@ -110,6 +127,11 @@ public final class DeviceScan implements AutoCloseable {
         return buf;
     }
 
+    /** Longest chunk the backward takes stored states at: 512, or 1024 for the L-split kernels. */
+    public int maxBackwardChunk() {
+        return statesPerThread == L_SPLIT ? LS_MAXT * LS_TL : MAX_BACKWARD_CHUNK;
+    }
+
     public int chunkLength() {
         return chunkLength;
     }
@@ -123,10 +145,20 @@ public final class DeviceScan implements AutoCloseable {
      * Asynchronous; {@link CudaRuntime#synchronize()} or a download waits for it.
      */
     public void forward() {
+        int dynamicShared = 0;
+        if (statesPerThread == L_SPLIT) {
+            int n = shape.stateSize();
+            dynamicShared = 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 2 * LS_W * n);
+            if (dynamicShared > forwardSharedSet) {
+                rt.driver().setFunctionAttribute(rt.function(fwdKernel),
+                        CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, dynamicShared);
+                forwardSharedSet = dynamicShared;
+            }
+        }
         new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw).pointer(deltaBias)
                 .i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c).pointer(d)
                 .pointer(z).pointer(resets).i32(chunkLength).pointer(h).pointer(y).pointer(chunkStates)
-                .launch(rt, fwdKernel, channelBlocks, shape.batch(), THREADS, 0);
+                .launch(rt, fwdKernel, channelBlocks, shape.batch(), threads, dynamicShared);
     }
 
     /**
@@ -135,11 +167,15 @@ public final class DeviceScan implements AutoCloseable {
      * kernels; otherwise float atomics into zeroed buffers (faster, order-dependent rounding).
      */
     public void backward(boolean deterministic) {
-        if (chunkLength > MAX_BACKWARD_CHUNK) {
+        if (chunkLength > maxBackwardChunk()) {
             throw new UnsupportedOperationException("the CUDA backward needs chunk states every "
-                    + MAX_BACKWARD_CHUNK + " steps or fewer, these are every " + chunkLength);
+                    + maxBackwardChunk() + " steps or fewer, these are every " + chunkLength);
         }
-        int dynamicShared = (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        int n = shape.stateSize();
+        int dynamicShared = statesPerThread == L_SPLIT
+                ? 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 3 * LS_W * n
+                        + LS_W * LS_W)
+                : (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
         // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
         if (dynamicShared > dynamicSharedSet) {
             rt.driver().setFunctionAttribute(rt.function(bwdKernel),
@@ -160,7 +196,7 @@ public final class DeviceScan implements AutoCloseable {
                 .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
                 .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
                 .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0)
-                .launch(rt, bwdKernel, channelBlocks, shape.batch(), THREADS, dynamicShared);
+                .launch(rt, bwdKernel, channelBlocks, shape.batch(), threads, dynamicShared);
         if (deterministic) {
             long perBatch = (long) shape.length() * shape.stateSize();
             reduceBlocks(dbPart, perBatch, db);

@@ -27,7 +27,7 @@ public final class CudaScanBenchmark {
                 + "132 SMs, 1.98 GHz)%n", fwdBytes / HBM_BYTES_PER_S * 1e6, elems / (132 * 16 * 1.98e9) * 1e6);
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
             ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
-            for (int[] variant : new int[][] {{128, 4}, {256, 4}, {128, 2}, {256, 2}}) {
+            for (int[] variant : new int[][] {{256, DeviceScan.L_SPLIT}, {256, 4}, {256, 2}}) {
                 int chunk = variant[0], npt = variant[1];
                 if (npt == 2 && n != 16) continue;
                 try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt)) {
@@ -35,7 +35,7 @@ public final class CudaScanBenchmark {
                     scan.dy.upload(ScanProblems.uniform(new java.util.SplittableRandom(7), batch * len * channels, 1f));
                     double statesBytes = 4.0 * scan.chunks() * batch * channels * n;
                     double[] fwd = time(rt, warmup, iters, scan::forward);
-                    String tag = disc + " " + npt + "/thread chunk " + chunk;
+                    String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : " " + npt + "/thread") + " chunk " + chunk;
                     report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {
                         double[] bwd = time(rt, warmup, iters, () -> scan.backward(det));

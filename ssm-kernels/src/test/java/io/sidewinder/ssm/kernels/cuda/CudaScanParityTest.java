@@ -29,7 +29,7 @@ class CudaScanParityTest {
         if (scan == null) scan = new CudaSelectiveScan(Cuda.runtime().orElseThrow());
     }
 
-    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7}")
+    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7} (0 = L-split)")
     @CsvSource({
             "ZOH, 1, 5, 16, 64, true, false, 4",
             "ZOH, 33, 40, 16, 16, true, true, 4",
@@ -40,6 +40,16 @@ class CudaScanParityTest {
             "ZOH, 2100, 64, 16, 512, true, true, 4",
             "ZOH, 333, 70, 16, 64, true, true, 2",
             "EULER, 1030, 64, 16, 256, true, false, 2",
+            "ZOH, 1, 5, 16, 64, true, false, 0",
+            "ZOH, 33, 40, 16, 16, true, true, 0",
+            "ZOH, 300, 40, 16, 64, true, true, 0",
+            "EULER, 1000, 70, 16, 128, true, false, 0",
+            "EULER, 257, 33, 8, 32, false, true, 0",
+            "BILINEAR, 200, 20, 32, 48, true, true, 0",
+            "ZOH, 2100, 64, 16, 512, true, true, 0",
+            "ZOH, 2100, 24, 16, 1024, true, false, 0",
+            "ZOH, 777, 72, 32, 256, false, true, 0",
+            "EULER, 513, 64, 16, 256, true, true, 0",
     })
     void forwardAndBackwardMatchTheReference(Discretization disc, int len, int channels, int n, int chunk,
                                              boolean gate, boolean resets, int statesPerThread) {
