@@ -16,6 +16,10 @@
 // 8 channels through shared memory (one partial row per warp per n), accumulated for the whole tile in the freed
 // B/C staging rows, and leave with one vector atomic (or a plain store of the block's partial) per 4 values.
 
+#ifndef LS_FWD_UNROLL
+#define LS_FWD_UNROLL 2
+#endif
+
 namespace ls {
 constexpr int K = 8;                 // steps per lane
 constexpr int TL = 32 * K;           // steps per tile
@@ -24,6 +28,7 @@ constexpr int THREADS = 32 * W;
 constexpr int ROW = 33;              // one j-row of 32 lanes + 1 pad
 constexpr int SW = K * ROW + 4;      // per-channel stride (bank-spread for the staging writes)
 constexpr int SN = K * ROW + 2;      // per-state stride
+constexpr int FWD_UNROLL = LS_FWD_UNROLL;
 constexpr int MAXT = 4;              // tiles per chunk in the backward (chunk ≤ 1024)
 
 __device__ __forceinline__ int iw(int w, int t) { return w * SW + (t % K) * ROW + t / K; }
@@ -121,6 +126,7 @@ __device__ __forceinline__ void ls_forward_impl(
     float* s_keep = s_C + N * SN;
     float* s_carry = s_keep + TL;      // [W][N]
     float* s_A = s_carry + W * N;      // [W][N]
+    float* s_iA = s_A + W * N;         // [W][N] 1/a
 
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
     const int d0 = blockIdx.x * W, d = d0 + w, b = blockIdx.y;
@@ -135,6 +141,7 @@ __device__ __forceinline__ void ls_forward_impl(
         const float h0 = active ? h[((size_t)b * D + d) * N + n] : 0.f;
         s_carry[w * N + n] = h0;
         s_A[w * N + n] = active ? A[(size_t)d * N + n] : -1.f;
+        s_iA[w * N + n] = 1.f / s_A[w * N + n];
         if (chunk_states != nullptr && active && L > 0) chunk_states[(((size_t)b * n_chunks) * D + d) * N + n] = h0;
     }
 
@@ -172,9 +179,9 @@ __device__ __forceinline__ void ls_forward_impl(
 #pragma unroll
                 for (int j = 0; j < K; j++) if (s_keep[lane * K + j] == 0.f) rbits |= 1u << j;
             }
-#pragma unroll 1
+#pragma unroll FWD_UNROLL
             for (int n = 0; n < N; n++) {
-                const float a = s_A[w * N + n], a2 = a * kLog2e, inv_a = 1.f / a;
+                const float a = s_A[w * N + n], a2 = a * kLog2e, inv_a = s_iA[w * N + n];
                 float dA[K], bb[K];
 #pragma unroll
                 for (int j = 0; j < K; j++) {
@@ -260,7 +267,8 @@ __device__ __forceinline__ void ls_backward_impl(
     float* s_gc = s_tc + W * MAXT * N;     // [W][N] adjoint carry
     float* s_dA = s_gc + W * N;            // [W][N]
     float* s_A = s_dA + W * N;             // [W][N]
-    float* s_red = s_A + W * N;            // [W][W]
+    float* s_iA = s_A + W * N;             // [W][N] 1/a
+    float* s_red = s_iA + W * N;           // [W][W]
 
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
     const int d0 = blockIdx.x * W, d = d0 + w, b = blockIdx.y;
@@ -276,6 +284,7 @@ __device__ __forceinline__ void ls_backward_impl(
         s_gc[w * N + n] = 0.f;
         s_dA[w * N + n] = 0.f;
         s_A[w * N + n] = active ? A[(size_t)d * N + n] : -1.f;
+        s_iA[w * N + n] = 1.f / s_A[w * N + n];
     }
     float dD_acc = 0.f, dbias_acc = 0.f;   // dD: per lane of warp w; dbias: per staging column sw
 
@@ -300,7 +309,7 @@ __device__ __forceinline__ void ls_backward_impl(
             }
 #pragma unroll 1
             for (int n = 0; n < N; n++) {
-                const float a = s_A[w * N + n], a2 = a * kLog2e, inv_a = 1.f / a;
+                const float a = s_A[w * N + n], a2 = a * kLog2e, inv_a = s_iA[w * N + n];
                 float P = 1.f, H = 0.f;
 #pragma unroll
                 for (int j = 0; j < K; j++) {
@@ -351,7 +360,7 @@ __device__ __forceinline__ void ls_backward_impl(
                 const int buf = n & 1;
                 float* partB = s_part + ((buf * 2 + 0) * W + w) * TL;
                 float* partC = s_part + ((buf * 2 + 1) * W + w) * TL;
-                const float a = s_A[w * N + n], a2 = a * kLog2e, inv_a = 1.f / a;
+                const float a = s_A[w * N + n], a2 = a * kLog2e, inv_a = s_iA[w * N + n];
                 float dA[K], f[K], prev[K], cc[K];
                 float P = 1.f, H = 0.f;
 #pragma unroll

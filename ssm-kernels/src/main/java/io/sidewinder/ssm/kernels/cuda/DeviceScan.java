@@ -148,10 +148,9 @@ public final class DeviceScan implements AutoCloseable {
         int dynamicShared = 0;
         if (statesPerThread == L_SPLIT) {
             int n = shape.stateSize();
-            dynamicShared = 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 2 * LS_W * n);
+            dynamicShared = 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n);
             if (dynamicShared > forwardSharedSet) {
-                rt.driver().setFunctionAttribute(rt.function(fwdKernel),
-                        CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, dynamicShared);
+                setShared(fwdKernel, dynamicShared);
                 forwardSharedSet = dynamicShared;
             }
         }
@@ -173,13 +172,12 @@ public final class DeviceScan implements AutoCloseable {
         }
         int n = shape.stateSize();
         int dynamicShared = statesPerThread == L_SPLIT
-                ? 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 3 * LS_W * n
+                ? 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
                         + LS_W * LS_W)
                 : (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
         // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
         if (dynamicShared > dynamicSharedSet) {
-            rt.driver().setFunctionAttribute(rt.function(bwdKernel),
-                    CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, dynamicShared);
+            setShared(bwdKernel, dynamicShared);
             dynamicSharedSet = dynamicShared;
         }
         if (!deterministic) {
@@ -205,6 +203,32 @@ public final class DeviceScan implements AutoCloseable {
             reduceParts(ddPart, shape.channels(), dd);
             reduceParts(dBiasPart, shape.channels(), dDeltaBias);
         }
+    }
+
+    /**
+     * Opts in to {@code bytes} of dynamic shared memory and, for the L-split kernels, asks for the largest shared
+     * carveout: without it the driver may keep more L1 and fit fewer blocks per SM than the shared memory allows.
+     */
+    private void setShared(String kernel, int bytes) {
+        long f = rt.function(kernel);
+        rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        if (statesPerThread == L_SPLIT) {
+            rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
+        }
+    }
+
+    /** "forward B blocks/SM, backward B blocks/SM" at this shape's block size and shared memory (after a launch). */
+    public String occupancy() {
+        int n = shape.stateSize();
+        long fwdShared = statesPerThread == L_SPLIT ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n) : 0;
+        long bwdShared = statesPerThread == L_SPLIT
+                ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
+                        + LS_W * LS_W)
+                : (long) (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        return "blocks of " + threads + " threads per SM: forward "
+                + rt.driver().occupancy(rt.function(fwdKernel), threads, fwdShared) + " ("
+                + fwdShared / 1024 + " KiB shared), backward "
+                + rt.driver().occupancy(rt.function(bwdKernel), threads, bwdShared) + " (" + bwdShared / 1024 + " KiB)";
     }
 
     private void reduceBlocks(DeviceBuffer part, long perBatch, DeviceBuffer out) {

@@ -35,6 +35,8 @@ public final class CudaScanBenchmark {
                     scan.dy.upload(ScanProblems.uniform(new java.util.SplittableRandom(7), batch * len * channels, 1f));
                     double statesBytes = 4.0 * scan.chunks() * batch * channels * n;
                     double[] fwd = time(rt, warmup, iters, scan::forward);
+                    scan.backward(false);
+                    System.out.println("  " + scan.occupancy());
                     String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : " " + npt + "/thread") + " chunk " + chunk;
                     report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {
