@@ -14,9 +14,30 @@ public final class CudaSelectiveScan {
     private final CudaRuntime rt;
     private final int statesPerThread;
 
-    /** The L-split kernels ({@link DeviceScan#L_SPLIT}). */
+    /** {@code statesPerThread} value: pick the fastest measured kernel family per direction (see {@link #forwardVariant}). */
+    public static final int AUTO = -1;
+
+    /** Picks per direction and discretization ({@link #AUTO}). */
     public CudaSelectiveScan(CudaRuntime rt) {
-        this(rt, DeviceScan.L_SPLIT);
+        this(rt, AUTO);
+    }
+
+    /**
+     * The forward kernel family: the sequential ones (2 states per thread for N = 16 with EULER, else 4). Measured
+     * on the H200 (bench/results/CUDA-SCAN.md): EULER 294 µs (2/thread) vs 594 µs L-split; ZOH 361 µs (4/thread)
+     * vs 652 µs L-split.
+     */
+    static int forwardVariant(ScanBatch in) {
+        return in.stateSize() == 16 && in.discretization() == io.sidewinder.ssm.Discretization.EULER ? 2 : 4;
+    }
+
+    /**
+     * The backward kernel family: L-split for ZOH and BILINEAR (ZOH 1733 µs vs 1987 µs for 4/thread), 2 states per
+     * thread for EULER with N = 16 (1280 µs vs 1569 µs L-split), else 4.
+     */
+    static int backwardVariant(ScanBatch in) {
+        if (in.discretization() != io.sidewinder.ssm.Discretization.EULER) return DeviceScan.L_SPLIT;
+        return in.stateSize() == 16 ? 2 : 4;
     }
 
     /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
@@ -30,7 +51,8 @@ public final class CudaSelectiveScan {
      * [batch][ceil(L/chunk)][channels][stateSize], the state entering each chunk, or null.
      */
     public void forward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
-        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, statesPerThread)) {
+        int variant = statesPerThread == AUTO ? forwardVariant(in) : statesPerThread;
+        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, variant)) {
             scan.h.upload(h);
             scan.forward();
             scan.h.download(h);
@@ -47,10 +69,11 @@ public final class CudaSelectiveScan {
      */
     public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                          ScanGradients out, boolean deterministic) {
-        int maxChunk = statesPerThread == DeviceScan.L_SPLIT ? 4 * 256 : DeviceScan.MAX_BACKWARD_CHUNK;
+        int variant = statesPerThread == AUTO ? backwardVariant(in) : statesPerThread;
+        int maxChunk = variant == DeviceScan.L_SPLIT ? 4 * 256 : DeviceScan.MAX_BACKWARD_CHUNK;
         boolean reuse = chunkStates != null && chunkLength <= maxChunk;
-        int recompute = statesPerThread == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // one L-split tile
-        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, statesPerThread)) {
+        int recompute = variant == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // 256: one L-split tile
+        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, variant)) {
             long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();
             if (reuse) {
                 scan.chunkStates.upload(java.util.Arrays.copyOf(chunkStates, (int) states));
