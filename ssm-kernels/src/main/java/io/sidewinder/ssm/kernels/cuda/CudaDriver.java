@@ -194,7 +194,11 @@ final class CudaDriver {
     }
 
     void launch(long function, int gridX, int gridY, int blockX, int sharedBytes, MemorySegment params) {
-        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, 1, blockX, 1, 1, sharedBytes, 0L, params,
+        launch(function, gridX, gridY, 1, blockX, sharedBytes, params);
+    }
+
+    void launch(long function, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, MemorySegment params) {
+        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, 0L, params,
                 MemorySegment.NULL);
     }
 

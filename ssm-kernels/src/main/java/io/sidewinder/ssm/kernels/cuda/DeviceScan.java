@@ -25,12 +25,14 @@ public final class DeviceScan implements AutoCloseable {
     private final CudaRuntime rt;
     private final ScanBatch shape;
     private final int chunkLength, chunks, statesPerThread, channelsPerBlock, channelBlocks;
-    private final String fwdKernel, bwdKernel;
+    private final String fwdKernel, bwdKernel, fwdSegKernel, bwdSegKernel;
+    /** Segments of L run in parallel (sequential kernels only): forward in 32-step tiles, backward in chunks. */
+    private final int fwdSegments, fwdSegLen, bwdSegments;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     final DeviceBuffer u, deltaRaw, deltaBias, gap, a, b, c, d, z, resets;
     final DeviceBuffer h, y, chunkStates, dy;
     final DeviceBuffer du, dDeltaRaw, dz, db, dc, da, dd, dDeltaBias, dh0;
-    private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart;
+    private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart, segState, segDecay;
     private int dynamicSharedSet, forwardSharedSet;
     private final int threads;
 
@@ -46,7 +48,23 @@ public final class DeviceScan implements AutoCloseable {
      * combine through a parallel scan (the fast ones).
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
+        this(rt, in, chunkLength, statesPerThread, 1, false);
+    }
+
+    /**
+     * {@code segments}: for the sequential kernels (2 or 4 states per thread), how many segments of L run in
+     * parallel (each direction then takes two launches: the segments' local states/adjoints and decay products,
+     * then the scan from the composed entry states); 1 = one walk over L. {@code capped}: the kernels compiled
+     * for more blocks per SM (N = 16, 2 per thread), for segmented launches.
+     */
+    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread, int segments, boolean capped) {
         int n = in.stateSize();
+        if (segments < 1 || (segments > 1 && statesPerThread == L_SPLIT)) {
+            throw new IllegalArgumentException("segments must be 1 for the L-split kernels and positive, got " + segments);
+        }
+        if (capped && !(statesPerThread == 2 && n == 16)) {
+            throw new UnsupportedOperationException("capped kernels are built for N = 16 with 2 states per thread");
+        }
         boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT) && (n == 8 || n == 16 || n == 32))
                 || (statesPerThread == 2 && n == 16);
         if (!built) {
@@ -70,9 +88,18 @@ public final class DeviceScan implements AutoCloseable {
         } else {
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / statesPerThread);
-            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
-            this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
+            String o = capped ? "_o" : "";
+            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
+            this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
         }
+        this.fwdSegKernel = "sw_scan_fwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
+        this.bwdSegKernel = "sw_scan_bwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
+        int len = Math.max(1, in.length());
+        int segLen = ((len + segments - 1) / segments + 31) / 32 * 32;
+        this.fwdSegments = (len + segLen - 1) / segLen;
+        this.fwdSegLen = segLen;
+        int perSeg = (chunks + segments - 1) / segments;
+        this.bwdSegments = (chunks + perSeg - 1) / perSeg;
         this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         rt.bind();
         long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
@@ -109,9 +136,12 @@ public final class DeviceScan implements AutoCloseable {
         dh0 = alloc(bdn * 4);
         dbPart = alloc(bln * channelBlocks * 4);
         dcPart = alloc(bln * channelBlocks * 4);
-        daPart = alloc(bdn * 4);
-        ddPart = alloc((long) in.batch() * in.channels() * 4);
-        dBiasPart = alloc((long) in.batch() * in.channels() * 4);
+        daPart = alloc(bdn * bwdSegments * 4);
+        ddPart = alloc((long) in.batch() * bwdSegments * in.channels() * 4);
+        dBiasPart = alloc((long) in.batch() * bwdSegments * in.channels() * 4);
+        int maxSeg = Math.max(fwdSegments, bwdSegments);
+        segState = maxSeg > 1 ? alloc(bdn * maxSeg * 4) : null;
+        segDecay = maxSeg > 1 ? alloc(bdn * maxSeg * 4) : null;
     }
 
     private DeviceBuffer alloc(long bytes) {
@@ -154,10 +184,17 @@ public final class DeviceScan implements AutoCloseable {
                 forwardSharedSet = dynamicShared;
             }
         }
-        new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw).pointer(deltaBias)
-                .i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c).pointer(d)
-                .pointer(z).pointer(resets).i32(chunkLength).pointer(h).pointer(y).pointer(chunkStates)
-                .launch(rt, fwdKernel, channelBlocks, shape.batch(), threads, dynamicShared);
+        if (fwdSegments > 1) {
+            forwardArgs().launch(rt, fwdSegKernel, channelBlocks, shape.batch(), fwdSegments - 1, threads, 0);
+        }
+        forwardArgs().launch(rt, fwdKernel, channelBlocks, shape.batch(), fwdSegments, threads, dynamicShared);
+    }
+
+    private KernelLaunch forwardArgs() {
+        return new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw)
+                .pointer(deltaBias).i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c)
+                .pointer(d).pointer(z).pointer(resets).i32(chunkLength).pointer(h).pointer(y).pointer(chunkStates)
+                .i32(fwdSegLen).i32(fwdSegments).pointer(segState).pointer(segDecay);
     }
 
     /**
@@ -187,14 +224,12 @@ public final class DeviceScan implements AutoCloseable {
             dd.fill(0f);
             dDeltaBias.fill(0f);
         }
-        new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw).pointer(deltaBias)
-                .i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c).pointer(d)
-                .pointer(z).pointer(resets).i32(chunkLength).pointer(chunkStates).pointer(dy).pointer(du)
-                .pointer(dDeltaRaw).pointer(dz)
-                .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
-                .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
-                .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0)
-                .launch(rt, bwdKernel, channelBlocks, shape.batch(), threads, dynamicShared);
+        if (bwdSegments > 1) {
+            backwardArgs(deterministic).launch(rt, bwdSegKernel, channelBlocks, shape.batch(), bwdSegments - 1,
+                    threads, 0);
+        }
+        backwardArgs(deterministic).launch(rt, bwdKernel, channelBlocks, shape.batch(), bwdSegments, threads,
+                dynamicShared);
         if (deterministic) {
             long perBatch = (long) shape.length() * shape.stateSize();
             reduceBlocks(dbPart, perBatch, db);
@@ -203,6 +238,22 @@ public final class DeviceScan implements AutoCloseable {
             reduceParts(ddPart, shape.channels(), dd);
             reduceParts(dBiasPart, shape.channels(), dDeltaBias);
         }
+    }
+
+    private KernelLaunch backwardArgs(boolean deterministic) {
+        return new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw)
+                .pointer(deltaBias).i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c)
+                .pointer(d).pointer(z).pointer(resets).i32(chunkLength).pointer(chunkStates).pointer(dy).pointer(du)
+                .pointer(dDeltaRaw).pointer(dz)
+                .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
+                .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
+                .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0)
+                .i32(bwdSegments).pointer(segState).pointer(segDecay);
+    }
+
+    /** "forward S segments, backward S segments" of L run in parallel. */
+    public String segments() {
+        return "segments: forward " + fwdSegments + " x " + fwdSegLen + " steps, backward " + bwdSegments;
     }
 
     /**
@@ -238,7 +289,7 @@ public final class DeviceScan implements AutoCloseable {
     }
 
     private void reduceParts(DeviceBuffer part, long count, DeviceBuffer out) {
-        new KernelLaunch().pointer(part).i32(shape.batch()).i64(count).pointer(out)
+        new KernelLaunch().pointer(part).i32(shape.batch() * bwdSegments).i64(count).pointer(out)
                 .launch(rt, "sw_reduce_parts", gridFor(count), 1, 256, 0);
     }
 
