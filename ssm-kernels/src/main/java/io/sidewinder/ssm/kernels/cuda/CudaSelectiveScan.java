@@ -25,17 +25,17 @@ public final class CudaSelectiveScan {
     }
 
     /**
-     * The forward kernel family: the sequential ones (2 states per thread for N = 16 with EULER, else 4). Measured
-     * on the H200 (bench/results/CUDA-SCAN.md): EULER 294 µs (2/thread) vs 594 µs L-split; ZOH 361 µs (4/thread)
-     * vs 652 µs L-split.
+     * The forward kernel family: the sequential one with 4 states per thread, one walk over L. Measured on the H200
+     * (bench/results/CUDA-SCAN.md, run 9): EULER 273 µs (2/thread 350 µs, L-split 638 µs, segmented ≥ 325 µs);
+     * ZOH 359 µs (2/thread 436 µs, L-split 650 µs, segmented ≥ 527 µs).
      */
     static int forwardVariant(ScanBatch in) {
-        return in.stateSize() == 16 && in.discretization() == io.sidewinder.ssm.Discretization.EULER ? 2 : 4;
+        return 4;
     }
 
     /**
-     * The backward kernel family: L-split for ZOH and BILINEAR (ZOH 1733 µs vs 1987 µs for 4/thread), 2 states per
-     * thread for EULER with N = 16 (1280 µs vs 1569 µs L-split), else 4.
+     * The backward kernel family: L-split for ZOH and BILINEAR (ZOH 1712 µs vs 1969 µs for 4/thread, ≥ 1814 µs
+     * segmented), 2 states per thread for EULER with N = 16 (1275 µs vs 1569 µs L-split, ≥ 1358 µs segmented), else 4.
      */
     static int backwardVariant(ScanBatch in) {
         if (in.discretization() != io.sidewinder.ssm.Discretization.EULER) return DeviceScan.L_SPLIT;

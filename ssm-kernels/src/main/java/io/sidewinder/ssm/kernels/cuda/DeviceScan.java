@@ -80,17 +80,17 @@ public final class DeviceScan implements AutoCloseable {
         this.chunks = Math.max(1, (in.length() + chunkLength - 1) / chunkLength);
         this.statesPerThread = statesPerThread;
         String disc = in.discretization().name().toLowerCase(Locale.ROOT);
+        String bwdName = null;   // for the sequential kernels: set below, once the backward's segments are known
         if (statesPerThread == L_SPLIT) {
             this.threads = LS_THREADS;
             this.channelsPerBlock = LS_W;
             this.fwdKernel = "sw_scan_ls_fwd_" + disc + "_n" + n;
-            this.bwdKernel = "sw_scan_ls_bwd_" + disc + "_n" + n;
+            bwdName = "sw_scan_ls_bwd_" + disc + "_n" + n;
         } else {
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / statesPerThread);
             String o = capped ? "_o" : "";
             this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
-            this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
         }
         this.fwdSegKernel = "sw_scan_fwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
         this.bwdSegKernel = "sw_scan_bwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
@@ -100,6 +100,12 @@ public final class DeviceScan implements AutoCloseable {
         this.fwdSegLen = segLen;
         int perSeg = (chunks + segments - 1) / segments;
         this.bwdSegments = (chunks + perSeg - 1) / perSeg;
+        if (statesPerThread != L_SPLIT) {
+            // the single-walk kernel for one segment, the segmented one (also the capped twins) otherwise
+            String family = bwdSegments > 1 || capped ? "sw_scan_bwdsg_" : "sw_scan_bwd_";
+            bwdName = family + disc + "_n" + n + "_p" + statesPerThread + (capped ? "_o" : "");
+        }
+        this.bwdKernel = bwdName;
         this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         rt.bind();
         long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
