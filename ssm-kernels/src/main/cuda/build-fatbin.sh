@@ -10,7 +10,7 @@ if ! command -v nvcc >/dev/null 2>&1; then
   exit 0
 fi
 mkdir -p "$(dirname "$out")"
-if [[ -f "$out" ]] && [[ -z $(find "$src_dir" -name '*.cu' -newer "$out") ]]; then
+if [[ -f "$out" ]] && [[ -z $(find "$src_dir" \( -name "*.cu" -o -name "*.cuh" \) -newer "$out") ]]; then
   echo "[cuda] $out is up to date"
   exit 0
 fi

@@ -23,6 +23,7 @@ final class CudaDriver {
     static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
     static final int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
     static final int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
+    static final int CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT = 9;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private final SymbolLookup lib;
@@ -30,7 +31,7 @@ final class CudaDriver {
             cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuCtxSynchronize, cuModuleLoadData,
             cuModuleGetFunction, cuFuncSetAttribute, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemsetD32,
             cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy,
-            cuGetErrorName;
+            cuGetErrorName, cuOccupancyMaxActiveBlocksPerMultiprocessor;
 
     private CudaDriver(SymbolLookup lib) {
         this.lib = lib;
@@ -46,6 +47,8 @@ final class CudaDriver {
         cuModuleLoadData = bind("cuModuleLoadData", ADDRESS, ADDRESS);
         cuModuleGetFunction = bind("cuModuleGetFunction", ADDRESS, JAVA_LONG, ADDRESS);
         cuFuncSetAttribute = bind("cuFuncSetAttribute", JAVA_LONG, JAVA_INT, JAVA_INT);
+        cuOccupancyMaxActiveBlocksPerMultiprocessor = bind("cuOccupancyMaxActiveBlocksPerMultiprocessor", ADDRESS,
+                JAVA_LONG, JAVA_INT, JAVA_LONG);
         cuMemAlloc = bind("cuMemAlloc_v2", ADDRESS, JAVA_LONG);
         cuMemFree = bind("cuMemFree_v2", JAVA_LONG);
         cuMemcpyHtoD = bind("cuMemcpyHtoD_v2", JAVA_LONG, ADDRESS, JAVA_LONG);
@@ -164,6 +167,12 @@ final class CudaDriver {
         check("cuFuncSetAttribute", cuFuncSetAttribute, function, attribute, value);
     }
 
+    /** Resident blocks per SM for {@code function} at this block size and dynamic shared memory. */
+    int occupancy(long function, int blockSize, long dynamicShared) {
+        return intOut("cuOccupancyMaxActiveBlocksPerMultiprocessor", cuOccupancyMaxActiveBlocksPerMultiprocessor,
+                function, blockSize, dynamicShared);
+    }
+
     long malloc(long bytes) {
         return longOut("cuMemAlloc", cuMemAlloc, Math.max(bytes, 4));
     }
@@ -185,7 +194,11 @@ final class CudaDriver {
     }
 
     void launch(long function, int gridX, int gridY, int blockX, int sharedBytes, MemorySegment params) {
-        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, 1, blockX, 1, 1, sharedBytes, 0L, params,
+        launch(function, gridX, gridY, 1, blockX, sharedBytes, params);
+    }
+
+    void launch(long function, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, MemorySegment params) {
+        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, 0L, params,
                 MemorySegment.NULL);
     }
 

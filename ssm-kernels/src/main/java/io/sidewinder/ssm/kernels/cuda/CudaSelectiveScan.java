@@ -13,15 +13,50 @@ public final class CudaSelectiveScan {
 
     private final CudaRuntime rt;
     private final int statesPerThread;
+    private final int segments;
+    private final boolean capped;
 
+    /** {@code statesPerThread} value: pick the fastest measured kernel family per direction (see {@link #forwardVariant}). */
+    public static final int AUTO = -1;
+
+    /** Picks per direction and discretization ({@link #AUTO}). */
     public CudaSelectiveScan(CudaRuntime rt) {
-        this(rt, 4);
+        this(rt, AUTO);
+    }
+
+    /**
+     * The forward kernel family: the sequential one with 4 states per thread, one walk over L. Measured on the H200
+     * (bench/results/CUDA-SCAN.md, run 9): EULER 273 µs (2/thread 350 µs, L-split 638 µs, segmented ≥ 325 µs);
+     * ZOH 359 µs (2/thread 436 µs, L-split 650 µs, segmented ≥ 527 µs).
+     */
+    static int forwardVariant(ScanBatch in) {
+        return 4;
+    }
+
+    /**
+     * The backward kernel family: L-split for ZOH and BILINEAR (ZOH 1712 µs vs 1969 µs for 4/thread, ≥ 1814 µs
+     * segmented), 2 states per thread for EULER with N = 16 (1275 µs vs 1569 µs L-split, ≥ 1358 µs segmented), else 4.
+     */
+    static int backwardVariant(ScanBatch in) {
+        if (in.discretization() != io.sidewinder.ssm.Discretization.EULER) return DeviceScan.L_SPLIT;
+        return in.stateSize() == 16 ? 2 : 4;
     }
 
     /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
     public CudaSelectiveScan(CudaRuntime rt, int statesPerThread) {
+        this(rt, statesPerThread, 1, false);
+    }
+
+    /**
+     * A fixed sequential kernel family ({@code statesPerThread} 2 or 4) with L cut into {@code segments} run in
+     * parallel; {@code capped}: the register-capped twins (N = 16, 2 per thread). See
+     * {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int, int, boolean)}.
+     */
+    public CudaSelectiveScan(CudaRuntime rt, int statesPerThread, int segments, boolean capped) {
         this.rt = rt;
         this.statesPerThread = statesPerThread;
+        this.segments = segments;
+        this.capped = capped;
     }
 
     /**
@@ -29,7 +64,8 @@ public final class CudaSelectiveScan {
      * [batch][ceil(L/chunk)][channels][stateSize], the state entering each chunk, or null.
      */
     public void forward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
-        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, statesPerThread)) {
+        int variant = statesPerThread == AUTO ? forwardVariant(in) : statesPerThread;
+        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, variant, segments, capped)) {
             scan.h.upload(h);
             scan.forward();
             scan.h.download(h);
@@ -46,8 +82,11 @@ public final class CudaSelectiveScan {
      */
     public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                          ScanGradients out, boolean deterministic) {
-        boolean reuse = chunkStates != null && chunkLength <= DeviceScan.MAX_BACKWARD_CHUNK;
-        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : DEFAULT_CHUNK, statesPerThread)) {
+        int variant = statesPerThread == AUTO ? backwardVariant(in) : statesPerThread;
+        int maxChunk = variant == DeviceScan.L_SPLIT ? 4 * 256 : DeviceScan.MAX_BACKWARD_CHUNK;
+        boolean reuse = chunkStates != null && chunkLength <= maxChunk;
+        int recompute = variant == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // 256: one L-split tile
+        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, variant, segments, capped)) {
             long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();
             if (reuse) {
                 scan.chunkStates.upload(java.util.Arrays.copyOf(chunkStates, (int) states));

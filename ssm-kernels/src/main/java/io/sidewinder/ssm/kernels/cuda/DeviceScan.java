@@ -14,19 +14,27 @@ import java.util.Locale;
 public final class DeviceScan implements AutoCloseable {
     static final int THREADS = 128;
     static final int BACKWARD_SUBTILE = 8;
+    /** {@code statesPerThread} value that selects the L-split kernels (one warp per channel, lanes split L). */
+    public static final int L_SPLIT = 0;
+    // The L-split kernels' shape and shared layouts (selective_scan_lsplit.cuh, namespace ls): keep in step.
+    static final int LS_K = 8, LS_TL = 32 * LS_K, LS_W = 8, LS_THREADS = 32 * LS_W, LS_ROW = 33;
+    static final int LS_SW = LS_K * LS_ROW + 4, LS_SN = LS_K * LS_ROW + 2, LS_MAXT = 4;
     /** Largest chunk whose sub-tile states fit the backward kernel's shared memory. */
     public static final int MAX_BACKWARD_CHUNK = 512;
 
     private final CudaRuntime rt;
     private final ScanBatch shape;
     private final int chunkLength, chunks, statesPerThread, channelsPerBlock, channelBlocks;
-    private final String fwdKernel, bwdKernel;
+    private final String fwdKernel, bwdKernel, fwdSegKernel, bwdSegKernel;
+    /** Segments of L run in parallel (sequential kernels only): forward in 32-step tiles, backward in chunks. */
+    private final int fwdSegments, fwdSegLen, bwdSegments;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     final DeviceBuffer u, deltaRaw, deltaBias, gap, a, b, c, d, z, resets;
     final DeviceBuffer h, y, chunkStates, dy;
     final DeviceBuffer du, dDeltaRaw, dz, db, dc, da, dd, dDeltaBias, dh0;
-    private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart;
-    private int dynamicSharedSet;
+    private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart, segState, segDecay;
+    private int dynamicSharedSet, forwardSharedSet;
+    private final int threads;
 
     /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength) {
@@ -35,11 +43,30 @@ public final class DeviceScan implements AutoCloseable {
 
     /**
      * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
-     * built for N = 16: twice the threads, each with half the work).
+     * built for N = 16: twice the threads, each with half the work); {@link #L_SPLIT} (0): the L-split kernels
+     * for N = 8, 16, 32, where the 32 lanes of a warp split each 256-step tile of one channel's sequence and
+     * combine through a parallel scan (the fast ones).
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
+        this(rt, in, chunkLength, statesPerThread, 1, false);
+    }
+
+    /**
+     * {@code segments}: for the sequential kernels (2 or 4 states per thread), how many segments of L run in
+     * parallel (each direction then takes two launches: the segments' local states/adjoints and decay products,
+     * then the scan from the composed entry states); 1 = one walk over L. {@code capped}: the kernels compiled
+     * for more blocks per SM (N = 16, 2 per thread), for segmented launches.
+     */
+    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread, int segments, boolean capped) {
         int n = in.stateSize();
-        boolean built = (statesPerThread == 4 && (n == 8 || n == 16 || n == 32)) || (statesPerThread == 2 && n == 16);
+        if (segments < 1 || (segments > 1 && statesPerThread == L_SPLIT)) {
+            throw new IllegalArgumentException("segments must be 1 for the L-split kernels and positive, got " + segments);
+        }
+        if (capped && !(statesPerThread == 2 && n == 16)) {
+            throw new UnsupportedOperationException("capped kernels are built for N = 16 with 2 states per thread");
+        }
+        boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT) && (n == 8 || n == 16 || n == 32))
+                || (statesPerThread == 2 && n == 16);
         if (!built) {
             throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (4 states per "
                     + "thread) and 16 (2 per thread), not N = " + n + " with " + statesPerThread + " per thread");
@@ -52,11 +79,34 @@ public final class DeviceScan implements AutoCloseable {
         this.chunkLength = chunkLength;
         this.chunks = Math.max(1, (in.length() + chunkLength - 1) / chunkLength);
         this.statesPerThread = statesPerThread;
-        this.channelsPerBlock = THREADS / (n / statesPerThread);
-        this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         String disc = in.discretization().name().toLowerCase(Locale.ROOT);
-        this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
-        this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
+        String bwdName = null;   // for the sequential kernels: set below, once the backward's segments are known
+        if (statesPerThread == L_SPLIT) {
+            this.threads = LS_THREADS;
+            this.channelsPerBlock = LS_W;
+            this.fwdKernel = "sw_scan_ls_fwd_" + disc + "_n" + n;
+            bwdName = "sw_scan_ls_bwd_" + disc + "_n" + n;
+        } else {
+            this.threads = THREADS;
+            this.channelsPerBlock = THREADS / (n / statesPerThread);
+            String o = capped ? "_o" : "";
+            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
+        }
+        this.fwdSegKernel = "sw_scan_fwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
+        this.bwdSegKernel = "sw_scan_bwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
+        int len = Math.max(1, in.length());
+        int segLen = ((len + segments - 1) / segments + 31) / 32 * 32;
+        this.fwdSegments = (len + segLen - 1) / segLen;
+        this.fwdSegLen = segLen;
+        int perSeg = (chunks + segments - 1) / segments;
+        this.bwdSegments = (chunks + perSeg - 1) / perSeg;
+        if (statesPerThread != L_SPLIT) {
+            // the single-walk kernel for one segment, the segmented one (also the capped twins) otherwise
+            String family = bwdSegments > 1 || capped ? "sw_scan_bwdsg_" : "sw_scan_bwd_";
+            bwdName = family + disc + "_n" + n + "_p" + statesPerThread + (capped ? "_o" : "");
+        }
+        this.bwdKernel = bwdName;
+        this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         rt.bind();
         long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
         long bl = (long) in.batch() * in.length(), bdn = (long) in.batch() * in.channels() * n;
@@ -92,9 +142,12 @@ public final class DeviceScan implements AutoCloseable {
         dh0 = alloc(bdn * 4);
         dbPart = alloc(bln * channelBlocks * 4);
         dcPart = alloc(bln * channelBlocks * 4);
-        daPart = alloc(bdn * 4);
-        ddPart = alloc((long) in.batch() * in.channels() * 4);
-        dBiasPart = alloc((long) in.batch() * in.channels() * 4);
+        daPart = alloc(bdn * bwdSegments * 4);
+        ddPart = alloc((long) in.batch() * bwdSegments * in.channels() * 4);
+        dBiasPart = alloc((long) in.batch() * bwdSegments * in.channels() * 4);
+        int maxSeg = Math.max(fwdSegments, bwdSegments);
+        segState = maxSeg > 1 ? alloc(bdn * maxSeg * 4) : null;
+        segDecay = maxSeg > 1 ? alloc(bdn * maxSeg * 4) : null;
     }
 
     private DeviceBuffer alloc(long bytes) {
@@ -110,6 +163,11 @@ public final class DeviceScan implements AutoCloseable {
         return buf;
     }
 
+    /** Longest chunk the backward takes stored states at: 512, or 1024 for the L-split kernels. */
+    public int maxBackwardChunk() {
+        return statesPerThread == L_SPLIT ? LS_MAXT * LS_TL : MAX_BACKWARD_CHUNK;
+    }
+
     public int chunkLength() {
         return chunkLength;
     }
@@ -123,10 +181,26 @@ public final class DeviceScan implements AutoCloseable {
      * Asynchronous; {@link CudaRuntime#synchronize()} or a download waits for it.
      */
     public void forward() {
-        new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw).pointer(deltaBias)
-                .i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c).pointer(d)
-                .pointer(z).pointer(resets).i32(chunkLength).pointer(h).pointer(y).pointer(chunkStates)
-                .launch(rt, fwdKernel, channelBlocks, shape.batch(), THREADS, 0);
+        int dynamicShared = 0;
+        if (statesPerThread == L_SPLIT) {
+            int n = shape.stateSize();
+            dynamicShared = 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n);
+            if (dynamicShared > forwardSharedSet) {
+                setShared(fwdKernel, dynamicShared);
+                forwardSharedSet = dynamicShared;
+            }
+        }
+        if (fwdSegments > 1) {
+            forwardArgs().launch(rt, fwdSegKernel, channelBlocks, shape.batch(), fwdSegments - 1, threads, 0);
+        }
+        forwardArgs().launch(rt, fwdKernel, channelBlocks, shape.batch(), fwdSegments, threads, dynamicShared);
+    }
+
+    private KernelLaunch forwardArgs() {
+        return new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw)
+                .pointer(deltaBias).i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c)
+                .pointer(d).pointer(z).pointer(resets).i32(chunkLength).pointer(h).pointer(y).pointer(chunkStates)
+                .i32(fwdSegLen).i32(fwdSegments).pointer(segState).pointer(segDecay);
     }
 
     /**
@@ -135,15 +209,18 @@ public final class DeviceScan implements AutoCloseable {
      * kernels; otherwise float atomics into zeroed buffers (faster, order-dependent rounding).
      */
     public void backward(boolean deterministic) {
-        if (chunkLength > MAX_BACKWARD_CHUNK) {
+        if (chunkLength > maxBackwardChunk()) {
             throw new UnsupportedOperationException("the CUDA backward needs chunk states every "
-                    + MAX_BACKWARD_CHUNK + " steps or fewer, these are every " + chunkLength);
+                    + maxBackwardChunk() + " steps or fewer, these are every " + chunkLength);
         }
-        int dynamicShared = (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        int n = shape.stateSize();
+        int dynamicShared = statesPerThread == L_SPLIT
+                ? 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
+                        + LS_W * LS_W)
+                : (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
         // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
         if (dynamicShared > dynamicSharedSet) {
-            rt.driver().setFunctionAttribute(rt.function(bwdKernel),
-                    CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, dynamicShared);
+            setShared(bwdKernel, dynamicShared);
             dynamicSharedSet = dynamicShared;
         }
         if (!deterministic) {
@@ -153,14 +230,12 @@ public final class DeviceScan implements AutoCloseable {
             dd.fill(0f);
             dDeltaBias.fill(0f);
         }
-        new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw).pointer(deltaBias)
-                .i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c).pointer(d)
-                .pointer(z).pointer(resets).i32(chunkLength).pointer(chunkStates).pointer(dy).pointer(du)
-                .pointer(dDeltaRaw).pointer(dz)
-                .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
-                .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
-                .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0)
-                .launch(rt, bwdKernel, channelBlocks, shape.batch(), THREADS, dynamicShared);
+        if (bwdSegments > 1) {
+            backwardArgs(deterministic).launch(rt, bwdSegKernel, channelBlocks, shape.batch(), bwdSegments - 1,
+                    threads, 0);
+        }
+        backwardArgs(deterministic).launch(rt, bwdKernel, channelBlocks, shape.batch(), bwdSegments, threads,
+                dynamicShared);
         if (deterministic) {
             long perBatch = (long) shape.length() * shape.stateSize();
             reduceBlocks(dbPart, perBatch, db);
@@ -171,6 +246,48 @@ public final class DeviceScan implements AutoCloseable {
         }
     }
 
+    private KernelLaunch backwardArgs(boolean deterministic) {
+        return new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw)
+                .pointer(deltaBias).i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c)
+                .pointer(d).pointer(z).pointer(resets).i32(chunkLength).pointer(chunkStates).pointer(dy).pointer(du)
+                .pointer(dDeltaRaw).pointer(dz)
+                .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
+                .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
+                .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0)
+                .i32(bwdSegments).pointer(segState).pointer(segDecay);
+    }
+
+    /** "forward S segments, backward S segments" of L run in parallel. */
+    public String segments() {
+        return "segments: forward " + fwdSegments + " x " + fwdSegLen + " steps, backward " + bwdSegments;
+    }
+
+    /**
+     * Opts in to {@code bytes} of dynamic shared memory and, for the L-split kernels, asks for the largest shared
+     * carveout: without it the driver may keep more L1 and fit fewer blocks per SM than the shared memory allows.
+     */
+    private void setShared(String kernel, int bytes) {
+        long f = rt.function(kernel);
+        rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        if (statesPerThread == L_SPLIT) {
+            rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
+        }
+    }
+
+    /** "forward B blocks/SM, backward B blocks/SM" at this shape's block size and shared memory (after a launch). */
+    public String occupancy() {
+        int n = shape.stateSize();
+        long fwdShared = statesPerThread == L_SPLIT ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n) : 0;
+        long bwdShared = statesPerThread == L_SPLIT
+                ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
+                        + LS_W * LS_W)
+                : (long) (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        return "blocks of " + threads + " threads per SM: forward "
+                + rt.driver().occupancy(rt.function(fwdKernel), threads, fwdShared) + " ("
+                + fwdShared / 1024 + " KiB shared), backward "
+                + rt.driver().occupancy(rt.function(bwdKernel), threads, bwdShared) + " (" + bwdShared / 1024 + " KiB)";
+    }
+
     private void reduceBlocks(DeviceBuffer part, long perBatch, DeviceBuffer out) {
         long total = perBatch * shape.batch();
         new KernelLaunch().pointer(part).i32(shape.batch()).i32(channelBlocks).i64(perBatch).pointer(out)
@@ -178,7 +295,7 @@ public final class DeviceScan implements AutoCloseable {
     }
 
     private void reduceParts(DeviceBuffer part, long count, DeviceBuffer out) {
-        new KernelLaunch().pointer(part).i32(shape.batch()).i64(count).pointer(out)
+        new KernelLaunch().pointer(part).i32(shape.batch() * bwdSegments).i64(count).pointer(out)
                 .launch(rt, "sw_reduce_parts", gridFor(count), 1, 256, 0);
     }
 

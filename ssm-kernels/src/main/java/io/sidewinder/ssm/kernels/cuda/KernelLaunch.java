@@ -34,6 +34,10 @@ final class KernelLaunch {
     }
 
     void launch(CudaRuntime rt, String kernel, int gridX, int gridY, int block, int sharedBytes) {
+        launch(rt, kernel, gridX, gridY, 1, block, sharedBytes);
+    }
+
+    void launch(CudaRuntime rt, String kernel, int gridX, int gridY, int gridZ, int block, int sharedBytes) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = arena.allocate(ValueLayout.ADDRESS, args.size());
             for (int i = 0; i < args.size(); i++) {
@@ -48,7 +52,7 @@ final class KernelLaunch {
                 }
                 params.setAtIndex(ValueLayout.ADDRESS, i, slot);
             }
-            rt.driver().launch(rt.function(kernel), gridX, gridY, block, sharedBytes, params);
+            rt.driver().launch(rt.function(kernel), gridX, gridY, gridZ, block, sharedBytes, params);
         }
     }
 }

@@ -27,15 +27,23 @@ public final class CudaScanBenchmark {
                 + "132 SMs, 1.98 GHz)%n", fwdBytes / HBM_BYTES_PER_S * 1e6, elems / (132 * 16 * 1.98e9) * 1e6);
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
             ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
-            for (int[] variant : new int[][] {{128, 4}, {256, 4}, {128, 2}, {256, 2}}) {
-                int chunk = variant[0], npt = variant[1];
+            // {chunk, states per thread, segments, capped}
+            int[][] variants = {{256, DeviceScan.L_SPLIT, 1, 0}, {256, 4, 1, 0}, {256, 2, 1, 0}, {256, 2, 2, 0},
+                    {256, 2, 4, 0}, {256, 2, 8, 0}, {256, 2, 4, 1}, {256, 2, 8, 1}, {128, 2, 16, 1}, {256, 4, 4, 0},
+                    {256, 4, 8, 0}};
+            for (int[] variant : variants) {
+                int chunk = variant[0], npt = variant[1], segs = variant[2];
+                boolean capped = variant[3] == 1;
                 if (npt == 2 && n != 16) continue;
-                try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt)) {
+                try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt, segs, capped)) {
                     scan.h.fill(0f);
                     scan.dy.upload(ScanProblems.uniform(new java.util.SplittableRandom(7), batch * len * channels, 1f));
                     double statesBytes = 4.0 * scan.chunks() * batch * channels * n;
                     double[] fwd = time(rt, warmup, iters, scan::forward);
-                    String tag = disc + " " + npt + "/thread chunk " + chunk;
+                    scan.backward(false);
+                    System.out.println("  " + scan.occupancy() + "; " + scan.segments());
+                    String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : " " + npt + "/thread")
+                            + (segs > 1 ? " seg " + segs : "") + (capped ? " cap" : "") + " chunk " + chunk;
                     report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {
                         double[] bwd = time(rt, warmup, iters, () -> scan.backward(det));
@@ -58,7 +66,7 @@ public final class CudaScanBenchmark {
 
     private static void report(String what, double[] sortedUs, double bytes, double exps) {
         double med = sortedUs[sortedUs.length / 2], min = sortedUs[0];
-        System.out.printf(Locale.ROOT, "%-44s median %8.1f µs  min %8.1f µs  %6.0f GB/s  %6.2f Texp/s%n", what, med, min,
+        System.out.printf(Locale.ROOT, "%-52s median %8.1f µs  min %8.1f µs  %6.0f GB/s  %6.2f Texp/s%n", what, med, min,
                 bytes / (med * 1e-6) / 1e9, exps / (med * 1e-6) / 1e12);
     }
 

@@ -29,7 +29,7 @@ class CudaScanParityTest {
         if (scan == null) scan = new CudaSelectiveScan(Cuda.runtime().orElseThrow());
     }
 
-    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7}")
+    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7} (0 = L-split, -1 = auto)")
     @CsvSource({
             "ZOH, 1, 5, 16, 64, true, false, 4",
             "ZOH, 33, 40, 16, 16, true, true, 4",
@@ -40,10 +40,48 @@ class CudaScanParityTest {
             "ZOH, 2100, 64, 16, 512, true, true, 4",
             "ZOH, 333, 70, 16, 64, true, true, 2",
             "EULER, 1030, 64, 16, 256, true, false, 2",
+            "ZOH, 1, 5, 16, 64, true, false, 0",
+            "ZOH, 33, 40, 16, 16, true, true, 0",
+            "ZOH, 300, 40, 16, 64, true, true, 0",
+            "EULER, 1000, 70, 16, 128, true, false, 0",
+            "EULER, 257, 33, 8, 32, false, true, 0",
+            "BILINEAR, 200, 20, 32, 48, true, true, 0",
+            "ZOH, 2100, 64, 16, 512, true, true, 0",
+            "ZOH, 2100, 24, 16, 1024, true, false, 0",
+            "ZOH, 777, 72, 32, 256, false, true, 0",
+            "EULER, 513, 64, 16, 256, true, true, 0",
+            "ZOH, 600, 48, 16, 256, true, true, -1",
+            "EULER, 700, 40, 16, 128, true, true, -1",
     })
     void forwardAndBackwardMatchTheReference(Discretization disc, int len, int channels, int n, int chunk,
                                              boolean gate, boolean resets, int statesPerThread) {
-        CudaSelectiveScan scan = new CudaSelectiveScan(Cuda.runtime().orElseThrow(), statesPerThread);
+        check(new CudaSelectiveScan(Cuda.runtime().orElseThrow(), statesPerThread), disc, len, channels, n, chunk,
+                gate, resets);
+    }
+
+    /** Segmented launches: L cut into segments run in parallel, entry states / adjoints composed across them. */
+    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7} segments={8} capped={9}")
+    @CsvSource({
+            "ZOH, 2100, 64, 16, 512, true, true, 2, 4, false",
+            "ZOH, 2100, 64, 16, 256, true, true, 2, 4, true",
+            "EULER, 1030, 64, 16, 256, true, false, 2, 8, true",
+            "EULER, 1000, 70, 16, 128, true, true, 4, 3, false",
+            "ZOH, 333, 70, 16, 64, true, true, 2, 4, true",
+            "ZOH, 300, 40, 16, 48, true, true, 4, 8, false",
+            "EULER, 257, 33, 8, 32, false, true, 4, 4, false",
+            "BILINEAR, 200, 20, 32, 48, true, true, 4, 2, false",
+            "BILINEAR, 700, 40, 16, 64, true, true, 2, 5, true",
+            "ZOH, 33, 40, 16, 16, true, true, 4, 4, false",
+            "ZOH, 1, 5, 16, 64, true, false, 2, 4, true",
+    })
+    void segmentedMatchTheReference(Discretization disc, int len, int channels, int n, int chunk, boolean gate,
+                                    boolean resets, int statesPerThread, int segments, boolean capped) {
+        check(new CudaSelectiveScan(Cuda.runtime().orElseThrow(), statesPerThread, segments, capped), disc, len,
+                channels, n, chunk, gate, resets);
+    }
+
+    private static void check(CudaSelectiveScan scan, Discretization disc, int len, int channels, int n, int chunk,
+                              boolean gate, boolean resets) {
         int batch = 2;
         ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, gate, resets, len * 31L + channels);
         SplittableRandom r = new SplittableRandom(len);
