@@ -14,6 +14,8 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 class TrainCommandTest {
 
@@ -49,5 +51,86 @@ class TrainCommandTest {
         assertEquals("holdout", snap.getProvenance().get("protocol"));
         assertEquals("1", snap.getProvenance().get("seed"));
         assertEquals(precision.toUpperCase(java.util.Locale.ROOT), snap.getProvenance().get("precision"));
+    }
+
+    /** A tiny CSV the holdout protocol trains on in a second. */
+    private static Path tinyCsv(Path dir) throws Exception {
+        StringBuilder sb = new StringBuilder("date,a,b\n");
+        for (int i = 0; i < 300; i++) {
+            double v = Math.sin(i * 2 * Math.PI / 20) + 10;
+            sb.append(java.time.LocalDateTime.of(2020, 1, 1, 0, 0).plusHours(i).toString().replace('T', ' ') + ":00").append(',').append(v).append(',').append(2 * v).append('\n');
+        }
+        Path csv = dir.resolve("tiny.csv");
+        java.nio.file.Files.writeString(csv, sb.toString());
+        return csv;
+    }
+
+    private record Run(int code, String err) {}
+
+    private static Run train(Path dir, String... extra) throws Exception {
+        java.util.List<String> args = new java.util.ArrayList<>(List.of("train", "--data", tinyCsv(dir).toString(),
+                "--lookback", "24", "--horizon", "4", "--d-model", "8", "--layers", "1", "--d-state", "4",
+                "--epochs", "1", "--samples-per-epoch", "32", "--threads", "2", "--loss", "MSE",
+                "--out", dir.resolve("model.avro").toString()));
+        args.addAll(List.of(extra));
+        // picocli's subcommands keep the System.err of their construction: capture it before building the CLI.
+        java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(stderr, true));
+        int code;
+        try {
+            code = Main.commandLine().execute(args.toArray(String[]::new));
+        } finally {
+            System.err.flush();
+            System.setErr(old);
+        }
+        return new Run(code, stderr.toString());
+    }
+
+    @ParameterizedTest(name = "backend={0}")
+    @ValueSource(strings = {"scalar", "cuda"})
+    void backendImpliesFp32AndIsRecorded(String backend, @TempDir Path dir) throws Exception {
+        Run r = train(dir, "--backend", backend);
+        assertEquals(0, r.code(), r.err());
+        ModelSnapshot snap = ModelSnapshots.read(dir.resolve("model.avro"));
+        ModelSnapshots.toParameters(snap);
+        assertEquals("FP32", snap.getProvenance().get("precision"));
+        assertEquals(backend, snap.getProvenance().get("backend"));
+        String kernels = snap.getProvenance().get("kernels");
+        if (backend.equals("scalar")) {
+            assertTrue(kernels.contains("scalar"), kernels);
+        } else if (!io.sidewinder.ssm.kernels.cuda.Cuda.available()) {
+            assertTrue(!kernels.contains("cuda"), "no GPU: the CPU backend ran, and the provenance says so: " + kernels);
+        } else {
+            assertTrue(kernels.startsWith("cuda("), kernels);
+        }
+        assertTrue(Double.isFinite(snap.getMetrics().get("val_mse")));
+    }
+
+    @Test
+    void backendWithDoublePrecisionIsRejected(@TempDir Path dir) throws Exception {
+        Run r = train(dir, "--backend", "cuda", "--precision", "DOUBLE");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--precision DOUBLE"), "stderr [" + r.err() + "] len " + r.err().length());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("model.avro")));
+    }
+
+    @Test
+    void unknownBackendAndRequireGpuWithoutCudaAreRejected(@TempDir Path dir) throws Exception {
+        Run r = train(dir, "--backend", "gpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("auto, scalar, simd, cuda"), r.err());
+        r = train(dir, "--backend", "simd", "--require-gpu");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--require-gpu needs --backend cuda"), r.err());
+    }
+
+    @Test
+    void requireGpuFailsClearlyWithoutAGpu(@TempDir Path dir) throws Exception {
+        assumeFalse(io.sidewinder.ssm.kernels.cuda.Cuda.available(), "this machine has a usable GPU");
+        Run r = train(dir, "--backend", "cuda", "--require-gpu");
+        assertEquals(3, r.code(), r.err());
+        assertTrue(r.err().contains("CUDA is unavailable"), r.err());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("model.avro")));
     }
 }

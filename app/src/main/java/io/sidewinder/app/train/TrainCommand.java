@@ -59,9 +59,17 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--threads", defaultValue = "0", description = "Training threads (0: one per core).") int threads;
     @Option(names = "--loss", defaultValue = "GAUSSIAN_NLL", description = "GAUSSIAN_NLL or MSE.") TrainableModel.Loss loss;
-    @Option(names = "--precision", defaultValue = "DOUBLE", description = "DOUBLE (the double-precision trainer) or "
-            + "FP32 (batched fp32 forward/backward on the SIMD kernels; AdamW stays double). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--precision", description = "DOUBLE (the double-precision trainer) or "
+            + "FP32 (batched fp32 forward/backward on the kernels of --backend; AdamW stays double). Default: DOUBLE, "
+            + "or FP32 when --backend is given.")
     ForecastTrainer.Precision precision;
+    @Option(names = "--backend", description = "Kernels of the FP32 trainer: auto, scalar, simd or cuda (the batch "
+            + "scan on the GPU, the rest on the CPU; without a GPU it falls back to the CPU with one warning). "
+            + "Implies --precision FP32. Default: the JVM's (-Dsidewinder.backend, else auto).")
+    String backend;
+    @Option(names = "--require-gpu", description = "With --backend cuda: fail instead of falling back to the CPU "
+            + "when CUDA is unavailable.")
+    boolean requireGpu;
     @Option(names = "--d-model", defaultValue = "32") int dModel;
     @Option(names = "--layers", defaultValue = "2") int layers;
     @Option(names = "--d-state", defaultValue = "16") int dState;
@@ -81,12 +89,50 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model-id", defaultValue = "default") String modelId;
     @Option(names = "--version", defaultValue = "1") long version;
 
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    /** The kernels --backend names (null: the trainer uses this JVM's), after checking the options agree. */
+    static io.sidewinder.ssm.kernels.SsmKernels kernels(String backend, ForecastTrainer.Precision precision,
+                                                        boolean requireGpu, int threads) {
+        if (backend == null) {
+            if (requireGpu) {
+                throw new IllegalArgumentException("--require-gpu needs --backend cuda");
+            }
+            return null;
+        }
+        String b = backend.trim().toLowerCase(Locale.ROOT);
+        if (!java.util.Set.of("auto", "scalar", "simd", "cuda").contains(b)) {
+            throw new IllegalArgumentException("--backend " + backend + " is not one of auto, scalar, simd, cuda");
+        }
+        if (precision == ForecastTrainer.Precision.DOUBLE) {
+            throw new IllegalArgumentException("--backend " + b + " selects the kernels of the FP32 trainer, but "
+                    + "--precision DOUBLE trains on the double-precision model (no kernels); use --precision FP32 "
+                    + "or leave --precision out");
+        }
+        if (requireGpu && !b.equals("cuda")) {
+            throw new IllegalArgumentException("--require-gpu needs --backend cuda, not " + b);
+        }
+        return io.sidewinder.ssm.kernels.Kernels.create(b, threads, requireGpu);
+    }
+
     @Override
     public Integer call() throws Exception {
+        int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        io.sidewinder.ssm.kernels.SsmKernels kernels;
+        try {
+            kernels = kernels(backend, precision, requireGpu, nThreads);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: " + e.getMessage());
+        } catch (IllegalStateException e) {
+            System.err.println("train: " + e.getMessage());
+            return 3;
+        }
+        ForecastTrainer.Precision prec = precision != null ? precision
+                : backend != null ? ForecastTrainer.Precision.FP32 : ForecastTrainer.Precision.DOUBLE;
         ForecastTrainer.Options options = ForecastTrainer.Options.defaults().withEpochs(epochs).withSeed(seed)
-                .withThreads(threads > 0 ? threads : Runtime.getRuntime().availableProcessors())
+                .withThreads(nThreads)
                 .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withLearningRate(learningRate)
-                .withBatchSize(batchSize).withCheckpoint(checkpoint).withPrecision(precision);
+                .withBatchSize(batchSize).withCheckpoint(checkpoint).withPrecision(prec);
         ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon);
         boolean kafka = data.startsWith("kafka:");
         String fileName = kafka ? data : Path.of(data).getFileName().toString();
@@ -102,7 +148,7 @@ public final class TrainCommand implements Callable<Integer> {
             EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
             EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
             TrainableModel model = new TrainableModel(ModelParameters.initialise(exp.modelConfig(base), seed));
-            r = exp.train(model, options, bar);
+            r = exp.train(model, options, kernels, bar);
             bar.finish();
             trained = model.toParameters();
             ForecastEvaluation.Result val = exp.evaluate(trained, EttProtocol.Split.VAL);
@@ -128,7 +174,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), lookback);
             TrainableModel model = new TrainableModel(ModelParameters.initialise(exp.modelConfig(base, horizon), seed));
-            r = exp.train(model, options, bar);
+            r = exp.train(model, options, kernels, bar);
             bar.finish();
             trained = model.toParameters();
             valMse = r.bestValidationMse();
@@ -146,7 +192,11 @@ public final class TrainCommand implements Callable<Integer> {
         provenance.put("protocol", proto);
         provenance.put("features", features);
         provenance.put("seed", Long.toString(seed));
-        provenance.put("precision", precision.name());
+        provenance.put("precision", prec.name());
+        if (prec == ForecastTrainer.Precision.FP32) {
+            provenance.put("backend", backend == null ? "jvm default" : backend.trim().toLowerCase(Locale.ROOT));
+            provenance.put("kernels", (kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name());
+        }
         provenance.put("epochs", r.epochsRun() + " (best " + r.bestEpoch() + ")");
         provenance.put("loss", loss.name());
         provenance.put("code_version", String.valueOf(TrainCommand.class.getPackage().getImplementationVersion()));
@@ -164,6 +214,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         System.out.printf(Locale.ROOT, "train: %d epochs (best %d) in %.0f s, %.0f samples/s, val mse=%.4f mae=%.4f -> %s%n",
                 r.epochsRun(), r.bestEpoch(), seconds, r.samplesPerSecond(), valMse, valMae, out);
+        if (prec == ForecastTrainer.Precision.FP32) {
+            System.out.println("train: kernels " + provenance.get("kernels"));
+        }
         return 0;
     }
 

@@ -40,12 +40,31 @@ public final class Kernels {
         }
     }
 
+    /**
+     * A backend chosen by name for one user (e.g. {@code train --backend}) rather than for the whole JVM: auto,
+     * scalar, simd or cuda, with the batch scan spread over {@code threads} threads when the CPU backend runs in
+     * tiles (for cuda: the CPU ops and the shapes the GPU kernels lack). cuda without a GPU falls back to the auto
+     * CPU backend with one WARNING, unless {@code requireGpu} (or {@code -Dsidewinder.cuda.require=true}): then it
+     * throws an {@link IllegalStateException} naming why CUDA is unavailable.
+     */
+    public static SsmKernels create(String backend, int threads, boolean requireGpu) {
+        return select(backend, threads, requireGpu);
+    }
+
     static SsmKernels select(String wanted) {
+        return select(wanted, 1, false);
+    }
+
+    private static SsmKernels withThreads(SsmKernels k, int threads) {
+        return threads > 1 && k instanceof TiledScan ? new ParallelKernels(k, threads) : k;
+    }
+
+    private static SsmKernels select(String wanted, int threads, boolean requireGpu) {
         String w = wanted.trim().toLowerCase(Locale.ROOT);
         switch (w) {
             case "scalar" -> {
                 LOG.info("kernel backend: scalar (forced by -D{}=scalar)", BACKEND_PROPERTY);
-                return ScalarKernels.INSTANCE;
+                return withThreads(ScalarKernels.INSTANCE, threads);
             }
             case "simd", "auto" -> {
                 if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
@@ -55,19 +74,23 @@ public final class Kernels {
                     }
                     LOG.warn("kernel backend: scalar — the Vector API is not enabled; start the JVM with "
                             + "--add-modules jdk.incubator.vector for the SIMD kernels");
-                    return ScalarKernels.INSTANCE;
+                    return withThreads(ScalarKernels.INSTANCE, threads);
                 }
                 SsmKernels simd = simdOrNull();
                 if (simd == null) {
                     throw new IllegalStateException("jdk.incubator.vector is present but " + SIMD_CLASS + " failed to load");
                 }
                 LOG.info("kernel backend: {}", simd.name());
-                return simd;
+                return withThreads(simd, threads);
             }
             case "cuda" -> {
                 // The GPU runs the batch scan; the per-reading ops stay on the best CPU backend.
-                SsmKernels cpu = select("auto");
+                SsmKernels cpu = select("auto", threads, false);
                 var gpu = io.sidewinder.ssm.kernels.cuda.Cuda.runtime();  // throws if the GPU is required but absent
+                if (gpu.isEmpty() && requireGpu) {
+                    throw new IllegalStateException("the cuda backend was required but CUDA is unavailable: "
+                            + io.sidewinder.ssm.kernels.cuda.Cuda.unavailableReason());
+                }
                 if (gpu.isEmpty()) {
                     LOG.warn("kernel backend: {} — -D{}=cuda but CUDA is unavailable ({}); set "
                             + "-Dsidewinder.cuda.require=true to fail instead", cpu.name(), BACKEND_PROPERTY,

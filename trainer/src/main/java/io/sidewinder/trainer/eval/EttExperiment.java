@@ -75,8 +75,15 @@ public final class EttExperiment {
 
     public ForecastTrainer.Result train(TrainableModel model, ForecastTrainer.Options options,
                                         ForecastTrainer.Progress progress) throws Exception {
-        return new ForecastTrainer(series(), options).train(model, windows(EttProtocol.Split.TRAIN),
-                windows(EttProtocol.Split.VAL), progress);
+        return train(model, options, null, progress);
+    }
+
+    /** As {@link #train(TrainableModel, ForecastTrainer.Options, ForecastTrainer.Progress)}, the fp32 passes on
+     *  {@code fp32Kernels} (null: this JVM's kernels; see {@link ForecastTrainer#withKernels}). */
+    public ForecastTrainer.Result train(TrainableModel model, ForecastTrainer.Options options,
+                                        io.sidewinder.ssm.kernels.SsmKernels fp32Kernels,
+                                        ForecastTrainer.Progress progress) throws Exception {
+        return ForecastTrainer.withKernels(series(), options, fp32Kernels).train(model, windows(EttProtocol.Split.TRAIN), windows(EttProtocol.Split.VAL), progress);
     }
 
     /**

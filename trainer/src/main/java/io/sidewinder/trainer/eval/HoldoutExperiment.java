@@ -55,13 +55,21 @@ public final class HoldoutExperiment {
 
     public ForecastTrainer.Result train(TrainableModel model, ForecastTrainer.Options options,
                                         ForecastTrainer.Progress progress) throws Exception {
+        return train(model, options, null, progress);
+    }
+
+    /** As {@link #train(TrainableModel, ForecastTrainer.Options, ForecastTrainer.Progress)}, the fp32 passes on
+     *  {@code fp32Kernels} (null: this JVM's kernels; see {@link ForecastTrainer#withKernels}). */
+    public ForecastTrainer.Result train(TrainableModel model, ForecastTrainer.Options options,
+                                        io.sidewinder.ssm.kernels.SsmKernels fp32Kernels,
+                                        ForecastTrainer.Progress progress) throws Exception {
         int h = model.config().horizon();
         List<Windows.Window> train = windows(false, h, 1), val = windows(true, h, Math.max(1, h / 4));
         if (train.isEmpty() || val.isEmpty()) {
             throw new IllegalArgumentException("not enough readings for lookback " + lookback + " and horizon " + h
                     + " (need " + 5 * (lookback + h) / 4 + " per sensor)");
         }
-        return new ForecastTrainer(series, options).train(model, train, val, progress);
+        return ForecastTrainer.withKernels(series, options, fp32Kernels).train(model, train, val, progress);
     }
 
     public long medianSpacingMillis() {

@@ -109,6 +109,16 @@ public final class ForecastTrainer {
         this(data, options, options.precision() == Precision.FP32 ? new Fp32BatchGradients(fp32Kernels(options)) : null);
     }
 
+    /**
+     * A trainer whose fp32 passes (when {@code options.precision()} is FP32) run on {@code fp32Kernels} instead of
+     * this JVM's kernels; null: as {@link #ForecastTrainer(List, Options)}.
+     */
+    public static ForecastTrainer withKernels(List<Series> data, Options options,
+                                              io.sidewinder.ssm.kernels.SsmKernels fp32Kernels) {
+        if (fp32Kernels == null || options.precision() != Precision.FP32) return new ForecastTrainer(data, options);
+        return new ForecastTrainer(data, options, new Fp32BatchGradients(fp32Kernels));
+    }
+
     /** This JVM's kernels, with the scans spread over the training threads when the backend runs in tiles. */
     private static io.sidewinder.ssm.kernels.SsmKernels fp32Kernels(Options o) {
         var k = io.sidewinder.ssm.kernels.Kernels.get();

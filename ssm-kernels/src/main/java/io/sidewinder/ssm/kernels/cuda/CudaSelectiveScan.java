@@ -78,7 +78,7 @@ public final class CudaSelectiveScan {
 
     /**
      * Gradients of Σ dy·y, accumulated into {@code out}. Uses the caller's chunk states when their interval fits
-     * the backward kernel, else recomputes them on the GPU from h0.
+     * the backward kernel, else recomputes them on the GPU from h0 (null: zeros, as the contract says).
      */
     public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                          ScanGradients out, boolean deterministic) {
@@ -91,7 +91,7 @@ public final class CudaSelectiveScan {
             if (reuse) {
                 scan.chunkStates.upload(java.util.Arrays.copyOf(chunkStates, (int) states));
             } else {
-                scan.h.upload(h0);
+                scan.h.upload(h0 != null ? h0 : new float[in.stateLength()]);  // the contract's null: zeros
                 scan.forward();
             }
             scan.dy.upload(dy);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Packs what the GPU machine needs to run `sidewinder train` (it has CUDA but no Java): the jlink'ed Java 25
+# runtime (~45 MiB, kept between packs in target/device-jre), the app jar and only the jars a CSV training run
+# and `eval forecast` load (no RocksDB, Kafka or Prometheus jars), ssm-kernels' test classes with JUnit for the
+# CUDA parity tests, ETTh1.csv and train-on-device.sh. Output: target/device-bundle (≤ 64 MiB), which the device
+# `run` call names in `carry`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+export MAVEN_OPTS=${MAVEN_OPTS:-"--sun-misc-unsafe-memory-access=allow"}
+ett=${ETT_CSV:-/work/shared/datasets/ett/ETTh1.csv}
+bundle=target/device-bundle
+jre=target/device-jre
+if [[ ! -x $jre/bin/java ]]; then
+  rm -rf "$jre"
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$jre"
+fi
+if [[ -z ${SKIP_BUILD:-} ]]; then
+  mvn -B -q -o -pl app -am package -DskipTests
+  mvn -B -q -o -pl ssm-kernels dependency:build-classpath -Dmdep.includeScope=test \
+    -Dmdep.outputFile="$root/target/test-classpath.txt"
+fi
+rm -rf "$bundle"
+mkdir -p "$bundle/lib" "$bundle/test-lib" "$bundle/data"
+cp app/target/sidewinder-app.jar "$bundle/"
+# What `train --data X.csv` and `eval forecast` load: the project's modules, picocli, logging, Avro (snapshots).
+for j in sidewinder-schemas sidewinder-ssm-kernels sidewinder-trainer sidewinder-evaluation sidewinder-processors \
+         picocli slf4j-api logback-classic logback-core avro jackson-core jackson-databind jackson-annotations; do
+  cp app/target/lib/$j-[0-9]*.jar "$bundle/lib/"
+done
+cp -r ssm-kernels/target/test-classes "$bundle/test-classes"
+tr ':' '\n' < target/test-classpath.txt | grep -E '/(junit-|opentest4j|apiguardian)' | xargs -I{} cp {} "$bundle/test-lib/"
+cp "$ett" "$bundle/data/"
+cp -r "$jre" "$bundle/jre"
+cp bench/gpu/train-on-device.sh "$bundle/"
+unzip -l "$bundle"/lib/sidewinder-ssm-kernels-*.jar | grep -q sidewinder-kernels.fatbin || {
+  echo "no fatbin in the ssm-kernels jar: is nvcc on the PATH?" >&2; exit 1; }
+du -sh "$bundle"
