@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine needs to run `sidewinder train` (it has CUDA but no Java): the jlink'ed Java 25
-# runtime (~45 MiB, kept between packs in target/device-jre), the app jar and only the jars a CSV training run
-# and `eval forecast` load (no RocksDB, Kafka or Prometheus jars), ssm-kernels' test classes with JUnit for the
+# runtime (~49 MiB with java.xml and java.naming, which logback needs for its configuration; kept between packs in
+# target/device-jre-train), the app jar and only the jars a CSV training run
+# and `eval forecast` load (no RocksDB, Kafka or Prometheus jars: a small launcher, DeviceCli, builds only those two commands), ssm-kernels' test classes with JUnit for the
 # CUDA parity tests, ETTh1.csv and train-on-device.sh. Output: target/device-bundle (≤ 64 MiB), which the device
 # `run` call names in `carry`.
 set -euo pipefail
@@ -11,10 +12,10 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 export MAVEN_OPTS=${MAVEN_OPTS:-"--sun-misc-unsafe-memory-access=allow"}
 ett=${ETT_CSV:-/work/shared/datasets/ett/ETTh1.csv}
 bundle=target/device-bundle
-jre=target/device-jre
+jre=target/device-jre-train
 if [[ ! -x $jre/bin/java ]]; then
   rm -rf "$jre"
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported \
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported,java.xml,java.naming \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$jre"
 fi
 if [[ -z ${SKIP_BUILD:-} ]]; then
@@ -30,11 +31,14 @@ for j in sidewinder-schemas sidewinder-ssm-kernels sidewinder-trainer sidewinder
          picocli slf4j-api logback-classic logback-core avro jackson-core jackson-databind jackson-annotations; do
   cp app/target/lib/$j-[0-9]*.jar "$bundle/lib/"
 done
+mkdir -p "$bundle/cli"
+"$JAVA_HOME/bin/javac" --release 25 -d "$bundle/cli" \
+  -cp "app/target/sidewinder-app.jar:$(ls "$bundle"/lib/*.jar | tr '\n' ':')" bench/gpu/DeviceCli.java
 cp -r ssm-kernels/target/test-classes "$bundle/test-classes"
 tr ':' '\n' < target/test-classpath.txt | grep -E '/(junit-|opentest4j|apiguardian)' | xargs -I{} cp {} "$bundle/test-lib/"
 cp "$ett" "$bundle/data/"
 cp -r "$jre" "$bundle/jre"
 cp bench/gpu/train-on-device.sh "$bundle/"
-unzip -l "$bundle"/lib/sidewinder-ssm-kernels-*.jar | grep -q sidewinder-kernels.fatbin || {
+unzip -l "$bundle"/lib/sidewinder-ssm-kernels-*.jar | grep -c sidewinder-kernels.fatbin >/dev/null || {
   echo "no fatbin in the ssm-kernels jar: is nvcc on the PATH?" >&2; exit 1; }
 du -sh "$bundle"

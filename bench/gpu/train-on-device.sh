@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-/tmp}
 java="$here/jre/bin/java --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -Xmx16g"
 app="$here/sidewinder-app.jar"
+cli="$java -cp $here/cli:$app:$(ls "$here"/lib/*.jar | tr '\n' ':') DeviceCli"
 train_args=${TRAIN_ARGS:-"--epochs 2 --samples-per-epoch 2048 --threads 16 --seed 1"}
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -26,7 +27,7 @@ fi
 for backend in ${BACKENDS:-simd cuda}; do
   echo "== train --backend $backend"
   req=""; [[ $backend == cuda ]] && req="--require-gpu"
-  /usr/bin/time -v $java -jar "$app" train --data "$here/data/ETTh1.csv" --precision FP32 --backend $backend $req \
+  timeout ${STEP_TIMEOUT:-240} /usr/bin/time -v $cli train --data "$here/data/ETTh1.csv" --precision FP32 --backend $backend $req \
     $train_args --out "$out/model-$backend.avro" > "$out/train-$backend.txt" 2> "$out/train-$backend.err"
   rc=$?
   tr '\r' '\n' < "$out/train-$backend.err" | grep -v '^\[#*\.*\] epoch' | grep -v '^$' | tail -40
@@ -34,7 +35,7 @@ for backend in ${BACKENDS:-simd cuda}; do
   cat "$out/train-$backend.txt"
   [[ $rc == 0 ]] || { status=1; continue; }
   echo "== eval forecast --model model-$backend.avro (test split)"
-  $java -jar "$app" eval forecast --data "$here/data/ETTh1.csv" --model "$out/model-$backend.avro" 2>&1 \
+  timeout ${STEP_TIMEOUT:-240} $cli eval-forecast --data "$here/data/ETTh1.csv" --model "$out/model-$backend.avro" 2>&1 \
     | tee "$out/eval-$backend.txt" | grep -v '^$' | tail -3
   [[ ${PIPESTATUS[0]} == 0 ]] || status=1
 done
