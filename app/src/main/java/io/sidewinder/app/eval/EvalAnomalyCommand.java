@@ -10,12 +10,8 @@ import io.sidewinder.evaluation.anomaly.ResultWriter;
 import io.sidewinder.evaluation.anomaly.SidewinderDetector;
 import io.sidewinder.evaluation.anomaly.StreamDetector;
 import io.sidewinder.evaluation.anomaly.WindowedGaussianDetector;
-import io.sidewinder.processors.AnomalyScorer;
 import io.sidewinder.processors.KeyCadence;
 import io.sidewinder.processors.SensorDetector;
-import io.sidewinder.processors.SidewinderConfig;
-import io.sidewinder.ssm.Forecaster;
-import io.sidewinder.ssm.MambaModel;
 import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.ModelSnapshots;
 import io.sidewinder.trainer.pretrained.GeneralModels;
@@ -23,7 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.IntUnaryOperator;
 import picocli.CommandLine.Command;
@@ -105,8 +100,7 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
     private SensorDetector sidewinder() throws java.io.IOException {
         ModelParameters params = model != null ? ModelSnapshots.toParameters(ModelSnapshots.read(model))
                 : GeneralModels.univariate(GeneralModels.DEFAULT_SEED);
-        SidewinderConfig config = SidewinderConfig.load(null, Map.of(), Map.of());
-        return new SensorDetector(new Forecaster(new MambaModel(params)), AnomalyScorer.from(config), gapMode);
+        return SidewinderDetector.detector(params, gapMode);
     }
 
     private IntUnaryOperator probationRule(String rule) {

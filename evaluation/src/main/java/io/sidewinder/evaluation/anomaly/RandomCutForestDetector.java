@@ -18,17 +18,7 @@ public final class RandomCutForestDetector implements StreamDetector {
     }
 
     public static Factory factory() {
-        return new Factory() {
-            @Override
-            public String name() {
-                return "random-cut-forest";
-            }
-
-            @Override
-            public StreamDetector create(int channels) {
-                return new RandomCutForestDetector(channels, 42);
-            }
-        };
+        return Factory.of("random-cut-forest", channels -> new RandomCutForestDetector(channels, 42));
     }
 
     @Override

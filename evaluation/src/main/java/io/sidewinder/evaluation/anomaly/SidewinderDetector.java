@@ -3,6 +3,12 @@ package io.sidewinder.evaluation.anomaly;
 import io.sidewinder.processors.AnomalyScorer;
 import io.sidewinder.processors.KeyCadence;
 import io.sidewinder.processors.SensorDetector;
+import io.sidewinder.processors.SidewinderConfig;
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.trainer.pretrained.GeneralModels;
+import java.util.Map;
 
 /**
  * Sidewinder's detector in the harness: the stream processor's {@link SensorDetector} for one key, whose
@@ -18,22 +24,21 @@ public final class SidewinderDetector implements StreamDetector {
     }
 
     public static Factory factory(SensorDetector detector) {
-        return new Factory() {
-            @Override
-            public String name() {
-                return "sidewinder";
-            }
-
-            @Override
-            public StreamDetector create(int channels) {
-                return new SidewinderDetector(detector, channels);
-            }
-        };
+        return Factory.of("sidewinder", channels -> new SidewinderDetector(detector, channels));
     }
 
-    /** The processor's defaults with the general model: what {@code eval anomaly} runs unless told otherwise. */
-    public static SensorDetector defaultDetector(io.sidewinder.ssm.Forecaster forecaster, AnomalyScorer scorer) {
-        return new SensorDetector(forecaster, scorer, KeyCadence.Mode.KEY);
+    /**
+     * What {@code eval anomaly} runs unless told otherwise: the general univariate model, the processor's default
+     * scorer settings, gaps relative to each stream's own cadence.
+     */
+    public static SensorDetector generalDetector() throws java.io.IOException {
+        return detector(GeneralModels.univariate(GeneralModels.DEFAULT_SEED), KeyCadence.Mode.KEY);
+    }
+
+    /** The processor's detector for a model, with the processor's default scorer settings. */
+    public static SensorDetector detector(ModelParameters params, KeyCadence.Mode gaps) throws java.io.IOException {
+        return new SensorDetector(new Forecaster(new MambaModel(params)),
+                AnomalyScorer.from(SidewinderConfig.load(null, Map.of(), Map.of())), gaps);
     }
 
     @Override

@@ -14,5 +14,19 @@ public interface StreamDetector {
         String name();
 
         StreamDetector create(int channels);
+
+        static Factory of(String name, java.util.function.IntFunction<StreamDetector> create) {
+            return new Factory() {
+                @Override
+                public String name() {
+                    return name;
+                }
+
+                @Override
+                public StreamDetector create(int channels) {
+                    return create.apply(channels);
+                }
+            };
+        }
     }
 }

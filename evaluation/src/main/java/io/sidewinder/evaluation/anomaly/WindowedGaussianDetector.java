@@ -19,17 +19,7 @@ public final class WindowedGaussianDetector implements StreamDetector {
     }
 
     public static Factory factory() {
-        return new Factory() {
-            @Override
-            public String name() {
-                return "windowed-gaussian";
-            }
-
-            @Override
-            public StreamDetector create(int channels) {
-                return new WindowedGaussianDetector(channels);
-            }
-        };
+        return Factory.of("windowed-gaussian", WindowedGaussianDetector::new);
     }
 
     @Override

@@ -4,18 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sidewinder.processors.AnomalyScorer;
-import io.sidewinder.processors.KeyCadence;
 import io.sidewinder.processors.SensorDetector;
-import io.sidewinder.processors.SidewinderConfig;
-import io.sidewinder.ssm.Forecaster;
-import io.sidewinder.ssm.MambaModel;
-import io.sidewinder.trainer.pretrained.GeneralModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,8 +20,7 @@ class SidewinderDetectorTest {
 
     @BeforeAll
     static void buildDetector() throws Exception {
-        detector = new SensorDetector(new Forecaster(new MambaModel(GeneralModels.univariate(GeneralModels.DEFAULT_SEED))),
-                AnomalyScorer.from(SidewinderConfig.load(null, Map.of(), Map.of())), KeyCadence.Mode.KEY);
+        detector = SidewinderDetector.generalDetector();
     }
 
     /** Five-minute metrics: daily cycle plus noise, with a spike and a level shift at known rows. */

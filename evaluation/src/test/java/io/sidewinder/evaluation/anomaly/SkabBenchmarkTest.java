@@ -3,17 +3,10 @@ package io.sidewinder.evaluation.anomaly;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.sidewinder.processors.AnomalyScorer;
-import io.sidewinder.processors.KeyCadence;
 import io.sidewinder.processors.SensorDetector;
-import io.sidewinder.processors.SidewinderConfig;
-import io.sidewinder.ssm.Forecaster;
-import io.sidewinder.ssm.MambaModel;
-import io.sidewinder.trainer.pretrained.GeneralModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +22,7 @@ class SkabBenchmarkTest {
         assumeTrue(Files.isDirectory(skab), "SKAB not found at " + skab.toAbsolutePath() + " (set -Dsidewinder.datasets)");
         SkabConverter.convert(skab, out);
         List<LabelledStream> corpus = CorpusReader.read(out.resolve("data"), out.resolve("labels-changepoint.json"));
-        SensorDetector detector = new SensorDetector(new Forecaster(new MambaModel(GeneralModels.univariate(GeneralModels.DEFAULT_SEED))),
-                AnomalyScorer.from(SidewinderConfig.load(null, Map.of(), Map.of())), KeyCadence.Mode.KEY);
+        SensorDetector detector = SidewinderDetector.generalDetector();
         AnomalyEvaluation.Report sw = AnomalyEvaluation.score("sidewinder",
                 AnomalyEvaluation.replay(corpus, SidewinderDetector.factory(detector), 2), n -> 400);
         AnomalyEvaluation.Report gauss = AnomalyEvaluation.score("gaussian",
