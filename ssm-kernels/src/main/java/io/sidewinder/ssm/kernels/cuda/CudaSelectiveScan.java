@@ -26,16 +26,17 @@ public final class CudaSelectiveScan {
 
     /**
      * The forward kernel family: the sequential one with 4 states per thread, one walk over L. Measured on the H200
-     * (bench/results/CUDA-SCAN.md, run 9): EULER 273 µs (2/thread 350 µs, L-split 638 µs, segmented ≥ 325 µs);
-     * ZOH 359 µs (2/thread 436 µs, L-split 650 µs, segmented ≥ 527 µs).
+     * (bench/results/CUDA-SCAN.md, run 10): EULER 241 µs (2/thread 320 µs, L-split 582 µs, segmented ≥ 301 µs);
+     * ZOH 269 µs (2/thread 314 µs, L-split 583 µs, segmented ≥ 368 µs).
      */
     static int forwardVariant(ScanBatch in) {
         return 4;
     }
 
     /**
-     * The backward kernel family: L-split for ZOH and BILINEAR (ZOH 1712 µs vs 1969 µs for 4/thread, ≥ 1814 µs
-     * segmented), 2 states per thread for EULER with N = 16 (1275 µs vs 1569 µs L-split, ≥ 1358 µs segmented), else 4.
+     * The backward kernel family: L-split for ZOH and BILINEAR (ZOH 1557 µs vs 1812 µs for 4/thread, ≥ 1636 µs
+     * segmented; run 10), 2 states per thread for EULER with N = 16 (1236 µs vs 1507 µs L-split, ≥ 1291 µs
+     * segmented), else 4.
      */
     static int backwardVariant(ScanBatch in) {
         if (in.discretization() != io.sidewinder.ssm.Discretization.EULER) return DeviceScan.L_SPLIT;
