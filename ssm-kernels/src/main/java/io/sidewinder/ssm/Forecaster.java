@@ -8,10 +8,12 @@ package io.sidewinder.ssm;
 public final class Forecaster {
     private final MambaModel model;
     private final ModelConfig config;
+    private final float[] readout; // W of the lag readout, null without one
 
     public Forecaster(MambaModel model) {
         this.model = model;
         this.config = model.config();
+        this.readout = config.readoutLags() > 0 ? model.parameters().data(LagReadout.WEIGHT) : null;
     }
 
     public MambaModel model() {
@@ -44,8 +46,19 @@ public final class Forecaster {
         norm.normalize(values, xn);
         float[] head = new float[config.headWidth()];
         model.step(xn, ratio, state.modelState(), head);
+        if (readout != null) {
+            state.history().push(values);
+            addReadout(state.history(), norm, head, 0);
+        }
         state.advanced(eventTime);
         return toPrediction(head, 0, norm);
+    }
+
+    private void addReadout(LagReadout.History history, CausalNormalizer norm, float[] head, int offset) {
+        float[] lags = new float[config.readoutLags() * config.channels()];
+        history.normalised(norm, lags);
+        LagReadout.addTo(model.kernels(), readout, config.horizon(), config.channels(), config.readoutLags(), 1, lags,
+                head, offset);
     }
 
     /** Converts one head row (normalised mean, log-variance) into sensor units with the given statistics. */
@@ -75,6 +88,8 @@ public final class Forecaster {
         CausalNormalizer[] statsAt = new CausalNormalizer[length];
         long prev = state.lastEventTime();
         float[] xn = new float[c];
+        int lagWidth = config.readoutLags() * c;
+        float[] lags = readout == null ? null : new float[length * lagWidth], lagRow = new float[lagWidth];
         for (int t = 0; t < length; t++) {
             gaps[t] = config.gap().ratio(prev, eventTimes[t]);
             prev = eventTimes[t];
@@ -82,8 +97,17 @@ public final class Forecaster {
             norm.normalize(values[t], xn);
             System.arraycopy(xn, 0, x, t * c, c);
             statsAt[t] = norm.copy();
+            if (readout != null) {
+                state.history().push(values[t]);
+                state.history().normalised(norm, lagRow);
+                System.arraycopy(lagRow, 0, lags, t * lagWidth, lagWidth);
+            }
         }
         float[] head = model.forward(x, gaps, length, state.modelState(), true);
+        if (readout != null) {
+            // Added after the model's head, as advance() adds it after the step.
+            LagReadout.addTo(model.kernels(), readout, config.horizon(), c, config.readoutLags(), length, lags, head, 0);
+        }
         Prediction[] out = new Prediction[length];
         for (int t = 0; t < length; t++) {
             out[t] = toPrediction(head, t * config.headWidth(), statsAt[t]);

@@ -23,10 +23,12 @@ import java.util.Map;
  * @param normEps RMSNorm epsilon
  * @param normalizerWindow readings over which the causal normaliser averages (exact mean before that)
  * @param normalizerMinStd smallest standard deviation the normaliser divides by
+ * @param readoutLags K, recent readings the head also reads linearly (0: none); see {@link LagReadout}
  */
 public record ModelConfig(int channels, int dModel, int layers, int dState, int dConv, int expand, int dtRank,
                           int horizon, Discretization discretization, GapScaling gap, double dtMin, double dtMax,
-                          double dtFloor, double normEps, int normalizerWindow, double normalizerMinStd) {
+                          double dtFloor, double normEps, int normalizerWindow, double normalizerMinStd,
+                          int readoutLags) {
 
     public ModelConfig {
         positive(channels, "channels");
@@ -38,6 +40,9 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         positive(dtRank, "dtRank");
         positive(horizon, "horizon");
         positive(normalizerWindow, "normalizerWindow");
+        if (readoutLags < 0) {
+            throw new IllegalArgumentException("readoutLags must be >= 0, got " + readoutLags);
+        }
         if (discretization == null || gap == null) {
             throw new IllegalArgumentException("discretization and gap are required");
         }
@@ -55,7 +60,7 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
     /** The default streaming model: small enough to step many keys per core, big enough to forecast well. */
     public static ModelConfig defaults(int channels) {
         return new ModelConfig(channels, 32, 2, 16, 4, 2, 2, 16, Discretization.ZOH, GapScaling.DEFAULT,
-                1e-3, 1e-1, 1e-4, 1e-5, 2_000, 1e-3);
+                1e-3, 1e-1, 1e-4, 1e-5, 2_000, 1e-3, 0);
     }
 
     public int dInner() {
@@ -74,28 +79,34 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
 
     public ModelConfig withChannels(int c) {
         return new ModelConfig(c, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags);
     }
 
     public ModelConfig withShape(int newDModel, int newLayers, int newDState, int newHorizon) {
         return new ModelConfig(channels, newDModel, newLayers, newDState, dConv, expand,
                 (int) Math.ceil(newDModel / 16.0), newHorizon, discretization, gap, dtMin, dtMax, dtFloor, normEps,
-                normalizerWindow, normalizerMinStd);
+                normalizerWindow, normalizerMinStd, readoutLags);
     }
 
     public ModelConfig withDiscretization(Discretization d) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, d, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags);
     }
 
     public ModelConfig withGap(GapScaling g) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, g,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags);
     }
 
     public ModelConfig withNormalizer(int window, double minStd) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, window, minStd);
+                dtMin, dtMax, dtFloor, normEps, window, minStd, readoutLags);
+    }
+
+    /** The same model with a linear readout of the last {@code lags} readings added to its head (0: none). */
+    public ModelConfig withReadoutLags(int lags) {
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, lags);
     }
 
     /** Every field as text, keyed by stable names (the ModelSnapshot config map). */
@@ -119,6 +130,9 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         m.put("norm_eps", Double.toString(normEps));
         m.put("normalizer.window", Integer.toString(normalizerWindow));
         m.put("normalizer.min_std", Double.toString(normalizerMinStd));
+        if (readoutLags > 0) {
+            m.put("readout.lags", Integer.toString(readoutLags)); // absent in models without a readout
+        }
         return m;
     }
 
@@ -129,7 +143,7 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
                 Discretization.valueOf(s(m, "discretization")),
                 new GapScaling(Long.parseLong(s(m, "gap.reference_ms")), d(m, "gap.min_ratio"), d(m, "gap.max_ratio")),
                 d(m, "dt_min"), d(m, "dt_max"), d(m, "dt_floor"), d(m, "norm_eps"), i(m, "normalizer.window"),
-                d(m, "normalizer.min_std"));
+                d(m, "normalizer.min_std"), m.containsKey("readout.lags") ? i(m, "readout.lags") : 0);
     }
 
     private static String s(Map<String, String> m, String k) {

@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
 /**
  * All weights of a {@link MambaModel}, by name, in a fixed order. Names follow state-spaces/mamba:
  * {@code embed.*}, {@code layers.<i>.{norm,in_proj,conv,x_proj,dt_proj,out_proj}.*}, {@code layers.<i>.A_log},
- * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}.
+ * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}, and {@code readout.weight} when the config has
+ * readout lags ({@link LagReadout}).
  */
 public final class ModelParameters {
     private final ModelConfig config;
@@ -44,6 +45,9 @@ public final class ModelParameters {
         s.put("norm_f.weight", new int[] {dm});
         s.put("head.weight", new int[] {c.headWidth(), dm});
         s.put("head.bias", new int[] {c.headWidth()});
+        if (c.readoutLags() > 0) {
+            s.put(LagReadout.WEIGHT, new int[] {2 * c.horizon(), c.readoutLags()});
+        }
         return s;
     }
 
@@ -72,6 +76,10 @@ public final class ModelParameters {
         put(m, "norm_f.weight", Initializers.filled(dm, 1f), dm);
         put(m, "head.weight", Initializers.linear(c.headWidth(), dm, rnd), c.headWidth(), dm);
         put(m, "head.bias", new float[c.headWidth()], c.headWidth());
+        if (c.readoutLags() > 0) {
+            // Zero: the readout starts as a no-op and the model learns how much recent history to pass through.
+            put(m, LagReadout.WEIGHT, new float[2 * c.horizon() * c.readoutLags()], 2 * c.horizon(), c.readoutLags());
+        }
         return new ModelParameters(c, m);
     }
 

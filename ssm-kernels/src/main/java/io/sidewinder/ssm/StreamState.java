@@ -12,27 +12,34 @@ import java.nio.ByteOrder;
  * <p>Binary layout v1 (little-endian): magic 'S''W', format version (1 byte), channels, layers, d_inner,
  * d_state, d_conv (int each), steps, last event time (long), normaliser count (long), means, variances
  * (double × channels each), then per layer h (float × d_inner·d_state) and conv window
- * (float × (d_conv−1)·d_inner).
+ * (float × (d_conv−1)·d_inner). Layout v2 (models with readout lags K &gt; 0) appends the readout history: its
+ * count (int), then K readings (float × channels each), oldest first, zero-padded. A v1 state read for a model
+ * with readout lags starts with an empty history.
  */
 public final class StreamState {
     static final byte MAGIC_0 = 'S', MAGIC_1 = 'W';
     public static final byte FORMAT_VERSION = 1;
+    /** The version written for models with readout lags. */
+    public static final byte FORMAT_VERSION_WITH_HISTORY = 2;
 
     private final ModelConfig config;
     private final ModelState model;
     private final CausalNormalizer normalizer;
+    private final LagReadout.History history; // null when the model has no readout lags
     private long steps;
     private long lastEventTime = GapScaling.NONE;
 
-    private StreamState(ModelConfig config, ModelState model, CausalNormalizer normalizer) {
+    private StreamState(ModelConfig config, ModelState model, CausalNormalizer normalizer, LagReadout.History history) {
         this.config = config;
         this.model = model;
         this.normalizer = normalizer;
+        this.history = history;
     }
 
     /** The state of a key that has not been seen yet. */
     public static StreamState fresh(ModelConfig config) {
-        return new StreamState(config, ModelState.zeros(config), CausalNormalizer.forConfig(config));
+        return new StreamState(config, ModelState.zeros(config), CausalNormalizer.forConfig(config),
+                config.readoutLags() > 0 ? new LagReadout.History(config.readoutLags(), config.channels()) : null);
     }
 
     public ModelState modelState() {
@@ -41,6 +48,11 @@ public final class StreamState {
 
     public CausalNormalizer normalizer() {
         return normalizer;
+    }
+
+    /** The raw readings the head's readout sees, or null when the model has no readout lags. */
+    public LagReadout.History history() {
+        return history;
     }
 
     public long steps() {
@@ -62,7 +74,7 @@ public final class StreamState {
     }
 
     public StreamState copy() {
-        StreamState s = new StreamState(config, model.copy(), normalizer.copy());
+        StreamState s = new StreamState(config, model.copy(), normalizer.copy(), history == null ? null : history.copy());
         s.steps = steps;
         s.lastEventTime = lastEventTime;
         return s;
@@ -73,7 +85,8 @@ public final class StreamState {
         int header = 2 + 1 + 5 * 4 + 3 * 8;
         int norm = 2 * 8 * c.channels();
         int layers = c.layers() * (c.dInner() * c.dState() + (c.dConv() - 1) * c.dInner()) * 4;
-        return header + norm + layers;
+        int readout = c.readoutLags() > 0 ? LagReadout.History.serializedSize(c.readoutLags(), c.channels()) : 0;
+        return header + norm + layers + readout;
     }
 
     public byte[] toBytes() {
@@ -85,7 +98,7 @@ public final class StreamState {
     /** Writes the binary form at the buffer's position (any byte order; the form itself is little-endian). */
     public void writeTo(ByteBuffer out) {
         ByteBuffer b = out.slice().order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC_0).put(MAGIC_1).put(FORMAT_VERSION);
+        b.put(MAGIC_0).put(MAGIC_1).put(history == null ? FORMAT_VERSION : FORMAT_VERSION_WITH_HISTORY);
         b.putInt(config.channels()).putInt(config.layers()).putInt(config.dInner()).putInt(config.dState())
                 .putInt(config.dConv());
         b.putLong(steps).putLong(lastEventTime).putLong(normalizer.count);
@@ -97,6 +110,9 @@ public final class StreamState {
             b.position(b.position() + 4 * model.h[l].length);
             b.asFloatBuffer().put(model.conv[l]);
             b.position(b.position() + 4 * model.conv[l].length);
+        }
+        if (history != null) {
+            history.writeTo(b);
         }
         out.position(out.position() + b.position());
     }
@@ -113,8 +129,12 @@ public final class StreamState {
                 throw new IllegalArgumentException("not a Sidewinder stream state (bad magic)");
             }
             byte version = b.get();
-            if (version != FORMAT_VERSION) {
+            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WITH_HISTORY) {
                 throw new IllegalArgumentException("unsupported stream state format version " + version);
+            }
+            boolean withHistory = version == FORMAT_VERSION_WITH_HISTORY;
+            if (withHistory && config.readoutLags() == 0) {
+                throw new IllegalArgumentException("stream state carries a readout history, the model has no readout lags");
             }
             int[] dims = {b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt()};
             int[] want = {config.channels(), config.layers(), config.dInner(), config.dState(), config.dConv()};
@@ -122,9 +142,9 @@ public final class StreamState {
                 throw new IllegalArgumentException("stream state shape (channels, layers, d_inner, d_state, d_conv) "
                         + java.util.Arrays.toString(dims) + " does not match the model's " + java.util.Arrays.toString(want));
             }
-            if (bytes.length != serializedSize(config)) {
-                throw new IllegalArgumentException("stream state has " + bytes.length + " bytes, expected "
-                        + serializedSize(config));
+            int expected = withHistory ? serializedSize(config) : serializedSize(config.withReadoutLags(0));
+            if (bytes.length != expected) {
+                throw new IllegalArgumentException("stream state has " + bytes.length + " bytes, expected " + expected);
             }
             StreamState s = fresh(config);
             s.steps = b.getLong();
@@ -139,6 +159,9 @@ public final class StreamState {
                 b.position(b.position() + 4 * s.model.h[l].length);
                 b.asFloatBuffer().get(s.model.conv[l]);
                 b.position(b.position() + 4 * s.model.conv[l].length);
+            }
+            if (withHistory) {
+                s.history.readFrom(b);
             }
             return s;
         } catch (BufferUnderflowException e) {

@@ -58,7 +58,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "3e-3") double learningRate;
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--threads", defaultValue = "0", description = "Training threads (0: one per core).") int threads;
-    @Option(names = "--loss", defaultValue = "GAUSSIAN_NLL", description = "GAUSSIAN_NLL or MSE.") TrainableModel.Loss loss;
+    @Option(names = "--loss", defaultValue = "GAUSSIAN_NLL", description = "GAUSSIAN_NLL, MSE (normalised units) or SCALED_MSE (the series' "
+            + "own units: the ETT metric on z-scored data).") TrainableModel.Loss loss;
     @Option(names = "--precision", description = "DOUBLE (the double-precision trainer) or "
             + "FP32 (batched fp32 forward/backward on the kernels of --backend; AdamW stays double). Default: DOUBLE, "
             + "or FP32 when --backend is given.")
@@ -73,6 +74,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--d-model", defaultValue = "32") int dModel;
     @Option(names = "--layers", defaultValue = "2") int layers;
     @Option(names = "--d-state", defaultValue = "16") int dState;
+    @Option(names = "--readout-lags", description = "Readings the head also reads linearly (the lag readout; "
+            + "0: none). Default: the lookback L.")
+    Integer readoutLags;
 
     @Option(names = "--out", required = true, description = "Where to write the ModelSnapshot (.avro).")
     Path out;
@@ -133,7 +137,8 @@ public final class TrainCommand implements Callable<Integer> {
                 .withThreads(nThreads)
                 .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withLearningRate(learningRate)
                 .withBatchSize(batchSize).withCheckpoint(checkpoint).withPrecision(prec);
-        ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon);
+        ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon)
+                .withReadoutLags(readoutLags != null ? readoutLags : lookback);
         boolean kafka = data.startsWith("kafka:");
         String fileName = kafka ? data : Path.of(data).getFileName().toString();
         String proto = protocol != null ? protocol : fileName.startsWith("ETT") && fileName.endsWith(".csv") ? "ett" : "holdout";

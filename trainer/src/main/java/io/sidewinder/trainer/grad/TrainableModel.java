@@ -2,6 +2,7 @@ package io.sidewinder.trainer.grad;
 
 import io.sidewinder.ssm.Discretization;
 import io.sidewinder.ssm.GapScaling;
+import io.sidewinder.ssm.LagReadout;
 import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.Parameter;
@@ -85,7 +86,14 @@ public final class TrainableModel {
         /** Gaussian negative log-likelihood of the target under N(mean, exp(logvar)) (minus the constant). */
         GAUSSIAN_NLL,
         /** Squared error of the mean; the log-variance outputs get no gradient. */
-        MSE
+        MSE,
+        /**
+         * Squared error of the mean in the series' own units: the normalised error times the normaliser's σ at the
+         * forecast's position. On z-scored data (the ETT protocol) this is the evaluation metric itself, and a window
+         * that barely moves (tiny σ, huge normalised targets) no longer outweighs the rest. Use MSE across sensors
+         * of different scales.
+         */
+        SCALED_MSE
     }
 
     /**
@@ -238,11 +246,58 @@ public final class TrainableModel {
      */
     public double[] lossAndGradients(double[] x, double[] gaps, int len, double[] targets, Loss loss, double[][] h0,
                                      double scale, double[][] dh0, double[] dx) {
+        return lossAndGradients(x, gaps, null, null, len, targets, loss, h0, scale, dh0, dx);
+    }
+
+    /**
+     * As above, with the readout's lag inputs ([L][K][C], see {@link #addReadout}; null without a readout) and the
+     * normaliser's σ at every position ([L][C]; needed by {@link Loss#SCALED_MSE} only).
+     */
+    public double[] lossAndGradients(double[] x, double[] gaps, double[] lags, double[][] std, int len, double[] targets,
+                                     Loss loss, double[][] h0, double scale, double[][] dh0, double[] dx) {
         Tape tape = forward(x, gaps, len, h0);
+        addReadout(lags, len, tape.head);
         double[] dHead = new double[len * c.headWidth()];
-        double[] result = headLoss(tape.head, targets, len, loss, scale, dHead);
+        double[] result = headLoss(tape.head, targets, std, len, loss, scale, dHead);
+        readoutGradient(lags, len, dHead, grads.get(LagReadout.WEIGHT));
         backward(tape, x, gaps, dHead, h0, dh0, dx);
         return result;
+    }
+
+    /**
+     * The served {@link LagReadout} in double: head_t[h·C + c] += Σ_j W[h][j]·lags[t][j][c] for every position t.
+     * Nothing when the model has no readout (lags may then be null).
+     */
+    public void addReadout(double[] lags, int len, double[] head) {
+        int kk = c.readoutLags(), ch = c.channels(), hw = c.headWidth();
+        if (kk == 0) return;
+        double[] w = params.get(LagReadout.WEIGHT);
+        for (int t = 0; t < len; t++) {
+            int lagBase = t * kk * ch;
+            for (int h = 0; h < 2 * c.horizon(); h++) {
+                for (int k = 0; k < ch; k++) {
+                    double s = 0;
+                    for (int j = 0; j < kk; j++) s += w[h * kk + j] * lags[lagBase + j * ch + k];
+                    head[t * hw + h * ch + k] += s;
+                }
+            }
+        }
+    }
+
+    /** ∂loss/∂W of the readout, Σ_t dHead_t ⊗ lags_t, added into {@code into} (W's gradient). */
+    public void readoutGradient(double[] lags, int len, double[] dHead, double[] into) {
+        int kk = c.readoutLags(), ch = c.channels(), hw = c.headWidth();
+        if (kk == 0) return;
+        for (int t = 0; t < len; t++) {
+            int lagBase = t * kk * ch;
+            for (int h = 0; h < 2 * c.horizon(); h++) {
+                for (int k = 0; k < ch; k++) {
+                    double d = dHead[t * hw + h * ch + k];
+                    if (d == 0) continue;
+                    for (int j = 0; j < kk; j++) into[h * kk + j] += d * lags[lagBase + j * ch + k];
+                }
+            }
+        }
     }
 
     /**
@@ -250,7 +305,16 @@ public final class TrainableModel {
      * dHead. Returns {sum of element losses, number of elements}.
      */
     public double[] headLoss(double[] head, double[] targets, int len, Loss loss, double scale, double[] dHead) {
-        int hc = c.horizon() * c.channels(), hw = c.headWidth();
+        return headLoss(head, targets, null, len, loss, scale, dHead);
+    }
+
+    /** As above; std ([L][C], the normaliser's σ at each position) weights {@link Loss#SCALED_MSE}. */
+    public double[] headLoss(double[] head, double[] targets, double[][] std, int len, Loss loss, double scale,
+                             double[] dHead) {
+        int hc = c.horizon() * c.channels(), hw = c.headWidth(), ch = c.channels();
+        if (loss == Loss.SCALED_MSE && std == null) {
+            throw new IllegalArgumentException("SCALED_MSE needs the normaliser's σ at every position");
+        }
         double sum = 0;
         long count = 0;
         for (int t = 0; t < len; t++) {
@@ -259,9 +323,10 @@ public final class TrainableModel {
                 if (Double.isNaN(y)) continue;
                 double mu = head[t * hw + i], lv = head[t * hw + hc + i], err = mu - y;
                 count++;
-                if (loss == Loss.MSE) {
-                    sum += err * err;
-                    dHead[t * hw + i] = 2 * err * scale;
+                if (loss == Loss.MSE || loss == Loss.SCALED_MSE) {
+                    double weight = loss == Loss.MSE ? 1 : std[t][i % ch] * std[t][i % ch];
+                    sum += weight * err * err;
+                    dHead[t * hw + i] = 2 * weight * err * scale;
                 } else {
                     double prec = Math.exp(-lv);
                     sum += 0.5 * (lv + err * err * prec);

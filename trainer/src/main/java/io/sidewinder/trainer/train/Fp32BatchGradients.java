@@ -1,5 +1,6 @@
 package io.sidewinder.trainer.train;
 
+import io.sidewinder.ssm.LagReadout;
 import io.sidewinder.ssm.kernels.SsmKernels;
 import io.sidewinder.trainer.grad.Fp32Backprop;
 import io.sidewinder.trainer.grad.TrainableModel;
@@ -28,8 +29,9 @@ final class Fp32BatchGradients {
         Map<Integer, List<Integer>> byLength = new TreeMap<>(); // fixed order: deterministic sums
         for (int i = 0; i < samples.length; i++) byLength.computeIfAbsent(lengths[i], l -> new ArrayList<>()).add(i);
         double sum = 0;
+        float[] readoutGrad = model.config().readoutLags() > 0 ? new float[model.gradients().get(LagReadout.WEIGHT).length] : null;
         for (var group : byLength.entrySet()) {
-            sum += group(model, fp, samples, group.getValue(), group.getKey(), loss, scale);
+            sum += group(model, fp, samples, group.getValue(), group.getKey(), loss, scale, readoutGrad);
         }
         model.zeroGradients();
         for (var e : model.gradients().entrySet()) {
@@ -37,11 +39,56 @@ final class Fp32BatchGradients {
             float[] f = fp.gradients().get(e.getKey());
             for (int i = 0; i < g.length; i++) g[i] = f[i];
         }
+        if (readoutGrad != null) {
+            double[] g = model.gradients().get(LagReadout.WEIGHT);
+            for (int i = 0; i < g.length; i++) g[i] = readoutGrad[i];
+        }
         return sum;
     }
 
+    /** Windows per fp32 forward when only heads are needed (bounds the tape's memory). */
+    private static final int HEADS_BATCH = 128;
+
+    /**
+     * The forecast at each window's last position ([window][headWidth], normalised units, readout included) through
+     * the fp32 forward: validation at the speed of training instead of the double model's, window by window.
+     */
+    double[][] lastPositionHeads(TrainableModel model, Sample[] samples, int[] lengths) {
+        Fp32Backprop fp = new Fp32Backprop(model.toParameters(), kernels);
+        var c = model.config();
+        int ch = c.channels(), hw = c.headWidth(), kk = c.readoutLags();
+        double[][] out = new double[samples.length][];
+        Map<Integer, List<Integer>> byLength = new TreeMap<>();
+        for (int i = 0; i < samples.length; i++) byLength.computeIfAbsent(lengths[i], l -> new ArrayList<>()).add(i);
+        for (var group : byLength.entrySet()) {
+            int len = group.getKey();
+            List<Integer> all = group.getValue();
+            for (int from = 0; from < all.size(); from += HEADS_BATCH) {
+                List<Integer> members = all.subList(from, Math.min(all.size(), from + HEADS_BATCH));
+                int batch = members.size();
+                float[] x = new float[batch * len * ch], gaps = new float[batch * len];
+                for (int b = 0; b < batch; b++) {
+                    Sample s = samples[members.get(b)];
+                    for (int i = 0; i < len * ch; i++) x[b * len * ch + i] = (float) s.x()[i];
+                    for (int t = 0; t < len; t++) gaps[b * len + t] = (float) s.gaps()[t];
+                }
+                float[] head = fp.forward(x, gaps, batch, len).head;
+                for (int b = 0; b < batch; b++) {
+                    double[] row = new double[hw];
+                    for (int i = 0; i < hw; i++) row[i] = head[(b * len + len - 1) * hw + i];
+                    double[] lags = samples[members.get(b)].lags();
+                    if (lags != null) {
+                        model.addReadout(java.util.Arrays.copyOfRange(lags, (len - 1) * kk * ch, len * kk * ch), 1, row);
+                    }
+                    out[members.get(b)] = row;
+                }
+            }
+        }
+        return out;
+    }
+
     private double group(TrainableModel model, Fp32Backprop fp, Sample[] samples, List<Integer> members, int len,
-                         TrainableModel.Loss loss, double scale) {
+                         TrainableModel.Loss loss, double scale, float[] readoutGrad) {
         int ch = model.config().channels(), hw = model.config().headWidth(), batch = members.size();
         float[] x = new float[batch * len * ch], gaps = new float[batch * len];
         for (int b = 0; b < batch; b++) {
@@ -50,16 +97,76 @@ final class Fp32BatchGradients {
             for (int t = 0; t < len; t++) gaps[b * len + t] = (float) s.gaps()[t];
         }
         Fp32Backprop.Tape tape = fp.forward(x, gaps, batch, len);
+        Readout readout = readoutGrad == null ? null : new Readout(model, samples, members, len);
+        if (readout != null) readout.addTo(tape.head);
         float[] dHead = new float[batch * len * hw];
         double[] head = new double[len * hw], dh = new double[len * hw];
         double sum = 0;
         for (int b = 0; b < batch; b++) {
             for (int i = 0; i < head.length; i++) head[i] = tape.head[b * len * hw + i];
             java.util.Arrays.fill(dh, 0);
-            sum += model.headLoss(head, samples[members.get(b)].targets(), len, loss, scale, dh)[0];
+            Sample smp = samples[members.get(b)];
+            sum += model.headLoss(head, smp.targets(), smp.std(), len, loss, scale, dh)[0];
             for (int i = 0; i < dh.length; i++) dHead[b * len * hw + i] = (float) dh[i];
         }
+        if (readout != null) readout.gradient(dHead, readoutGrad);
         fp.backward(tape, dHead);
         return sum;
+    }
+
+    /**
+     * The lag readout of a group in fp32 as two GEMMs per channel on the kernels: rows (window, position) × K lags
+     * times Wᵀ into the 2H head rows, and dW += dHeadᵀ·lags. (In double, per position, it cost as much as the whole
+     * fp32 model pass.)
+     */
+    private final class Readout {
+        final int rows, lags, channels, width, hw;
+        final float[] weight;
+        final float[][] inputs; // per channel [rows][K]
+
+        Readout(TrainableModel model, Sample[] samples, List<Integer> members, int len) {
+            var c = model.config();
+            rows = members.size() * len;
+            lags = c.readoutLags();
+            channels = c.channels();
+            width = 2 * c.horizon();
+            hw = c.headWidth();
+            double[] w = model.parameters().get(LagReadout.WEIGHT);
+            weight = new float[w.length];
+            for (int i = 0; i < w.length; i++) weight[i] = (float) w[i];
+            inputs = new float[channels][rows * lags];
+            for (int b = 0; b < members.size(); b++) {
+                double[] l = samples[members.get(b)].lags();
+                for (int t = 0; t < len; t++) {
+                    for (int j = 0; j < lags; j++) {
+                        for (int k = 0; k < channels; k++) {
+                            inputs[k][(b * len + t) * lags + j] = (float) l[(t * lags + j) * channels + k];
+                        }
+                    }
+                }
+            }
+        }
+
+        /** head [rows][hw] += the readout, row h·C + k from channel k's GEMM column h. */
+        void addTo(float[] head) {
+            float[] out = new float[rows * width];
+            for (int k = 0; k < channels; k++) {
+                kernels.gemm(false, true, rows, width, lags, inputs[k], weight, null, out, false);
+                for (int r = 0; r < rows; r++) {
+                    for (int h = 0; h < width; h++) head[r * hw + h * channels + k] += out[r * width + h];
+                }
+            }
+        }
+
+        /** dW [2H][K] += Σ over rows and channels of dHead ⊗ lags. */
+        void gradient(float[] dHead, float[] dWeight) {
+            float[] d = new float[rows * width];
+            for (int k = 0; k < channels; k++) {
+                for (int r = 0; r < rows; r++) {
+                    for (int h = 0; h < width; h++) d[r * width + h] = dHead[r * hw + h * channels + k];
+                }
+                kernels.gemm(true, false, width, lags, rows, d, inputs[k], null, dWeight, true);
+            }
+        }
     }
 }

@@ -20,10 +20,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * checked separately on the head outputs.
  */
 class GradientCheckTest {
-    static final ModelConfig CFG = ModelConfig.defaults(2).withShape(8, 2, 4, 3);
+    static final ModelConfig CFG = ModelConfig.defaults(2).withShape(8, 2, 4, 3).withReadoutLags(4);
     static final int LEN = 70; // crosses two scan chunk boundaries (chunk 32)
 
-    record Problem(TrainableModel model, double[] x, double[] gaps, double[] g, double[][] h0) {}
+    record Problem(TrainableModel model, double[] x, double[] gaps, double[] lags, double[] g, double[][] h0) {}
 
     static Problem problem(ModelConfig cfg, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
@@ -40,12 +40,15 @@ class GradientCheckTest {
         for (int i = 0; i < g.length; i++) g[i] = r.nextGaussian();
         double[][] h0 = new double[cfg.layers()][cfg.dInner() * cfg.dState()];
         for (double[] h : h0) for (int i = 0; i < h.length; i++) h[i] = 0.5 * r.nextGaussian();
-        return new Problem(m, x, gaps, g, h0);
+        double[] lags = new double[LEN * cfg.readoutLags() * ch];
+        for (int i = 0; i < lags.length; i++) lags[i] = r.nextGaussian();
+        return new Problem(m, x, gaps, lags, g, h0);
     }
 
     /** L = Σ head·g. */
     static double loss(Problem p) {
         double[] head = p.model().forward(p.x(), p.gaps(), LEN, p.h0()).head;
+        p.model().addReadout(p.lags(), LEN, head);
         double s = 0;
         for (int i = 0; i < head.length; i++) s += head[i] * p.g()[i];
         return s;
@@ -56,6 +59,7 @@ class GradientCheckTest {
         TrainableModel m = p.model();
         m.zeroGradients();
         var tape = m.forward(p.x(), p.gaps(), LEN, p.h0());
+        m.readoutGradient(p.lags(), LEN, p.g(), m.gradients().get(io.sidewinder.ssm.LagReadout.WEIGHT));
         m.backward(tape, p.x(), p.gaps(), p.g(), p.h0(), dh0, dx);
     }
 
@@ -140,13 +144,15 @@ class GradientCheckTest {
         double[] head = new double[len * hw], targets = new double[len * hc], dHead = new double[head.length];
         for (int i = 0; i < head.length; i++) head[i] = r.nextGaussian();
         for (int i = 0; i < targets.length; i++) targets[i] = i % 4 == 0 ? Double.NaN : r.nextGaussian();
-        m.headLoss(head, targets, len, loss, 1, dHead);
+        double[][] std = new double[len][CFG.channels()];
+        for (double[] s : std) for (int k = 0; k < s.length; k++) s[k] = 0.2 + r.nextDouble();
+        m.headLoss(head, targets, std, len, loss, 1, dHead);
         for (int i = 0; i < head.length; i++) {
             double o = head[i], h = 1e-6 * Math.max(1, Math.abs(o));
             head[i] = o + h;
-            double plus = m.headLoss(head, targets, len, loss, 1, new double[head.length])[0];
+            double plus = m.headLoss(head, targets, std, len, loss, 1, new double[head.length])[0];
             head[i] = o - h;
-            double minus = m.headLoss(head, targets, len, loss, 1, new double[head.length])[0];
+            double minus = m.headLoss(head, targets, std, len, loss, 1, new double[head.length])[0];
             head[i] = o;
             check(loss + " dhead[" + i + "]", dHead[i], (plus - minus) / (2 * h), 1e-6);
         }
@@ -167,6 +173,37 @@ class GradientCheckTest {
         for (int i = 0; i < head.length; i++) {
             assertTrue(Math.abs(head[i] - served[i]) <= 1e-5 + 3e-4 * Math.abs(head[i]),
                     "head[" + i + "]: " + head[i] + " vs " + served[i]);
+        }
+    }
+
+    @Test
+    void trainingWindowsFeedTheReadoutWhatTheServedForecasterFeedsIt() {
+        ModelConfig cfg = ModelConfig.defaults(1).withShape(16, 2, 8, 4).withReadoutLags(6);
+        ModelParameters params = ModelParameters.initialise(cfg, 8);
+        SplittableRandom r = new SplittableRandom(3);
+        float[] w = params.data(io.sidewinder.ssm.LagReadout.WEIGHT);
+        for (int i = 0; i < w.length; i++) w[i] = (float) (0.3 * r.nextGaussian());
+        int len = 40;
+        long[] times = new long[len];
+        float[][] values = new float[len][1];
+        for (int t = 0; t < len; t++) {
+            times[t] = 1_000L * t + (t % 3) * 200;
+            values[t][0] = (float) (10 + 4 * Math.sin(t * 0.3) + 0.5 * r.nextGaussian());
+        }
+        var sample = io.sidewinder.trainer.train.Windows.sample(cfg, new io.sidewinder.trainer.train.Windows.Series(times, values),
+                new io.sidewinder.trainer.train.Windows.Window(0, 0, len, len));
+        TrainableModel m = new TrainableModel(params);
+        double[] head = m.forward(sample.x(), sample.gaps(), len, null).head;
+        m.addReadout(sample.lags(), len, head);
+        io.sidewinder.ssm.Forecaster f = new io.sidewinder.ssm.Forecaster(new MambaModel(params));
+        io.sidewinder.ssm.StreamState s = io.sidewinder.ssm.StreamState.fresh(cfg);
+        for (int t = 0; t < len; t++) {
+            io.sidewinder.ssm.Forecaster.Prediction p = f.advance(s, times[t], values[t]);
+            for (int h = 0; h < cfg.horizon(); h++) {
+                double want = head[t * cfg.headWidth() + h] * sample.std()[t][0] + sample.mean()[t][0];
+                assertTrue(Math.abs(want - p.mean(h, 0)) <= 1e-4 + 3e-4 * Math.abs(want),
+                        "t " + t + " h " + h + ": trainer " + want + " vs stream " + p.mean(h, 0));
+            }
         }
     }
 }

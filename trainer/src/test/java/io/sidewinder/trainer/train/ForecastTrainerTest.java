@@ -57,6 +57,50 @@ class ForecastTrainerTest {
     }
 
     @Test
+    void theLastPositionShortcutEqualsTheFullSampleThere() {
+        ModelConfig cfg = ModelConfig.defaults(2).withShape(8, 1, 4, 5).withReadoutLags(30);
+        SplittableRandom r = new SplittableRandom(4);
+        long[] t = new long[200];
+        float[][] v = new float[200][2];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = 1000L * i;
+            v[i][0] = (float) r.nextGaussian();
+            v[i][1] = (float) (100 + 5 * r.nextGaussian());
+        }
+        Windows.Series s = new Windows.Series(t, v);
+        for (Windows.Window w : List.of(new Windows.Window(0, 10, 48, 200), new Windows.Window(0, 150, 20, 163))) {
+            Windows.Sample full = Windows.sample(cfg, s, w);
+            Windows.LastPosition last = Windows.last(cfg, s, w);
+            int p = w.length() - 1, ch = 2;
+            assertArrayEquals(java.util.Arrays.copyOfRange(full.lags(), p * 30 * ch, (p + 1) * 30 * ch), last.lags());
+            assertArrayEquals(java.util.Arrays.copyOfRange(full.targets(), p * 5 * ch, (p + 1) * 5 * ch), last.targets());
+            assertArrayEquals(full.std()[p], last.std());
+        }
+    }
+
+    @Test
+    void aModelWithAReadoutStartsAtItsRidgeFitAndNeverEndsWorse() throws Exception {
+        ModelConfig cfg = CFG.withReadoutLags(24);
+        List<Windows.Series> data = List.of(sine(1200, 1));
+        List<Windows.Window> train = windows(0, 900, 48), val = windows(900, 1200, 48);
+        for (ForecastTrainer.Precision precision : ForecastTrainer.Precision.values()) {
+            ForecastTrainer trainer = new ForecastTrainer(data, options(3).withPrecision(precision));
+            TrainableModel untrained = new TrainableModel(ModelParameters.initialise(cfg, 3));
+            double before = trainer.validationMse(untrained, val);
+            TrainableModel ridgeOnly = new TrainableModel(ModelParameters.initialise(cfg, 3));
+            double fitMse = io.sidewinder.trainer.ReadoutFit.fit(ridgeOnly, data, train, ForecastTrainer.READOUT_RIDGE, false);
+            double ridgeVal = trainer.validationMse(ridgeOnly, val);
+            // A noisy sine one period back is nearly the next one: the linear start alone is already close.
+            assertTrue(fitMse < 0.05, "ridge fit MSE " + fitMse);
+            assertTrue(ridgeVal < 0.05 * before, precision + ": untrained " + before + ", ridge start " + ridgeVal);
+            TrainableModel model = new TrainableModel(ModelParameters.initialise(cfg, 3));
+            ForecastTrainer.Result r = trainer.train(model, train, val, QUIET);
+            assertTrue(r.bestValidationMse() <= ridgeVal, precision + ": trained " + r.bestValidationMse()
+                    + " vs its ridge start " + ridgeVal);
+        }
+    }
+
+    @Test
     void theFp32BackendTrainsLikeTheDoubleOne() throws Exception {
         List<Windows.Series> data = List.of(sine(1200, 1));
         List<Windows.Window> train = windows(0, 900, 48), val = windows(900, 1200, 48);

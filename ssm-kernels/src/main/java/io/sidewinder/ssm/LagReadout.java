@@ -1,0 +1,113 @@
+package io.sidewinder.ssm;
+
+import io.sidewinder.ssm.kernels.SsmKernels;
+import java.nio.ByteBuffer;
+
+/**
+ * A linear readout of a key's last K readings added to the head's output:
+ * <pre>
+ *   out_t[h·C + c] += Σ_j W[h][j] · (x_{t−j, c} − μ_t,c) / σ_t,c      h ∈ [0, 2H), j ∈ [0, K)
+ * </pre>
+ * with the normaliser's statistics at t (so the recent history is seen on the forecast's own scale, as RevIN does)
+ * and 0 for readings before the key's first. One W serves every channel (channel-independent). The SSM's last
+ * features summarise the whole past; this path hands the head the recent shape directly, which is what linear
+ * long-horizon forecasters (DLinear, RLinear) show matters most at 96-step horizons.
+ */
+public final class LagReadout {
+    /** The parameter name of W, [2H][K]. */
+    public static final String WEIGHT = "readout.weight";
+
+    private LagReadout() {}
+
+    /**
+     * For each of {@code positions} rows: head[offset + p·headWidth + h·C + c] += Σ_j W[h·K + j]·lags[(p·K + j)·C + c]
+     * for the 2H rows (means, then log-variances); one GEMM per channel on the kernels.
+     */
+    public static void addTo(SsmKernels kernels, float[] weight, int horizon, int channels, int lagCount, int positions,
+                             float[] lags, float[] head, int offset) {
+        int width = 2 * horizon, headWidth = width * channels;
+        float[] in = channels == 1 ? lags : new float[positions * lagCount];
+        float[] out = new float[positions * width];
+        for (int c = 0; c < channels; c++) {
+            if (channels > 1) {
+                for (int i = 0; i < positions * lagCount; i++) in[i] = lags[i * channels + c];
+            }
+            kernels.gemm(false, true, positions, width, lagCount, in, weight, null, out, false);
+            for (int p = 0; p < positions; p++) {
+                for (int h = 0; h < width; h++) head[offset + p * headWidth + h * channels + c] += out[p * width + h];
+            }
+        }
+    }
+
+    /** The last K raw readings of one key, newest first when read. */
+    public static final class History {
+        private final int lags, channels;
+        private final float[] ring; // [K][C], slot (next − 1 − j) mod K holds lag j
+        private int next, count;
+
+        public History(int lags, int channels) {
+            this.lags = lags;
+            this.channels = channels;
+            this.ring = new float[lags * channels];
+        }
+
+        public void push(float[] values) {
+            System.arraycopy(values, 0, ring, next * channels, channels);
+            next = (next + 1) % lags;
+            count = Math.min(lags, count + 1);
+        }
+
+        /** out[j·C + c] = lag j of channel c normalised with {@code norm}, 0 where the key has no such reading. */
+        public void normalised(CausalNormalizer norm, float[] out) {
+            for (int j = 0; j < lags; j++) {
+                int slot = Math.floorMod(next - 1 - j, lags);
+                for (int c = 0; c < channels; c++) {
+                    out[j * channels + c] = j < count
+                            ? (float) ((ring[slot * channels + c] - norm.mean(c)) / norm.std(c)) : 0f;
+                }
+            }
+        }
+
+        public int count() {
+            return count;
+        }
+
+        public History copy() {
+            History h = new History(lags, channels);
+            System.arraycopy(ring, 0, h.ring, 0, ring.length);
+            h.next = next;
+            h.count = count;
+            return h;
+        }
+
+        /** Bytes of {@link #writeTo}: the count, then the readings oldest first. */
+        static int serializedSize(int lags, int channels) {
+            return 4 + 4 * lags * channels;
+        }
+
+        void writeTo(ByteBuffer b) {
+            b.putInt(count);
+            for (int i = count - 1; i >= 0; i--) {
+                int slot = Math.floorMod(next - 1 - i, lags);
+                for (int c = 0; c < channels; c++) b.putFloat(ring[slot * channels + c]);
+            }
+            for (int i = count * channels; i < lags * channels; i++) b.putFloat(0f);
+        }
+
+        /** Replaces this history with the one {@link #writeTo} wrote. */
+        void readFrom(ByteBuffer b) {
+            int n = b.getInt();
+            if (n < 0 || n > lags) {
+                throw new IllegalArgumentException("readout history holds " + n + " readings, the model keeps " + lags);
+            }
+            next = 0;
+            count = 0;
+            float[] row = new float[channels];
+            for (int i = 0; i < n; i++) {
+                for (int c = 0; c < channels; c++) row[c] = b.getFloat();
+                push(row);
+            }
+            b.position(b.position() + 4 * (lags - n) * channels);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.sidewinder.trainer;
+
+import io.sidewinder.ssm.LagReadout;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.trainer.grad.TrainableModel;
+import io.sidewinder.trainer.train.Windows;
+import io.sidewinder.trainer.train.Windows.Series;
+import io.sidewinder.trainer.train.Windows.Window;
+import java.util.List;
+
+/**
+ * The closed-form start of a model with a lag readout: ridge regression of the next H normalised readings on the
+ * readout's inputs at each training window's last position (the RLinear forecaster), written into the readout's mean
+ * rows and the head's bias, with the head's weights zeroed. Training then begins at the linear forecaster and the
+ * Mamba layers learn what it misses, instead of first unlearning a random head: from a zero readout and a random
+ * head, AdamW stopped early well short of the linear forecaster on ETTh1.
+ */
+public final class ReadoutFit {
+    private ReadoutFit() {}
+
+    /** Windows used for the fit at most (evenly spaced over the list). */
+    static final int MAX_WINDOWS = 65_536;
+
+    /**
+     * Fits {@code model}'s readout in place; returns the fit's mean squared error in normalised units. With
+     * {@code scaled}, each window's squared errors are weighted by σ² (as {@code Loss.SCALED_MSE} weights them).
+     *
+     * @throws IllegalArgumentException when the model has no readout or there are fewer positions than lags
+     */
+    public static double fit(TrainableModel model, List<Series> data, List<Window> windows, double ridge,
+                             boolean scaled) {
+        ModelConfig c = model.config();
+        int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = kk + 1;
+        if (kk == 0) throw new IllegalArgumentException("the model has no lag readout to fit");
+        double[] gram = new double[p * p], cross = new double[p * h];
+        double stride = Math.max(1.0, (double) windows.size() / MAX_WINDOWS);
+        long rows = 0;
+        double weights = 0;
+        double[] row = new double[p], y = new double[h];
+        for (double i = 0; i < windows.size(); i += stride) {
+            Window w = windows.get((int) i);
+            Windows.LastPosition s = Windows.last(c, data.get(w.series()), w);
+            for (int k = 0; k < ch; k++) {
+                boolean complete = true;
+                for (int o = 0; o < h; o++) {
+                    y[o] = s.targets()[o * ch + k];
+                    complete &= !Double.isNaN(y[o]);
+                }
+                if (!complete) continue;
+                for (int j = 0; j < kk; j++) row[j] = s.lags()[j * ch + k];
+                row[kk] = 1;
+                double weight = scaled ? s.std()[k] * s.std()[k] : 1;
+                for (int a = 0; a < p; a++) {
+                    double wa = weight * row[a];
+                    for (int b = 0; b <= a; b++) gram[a * p + b] += wa * row[b];
+                    for (int o = 0; o < h; o++) cross[a * h + o] += wa * y[o];
+                }
+                weights += weight;
+                rows++;
+            }
+        }
+        if (rows < p) {
+            throw new IllegalArgumentException("the readout fit needs at least " + p + " complete windows, got " + rows);
+        }
+        for (int a = 0; a < p; a++) {
+            for (int b = 0; b < a; b++) gram[b * p + a] = gram[a * p + b];
+        }
+        for (int j = 0; j < kk; j++) gram[j * p + j] += ridge * weights; // not on the intercept
+        double[] sol = HeadFit.Cholesky.solve(gram, cross, p, h);
+        double[] wr = model.parameters().get(LagReadout.WEIGHT);
+        double[] headW = model.parameters().get("head.weight"), headB = model.parameters().get("head.bias");
+        java.util.Arrays.fill(wr, 0);
+        java.util.Arrays.fill(headW, 0);
+        for (int o = 0; o < h; o++) {
+            for (int j = 0; j < kk; j++) wr[o * kk + j] = sol[j * h + o];
+            for (int k = 0; k < ch; k++) headB[o * ch + k] = sol[kk * h + o];
+        }
+        // The fit's error from the normal equations: Σy² is not kept, so measure it with a second, cheap pass.
+        double sse = 0;
+        long n = 0;
+        for (double i = 0; i < windows.size(); i += stride * 4) {
+            Window w = windows.get((int) i);
+            Windows.LastPosition s = Windows.last(c, data.get(w.series()), w);
+            for (int k = 0; k < ch; k++) {
+                for (int o = 0; o < h; o++) {
+                    double target = s.targets()[o * ch + k];
+                    if (Double.isNaN(target)) continue;
+                    double pred = sol[kk * h + o];
+                    for (int j = 0; j < kk; j++) pred += sol[j * h + o] * s.lags()[j * ch + k];
+                    sse += (target - pred) * (target - pred);
+                    n++;
+                }
+            }
+        }
+        double mse = sse / Math.max(1, n);
+        for (int o = 0; o < h * ch; o++) headB[h * ch + o] = Math.log(Math.max(mse, 1e-6)); // log-variance rows
+        return mse;
+    }
+}
