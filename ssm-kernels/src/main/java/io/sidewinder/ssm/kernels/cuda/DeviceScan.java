@@ -52,7 +52,8 @@ public final class DeviceScan implements AutoCloseable {
      * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
      * built for N = 16: twice the threads, each with half the work); {@link #L_SPLIT} (0): the L-split kernels
      * for N = 8, 16, 32, where the 32 lanes of a warp split each 256-step tile of one channel's sequence and
-     * combine through a parallel scan (the fast ones).
+     * combine through a parallel scan; {@link #BWD2} (5): the 4-per-thread forward with the rewritten backward
+     * (the fastest backward, run 11).
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
         this(rt, in, chunkLength, statesPerThread, 1, false);
