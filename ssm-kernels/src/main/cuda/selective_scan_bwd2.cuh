@@ -155,8 +155,10 @@ __device__ __forceinline__ void scan_backward_v2(
         return __syncthreads_or(tid < T && keep == 0.f) != 0;
     };
 
-    // One forward step of this thread's states from prev into h (keep: multiply the carried state).
-    auto fwd_step = [&](int s, const float* prev, float* h, bool with_keep) {
+    // One forward step of this thread's states from prev into h (keep: multiply the carried state); wf_c: a
+    // bw2::Flag, true for the w-form (ZOH warps with w_form set), a compile-time choice so that no per-step branch
+    // or second code path stays in the unrolled loops.
+    auto fwd_step = [&](int s, const float* prev, float* h, bool with_keep, auto wf_c) {
         const float4 p = s_p[s][cl];
         const float dt = p.x, uv = p.y;
         const float4 bq = *reinterpret_cast<const float4*>(&s_B[s][n0]);
@@ -165,7 +167,7 @@ __device__ __forceinline__ void scan_backward_v2(
 #pragma unroll
         for (int i = 0; i < NPT; i++) {
             const float pv = with_keep ? prev[i] * keep : prev[i];
-            if (DISC == ZOH && w_form) {
+            if (DISC == ZOH && decltype(wf_c)::value) {
                 const float dA = fast_exp2(dt * a2[i]);
                 const float w = bb[i] * (uv * inv_a[i]);
                 h[i] = fmaf(dA, pv + w, -w);
@@ -191,13 +193,17 @@ __device__ __forceinline__ void scan_backward_v2(
         for (int t0 = c0; t0 < last_tile; t0 += T) {   // these tiles are full
             const bool any_reset = stage(t0, T, false);
             s_ck[((t0 - c0) / T) * kThreads + tid] = make_float4(hs[0], hs[1], hs[2], hs[3]);
-            if (any_reset) {
+            auto walk = [&](auto wf_c) {
+                if (any_reset) {
 #pragma unroll 4
-                for (int s = 0; s < T; s++) fwd_step(s, hs, hs, true);
-            } else {
+                    for (int s = 0; s < T; s++) fwd_step(s, hs, hs, true, wf_c);
+                } else {
 #pragma unroll 4
-                for (int s = 0; s < T; s++) fwd_step(s, hs, hs, false);
-            }
+                    for (int s = 0; s < T; s++) fwd_step(s, hs, hs, false, wf_c);
+                }
+            };
+            if (DISC == ZOH && w_form) walk(bw2::Flag<true>());
+            else walk(bw2::Flag<false>());
             __syncthreads();
         }
         s_ck[((last_tile - c0) / T) * kThreads + tid] = make_float4(hs[0], hs[1], hs[2], hs[3]);
@@ -222,7 +228,7 @@ __device__ __forceinline__ void scan_backward_v2(
                 for (int jl = 0; jl < SUB; jl++) {
                     const float* prev = jl == 0 ? h_start : hsub[jl - 1];
                     if (FULL || hf * SUB + jl < steps) {
-                        fwd_step(hf * SUB + jl, prev, hsub[jl], !FULL);
+                        fwd_step(hf * SUB + jl, prev, hsub[jl], !FULL, wf_c);
                     } else {
 #pragma unroll
                         for (int i = 0; i < NPT; i++) hsub[jl][i] = prev[i];

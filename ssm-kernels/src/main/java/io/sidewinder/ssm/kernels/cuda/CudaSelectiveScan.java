@@ -35,8 +35,8 @@ public final class CudaSelectiveScan {
 
     /**
      * The backward kernel family: the rewritten sequential backward {@link DeviceScan#BWD2} for every discretization
-     * and N (bench/results/CUDA-SCAN.md, run 11, N = 16, chunk 256: ZOH 1225 µs vs 1545 µs L-split; EULER 955 µs vs
-     * 1225 µs for 2/thread; BILINEAR, N = 8 and 32 with resets at a small shape: 1.3-1.7× faster than 4/thread).
+     * and N (bench/results/CUDA-SCAN.md, run 11, N = 16, chunk 256: ZOH 1132 µs vs 1553 µs L-split; EULER 993 µs vs
+     * 1259 µs for 2/thread; BILINEAR, N = 8 and 32 with resets at a small shape: 1.3-1.7× faster than 4/thread).
      */
     static int backwardVariant(ScanBatch in) {
         return DeviceScan.BWD2;
