@@ -34,13 +34,12 @@ public final class CudaSelectiveScan {
     }
 
     /**
-     * The backward kernel family: L-split for ZOH and BILINEAR (ZOH 1557 µs vs 1812 µs for 4/thread, ≥ 1636 µs
-     * segmented; run 10), 2 states per thread for EULER with N = 16 (1236 µs vs 1507 µs L-split, ≥ 1291 µs
-     * segmented), else 4.
+     * The backward kernel family: the rewritten sequential backward {@link DeviceScan#BWD2} for every discretization
+     * and N (bench/results/CUDA-SCAN.md, run 11, N = 16, chunk 256: ZOH 1132 µs vs 1553 µs L-split; EULER 993 µs vs
+     * 1259 µs for 2/thread; BILINEAR, N = 8 and 32 with resets at a small shape: 1.3-1.7× faster than 4/thread).
      */
     static int backwardVariant(ScanBatch in) {
-        if (in.discretization() != io.sidewinder.ssm.Discretization.EULER) return DeviceScan.L_SPLIT;
-        return in.stateSize() == 16 ? 2 : 4;
+        return DeviceScan.BWD2;
     }
 
     /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */

@@ -16,6 +16,13 @@ public final class DeviceScan implements AutoCloseable {
     static final int BACKWARD_SUBTILE = 8;
     /** {@code statesPerThread} value that selects the L-split kernels (one warp per channel, lanes split L). */
     public static final int L_SPLIT = 0;
+    /**
+     * {@code statesPerThread} value that selects the rewritten backward ({@code sw_scan_bwd2_*}, 4 states per thread,
+     * selective_scan_bwd2.cuh) with the 4-per-thread forward; N = 8, 16, 32, one walk over L.
+     */
+    public static final int BWD2 = 5;
+    // sw_scan_bwd2_*: tile and reduction round (bw2::T, bw2::RS in selective_scan_bwd2.cuh): keep in step.
+    static final int BWD2_TILE = 16, BWD2_ROUND = 4;
     // The L-split kernels' shape and shared layouts (selective_scan_lsplit.cuh, namespace ls): keep in step.
     static final int LS_K = 8, LS_TL = 32 * LS_K, LS_W = 8, LS_THREADS = 32 * LS_W, LS_ROW = 33;
     static final int LS_SW = LS_K * LS_ROW + 4, LS_SN = LS_K * LS_ROW + 2, LS_MAXT = 4;
@@ -45,7 +52,8 @@ public final class DeviceScan implements AutoCloseable {
      * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
      * built for N = 16: twice the threads, each with half the work); {@link #L_SPLIT} (0): the L-split kernels
      * for N = 8, 16, 32, where the 32 lanes of a warp split each 256-step tile of one channel's sequence and
-     * combine through a parallel scan (the fast ones).
+     * combine through a parallel scan; {@link #BWD2} (5): the 4-per-thread forward with the rewritten backward
+     * (the fastest backward, run 11).
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
         this(rt, in, chunkLength, statesPerThread, 1, false);
@@ -59,13 +67,15 @@ public final class DeviceScan implements AutoCloseable {
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread, int segments, boolean capped) {
         int n = in.stateSize();
-        if (segments < 1 || (segments > 1 && statesPerThread == L_SPLIT)) {
-            throw new IllegalArgumentException("segments must be 1 for the L-split kernels and positive, got " + segments);
+        if (segments < 1 || (segments > 1 && (statesPerThread == L_SPLIT || statesPerThread == BWD2))) {
+            throw new IllegalArgumentException("segments must be 1 for the L-split and bwd2 kernels and positive, got "
+                    + segments);
         }
         if (capped && !(statesPerThread == 2 && n == 16)) {
             throw new UnsupportedOperationException("capped kernels are built for N = 16 with 2 states per thread");
         }
-        boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT) && (n == 8 || n == 16 || n == 32))
+        boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT || statesPerThread == BWD2)
+                        && (n == 8 || n == 16 || n == 32))
                 || (statesPerThread == 2 && n == 16);
         if (!built) {
             throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (4 states per "
@@ -86,21 +96,27 @@ public final class DeviceScan implements AutoCloseable {
             this.channelsPerBlock = LS_W;
             this.fwdKernel = "sw_scan_ls_fwd_" + disc + "_n" + n;
             bwdName = "sw_scan_ls_bwd_" + disc + "_n" + n;
+        } else if (statesPerThread == BWD2) {
+            this.threads = THREADS;
+            this.channelsPerBlock = THREADS / (n / 4);
+            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p4";
+            bwdName = "sw_scan_bwd2_" + disc + "_n" + n;
         } else {
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / statesPerThread);
             String o = capped ? "_o" : "";
             this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
         }
-        this.fwdSegKernel = "sw_scan_fwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
-        this.bwdSegKernel = "sw_scan_bwdseg_" + disc + "_n" + n + "_p" + statesPerThread;
+        int familyNpt = statesPerThread == BWD2 ? 4 : statesPerThread;
+        this.fwdSegKernel = "sw_scan_fwdseg_" + disc + "_n" + n + "_p" + familyNpt;
+        this.bwdSegKernel = "sw_scan_bwdseg_" + disc + "_n" + n + "_p" + familyNpt;
         int len = Math.max(1, in.length());
         int segLen = ((len + segments - 1) / segments + 31) / 32 * 32;
         this.fwdSegments = (len + segLen - 1) / segLen;
         this.fwdSegLen = segLen;
         int perSeg = (chunks + segments - 1) / segments;
         this.bwdSegments = (chunks + perSeg - 1) / perSeg;
-        if (statesPerThread != L_SPLIT) {
+        if (statesPerThread != L_SPLIT && statesPerThread != BWD2) {
             // the single-walk kernel for one segment, the segmented one (also the capped twins) otherwise
             String family = bwdSegments > 1 || capped ? "sw_scan_bwdsg_" : "sw_scan_bwd_";
             bwdName = family + disc + "_n" + n + "_p" + statesPerThread + (capped ? "_o" : "");
@@ -214,10 +230,7 @@ public final class DeviceScan implements AutoCloseable {
                     + maxBackwardChunk() + " steps or fewer, these are every " + chunkLength);
         }
         int n = shape.stateSize();
-        int dynamicShared = statesPerThread == L_SPLIT
-                ? 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
-                        + LS_W * LS_W)
-                : (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        int dynamicShared = (int) backwardShared();
         // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
         if (dynamicShared > dynamicSharedSet) {
             setShared(bwdKernel, dynamicShared);
@@ -269,19 +282,31 @@ public final class DeviceScan implements AutoCloseable {
     private void setShared(String kernel, int bytes) {
         long f = rt.function(kernel);
         rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
-        if (statesPerThread == L_SPLIT) {
+        if (statesPerThread == L_SPLIT || statesPerThread == BWD2) {
             rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
         }
+    }
+
+    /** Dynamic shared memory of the backward kernel at this shape and chunk length. */
+    private long backwardShared() {
+        int n = shape.stateSize();
+        if (statesPerThread == L_SPLIT) {
+            return 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
+                    + LS_W * LS_W);
+        }
+        if (statesPerThread == BWD2) {
+            // s_red[2][RS][channels per block][2N] floats, then one float4 state per thread and tile of the chunk
+            return 2 * 4L * BWD2_ROUND * channelsPerBlock * 2 * n
+                    + (long) (chunkLength + BWD2_TILE - 1) / BWD2_TILE * THREADS * 16;
+        }
+        return (long) (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
     }
 
     /** "forward B blocks/SM, backward B blocks/SM" at this shape's block size and shared memory (after a launch). */
     public String occupancy() {
         int n = shape.stateSize();
         long fwdShared = statesPerThread == L_SPLIT ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n) : 0;
-        long bwdShared = statesPerThread == L_SPLIT
-                ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
-                        + LS_W * LS_W)
-                : (long) (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        long bwdShared = backwardShared();
         return "blocks of " + threads + " threads per SM: forward "
                 + rt.driver().occupancy(rt.function(fwdKernel), threads, fwdShared) + " ("
                 + fwdShared / 1024 + " KiB shared), backward "

@@ -28,7 +28,8 @@ public final class CudaScanBenchmark {
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
             ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
             // {chunk, states per thread, segments, capped}
-            int[][] variants = {{256, DeviceScan.L_SPLIT, 1, 0}, {256, 4, 1, 0}, {256, 2, 1, 0}, {256, 2, 2, 0},
+            int[][] variants = {{256, DeviceScan.BWD2, 1, 0}, {128, DeviceScan.BWD2, 1, 0}, {256, DeviceScan.L_SPLIT, 1, 0},
+                    {256, 4, 1, 0}, {256, 2, 1, 0}, {256, 2, 2, 0},
                     {256, 2, 4, 0}, {256, 2, 8, 0}, {256, 2, 4, 1}, {256, 2, 8, 1}, {128, 2, 16, 1}, {256, 4, 4, 0},
                     {256, 4, 8, 0}};
             for (int[] variant : variants) {
@@ -42,7 +43,8 @@ public final class CudaScanBenchmark {
                     double[] fwd = time(rt, warmup, iters, scan::forward);
                     scan.backward(false);
                     System.out.println("  " + scan.occupancy() + "; " + scan.segments());
-                    String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : " " + npt + "/thread")
+                    String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : npt == DeviceScan.BWD2 ? " bwd2 (4/thread fwd)"
+                            : " " + npt + "/thread")
                             + (segs > 1 ? " seg " + segs : "") + (capped ? " cap" : "") + " chunk " + chunk;
                     report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {
