@@ -17,6 +17,7 @@ import java.util.Map;
 public final class SidewinderDetector implements StreamDetector {
     private final SensorDetector detector;
     private final SensorDetector.State state;
+    private long lastEventTime = Long.MIN_VALUE;
 
     public SidewinderDetector(SensorDetector detector, int channels) {
         this.detector = detector;
@@ -41,8 +42,14 @@ public final class SidewinderDetector implements StreamDetector {
                 AnomalyScorer.from(SidewinderConfig.load(null, Map.of(), Map.of())), gaps);
     }
 
+    /**
+     * A row not after the previous one is what the stream dead-letters as OUT_OF_ORDER: it changes no state and gets
+     * no score, so here it scores 0 (no alarm) and the key goes on as the stream's would.
+     */
     @Override
     public double score(long eventTime, float[] values) {
+        if (eventTime <= lastEventTime) return 0;
+        lastEventTime = eventTime;
         AnomalyScorer.Score s = detector.observe(state, eventTime, values).score();
         return s == null ? 0 : s.likelihood();
     }

@@ -49,6 +49,23 @@ class SidewinderDetectorTest {
     }
 
     @Test
+    void aRowAtTheSameTimeAsThePreviousIsSkippedAsTheStreamDeadLettersIt() {
+        StreamDetector withRepeat = SidewinderDetector.factory(detector).create(1);
+        StreamDetector without = SidewinderDetector.factory(detector).create(1);
+        SplittableRandom r = new SplittableRandom(5);
+        for (int i = 0; i < 300; i++) {
+            long t = 60_000L * i;
+            float[] v = {(float) (10 + r.nextGaussian())};
+            double a = withRepeat.score(t, v), b = without.score(t, v);
+            assertEquals(b, a, 0.0, "row " + i);
+            if (i == 150) {
+                // A far-off value at the same time: the stream would dead-letter it, so it must leave no trace.
+                assertEquals(0.0, withRepeat.score(t, new float[] {500}), 0.0);
+            }
+        }
+    }
+
+    @Test
     void plantedSpikesAndShiftsAreFoundEarlyWithFewFalseAlarms() throws Exception {
         List<LabelledStream> corpus = plantedCorpus(6);
         AnomalyEvaluation.Replay replay = AnomalyEvaluation.replay(corpus, SidewinderDetector.factory(detector), 2);

@@ -41,14 +41,18 @@ public final class EttExperiment {
         return z[0].length;
     }
 
-    /** The model config for this file: univariate, horizon H, gap reference = the file's row spacing. */
+    /**
+     * The model config for this file: univariate, horizon H, gap reference = the file's row spacing, and a causal
+     * normaliser over the lookback: exact over a window (so the protocol's figures do not depend on it), and in
+     * streaming mode an exponential average of the same span, so the served model sees the scale it was trained on.
+     */
     public ModelConfig modelConfig(ModelConfig base) {
         long spacing = times[1] - times[0];
         // The data are z-scored: a window whose readings barely move must not be blown up by a tiny std, so the
         // causal normaliser never divides by less than a tenth of the training std.
         return base.withChannels(1).withGap(new io.sidewinder.ssm.GapScaling(spacing, 0.05, 1_000))
                 .withShape(base.dModel(), base.layers(), base.dState(), protocol.horizon())
-                .withNormalizer(base.normalizerWindow(), 0.1);
+                .withNormalizer(protocol.lookback(), 0.1);
     }
 
     /** One univariate series per channel. */
