@@ -32,6 +32,10 @@ final class CudaDriver {
             cuModuleGetFunction, cuFuncSetAttribute, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemsetD32,
             cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy,
             cuGetErrorName, cuOccupancyMaxActiveBlocksPerMultiprocessor;
+    // Streams and graphs (CudaTrainStep): bound when present, so that a driver without them still loads.
+    private final MethodHandle cuStreamCreate, cuStreamDestroy, cuStreamSynchronize, cuStreamBeginCapture,
+            cuStreamEndCapture, cuGraphInstantiateWithFlags, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy;
+    static final int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
 
     private CudaDriver(SymbolLookup lib) {
         this.lib = lib;
@@ -62,6 +66,24 @@ final class CudaDriver {
         cuEventElapsedTime = bind("cuEventElapsedTime", ADDRESS, JAVA_LONG, JAVA_LONG);
         cuEventDestroy = bind("cuEventDestroy_v2", JAVA_LONG);
         cuGetErrorName = bind("cuGetErrorName", JAVA_INT, ADDRESS);
+        cuStreamCreate = bindOptional("cuStreamCreate", ADDRESS, JAVA_INT);
+        cuStreamDestroy = bindOptional("cuStreamDestroy_v2", JAVA_LONG);
+        cuStreamSynchronize = bindOptional("cuStreamSynchronize", JAVA_LONG);
+        cuStreamBeginCapture = bindOptional("cuStreamBeginCapture_v2", JAVA_LONG, JAVA_INT);
+        cuStreamEndCapture = bindOptional("cuStreamEndCapture", JAVA_LONG, ADDRESS);
+        cuGraphInstantiateWithFlags = bindOptional("cuGraphInstantiateWithFlags", ADDRESS, JAVA_LONG, JAVA_LONG);
+        cuGraphLaunch = bindOptional("cuGraphLaunch", JAVA_LONG, JAVA_LONG);
+        cuGraphExecDestroy = bindOptional("cuGraphExecDestroy", JAVA_LONG);
+        cuGraphDestroy = bindOptional("cuGraphDestroy", JAVA_LONG);
+    }
+
+    private MethodHandle bindOptional(String name, java.lang.foreign.MemoryLayout... args) {
+        return lib.find(name).map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(JAVA_INT, args))).orElse(null);
+    }
+
+    private static MethodHandle present(MethodHandle h, String name) {
+        if (h == null) throw new UnsupportedOperationException("this CUDA driver has no " + name);
+        return h;
     }
 
     /**
@@ -198,8 +220,57 @@ final class CudaDriver {
     }
 
     void launch(long function, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, MemorySegment params) {
-        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, 0L, params,
-                MemorySegment.NULL);
+        launch(function, gridX, gridY, gridZ, blockX, sharedBytes, 0L, params);
+    }
+
+    void launch(long function, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, long stream,
+                MemorySegment params) {
+        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, stream,
+                params, MemorySegment.NULL);
+    }
+
+    /** A blocking stream (flags 0): it synchronises with the legacy default stream the copies use. */
+    long createStream() {
+        return longOut("cuStreamCreate", present(cuStreamCreate, "cuStreamCreate"), 0);
+    }
+
+    void destroyStream(long stream) {
+        check("cuStreamDestroy", present(cuStreamDestroy, "cuStreamDestroy_v2"), stream);
+    }
+
+    void synchronizeStream(long stream) {
+        check("cuStreamSynchronize", present(cuStreamSynchronize, "cuStreamSynchronize"), stream);
+    }
+
+    void beginCapture(long stream) {
+        check("cuStreamBeginCapture", present(cuStreamBeginCapture, "cuStreamBeginCapture_v2"), stream,
+                CU_STREAM_CAPTURE_MODE_RELAXED);
+    }
+
+    /** Ends the capture: the captured graph. */
+    long endCapture(long stream) {
+        return longOut("cuStreamEndCapture", present(cuStreamEndCapture, "cuStreamEndCapture"), stream);
+    }
+
+    long instantiateGraph(long graph) {
+        return longOut("cuGraphInstantiateWithFlags",
+                present(cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags"), graph, 0L);
+    }
+
+    void launchGraph(long exec, long stream) {
+        check("cuGraphLaunch", present(cuGraphLaunch, "cuGraphLaunch"), exec, stream);
+    }
+
+    void destroyGraphExec(long exec) {
+        check("cuGraphExecDestroy", present(cuGraphExecDestroy, "cuGraphExecDestroy"), exec);
+    }
+
+    void destroyGraph(long graph) {
+        check("cuGraphDestroy", present(cuGraphDestroy, "cuGraphDestroy"), graph);
+    }
+
+    void recordOn(long event, long stream) {
+        check("cuEventRecord", cuEventRecord, event, stream);
     }
 
     long createEvent() {
