@@ -12,11 +12,18 @@ cp="$here/classes:$here/test-classes:$here/trainer-classes:$here/trainer-test-cl
   nproc
 } | tee "$out/device.txt"
 echo "== parity tests"
-$java -cp "$cp" io.sidewinder.ssm.kernels.cuda.DeviceTestMain ${TEST_CLASSES:-io.sidewinder.trainer.grad.CudaTrainStepParityTest} 2>&1 \
+$java -cp "$cp" io.sidewinder.ssm.kernels.cuda.DeviceTestMain ${TEST_CLASSES:-io.sidewinder.trainer.grad.CudaTrainStepParityTest io.sidewinder.trainer.train.CudaBatchGradientsTest} 2>&1 \
   | tee "$out/parity.txt"
 tests=${PIPESTATUS[0]}
 echo "== benchmark"
 $java -cp "$cp" io.sidewinder.trainer.grad.CudaTrainStepBenchmark ${BENCH_ARGS:-} 2>&1 | tee "$out/bench.txt"
 bench=${PIPESTATUS[0]}
+if [[ -n ${PROFILE:-} ]] && command -v nsys >/dev/null 2>&1; then
+  echo "== nsys kernel summary (benchmark, 100 steps per configuration)"
+  timeout 120 nsys profile -o "$out/step" --force-overwrite true $java -cp "$cp" \
+    io.sidewinder.trainer.grad.CudaTrainStepBenchmark 100 > /dev/null 2>&1
+  nsys stats -r cuda_gpu_kern_sum "$out/step.nsys-rep" 2>&1 | tee "$out/kernels.txt" | head -40
+  rm -f "$out"/step.nsys-rep "$out"/step.sqlite
+fi
 echo "exit: tests $tests, benchmark $bench"
 exit $(( tests != 0 || bench != 0 ))

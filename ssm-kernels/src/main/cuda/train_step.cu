@@ -290,3 +290,16 @@ extern "C" __global__ void sw_ts_zero(float* __restrict__ p, long long n) {
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
         p[i] = 0.f;
 }
+
+// Spins one thread for about ns nanoseconds of the global timer: the profile queues a step's kernels behind it, so
+// that event pairs around each kernel time the kernel and not the host's launch latency.
+extern "C" __global__ void sw_ts_spin(long long ns) {
+    unsigned long long t0;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+    for (;;) {
+        unsigned long long t;
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+        if ((long long)(t - t0) >= ns) break;
+        __nanosleep(1000);
+    }
+}

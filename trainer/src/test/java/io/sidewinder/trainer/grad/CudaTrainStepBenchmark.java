@@ -34,8 +34,13 @@ public final class CudaTrainStepBenchmark {
         for (int i = 0; i < gaps.length; i++) gaps[i] = (float) (0.3 + 2 * r.nextDouble());
         for (int i = 0; i < g.length; i++) g[i] = (float) r.nextGaussian();
 
-        for (boolean graphs : new boolean[] {true, false}) {
-            try (CudaTrainStep step = new CudaTrainStep(rt, p, batch, len, graphs)) {
+        // First row: the defaults (CudaTrainStep.DEFAULT_FORWARD / DEFAULT_BACKWARD), the step the ratio is about.
+        String[][] configs = {{"BWD2", "LSPLIT", "true"}, {"LSPLIT", "LSPLIT", "true"}, {"BWD2", "BWD2", "true"},
+                {"LSPLIT", "BWD2", "true"}, {"BWD2", "LSPLIT", "false"}};
+        for (String[] conf : configs) {
+            boolean graphs = Boolean.parseBoolean(conf[2]);
+            try (CudaTrainStep step = new CudaTrainStep(rt, p, batch, len, graphs,
+                    CudaTrainStepParityTest.variant(conf[0]), CudaTrainStepParityTest.variant(conf[1]))) {
                 System.out.println("step: " + step.describe());
                 int warmup = 50;
                 double[] total = new double[steps], fwd = new double[steps], bwd = new double[steps];
@@ -58,6 +63,14 @@ public final class CudaTrainStepBenchmark {
                                 + " | vs SIMD %.1f ms on the build machine: %.1fx%n",
                         graphs ? "on" : "off", med, pct(total, 0.1), pct(total, 0.9), pct(total, 0), steps,
                         median(fwd), median(bwd), device, SIMD_BUILD_MACHINE_MS, SIMD_BUILD_MACHINE_MS / med);
+                if (conf == configs[0]) {
+                    var prof = step.profile(20);
+                    double sum = prof.values().stream().mapToDouble(Double::doubleValue).sum();
+                    System.out.printf("  per kernel (launched one by one behind a spin kernel, event pair each; "
+                            + "µs per step, summed over layers): total %.1f µs%n", sum);
+                    prof.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+                            .forEach(en -> System.out.printf("    %-28s %7.1f%n", en.getKey(), en.getValue()));
+                }
             }
         }
         // The SIMD fp32 step on this machine's CPU, single thread, for context (not the ratio's reference).

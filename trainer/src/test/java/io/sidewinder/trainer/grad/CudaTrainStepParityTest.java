@@ -13,6 +13,7 @@ import io.sidewinder.ssm.kernels.ScalarKernels;
 import io.sidewinder.ssm.kernels.SsmKernels;
 import io.sidewinder.ssm.kernels.cuda.Cuda;
 import io.sidewinder.ssm.kernels.cuda.CudaTrainStep;
+import io.sidewinder.ssm.kernels.cuda.DeviceScan;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,17 +41,22 @@ class CudaTrainStepParityTest {
         assumeTrue(Cuda.available(), () -> "CUDA tests skipped: " + Cuda.unavailableReason());
     }
 
-    @ParameterizedTest(name = "{0} channels={1} batch={2} L={3} graphs={4}")
+    @ParameterizedTest(name = "{0} channels={1} batch={2} L={3} graphs={4} scan={5}/{6}")
     @CsvSource({
-            "ZOH, 1, 8, 256, true",      // the default model at the benchmark's shape
-            "EULER, 2, 3, 150, true",    // L not a multiple of the chunk (64) nor of 32; 2 channels
-            "ZOH, 1, 2, 70, false",      // kernels launched one by one, no graphs
+            "ZOH, 1, 8, 256, true, LSPLIT, LSPLIT",   // the default model at the benchmark's shape, default kernels
+            "ZOH, 1, 8, 256, true, BWD2, BWD2",
+            "EULER, 2, 3, 150, true, LSPLIT, LSPLIT", // L not a multiple of 32 nor of a tile; 2 channels
+            "EULER, 2, 3, 150, true, BWD2, BWD2",     // ... nor of the bwd2 chunk (64)
+            "ZOH, 1, 2, 300, false, BWD2, LSPLIT",    // two L-split tiles; kernels launched one by one, no graphs
+            "ZOH, 1, 2, 70, false, LSPLIT, BWD2",
     })
-    void stepMatchesFp32Backprop(Discretization disc, int channels, int batch, int len, boolean graphs) {
+    void stepMatchesFp32Backprop(Discretization disc, int channels, int batch, int len, boolean graphs, String fwd,
+                                 String bwd) {
         ModelConfig cfg = ModelConfig.defaults(channels).withDiscretization(disc);
         SplittableRandom r = new SplittableRandom(31L * len + batch);
         ModelParameters p = perturbed(cfg, r);
-        try (CudaTrainStep step = new CudaTrainStep(Cuda.runtime().orElseThrow(), p, batch, len, graphs)) {
+        try (CudaTrainStep step = new CudaTrainStep(Cuda.runtime().orElseThrow(), p, batch, len, graphs,
+                variant(fwd), variant(bwd))) {
             for (int s = 0; s < 2; s++) {
                 if (s == 1) {
                     p = perturbed(cfg, r);
@@ -72,7 +78,7 @@ class CudaTrainStepParityTest {
 
                 float[] head = step.forward(x, gaps).clone();
                 step.backward(g);
-                String tag = disc + " " + batch + "x" + len + " step " + s + " ";
+                String tag = disc + " " + batch + "x" + len + " " + fwd + "/" + bwd + " step " + s + " ";
                 report(tag + "head", tape.head, head, simdTape.head);
                 close(tape.head, head, tag + "head");
                 Map<String, float[]> got = step.gradients();
@@ -85,6 +91,10 @@ class CudaTrainStepParityTest {
                 }
             }
         }
+    }
+
+    static int variant(String name) {
+        return name.equals("LSPLIT") ? DeviceScan.L_SPLIT : DeviceScan.BWD2;
     }
 
     static ModelParameters perturbed(ModelConfig cfg, SplittableRandom r) {
@@ -103,7 +113,7 @@ class CudaTrainStepParityTest {
             eg = Math.max(eg, Math.abs(gpu[i] - expected[i]));
             es = Math.max(es, Math.abs(simd[i] - expected[i]));
         }
-        System.out.printf("  %-44s max|ref| %.3e  gpu err/max %.2e  simd err/max %.2e%n", what, max,
+        System.out.printf("  %-52s max|ref| %.3e  gpu err/max %.2e  simd err/max %.2e%n", what, max,
                 max == 0 ? eg : eg / max, max == 0 ? es : es / max);
     }
 

@@ -34,7 +34,8 @@ final class CudaDriver {
             cuGetErrorName, cuOccupancyMaxActiveBlocksPerMultiprocessor;
     // Streams and graphs (CudaTrainStep): bound when present, so that a driver without them still loads.
     private final MethodHandle cuStreamCreate, cuStreamDestroy, cuStreamSynchronize, cuStreamBeginCapture,
-            cuStreamEndCapture, cuGraphInstantiateWithFlags, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy;
+            cuStreamEndCapture, cuGraphInstantiateWithFlags, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy,
+            cuMemAllocHost, cuMemFreeHost;
     static final int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
 
     private CudaDriver(SymbolLookup lib) {
@@ -75,6 +76,8 @@ final class CudaDriver {
         cuGraphLaunch = bindOptional("cuGraphLaunch", JAVA_LONG, JAVA_LONG);
         cuGraphExecDestroy = bindOptional("cuGraphExecDestroy", JAVA_LONG);
         cuGraphDestroy = bindOptional("cuGraphDestroy", JAVA_LONG);
+        cuMemAllocHost = bindOptional("cuMemAllocHost_v2", ADDRESS, JAVA_LONG);
+        cuMemFreeHost = bindOptional("cuMemFreeHost", ADDRESS);
     }
 
     private MethodHandle bindOptional(String name, java.lang.foreign.MemoryLayout... args) {
@@ -249,7 +252,11 @@ final class CudaDriver {
 
     /** Ends the capture: the captured graph. */
     long endCapture(long stream) {
-        return longOut("cuStreamEndCapture", present(cuStreamEndCapture, "cuStreamEndCapture"), stream);
+        try (Arena arena = Arena.ofConfined()) {   // the out-parameter comes second here
+            MemorySegment out = arena.allocate(JAVA_LONG);
+            check("cuStreamEndCapture", present(cuStreamEndCapture, "cuStreamEndCapture"), stream, out);
+            return out.get(JAVA_LONG, 0);
+        }
     }
 
     long instantiateGraph(long graph) {
@@ -267,6 +274,19 @@ final class CudaDriver {
 
     void destroyGraph(long graph) {
         check("cuGraphDestroy", present(cuGraphDestroy, "cuGraphDestroy"), graph);
+    }
+
+    /** Page-locked host memory (fast, synchronous copies to and from it); free with {@link #freeHost}. */
+    MemorySegment allocHost(long bytes) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check("cuMemAllocHost", present(cuMemAllocHost, "cuMemAllocHost_v2"), out, bytes);
+            return out.get(ADDRESS, 0).reinterpret(bytes);
+        }
+    }
+
+    void freeHost(MemorySegment p) {
+        check("cuMemFreeHost", present(cuMemFreeHost, "cuMemFreeHost"), p);
     }
 
     void recordOn(long event, long stream) {

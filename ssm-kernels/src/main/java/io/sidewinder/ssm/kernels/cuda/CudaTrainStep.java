@@ -43,12 +43,15 @@ public final class CudaTrainStep implements AutoCloseable {
     private final long gradFloats, zeroedFloats;
     private final long[] scanDb, scanDc, scanDa;
     // forward tape
-    private final DeviceBuffer e, gaps, head, features, rstdF, hState;
+    private final DeviceBuffer inputs, head, features, rstdF, hState;
+    private final long e, gaps;   // slices of inputs: [rows][inputWidth] embedded inputs, then [rows] gap ratios
+    private final java.lang.foreign.MemorySegment pinned;   // page-locked staging of every per-step copy
     private final DeviceBuffer[] resid, rstd, normed, xz, xc, xs, z, dtRaw, bm, cm, dtIn, y, chunkStates;
     // backward scratch (shared by the layers)
     private final DeviceBuffer dHead, dFeat, dResid, dY, du, dDeltaRaw, dz, dh0, dDbc, dXc, dXz, dNormed;
     private final String scanFwd, scanBwd;
-    private final int channelBlocks, bwdShared, fwdSegLen;
+    private final int fwdVariant, bwdVariant, chunk, fwdThreads, bwdThreads, fwdBlocks, bwdBlocks, fwdShared, bwdShared,
+            fwdSegLen;
     private final long stream;
     private long fwdGraph, fwdExec, bwdGraph, bwdExec;
     private final boolean useGraphs;
@@ -62,6 +65,20 @@ public final class CudaTrainStep implements AutoCloseable {
 
     /** {@code useGraphs}: false launches the kernels one by one each step (for comparison and debugging). */
     public CudaTrainStep(CudaRuntime rt, ModelParameters source, int batch, int length, boolean useGraphs) {
+        this(rt, source, batch, length, useGraphs, DEFAULT_FORWARD, DEFAULT_BACKWARD);
+    }
+
+    /** The scan kernels the step uses by default: see {@link #CudaTrainStep(CudaRuntime, ModelParameters, int, int, boolean, int, int)}. */
+    public static final int DEFAULT_FORWARD = DeviceScan.BWD2, DEFAULT_BACKWARD = DeviceScan.L_SPLIT;
+
+    /**
+     * {@code forwardScan}, {@code backwardScan}: the scan kernel family per direction, {@link DeviceScan#BWD2} (the
+     * 4-states-per-thread forward, the bwd2 backward: one thread walks L, 16 blocks at this model's batch 8) or
+     * {@link DeviceScan#L_SPLIT} (a warp's lanes split 256-step tiles of one channel: 64 blocks of 8 warps). The
+     * chunk of stored states is {@link #CHUNK} for bwd2 and one L-split tile (256) when the backward is L-split.
+     */
+    public CudaTrainStep(CudaRuntime rt, ModelParameters source, int batch, int length, boolean useGraphs,
+                         int forwardScan, int backwardScan) {
         this.rt = rt;
         this.c = source.config();
         this.batch = batch;
@@ -77,12 +94,9 @@ public final class CudaTrainStep implements AutoCloseable {
         this.hw = c.headWidth();
         this.k = c.dConv();
         this.useGraphs = useGraphs;
-        if (n != 8 && n != 16 && n != 32) {
-            throw new UnsupportedOperationException("the CUDA scan is built for N = 8, 16, 32, not " + n);
-        }
-        if (dm > 128 || k > 8 || di > 1024) {
-            throw new UnsupportedOperationException("the training-step kernels take d_model ≤ 128, d_conv ≤ 8 and "
-                    + "d_inner ≤ 1024");
+        if (!supports(c)) {
+            throw new UnsupportedOperationException("the training-step kernels take N = 8, 16, 32, d_model ≤ 128, "
+                    + "d_conv ≤ 8 and d_inner ≤ 1024");
         }
         long off = 0;
         for (Parameter p : source.all()) {
@@ -107,12 +121,21 @@ public final class CudaTrainStep implements AutoCloseable {
         params = alloc(paramFloats);
         zeroed = alloc(zeroedFloats);
         aNeg = alloc((long) layers * di * n);
-        e = alloc((long) rows * in);
-        gaps = alloc(rows);
+        long gapsOff = align((long) rows * in);
+        inputs = alloc(gapsOff + rows);
+        e = inputs.pointer();
+        gaps = inputs.pointer() + gapsOff * 4;
         head = alloc((long) rows * hw);
         features = alloc((long) rows * dm);
         rstdF = alloc(rows);
-        int chunks = (length + CHUNK - 1) / CHUNK;
+        if ((forwardScan != DeviceScan.BWD2 && forwardScan != DeviceScan.L_SPLIT)
+                || (backwardScan != DeviceScan.BWD2 && backwardScan != DeviceScan.L_SPLIT)) {
+            throw new IllegalArgumentException("scan kernels: DeviceScan.BWD2 or DeviceScan.L_SPLIT per direction");
+        }
+        this.fwdVariant = forwardScan;
+        this.bwdVariant = backwardScan;
+        this.chunk = backwardScan == DeviceScan.L_SPLIT ? DeviceScan.LS_TL : CHUNK;
+        int chunks = (length + chunk - 1) / chunk;
         hState = alloc((long) layers * batch * di * n);
         resid = new DeviceBuffer[layers + 1];
         for (int l = 0; l <= layers; l++) resid[l] = alloc((long) rows * dm);
@@ -142,28 +165,68 @@ public final class CudaTrainStep implements AutoCloseable {
         dNormed = alloc((long) rows * dm);
 
         String disc = c.discretization().name().toLowerCase(Locale.ROOT);
-        scanFwd = "sw_scan_fwd_" + disc + "_n" + n + "_p4";
-        scanBwd = "sw_scan_bwd2_" + disc + "_n" + n;
-        int channelsPerBlock = DeviceScan.THREADS / (n / 4);
-        channelBlocks = (di + channelsPerBlock - 1) / channelsPerBlock;
-        bwdShared = 2 * 4 * DeviceScan.BWD2_ROUND * channelsPerBlock * 2 * n
-                + (CHUNK + DeviceScan.BWD2_TILE - 1) / DeviceScan.BWD2_TILE * DeviceScan.THREADS * 16;
+        int seqPerBlock = DeviceScan.THREADS / (n / 4);    // channels per block of the 4-per-thread kernels
+        int lsW = DeviceScan.LS_W, lsSW = DeviceScan.LS_SW, lsSN = DeviceScan.LS_SN, lsTL = DeviceScan.LS_TL;
+        if (forwardScan == DeviceScan.L_SPLIT) {
+            scanFwd = "sw_scan_ls_fwd_" + disc + "_n" + n;
+            fwdThreads = DeviceScan.LS_THREADS;
+            fwdBlocks = (di + lsW - 1) / lsW;
+            fwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + lsTL + 3 * lsW * n);
+        } else {
+            scanFwd = "sw_scan_fwd_" + disc + "_n" + n + "_p4";
+            fwdThreads = DeviceScan.THREADS;
+            fwdBlocks = (di + seqPerBlock - 1) / seqPerBlock;
+            fwdShared = 0;
+        }
+        if (backwardScan == DeviceScan.L_SPLIT) {
+            scanBwd = "sw_scan_ls_bwd_" + disc + "_n" + n;
+            bwdThreads = DeviceScan.LS_THREADS;
+            bwdBlocks = (di + lsW - 1) / lsW;
+            bwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + 4 * lsW * lsTL + lsTL + lsW * DeviceScan.LS_MAXT * n
+                    + 4 * lsW * n + lsW * lsW);
+        } else {
+            scanBwd = "sw_scan_bwd2_" + disc + "_n" + n;
+            bwdThreads = DeviceScan.THREADS;
+            bwdBlocks = (di + seqPerBlock - 1) / seqPerBlock;
+            bwdShared = 2 * 4 * DeviceScan.BWD2_ROUND * seqPerBlock * 2 * n
+                    + (chunk + DeviceScan.BWD2_TILE - 1) / DeviceScan.BWD2_TILE * DeviceScan.THREADS * 16;
+        }
         fwdSegLen = (Math.max(1, length) + 31) / 32 * 32;
         // Resolve every kernel (and load the training fatbin) before any graph capture starts.
         for (String name : new String[] {scanFwd, "sw_ts_gemm", "sw_ts_rmsnorm_fwd", "sw_ts_rmsnorm_bwd",
-                "sw_ts_conv_fwd", "sw_ts_conv_bwd", "sw_ts_xproj_fwd", "sw_ts_xproj_bwd", "sw_ts_zero"}) {
+                "sw_ts_conv_fwd", "sw_ts_conv_bwd", "sw_ts_xproj_fwd", "sw_ts_xproj_bwd", "sw_ts_zero", "sw_ts_spin"}) {
             rt.function(name);
         }
-        long f = rt.function(scanBwd);
-        rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bwdShared);
-        rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
+        for (String kernel : new String[] {scanFwd, scanBwd}) {
+            int bytes = kernel.equals(scanFwd) ? fwdShared : bwdShared;
+            if (bytes == 0) continue;
+            long f = rt.function(kernel);
+            rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+            rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
+        }
 
         gradHost = new float[(int) gradFloats];
-        eHost = new float[rows * in];
+        eHost = new float[(int) gapsOff + rows];
         headHost = new float[rows * hw];
         for (Parameter p : source.all()) grads.put(p.name(), new float[p.size()]);
         stream = useGraphs ? rt.driver().createStream() : 0L;
+        pinned = rt.driver().allocHost(4L * Math.max(Math.max(eHost.length, rows * hw), gradFloats));
         setParameters(source);
+    }
+
+    /** Whether the step's kernels are built for this model shape (N 8, 16, 32; d_model ≤ 128; d_conv ≤ 8; d_inner ≤ 1024). */
+    public static boolean supports(ModelConfig c) {
+        int n = c.dState();
+        return (n == 8 || n == 16 || n == 32) && c.dModel() <= 128 && c.dConv() <= 8 && c.dInner() <= 1024;
+    }
+
+    /** Sequences per step and their length: the shape this instance was built for. */
+    public int batch() {
+        return batch;
+    }
+
+    public int length() {
+        return len;
     }
 
     private static long align(long floats) {
@@ -235,9 +298,9 @@ public final class CudaTrainStep implements AutoCloseable {
             System.arraycopy(x, t * ch, eHost, t * in, ch);
             eHost[t * in + ch] = GapScaling.logGapFeature(gapRatios[t]);
         }
+        System.arraycopy(gapRatios, 0, eHost, (int) ((gaps - e) / 4), rows);
         rt.bind();
-        e.upload(eHost);
-        gaps.upload(gapRatios);
+        upload(inputs, eHost, eHost.length);
         if (useGraphs) {
             if (fwdExec == 0) {
                 rt.driver().beginCapture(stream);
@@ -249,7 +312,7 @@ public final class CudaTrainStep implements AutoCloseable {
         } else {
             launchForward();
         }
-        head.download(headHost);   // legacy-stream copy: waits for the blocking stream's work
+        download(head, headHost, headHost.length);   // legacy-stream copy: waits for the blocking stream's work
         return headHost;
     }
 
@@ -259,7 +322,7 @@ public final class CudaTrainStep implements AutoCloseable {
             throw new IllegalArgumentException("dHead needs " + rows * hw + " entries");
         }
         rt.bind();
-        dHead.upload(dHeadValues);
+        upload(dHead, dHeadValues, dHeadValues.length);
         if (useGraphs) {
             if (bwdExec == 0) {
                 rt.driver().beginCapture(stream);
@@ -271,15 +334,71 @@ public final class CudaTrainStep implements AutoCloseable {
         } else {
             launchBackward();
         }
-        zeroed.download(gradHost);   // the gradient tensors are the arena's first gradFloats floats
+        download(zeroed, gradHost, gradHost.length);   // the gradient tensors are the arena's first gradFloats floats
         for (Map.Entry<String, float[]> en : grads.entrySet()) {
             long[] s = slices.get(en.getKey());
             System.arraycopy(gradHost, (int) s[0], en.getValue(), 0, (int) s[1]);
         }
     }
 
+    /** Synchronous copies through the page-locked staging buffer (on the legacy stream, ordered with the graphs). */
+    private void upload(DeviceBuffer dst, float[] src, int count) {
+        java.lang.foreign.MemorySegment.copy(src, 0, pinned, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, count);
+        rt.driver().copyToDevice(dst.pointer(), pinned, count * 4L);
+    }
+
+    private void download(DeviceBuffer src, float[] dst, int count) {
+        rt.driver().copyToHost(pinned, src.pointer(), count * 4L);
+        java.lang.foreign.MemorySegment.copy(pinned, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, dst, 0, count);
+    }
+
     private KernelLaunch kl() {
-        return new KernelLaunch().stream(stream);
+        return new KernelLaunch().stream(stream).hooks(profileBefore, profileAfter);
+    }
+
+    private java.util.function.Consumer<String> profileBefore, profileAfter;
+
+    /**
+     * GPU microseconds per step of each kernel (by name, summed over the layers), averaged over {@code steps}
+     * forward + backward passes launched one by one behind a spinning kernel, with an event pair around each launch:
+     * the kernels' own time, without the host's launch latency (but also without the graph's overlap of one kernel's
+     * tail with the next one's start). Run forward and backward once first.
+     */
+    public Map<String, Double> profile(int steps) {
+        rt.bind();
+        Map<String, Double> micros = new LinkedHashMap<>();
+        CudaDriver drv = rt.driver();
+        for (int s = 0; s < steps; s++) {
+            List<long[]> pairs = new ArrayList<>();
+            List<String> names = new ArrayList<>();
+            long[] current = new long[2];
+            profileBefore = name -> {
+                current[0] = drv.createEvent();
+                drv.recordOn(current[0], stream);
+            };
+            profileAfter = name -> {
+                long end = drv.createEvent();
+                drv.recordOn(end, stream);
+                pairs.add(new long[] {current[0], end});
+                names.add(name);
+            };
+            try {
+                new KernelLaunch().stream(stream).i64(5_000_000L).launch(rt, "sw_ts_spin", 1, 1, 1, 0);
+                launchForward();
+                launchBackward();
+            } finally {
+                profileBefore = null;
+                profileAfter = null;
+            }
+            drv.synchronizeEvent(pairs.get(pairs.size() - 1)[1]);
+            for (int i = 0; i < pairs.size(); i++) {
+                float ms = drv.elapsedMillis(pairs.get(i)[0], pairs.get(i)[1]);
+                micros.merge(names.get(i), ms * 1000.0 / steps, Double::sum);
+                drv.destroyEvent(pairs.get(i)[0]);
+                drv.destroyEvent(pairs.get(i)[1]);
+            }
+        }
+        return micros;
     }
 
     // ------------------------------------------------------------------------------------------------- forward
@@ -288,7 +407,7 @@ public final class CudaTrainStep implements AutoCloseable {
         float eps = (float) c.normEps();
         zero(hState.pointer(), (long) layers * batch * di * n);
         // resid = e·Wᵀ + b
-        linear(e.pointer(), in, p("embed.weight"), p("embed.bias"), 0, resid[0].pointer(), dm);
+        linear(e, in, p("embed.weight"), p("embed.bias"), 0, resid[0].pointer(), dm);
         for (int l = 0; l < layers; l++) {
             String pre = "layers." + l + ".";
             rmsNormForward(resid[l].pointer(), p(pre + "norm.weight"), eps, normed[l].pointer(), rstd[l].pointer());
@@ -304,9 +423,9 @@ public final class CudaTrainStep implements AutoCloseable {
             long h = hState.pointer() + (long) l * batch * di * n * 4;
             kl().i32(len).i32(di).pointer(xs[l]).pointer(dtIn[l]).pointer(p(pre + "dt_proj.bias")).i32(1)
                     .pointer(gaps).pointer(aNeg(l)).pointer(bm[l]).pointer(cm[l]).pointer(p(pre + "D")).pointer(z[l])
-                    .pointer(0L).i32(CHUNK).pointer(h).pointer(y[l]).pointer(chunkStates[l]).i32(fwdSegLen).i32(1)
+                    .pointer(0L).i32(chunk).pointer(h).pointer(y[l]).pointer(chunkStates[l]).i32(fwdSegLen).i32(1)
                     .pointer(0L).pointer(0L)
-                    .launch(rt, scanFwd, channelBlocks, batch, 1, DeviceScan.THREADS, 0);
+                    .launch(rt, scanFwd, fwdBlocks, batch, 1, fwdThreads, fwdShared);
             // resid_{l+1} = y·W_outᵀ + resid_l
             linear(y[l].pointer(), di, p(pre + "out_proj.weight"), 0, resid[l].pointer(), resid[l + 1].pointer(), dm);
         }
@@ -361,7 +480,7 @@ public final class CudaTrainStep implements AutoCloseable {
         for (int l = layers - 1; l >= 0; l--) {
             layerBackward(l);
         }
-        weightGrad(dResid.pointer(), dm, e.pointer(), in, g("embed.weight"), g("embed.bias"));
+        weightGrad(dResid.pointer(), dm, e, in, g("embed.weight"), g("embed.bias"));
     }
 
     private void layerBackward(int l) {
@@ -372,10 +491,10 @@ public final class CudaTrainStep implements AutoCloseable {
         long da = zeroed.pointer() + scanDa[l] * 4;
         kl().i32(len).i32(di).pointer(xs[l]).pointer(dtIn[l]).pointer(p(pre + "dt_proj.bias")).i32(1).pointer(gaps)
                 .pointer(aNeg(l)).pointer(bm[l]).pointer(cm[l]).pointer(p(pre + "D")).pointer(z[l]).pointer(0L)
-                .i32(CHUNK).pointer(chunkStates[l]).pointer(dY).pointer(du).pointer(dDeltaRaw).pointer(dz)
+                .i32(chunk).pointer(chunkStates[l]).pointer(dY).pointer(du).pointer(dDeltaRaw).pointer(dz)
                 .pointer(db).pointer(dc).pointer(da).pointer(g(pre + "D")).pointer(g(pre + "dt_proj.bias"))
                 .pointer(dh0).i32(0).i32(1).pointer(0L).pointer(0L)
-                .launch(rt, scanBwd, channelBlocks, batch, 1, DeviceScan.THREADS, bwdShared);
+                .launch(rt, scanBwd, bwdBlocks, batch, 1, bwdThreads, bwdShared);
         int shared = 4 * (proj * di + di * r + ROWS_PER_BLOCK * di + ROWS_PER_BLOCK * proj);
         kl().i32(rows).i32(di).i32(r).i32(n).pointer(dDeltaRaw).pointer(db).pointer(dc).pointer(du)
                 .pointer(p(pre + "x_proj.weight")).pointer(p(pre + "dt_proj.weight")).pointer(xc[l]).pointer(dDbc)
@@ -431,8 +550,9 @@ public final class CudaTrainStep implements AutoCloseable {
 
     /** "forward K + backward K kernels, graphs on/off". */
     public String describe() {
-        return String.format("batch %d x L %d, d_model %d, d_inner %d, N %d, %d layers, %s; scan %s / %s; graphs %s",
-                batch, len, dm, di, n, layers, c.discretization(), scanFwd, scanBwd, useGraphs ? "on" : "off");
+        return String.format("batch %d x L %d, d_model %d, d_inner %d, N %d, %d layers, %s; scan %s / %s, chunk %d; "
+                        + "graphs %s", batch, len, dm, di, n, layers, c.discretization(), scanFwd, scanBwd, chunk,
+                useGraphs ? "on" : "off");
     }
 
     @Override
@@ -444,6 +564,7 @@ public final class CudaTrainStep implements AutoCloseable {
         if (bwdGraph != 0) rt.driver().destroyGraph(bwdGraph);
         fwdExec = fwdGraph = bwdExec = bwdGraph = 0;
         if (stream != 0) rt.driver().destroyStream(stream);
+        rt.driver().freeHost(pinned);
         for (DeviceBuffer b : owned) b.close();
         owned.clear();
     }

@@ -13,6 +13,14 @@ import java.util.List;
 final class KernelLaunch {
     private final List<Object> args = new ArrayList<>();
     private long stream;
+    private java.util.function.Consumer<String> before, after;
+
+    /** Hooks run just before and after the launch call with the kernel's name (profiling); null: none. */
+    KernelLaunch hooks(java.util.function.Consumer<String> before, java.util.function.Consumer<String> after) {
+        this.before = before;
+        this.after = after;
+        return this;
+    }
 
     /** Launches on {@code stream} instead of the legacy default stream (0). */
     KernelLaunch stream(long stream) {
@@ -66,7 +74,10 @@ final class KernelLaunch {
                 }
                 params.setAtIndex(ValueLayout.ADDRESS, i, slot);
             }
-            rt.driver().launch(rt.function(kernel), gridX, gridY, gridZ, block, sharedBytes, stream, params);
+            long f = rt.function(kernel);
+            if (before != null) before.accept(kernel);
+            rt.driver().launch(f, gridX, gridY, gridZ, block, sharedBytes, stream, params);
+            if (after != null) after.accept(kernel);
         }
     }
 }
