@@ -104,13 +104,13 @@ extern "C" __global__ void sw_ts_rmsnorm_fwd(int rows, int width, const float* _
     if (lane == 0) rstd[row] = inv;
 }
 
-// RMSNorm backward: dx (+)= rstd·(g − x·rstd²·mean(g·x)), g = dy·w; dw += Σ_rows dy·x·rstd. Warps take rows
-// grid-stride; each lane keeps its columns' dw (width ≤ 128: 4 per lane), summed over the block's warps in shared
-// memory and added with one atomic per column and block.
+// RMSNorm backward: dx_out = (dx_in, when not null) + rstd·(g − x·rstd²·mean(g·x)), g = dy·w; dw += Σ_rows
+// dy·x·rstd. Warps take rows grid-stride; each lane keeps its columns' dw (width ≤ 128: 4 per lane), summed over the
+// block's warps in shared memory and added with one atomic per column and block.
 extern "C" __global__ void sw_ts_rmsnorm_bwd(int rows, int width, const float* __restrict__ x,
                                              const float* __restrict__ w, const float* __restrict__ rstd,
-                                             const float* __restrict__ dy, float* dx, int accumulate,
-                                             float* __restrict__ dw) {
+                                             const float* __restrict__ dy, const float* __restrict__ dx_in,
+                                             float* __restrict__ dx_out, float* __restrict__ dw) {
     __shared__ float s_dw[128];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     for (int j = threadIdx.x; j < width; j += blockDim.x) s_dw[j] = 0.f;
@@ -126,7 +126,7 @@ extern "C" __global__ void sw_ts_rmsnorm_bwd(int rows, int width, const float* _
         int q = 0;
         for (int j = lane; j < width; j += 32, q++) {
             float v = inv * (dy[off + j] * w[j] - x[off + j] * coef);
-            dx[off + j] = accumulate ? dx[off + j] + v : v;
+            dx_out[off + j] = dx_in != nullptr ? dx_in[off + j] + v : v;
             acc[q] = fmaf(dy[off + j] * x[off + j], inv, acc[q]);
         }
     }
@@ -246,7 +246,9 @@ extern "C" __global__ void sw_ts_xproj_bwd(int rows, int D, int R, int N, const 
 // Causal conv backward over time tiles of T steps: dxin[t] = Σ_j w[j]·dXc[t + K−1−j] written into dxz[:, 0:D],
 // dz copied into dxz[:, D:2D]; dw[d][j] += Σ dXc[t]·xin[t − (K−1) + j], dbias[d] += Σ dXc[t] (one atomic per thread
 // and weight). Block (D threads over channels, tile index); grid (len/T tiles, batch). The first blocks also write
-// the A_log gradient: dAlog[i] += dA[i]·a[i] (a = −exp(A_log)), i < nA.
+// the A_log gradient: dAlog[i] += dA[i]·a[i] (a = −exp(A_log)), i < nA. K ≤ 8: the loops over j are unrolled to 8
+// with guards, so the per-thread weights and sums stay in registers.
+constexpr int kMaxConv = 8;
 extern "C" __global__ void sw_ts_conv_bwd(int batch, int len, int D, int K, int T, const float* __restrict__ xz,
                                           const float* __restrict__ w, const float* __restrict__ dxc,
                                           const float* __restrict__ dz, float* __restrict__ dxz,
@@ -263,25 +265,35 @@ extern "C" __global__ void sw_ts_conv_bwd(int batch, int len, int D, int K, int 
     if (d >= D) return;
     const long long ld = 2LL * D;
     const long long base = (long long)b * len;
-    float wj[8], gw[8];
-    for (int j = 0; j < K; j++) { wj[j] = w[d * K + j]; gw[j] = 0.f; }
+    float wj[kMaxConv], gw[kMaxConv];
+#pragma unroll
+    for (int j = 0; j < kMaxConv; j++) {
+        wj[j] = j < K ? w[d * K + j] : 0.f;
+        gw[j] = 0.f;
+    }
     float gb = 0.f;
     const int t1 = min(len, t0 + T);
     for (int t = t0; t < t1; t++) {
         const long long row = base + t;
-        float g = dxc[row * D + d];
+        const float g = dxc[row * D + d];
         gb += g;
         float acc = 0.f;
-        for (int j = 0; j < K; j++) {
-            int ts = t - (K - 1) + j;   // input read by output t with weight j
-            if (ts >= 0) gw[j] = fmaf(g, xz[(base + ts) * ld + d], gw[j]);
-            int to = t + (K - 1) - j;   // output that reads input t with weight j
-            if (to < len) acc = fmaf(wj[j], dxc[(base + to) * D + d], acc);
+#pragma unroll
+        for (int j = 0; j < kMaxConv; j++) {
+            if (j < K) {
+                const int ts = t - (K - 1) + j;   // input read by output t with weight j
+                if (ts >= 0) gw[j] = fmaf(g, xz[(base + ts) * ld + d], gw[j]);
+                const int to = t + (K - 1) - j;   // output that reads input t with weight j
+                if (to < len) acc = fmaf(wj[j], dxc[(base + to) * D + d], acc);
+            }
         }
         dxz[row * ld + d] = acc;
         dxz[row * ld + D + d] = dz[row * D + d];
     }
-    for (int j = 0; j < K; j++) atomicAdd(&dw[d * K + j], gw[j]);
+#pragma unroll
+    for (int j = 0; j < kMaxConv; j++) {
+        if (j < K) atomicAdd(&dw[d * K + j], gw[j]);
+    }
     atomicAdd(&dbias[d], gb);
 }
 

@@ -35,7 +35,7 @@ final class CudaDriver {
     // Streams and graphs (CudaTrainStep): bound when present, so that a driver without them still loads.
     private final MethodHandle cuStreamCreate, cuStreamDestroy, cuStreamSynchronize, cuStreamBeginCapture,
             cuStreamEndCapture, cuGraphInstantiateWithFlags, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy,
-            cuMemAllocHost, cuMemFreeHost;
+            cuMemAllocHost, cuMemFreeHost, cuStreamWaitEvent;
     static final int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
 
     private CudaDriver(SymbolLookup lib) {
@@ -78,6 +78,7 @@ final class CudaDriver {
         cuGraphDestroy = bindOptional("cuGraphDestroy", JAVA_LONG);
         cuMemAllocHost = bindOptional("cuMemAllocHost_v2", ADDRESS, JAVA_LONG);
         cuMemFreeHost = bindOptional("cuMemFreeHost", ADDRESS);
+        cuStreamWaitEvent = bindOptional("cuStreamWaitEvent", JAVA_LONG, JAVA_LONG, JAVA_INT);
     }
 
     private MethodHandle bindOptional(String name, java.lang.foreign.MemoryLayout... args) {
@@ -206,12 +207,25 @@ final class CudaDriver {
         check("cuMemFree", cuMemFree, pointer);
     }
 
+    // The per-step calls (copies, graph launches) use invokeExact: no boxing or argument spreading.
     void copyToDevice(long dst, MemorySegment src, long bytes) {
-        check("cuMemcpyHtoD", cuMemcpyHtoD, dst, src, bytes);
+        int rc;
+        try {
+            rc = (int) cuMemcpyHtoD.invokeExact(dst, src, bytes);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuMemcpyHtoD: the downcall itself failed", t);
+        }
+        if (rc != 0) throw new CudaException("cuMemcpyHtoD", rc, errorName(rc));
     }
 
     void copyToHost(MemorySegment dst, long src, long bytes) {
-        check("cuMemcpyDtoH", cuMemcpyDtoH, dst, src, bytes);
+        int rc;
+        try {
+            rc = (int) cuMemcpyDtoH.invokeExact(dst, src, bytes);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuMemcpyDtoH: the downcall itself failed", t);
+        }
+        if (rc != 0) throw new CudaException("cuMemcpyDtoH", rc, errorName(rc));
     }
 
     void fill32(long dst, int bits, long count) {
@@ -265,7 +279,19 @@ final class CudaDriver {
     }
 
     void launchGraph(long exec, long stream) {
-        check("cuGraphLaunch", present(cuGraphLaunch, "cuGraphLaunch"), exec, stream);
+        MethodHandle h = present(cuGraphLaunch, "cuGraphLaunch");
+        int rc;
+        try {
+            rc = (int) h.invokeExact(exec, stream);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuGraphLaunch: the downcall itself failed", t);
+        }
+        if (rc != 0) throw new CudaException("cuGraphLaunch", rc, errorName(rc));
+    }
+
+    /** Makes {@code stream}'s later work wait for {@code event} (a fork or join inside a graph capture). */
+    void waitEvent(long stream, long event) {
+        check("cuStreamWaitEvent", cuStreamWaitEvent, stream, event, 0);
     }
 
     void destroyGraphExec(long exec) {

@@ -16,7 +16,8 @@ import java.util.Map;
  * gradients in device memory. Per step the host uploads the inputs once ({@link #forward}: embedded inputs and gap
  * ratios), downloads the head outputs, uploads ∂L/∂head ({@link #backward}) and downloads every gradient tensor in
  * one copy. Everything between is two CUDA graphs (forward: 16 kernels, backward: 25), captured once per instance,
- * so a step costs two graph launches and four copies of host work.
+ * so a step costs two graph launches and four copies of host work. In the backward graph the weight-gradient GEMMs
+ * run on a second stream, off the critical path of the chain dHead → dResid.
  *
  * <p>The kernels: {@code train_step.cu} (a strided tiled GEMM for every projection and its backward products, the
  * weight gradients split over rows with atomics; RMSNorm; conv + SiLU; x_proj + dt_proj; their backward fused with
@@ -30,7 +31,7 @@ public final class CudaTrainStep implements AutoCloseable {
     public static final int CHUNK = 64;
     private static final int ALIGN = 64;        // floats: every arena slice starts 256-byte aligned
     private static final int SPLIT_ROWS = 64;   // rows per block of the weight-gradient GEMMs
-    private static final int CONV_TILE = 32;    // steps per thread of the conv backward
+    private static final int CONV_TILE = 8;     // steps per thread of the conv backward
     private static final int ROWS_PER_BLOCK = 16;   // train_step.cu kRowsPerBlock
 
     private final CudaRuntime rt;
@@ -48,11 +49,16 @@ public final class CudaTrainStep implements AutoCloseable {
     private final java.lang.foreign.MemorySegment pinned;   // page-locked staging of every per-step copy
     private final DeviceBuffer[] resid, rstd, normed, xz, xc, xs, z, dtRaw, bm, cm, dtIn, y, chunkStates;
     // backward scratch (shared by the layers)
-    private final DeviceBuffer dHead, dFeat, dResid, dY, du, dDeltaRaw, dz, dh0, dDbc, dXc, dXz, dNormed;
+    private final DeviceBuffer dHead, dFeat, dY, du, dz, dh0, dXc, dNormed;
+    // per layer (dResid: per layer boundary), so that the weight-gradient GEMMs on the side stream read values no
+    // later kernel of the step overwrites
+    private final DeviceBuffer[] dResid, dDeltaRaw, dDbc, dXz;
     private final String scanFwd, scanBwd;
     private final int fwdVariant, bwdVariant, chunk, fwdThreads, bwdThreads, fwdBlocks, bwdBlocks, fwdShared, bwdShared,
             fwdSegLen;
-    private final long stream;
+    private final long stream, side;     // side: the weight-gradient GEMMs, forked off and joined in the graph
+    private final long[] forkEvents;
+    private int forkNext;
     private long fwdGraph, fwdExec, bwdGraph, bwdExec;
     private final boolean useGraphs;
     private final float[] gradHost, eHost, headHost;
@@ -69,7 +75,7 @@ public final class CudaTrainStep implements AutoCloseable {
     }
 
     /** The scan kernels the step uses by default: see {@link #CudaTrainStep(CudaRuntime, ModelParameters, int, int, boolean, int, int)}. */
-    public static final int DEFAULT_FORWARD = DeviceScan.BWD2, DEFAULT_BACKWARD = DeviceScan.L_SPLIT;
+    public static final int DEFAULT_FORWARD = DeviceScan.L_SPLIT, DEFAULT_BACKWARD = DeviceScan.L_SPLIT;
 
     /**
      * {@code forwardScan}, {@code backwardScan}: the scan kernel family per direction, {@link DeviceScan#BWD2} (the
@@ -153,15 +159,16 @@ public final class CudaTrainStep implements AutoCloseable {
         chunkStates = allocs((long) batch * chunks * di * n);
         dHead = alloc((long) rows * hw);
         dFeat = alloc((long) rows * dm);
-        dResid = alloc((long) rows * dm);
+        dResid = new DeviceBuffer[layers + 1];
+        for (int l = 0; l <= layers; l++) dResid[l] = alloc((long) rows * dm);
         dY = alloc((long) rows * di);
         du = alloc((long) rows * di);
-        dDeltaRaw = alloc((long) rows * di);
+        dDeltaRaw = allocs((long) rows * di);
         dz = alloc((long) rows * di);
         dh0 = alloc((long) batch * di * n);
-        dDbc = alloc((long) rows * proj);
+        dDbc = allocs((long) rows * proj);
         dXc = alloc((long) rows * di);
-        dXz = alloc((long) rows * 2 * di);
+        dXz = allocs((long) rows * 2 * di);
         dNormed = alloc((long) rows * dm);
 
         String disc = c.discretization().name().toLowerCase(Locale.ROOT);
@@ -210,6 +217,9 @@ public final class CudaTrainStep implements AutoCloseable {
         headHost = new float[rows * hw];
         for (Parameter p : source.all()) grads.put(p.name(), new float[p.size()]);
         stream = useGraphs ? rt.driver().createStream() : 0L;
+        side = useGraphs ? rt.driver().createStream() : 0L;
+        forkEvents = new long[useGraphs ? 4 * layers + 4 : 0];
+        for (int i = 0; i < forkEvents.length; i++) forkEvents[i] = rt.driver().createEvent();
         pinned = rt.driver().allocHost(4L * Math.max(Math.max(eHost.length, rows * hw), gradFloats));
         setParameters(source);
     }
@@ -326,7 +336,13 @@ public final class CudaTrainStep implements AutoCloseable {
         if (useGraphs) {
             if (bwdExec == 0) {
                 rt.driver().beginCapture(stream);
-                launchBackward();
+                capturing = true;
+                forkNext = 0;
+                try {
+                    launchBackward();
+                } finally {
+                    capturing = false;
+                }
                 bwdGraph = rt.driver().endCapture(stream);
                 bwdExec = rt.driver().instantiateGraph(bwdGraph);
             }
@@ -355,6 +371,24 @@ public final class CudaTrainStep implements AutoCloseable {
     private KernelLaunch kl() {
         return new KernelLaunch().stream(stream).hooks(profileBefore, profileAfter);
     }
+
+    /** Lets the side stream's next work start after everything launched on the main stream so far (graphs only). */
+    private void fork() {
+        if (!capturing) return;
+        long ev = forkEvents[forkNext++];
+        rt.driver().recordOn(ev, stream);
+        rt.driver().waitEvent(side, ev);
+    }
+
+    /** Makes the main stream wait for everything on the side stream (graphs only). */
+    private void join() {
+        if (!capturing) return;
+        long ev = forkEvents[forkNext++];
+        rt.driver().recordOn(ev, side);
+        rt.driver().waitEvent(stream, ev);
+    }
+
+    private boolean capturing;
 
     private java.util.function.Consumer<String> profileBefore, profileAfter;
 
@@ -445,7 +479,8 @@ public final class CudaTrainStep implements AutoCloseable {
             kPer = SPLIT_ROWS;
             splits = (kk + kPer - 1) / kPer;
         }
-        kl().i32(m).i32(nn).i32(kk).pointer(a).i64(sai).i64(sak).pointer(b).i64(sbk).i64(sbj).pointer(bias)
+        KernelLaunch launch = mode == 2 && capturing ? kl().stream(side) : kl();
+        launch.i32(m).i32(nn).i32(kk).pointer(a).i64(sai).i64(sak).pointer(b).i64(sbk).i64(sbj).pointer(bias)
                 .pointer(addend).pointer(out).i32(ldc).i32(mode).i32(kPer).pointer(rowsum)
                 .launch(rt, "sw_ts_gemm", (nn + 31) / 32, (m + 31) / 32, splits, 256, 0);
     }
@@ -473,48 +508,59 @@ public final class CudaTrainStep implements AutoCloseable {
 
     private void launchBackward() {
         zero(zeroed.pointer(), zeroedFloats);
+        // weightGrad (the GEMMs that only add into gradient tensors) runs on the side stream inside the graph:
+        // fork() before each, one join() at the end.
+        fork();
         weightGrad(dHead.pointer(), hw, features.pointer(), dm, g("head.weight"), g("head.bias"));
         inputGrad(dHead.pointer(), hw, p("head.weight"), dm, dFeat.pointer());
         rmsNormBackward(resid[layers].pointer(), p("norm_f.weight"), rstdF.pointer(), dFeat.pointer(), 0,
-                g("norm_f.weight"));
+                dResid[layers].pointer(), g("norm_f.weight"));
         for (int l = layers - 1; l >= 0; l--) {
             layerBackward(l);
         }
-        weightGrad(dResid.pointer(), dm, e, in, g("embed.weight"), g("embed.bias"));
+        fork();
+        weightGrad(dResid[0].pointer(), dm, e, in, g("embed.weight"), g("embed.bias"));
+        join();
     }
 
+    /** dResid[l + 1] holds ∂L/∂resid_out; dResid[l] gets ∂L/∂resid_in (the residual passes it through). */
     private void layerBackward(int l) {
         String pre = "layers." + l + ".";
-        inputGrad(dResid.pointer(), dm, p(pre + "out_proj.weight"), di, dY.pointer());
-        weightGrad(dResid.pointer(), dm, y[l].pointer(), di, g(pre + "out_proj.weight"), 0);
+        long dOut = dResid[l + 1].pointer();
+        inputGrad(dOut, dm, p(pre + "out_proj.weight"), di, dY.pointer());
+        fork();
+        weightGrad(dOut, dm, y[l].pointer(), di, g(pre + "out_proj.weight"), 0);
         long db = zeroed.pointer() + scanDb[l] * 4, dc = zeroed.pointer() + scanDc[l] * 4;
         long da = zeroed.pointer() + scanDa[l] * 4;
         kl().i32(len).i32(di).pointer(xs[l]).pointer(dtIn[l]).pointer(p(pre + "dt_proj.bias")).i32(1).pointer(gaps)
                 .pointer(aNeg(l)).pointer(bm[l]).pointer(cm[l]).pointer(p(pre + "D")).pointer(z[l]).pointer(0L)
-                .i32(chunk).pointer(chunkStates[l]).pointer(dY).pointer(du).pointer(dDeltaRaw).pointer(dz)
+                .i32(chunk).pointer(chunkStates[l]).pointer(dY).pointer(du).pointer(dDeltaRaw[l]).pointer(dz)
                 .pointer(db).pointer(dc).pointer(da).pointer(g(pre + "D")).pointer(g(pre + "dt_proj.bias"))
                 .pointer(dh0).i32(0).i32(1).pointer(0L).pointer(0L)
                 .launch(rt, scanBwd, bwdBlocks, batch, 1, bwdThreads, bwdShared);
         int shared = 4 * (proj * di + di * r + ROWS_PER_BLOCK * di + ROWS_PER_BLOCK * proj);
-        kl().i32(rows).i32(di).i32(r).i32(n).pointer(dDeltaRaw).pointer(db).pointer(dc).pointer(du)
-                .pointer(p(pre + "x_proj.weight")).pointer(p(pre + "dt_proj.weight")).pointer(xc[l]).pointer(dDbc)
+        kl().i32(rows).i32(di).i32(r).i32(n).pointer(dDeltaRaw[l]).pointer(db).pointer(dc).pointer(du)
+                .pointer(p(pre + "x_proj.weight")).pointer(p(pre + "dt_proj.weight")).pointer(xc[l]).pointer(dDbc[l])
                 .pointer(dXc)
                 .launch(rt, "sw_ts_xproj_bwd", (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 1, 128, shared);
-        weightGrad(dDeltaRaw.pointer(), di, dtRaw[l].pointer(), r, g(pre + "dt_proj.weight"), 0);
-        weightGrad(dDbc.pointer(), proj, xs[l].pointer(), di, g(pre + "x_proj.weight"), 0);
+        fork();
+        weightGrad(dDeltaRaw[l].pointer(), di, dtRaw[l].pointer(), r, g(pre + "dt_proj.weight"), 0);
+        weightGrad(dDbc[l].pointer(), proj, xs[l].pointer(), di, g(pre + "x_proj.weight"), 0);
         int threads = (di + 31) / 32 * 32;
         kl().i32(batch).i32(len).i32(di).i32(k).i32(CONV_TILE).pointer(xz[l]).pointer(p(pre + "conv.weight"))
-                .pointer(dXc).pointer(dz).pointer(dXz).pointer(g(pre + "conv.weight")).pointer(g(pre + "conv.bias"))
+                .pointer(dXc).pointer(dz).pointer(dXz[l]).pointer(g(pre + "conv.weight")).pointer(g(pre + "conv.bias"))
                 .pointer(da).pointer(aNeg(l)).pointer(g(pre + "A_log")).i32(di * n)
                 .launch(rt, "sw_ts_conv_bwd", (len + CONV_TILE - 1) / CONV_TILE, batch, threads, 0);
-        weightGrad(dXz.pointer(), 2 * di, normed[l].pointer(), dm, g(pre + "in_proj.weight"), 0);
-        inputGrad(dXz.pointer(), 2 * di, p(pre + "in_proj.weight"), dm, dNormed.pointer());
-        rmsNormBackward(resid[l].pointer(), p(pre + "norm.weight"), rstd[l].pointer(), dNormed.pointer(), 1,
-                g(pre + "norm.weight"));
+        fork();
+        weightGrad(dXz[l].pointer(), 2 * di, normed[l].pointer(), dm, g(pre + "in_proj.weight"), 0);
+        inputGrad(dXz[l].pointer(), 2 * di, p(pre + "in_proj.weight"), dm, dNormed.pointer());
+        rmsNormBackward(resid[l].pointer(), p(pre + "norm.weight"), rstd[l].pointer(), dNormed.pointer(), dOut,
+                dResid[l].pointer(), g(pre + "norm.weight"));
     }
 
-    private void rmsNormBackward(long x, long w, long rstdIn, long dy, int accumulate, long dw) {
-        kl().i32(rows).i32(dm).pointer(x).pointer(w).pointer(rstdIn).pointer(dy).pointer(dResid).i32(accumulate)
+    /** dxOut = (dxIn, 0: none) + the RMSNorm backward of dy; dw += its weight gradient. */
+    private void rmsNormBackward(long x, long w, long rstdIn, long dy, long dxIn, long dxOut, long dw) {
+        kl().i32(rows).i32(dm).pointer(x).pointer(w).pointer(rstdIn).pointer(dy).pointer(dxIn).pointer(dxOut)
                 .pointer(dw).launch(rt, "sw_ts_rmsnorm_bwd", Math.max(1, Math.min(64, rows / 32)), 1, 256, 0);
     }
 
@@ -564,6 +610,8 @@ public final class CudaTrainStep implements AutoCloseable {
         if (bwdGraph != 0) rt.driver().destroyGraph(bwdGraph);
         fwdExec = fwdGraph = bwdExec = bwdGraph = 0;
         if (stream != 0) rt.driver().destroyStream(stream);
+        if (side != 0) rt.driver().destroyStream(side);
+        for (long ev : forkEvents) rt.driver().destroyEvent(ev);
         rt.driver().freeHost(pinned);
         for (DeviceBuffer b : owned) b.close();
         owned.clear();
