@@ -19,8 +19,12 @@ import java.util.TreeMap;
  * (one batched forward/backward on the kernel façade), the loss and its derivative are the double model's
  * ({@link TrainableModel#headLoss}), and the fp32 gradients are written into the double model's gradients — so
  * AdamW, clipping, early stopping and checkpoints work unchanged on the double parameters.
+ *
+ * <p>With the cuda backend it keeps resident training steps ({@link CudaTrainStep}: device memory, CUDA graphs,
+ * page-locked staging) between batches; {@link #close} releases them. Closing is idempotent and does not end the
+ * object's use: a later {@link #compute} makes the steps it needs again. Without a GPU there is nothing to release.
  */
-final class Fp32BatchGradients {
+final class Fp32BatchGradients implements AutoCloseable {
     private final SsmKernels kernels;
     /** With the cuda backend: the whole forward/backward of a group resident on the GPU ({@link CudaTrainStep}). */
     private final CudaRuntime gpu;
@@ -40,9 +44,8 @@ final class Fp32BatchGradients {
         CudaTrainStep step = steps.get(key);
         if (step == null) {
             if (steps.size() >= MAX_STEPS) {
-                var eldest = steps.entrySet().iterator().next();
-                eldest.getValue().close();
-                steps.remove(eldest.getKey());
+                long eldest = steps.keySet().iterator().next();
+                steps.remove(eldest).close();
             }
             step = new CudaTrainStep(gpu, params, batch, len);
             steps.put(key, step);
@@ -50,6 +53,27 @@ final class Fp32BatchGradients {
             step.setParameters(params);
         }
         return step;
+    }
+
+    /** Resident GPU steps held now (0 without a GPU, and after {@link #close}). */
+    synchronized int residentSteps() {
+        return steps.size();
+    }
+
+    /** Closes every resident step (frees its GPU memory now rather than at JVM exit); idempotent. */
+    @Override
+    public synchronized void close() {
+        RuntimeException first = null;
+        for (CudaTrainStep step : steps.values()) {
+            try {
+                step.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
+        steps.clear();
+        if (first != null) throw first;
     }
 
     /** Sets model.gradients() to the batch's gradients of Σ loss·scale; returns the summed element loss. */

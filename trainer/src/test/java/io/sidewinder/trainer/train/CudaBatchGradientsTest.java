@@ -12,6 +12,7 @@ import io.sidewinder.ssm.kernels.cuda.Cuda;
 import io.sidewinder.ssm.kernels.cuda.CudaKernels;
 import io.sidewinder.trainer.grad.TrainableModel;
 import io.sidewinder.trainer.train.Windows.Sample;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,8 +22,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@code train --backend cuda}'s batch gradients ({@link Fp32BatchGradients} on {@link CudaKernels}: each group's
  * forward and backward resident on the GPU) against the same class on the scalar kernels: the summed loss and every
- * gradient tensor, for a batch of windows of two lengths, twice with different parameters (the cached resident
- * steps take the new ones). Tolerances as {@code CudaTrainStepParityTest}'s. Skipped without a GPU.
+ * gradient tensor, for a batch of windows of two lengths, three times with different parameters (the cached resident
+ * steps take the new ones; before the third, the steps are closed and made again), and that training releases them. Tolerances as {@code CudaTrainStepParityTest}'s. Skipped without a GPU.
  */
 class CudaBatchGradientsTest {
 
@@ -53,7 +54,15 @@ class CudaBatchGradientsTest {
         }
         Fp32BatchGradients gpu = new Fp32BatchGradients(new CudaKernels(Cuda.runtime().orElseThrow(), ScalarKernels.INSTANCE));
         Fp32BatchGradients cpu = new Fp32BatchGradients(ScalarKernels.INSTANCE);
-        for (int round = 0; round < 2; round++) {
+        for (int round = 0; round < 3; round++) {
+            if (round == 2) {
+                // Closing releases the resident steps (one per length), is idempotent, and the next batch
+                // makes them again.
+                assertEquals(2, gpu.residentSteps(), "resident steps before close");
+                gpu.close();
+                gpu.close();
+                assertEquals(0, gpu.residentSteps(), "resident steps after close");
+            }
             ModelParameters p = ModelParameters.initialise(cfg, 100 + round);
             for (var t : p.all()) {
                 for (int i = 0; i < t.data().length; i++) t.data()[i] += (float) (0.1 * r.nextGaussian());
@@ -67,6 +76,26 @@ class CudaBatchGradientsTest {
                 close(e.getValue(), onGpu.gradients().get(e.getKey()), "round " + round + " d" + e.getKey());
             }
         }
+        gpu.close();
+    }
+
+    @org.junit.jupiter.api.Test
+    void trainingReleasesTheResidentSteps() throws Exception {
+        ModelConfig cfg = ForecastTrainerTest.CFG.withShape(16, 1, 8, 4);
+        List<Windows.Series> data = List.of(ForecastTrainerTest.sine(600, 2));
+        int[] residentDuringTraining = {0};
+        ForecastTrainer trainer = ForecastTrainer.withKernels(data,
+                ForecastTrainerTest.options(1).withPrecision(ForecastTrainer.Precision.FP32),
+                new CudaKernels(Cuda.runtime().orElseThrow(), ScalarKernels.INSTANCE));
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(cfg, 5));
+        trainer.train(m, ForecastTrainerTest.windows(0, 450, 40), ForecastTrainerTest.windows(450, 600, 40),
+                (e, es, s, ss, l, v, sps) -> residentDuringTraining[0] = Math.max(residentDuringTraining[0],
+                        trainer.residentSteps()));
+        System.out.printf("  trainer: %d resident step(s) during training, %d after%n", residentDuringTraining[0],
+                trainer.residentSteps());
+        assertTrue(residentDuringTraining[0] > 0, "the cuda trainer used no resident step");
+        assertEquals(0, trainer.residentSteps(), "train() released its resident steps");
+        trainer.close(); // idempotent after train()
     }
 
     static void close(double[] expected, double[] actual, String what) {

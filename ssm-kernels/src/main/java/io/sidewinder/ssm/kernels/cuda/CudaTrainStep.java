@@ -257,6 +257,7 @@ public final class CudaTrainStep implements AutoCloseable {
 
     /** Uploads new parameter values (same config and names), e.g. after an optimizer step on the host. */
     public void setParameters(ModelParameters source) {
+        requireOpen();
         rt.bind();
         float[] host = new float[(int) paramFloats];
         for (Parameter p : source.all()) {
@@ -300,6 +301,7 @@ public final class CudaTrainStep implements AutoCloseable {
      * [batch][L][headWidth] (an array reused across calls). The tape stays on the device for {@link #backward}.
      */
     public float[] forward(float[] x, float[] gapRatios) {
+        requireOpen();
         int ch = c.channels();
         if (x.length != rows * ch || gapRatios.length != rows) {
             throw new IllegalArgumentException("x needs " + rows * ch + " and gaps " + rows + " entries");
@@ -328,6 +330,7 @@ public final class CudaTrainStep implements AutoCloseable {
 
     /** Backpropagates dHead [batch][L][headWidth] from the last forward; the result is {@link #gradients()}. */
     public void backward(float[] dHeadValues) {
+        requireOpen();
         if (dHeadValues.length != rows * hw) {
             throw new IllegalArgumentException("dHead needs " + rows * hw + " entries");
         }
@@ -601,8 +604,22 @@ public final class CudaTrainStep implements AutoCloseable {
                 useGraphs ? "on" : "off");
     }
 
+    private boolean closed;
+
+    /** Whether {@link #close} has run: the step's device memory, graphs, streams and staging are released. */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private void requireOpen() {
+        if (closed) throw new IllegalStateException("CudaTrainStep is closed");
+    }
+
+    /** Releases the graphs, streams, events, page-locked staging and device memory; idempotent. */
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         rt.bind();
         if (fwdExec != 0) rt.driver().destroyGraphExec(fwdExec);
         if (fwdGraph != 0) rt.driver().destroyGraph(fwdGraph);
