@@ -18,8 +18,12 @@ import java.util.concurrent.Future;
  * one scan), AdamW with warm-up and cosine decay, global-norm clipping, early stopping on the validation MSE
  * (keeping the best parameters), optional checkpoints. Deterministic for a given seed and thread count: windows are
  * drawn from a seeded generator, split over threads in a fixed way and their gradients summed in thread order.
+ *
+ * <p>With the cuda backend the fp32 passes hold GPU resources (resident training steps) while {@link #train} runs;
+ * {@code train} releases them when it returns or throws, and {@link #close} does too (idempotent; a trainer without
+ * a GPU has nothing to release). A closed trainer can train again.
  */
-public final class ForecastTrainer {
+public final class ForecastTrainer implements AutoCloseable {
 
     public record Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
                           double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
@@ -184,6 +188,7 @@ public final class ForecastTrainer {
         trainedParams.remove(io.sidewinder.ssm.LagReadout.WEIGHT);
         trainedGrads.remove(io.sidewinder.ssm.LagReadout.WEIGHT);
         ExecutorService pool = Executors.newFixedThreadPool(o.threads());
+        Throwable failure = null;
         try {
             for (epoch = firstEpoch; epoch < o.epochs() && stale < o.patience(); epoch++) {
                 // One generator per epoch: a resumed run draws exactly the windows the uninterrupted one would.
@@ -214,13 +219,36 @@ public final class ForecastTrainer {
                             best, adam.firstMoments(), adam.secondMoments()).write(o.checkpoint());
                 }
             }
+        } catch (Throwable t) {
+            failure = t;
+            throw t;
         } finally {
             pool.shutdownNow();
+            try {
+                close(); // the resident GPU steps (if any) are released here, not at JVM exit
+            } catch (RuntimeException e) {
+                if (failure == null) throw e;
+                failure.addSuppressed(e);
+            }
         }
         for (var e : best.entrySet()) {
             System.arraycopy(e.getValue(), 0, model.parameters().get(e.getKey()), 0, e.getValue().length);
         }
         return new Result(bestVal, bestEpoch, epoch, samples / ((System.nanoTime() - started) / 1e9), adam.steps());
+    }
+
+    /**
+     * Releases the fp32 backend's GPU resources (the resident training steps of {@code --backend cuda}); idempotent,
+     * and a no-op for the double trainer and without a GPU. {@link #train} calls it when it ends.
+     */
+    @Override
+    public void close() {
+        if (fp32 != null) fp32.close();
+    }
+
+    /** Resident GPU training steps held now (0 without a GPU, and after {@link #close} or {@link #train}). */
+    int residentSteps() {
+        return fp32 == null ? 0 : fp32.residentSteps();
     }
 
     /** Ridge of the readout's closed-form start, per training row (the fit is insensitive to it below ~1e-2). */

@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
 public final class Cuda {
     public static final String REQUIRE_PROPERTY = "sidewinder.cuda.require";
     static final String FATBIN_RESOURCE = "sidewinder-kernels.fatbin";
+    /** The training step's kernels (train_step.cu), loaded on first use by {@link CudaRuntime}. */
+    static final String TRAIN_FATBIN_RESOURCE = "sidewinder-train.fatbin";
     private static final Logger LOG = LoggerFactory.getLogger(Cuda.class);
 
     private Cuda() {}
@@ -73,7 +75,11 @@ public final class Cuda {
     }
 
     private static byte[] readFatbin() {
-        try (InputStream in = Cuda.class.getResourceAsStream(FATBIN_RESOURCE)) {
+        return readResource(FATBIN_RESOURCE);
+    }
+
+    static byte[] readResource(String name) {
+        try (InputStream in = Cuda.class.getResourceAsStream(name)) {
             return in == null ? null : in.readAllBytes();
         } catch (IOException e) {
             return null;

@@ -32,6 +32,11 @@ final class CudaDriver {
             cuModuleGetFunction, cuFuncSetAttribute, cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemsetD32,
             cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy,
             cuGetErrorName, cuOccupancyMaxActiveBlocksPerMultiprocessor;
+    // Streams and graphs (CudaTrainStep): bound when present, so that a driver without them still loads.
+    private final MethodHandle cuStreamCreate, cuStreamDestroy, cuStreamSynchronize, cuStreamBeginCapture,
+            cuStreamEndCapture, cuGraphInstantiateWithFlags, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy,
+            cuMemAllocHost, cuMemFreeHost, cuStreamWaitEvent;
+    static final int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
 
     private CudaDriver(SymbolLookup lib) {
         this.lib = lib;
@@ -62,6 +67,27 @@ final class CudaDriver {
         cuEventElapsedTime = bind("cuEventElapsedTime", ADDRESS, JAVA_LONG, JAVA_LONG);
         cuEventDestroy = bind("cuEventDestroy_v2", JAVA_LONG);
         cuGetErrorName = bind("cuGetErrorName", JAVA_INT, ADDRESS);
+        cuStreamCreate = bindOptional("cuStreamCreate", ADDRESS, JAVA_INT);
+        cuStreamDestroy = bindOptional("cuStreamDestroy_v2", JAVA_LONG);
+        cuStreamSynchronize = bindOptional("cuStreamSynchronize", JAVA_LONG);
+        cuStreamBeginCapture = bindOptional("cuStreamBeginCapture_v2", JAVA_LONG, JAVA_INT);
+        cuStreamEndCapture = bindOptional("cuStreamEndCapture", JAVA_LONG, ADDRESS);
+        cuGraphInstantiateWithFlags = bindOptional("cuGraphInstantiateWithFlags", ADDRESS, JAVA_LONG, JAVA_LONG);
+        cuGraphLaunch = bindOptional("cuGraphLaunch", JAVA_LONG, JAVA_LONG);
+        cuGraphExecDestroy = bindOptional("cuGraphExecDestroy", JAVA_LONG);
+        cuGraphDestroy = bindOptional("cuGraphDestroy", JAVA_LONG);
+        cuMemAllocHost = bindOptional("cuMemAllocHost_v2", ADDRESS, JAVA_LONG);
+        cuMemFreeHost = bindOptional("cuMemFreeHost", ADDRESS);
+        cuStreamWaitEvent = bindOptional("cuStreamWaitEvent", JAVA_LONG, JAVA_LONG, JAVA_INT);
+    }
+
+    private MethodHandle bindOptional(String name, java.lang.foreign.MemoryLayout... args) {
+        return lib.find(name).map(s -> LINKER.downcallHandle(s, FunctionDescriptor.of(JAVA_INT, args))).orElse(null);
+    }
+
+    private static MethodHandle present(MethodHandle h, String name) {
+        if (h == null) throw new UnsupportedOperationException("this CUDA driver has no " + name);
+        return h;
     }
 
     /**
@@ -181,12 +207,25 @@ final class CudaDriver {
         check("cuMemFree", cuMemFree, pointer);
     }
 
+    // The per-step calls (copies, graph launches) use invokeExact: no boxing or argument spreading.
     void copyToDevice(long dst, MemorySegment src, long bytes) {
-        check("cuMemcpyHtoD", cuMemcpyHtoD, dst, src, bytes);
+        int rc;
+        try {
+            rc = (int) cuMemcpyHtoD.invokeExact(dst, src, bytes);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuMemcpyHtoD: the downcall itself failed", t);
+        }
+        if (rc != 0) throw new CudaException("cuMemcpyHtoD", rc, errorName(rc));
     }
 
     void copyToHost(MemorySegment dst, long src, long bytes) {
-        check("cuMemcpyDtoH", cuMemcpyDtoH, dst, src, bytes);
+        int rc;
+        try {
+            rc = (int) cuMemcpyDtoH.invokeExact(dst, src, bytes);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuMemcpyDtoH: the downcall itself failed", t);
+        }
+        if (rc != 0) throw new CudaException("cuMemcpyDtoH", rc, errorName(rc));
     }
 
     void fill32(long dst, int bits, long count) {
@@ -198,8 +237,86 @@ final class CudaDriver {
     }
 
     void launch(long function, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, MemorySegment params) {
-        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, 0L, params,
-                MemorySegment.NULL);
+        launch(function, gridX, gridY, gridZ, blockX, sharedBytes, 0L, params);
+    }
+
+    void launch(long function, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, long stream,
+                MemorySegment params) {
+        check("cuLaunchKernel", cuLaunchKernel, function, gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, stream,
+                params, MemorySegment.NULL);
+    }
+
+    /** A blocking stream (flags 0): it synchronises with the legacy default stream the copies use. */
+    long createStream() {
+        return longOut("cuStreamCreate", present(cuStreamCreate, "cuStreamCreate"), 0);
+    }
+
+    void destroyStream(long stream) {
+        check("cuStreamDestroy", present(cuStreamDestroy, "cuStreamDestroy_v2"), stream);
+    }
+
+    void synchronizeStream(long stream) {
+        check("cuStreamSynchronize", present(cuStreamSynchronize, "cuStreamSynchronize"), stream);
+    }
+
+    void beginCapture(long stream) {
+        check("cuStreamBeginCapture", present(cuStreamBeginCapture, "cuStreamBeginCapture_v2"), stream,
+                CU_STREAM_CAPTURE_MODE_RELAXED);
+    }
+
+    /** Ends the capture: the captured graph. */
+    long endCapture(long stream) {
+        try (Arena arena = Arena.ofConfined()) {   // the out-parameter comes second here
+            MemorySegment out = arena.allocate(JAVA_LONG);
+            check("cuStreamEndCapture", present(cuStreamEndCapture, "cuStreamEndCapture"), stream, out);
+            return out.get(JAVA_LONG, 0);
+        }
+    }
+
+    long instantiateGraph(long graph) {
+        return longOut("cuGraphInstantiateWithFlags",
+                present(cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags"), graph, 0L);
+    }
+
+    void launchGraph(long exec, long stream) {
+        MethodHandle h = present(cuGraphLaunch, "cuGraphLaunch");
+        int rc;
+        try {
+            rc = (int) h.invokeExact(exec, stream);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cuGraphLaunch: the downcall itself failed", t);
+        }
+        if (rc != 0) throw new CudaException("cuGraphLaunch", rc, errorName(rc));
+    }
+
+    /** Makes {@code stream}'s later work wait for {@code event} (a fork or join inside a graph capture). */
+    void waitEvent(long stream, long event) {
+        check("cuStreamWaitEvent", cuStreamWaitEvent, stream, event, 0);
+    }
+
+    void destroyGraphExec(long exec) {
+        check("cuGraphExecDestroy", present(cuGraphExecDestroy, "cuGraphExecDestroy"), exec);
+    }
+
+    void destroyGraph(long graph) {
+        check("cuGraphDestroy", present(cuGraphDestroy, "cuGraphDestroy"), graph);
+    }
+
+    /** Page-locked host memory (fast, synchronous copies to and from it); free with {@link #freeHost}. */
+    MemorySegment allocHost(long bytes) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ADDRESS);
+            check("cuMemAllocHost", present(cuMemAllocHost, "cuMemAllocHost_v2"), out, bytes);
+            return out.get(ADDRESS, 0).reinterpret(bytes);
+        }
+    }
+
+    void freeHost(MemorySegment p) {
+        check("cuMemFreeHost", present(cuMemFreeHost, "cuMemFreeHost"), p);
+    }
+
+    void recordOn(long event, long stream) {
+        check("cuEventRecord", cuEventRecord, event, stream);
     }
 
     long createEvent() {

@@ -21,6 +21,11 @@ public final class CudaKernels extends DelegatingKernels {
         this.scan = new CudaSelectiveScan(rt);
     }
 
+    /** The GPU this backend runs on (for callers that keep a whole step resident: {@link CudaTrainStep}). */
+    public CudaRuntime runtime() {
+        return rt;
+    }
+
     @Override
     public String name() {
         return "cuda(" + rt.description() + ") + " + delegate.name();

@@ -60,8 +60,27 @@ public final class CudaRuntime {
         return maxSharedOptIn;
     }
 
+    private long trainModule;
+
+    /** A kernel of the main fatbin, or of the training step's ({@code sw_ts_*}, loaded on first use). */
     synchronized long function(String name) {
-        return functions.computeIfAbsent(name, n -> driver.function(module, n));
+        Long f = functions.get(name);
+        if (f == null) {
+            f = driver.function(name.startsWith("sw_ts_") ? trainModule() : module, name);
+            functions.put(name, f);
+        }
+        return f;
+    }
+
+    private long trainModule() {
+        if (trainModule == 0) {
+            byte[] image = Cuda.readResource(Cuda.TRAIN_FATBIN_RESOURCE);
+            if (image == null) {
+                throw new IllegalStateException("the jar has no " + Cuda.TRAIN_FATBIN_RESOURCE + " (built without nvcc)");
+            }
+            trainModule = driver.loadModule(image);
+        }
+        return trainModule;
     }
 
     public DeviceBuffer allocate(long bytes) {

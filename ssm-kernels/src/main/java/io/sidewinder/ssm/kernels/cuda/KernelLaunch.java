@@ -12,6 +12,26 @@ import java.util.List;
  */
 final class KernelLaunch {
     private final List<Object> args = new ArrayList<>();
+    private long stream;
+    private java.util.function.Consumer<String> before, after;
+
+    /** Hooks run just before and after the launch call with the kernel's name (profiling); null: none. */
+    KernelLaunch hooks(java.util.function.Consumer<String> before, java.util.function.Consumer<String> after) {
+        this.before = before;
+        this.after = after;
+        return this;
+    }
+
+    /** Launches on {@code stream} instead of the legacy default stream (0). */
+    KernelLaunch stream(long stream) {
+        this.stream = stream;
+        return this;
+    }
+
+    KernelLaunch f32(float value) {
+        args.add(value);
+        return this;
+    }
 
     KernelLaunch pointer(DeviceBuffer buffer) {
         args.add(buffer == null ? 0L : buffer.pointer());
@@ -47,12 +67,17 @@ final class KernelLaunch {
                     slot = arena.allocateFrom(ValueLayout.JAVA_LONG, p);
                 } else if (a instanceof Integer v) {
                     slot = arena.allocateFrom(ValueLayout.JAVA_INT, v);
+                } else if (a instanceof Float v) {
+                    slot = arena.allocateFrom(ValueLayout.JAVA_FLOAT, v);
                 } else {
                     slot = arena.allocateFrom(ValueLayout.JAVA_LONG, ((long[]) a)[0]);
                 }
                 params.setAtIndex(ValueLayout.ADDRESS, i, slot);
             }
-            rt.driver().launch(rt.function(kernel), gridX, gridY, gridZ, block, sharedBytes, params);
+            long f = rt.function(kernel);
+            if (before != null) before.accept(kernel);
+            rt.driver().launch(f, gridX, gridY, gridZ, block, sharedBytes, stream, params);
+            if (after != null) after.accept(kernel);
         }
     }
 }

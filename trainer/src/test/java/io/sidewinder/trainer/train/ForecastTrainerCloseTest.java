@@ -1,0 +1,60 @@
+package io.sidewinder.trainer.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.kernels.ScalarKernels;
+import io.sidewinder.trainer.grad.TrainableModel;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The trainers' resource lifetime without a GPU: {@link ForecastTrainer#close} and {@link Fp32BatchGradients#close}
+ * are idempotent no-ops when nothing is resident, {@code train} leaves nothing resident, and a closed trainer trains
+ * again to the same model. (With a GPU, {@code CudaBatchGradientsTest} checks that the resident steps are released.)
+ */
+class ForecastTrainerCloseTest {
+
+    @Test
+    void closingIsIdempotentAndAClosedTrainerTrainsAgain() throws Exception {
+        List<Windows.Series> data = List.of(ForecastTrainerTest.sine(600, 2));
+        for (ForecastTrainer.Precision precision : ForecastTrainer.Precision.values()) {
+            ForecastTrainer.Options o = ForecastTrainerTest.options(2).withPrecision(precision);
+            Map<String, double[]> first, second;
+            try (ForecastTrainer trainer = new ForecastTrainer(data, o)) {
+                first = trainOnce(trainer);
+                assertEquals(0, trainer.residentSteps(), precision + ": nothing resident after train");
+                trainer.close();
+                trainer.close();
+                second = trainOnce(trainer);
+                assertEquals(0, trainer.residentSteps());
+            } // and once more by try-with-resources
+            // Double training repeats bit for bit; fp32 only to rounding (the SIMD kernels' results can differ in
+            // the last bits between interpreted and JIT-compiled code).
+            double tol = precision == ForecastTrainer.Precision.DOUBLE ? 0 : 1e-5;
+            first.forEach((k, v) -> assertArrayEquals(v, second.get(k), tol, precision + " " + k));
+        }
+    }
+
+    @Test
+    void fp32BatchGradientsWithoutAGpuCloseCleanly() {
+        Fp32BatchGradients fp32 = new Fp32BatchGradients(ScalarKernels.INSTANCE);
+        assertEquals(0, fp32.residentSteps());
+        assertDoesNotThrow(fp32::close);
+        assertDoesNotThrow(fp32::close);
+        ForecastTrainer trainer = ForecastTrainer.withKernels(List.of(ForecastTrainerTest.sine(300, 1)),
+                ForecastTrainerTest.options(1).withPrecision(ForecastTrainer.Precision.FP32), ScalarKernels.INSTANCE);
+        assertDoesNotThrow(trainer::close);
+        assertDoesNotThrow(trainer::close);
+    }
+
+    private static Map<String, double[]> trainOnce(ForecastTrainer trainer) throws Exception {
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(ForecastTrainerTest.CFG, 5));
+        trainer.train(m, ForecastTrainerTest.windows(0, 450, 40), ForecastTrainerTest.windows(450, 600, 40),
+                ForecastTrainerTest.QUIET);
+        return m.parameters();
+    }
+}
