@@ -20,7 +20,6 @@
 namespace {
 
 constexpr int kThreads = 128;
-constexpr int kNpt = 4;          // states per thread
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kSoftplusThreshold = 20.f;
 constexpr float kWFormMinA = 1.f / 16;   // see step_w in the forward

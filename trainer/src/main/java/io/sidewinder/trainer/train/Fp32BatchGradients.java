@@ -234,52 +234,46 @@ final class Fp32BatchGradients implements AutoCloseable {
      * fp32 model pass.)
      */
     private final class Readout {
-        final int rows, lags, channels, width, hw;
+        final int rows, lags, channels, horizon, width, hw;
         final float[] weight;
-        final float[][] inputs; // per channel [rows][K]
+        final float[] inputs; // [rows][K][C], the windows' lag inputs back to back
 
         Readout(TrainableModel model, Sample[] samples, List<Integer> members, int len) {
             var c = model.config();
             rows = members.size() * len;
             lags = c.readoutLags();
             channels = c.channels();
-            width = 2 * c.horizon();
+            horizon = c.horizon();
+            width = 2 * horizon;
             hw = c.headWidth();
             double[] w = model.parameters().get(LagReadout.WEIGHT);
             weight = new float[w.length];
             for (int i = 0; i < w.length; i++) weight[i] = (float) w[i];
-            inputs = new float[channels][rows * lags];
+            int perWindow = len * lags * channels;
+            inputs = new float[rows * lags * channels];
             for (int b = 0; b < members.size(); b++) {
                 double[] l = samples[members.get(b)].lags();
-                for (int t = 0; t < len; t++) {
-                    for (int j = 0; j < lags; j++) {
-                        for (int k = 0; k < channels; k++) {
-                            inputs[k][(b * len + t) * lags + j] = (float) l[(t * lags + j) * channels + k];
-                        }
-                    }
-                }
+                for (int i = 0; i < perWindow; i++) inputs[b * perWindow + i] = (float) l[i];
             }
         }
 
-        /** head [rows][hw] += the readout, row h·C + k from channel k's GEMM column h. */
+        /** head [rows][hw] += the readout: the served {@link LagReadout#addTo}. */
         void addTo(float[] head) {
-            float[] out = new float[rows * width];
-            for (int k = 0; k < channels; k++) {
-                kernels.gemm(false, true, rows, width, lags, inputs[k], weight, null, out, false);
-                for (int r = 0; r < rows; r++) {
-                    for (int h = 0; h < width; h++) head[r * hw + h * channels + k] += out[r * width + h];
-                }
-            }
+            LagReadout.addTo(kernels, weight, horizon, channels, lags, rows, inputs, head, 0);
         }
 
         /** dW [2H][K] += Σ over rows and channels of dHead ⊗ lags. */
         void gradient(float[] dHead, float[] dWeight) {
             float[] d = new float[rows * width];
+            float[] in = channels == 1 ? inputs : new float[rows * lags];
             for (int k = 0; k < channels; k++) {
+                if (channels > 1) {
+                    for (int i = 0; i < rows * lags; i++) in[i] = inputs[i * channels + k];
+                }
                 for (int r = 0; r < rows; r++) {
                     for (int h = 0; h < width; h++) d[r * width + h] = dHead[r * hw + h * channels + k];
                 }
-                kernels.gemm(true, false, width, lags, rows, d, inputs[k], null, dWeight, true);
+                kernels.gemm(true, false, width, lags, rows, d, in, null, dWeight, true);
             }
         }
     }
