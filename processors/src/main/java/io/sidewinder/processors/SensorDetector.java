@@ -21,10 +21,14 @@ public final class SensorDetector {
     private final ModelConfig config;
     private final AnomalyScorer scorer;
     private final KeyCadence.Mode cadence;
+    // Channel c of a sensor that a univariate model serves is series c of its cycle; the last entry has no profile.
+    private final Forecaster[] bySeries;
 
     public SensorDetector(Forecaster forecaster, AnomalyScorer scorer, KeyCadence.Mode cadence) {
         this.forecaster = forecaster;
         this.config = forecaster.model().config();
+        this.bySeries = new Forecaster[config.cycleSeries() + 1];
+        for (int i = 0; i < bySeries.length; i++) bySeries[i] = forecaster.forSeries(i);
         this.scorer = scorer;
         this.cadence = cadence;
     }
@@ -169,7 +173,7 @@ public final class SensorDetector {
             float[] one = new float[1];
             for (int c = 0; c < channels; c++) {
                 one[0] = values[c];
-                Forecaster.Prediction p = forecaster.advance(s.streams[c], modelTime, one);
+                Forecaster.Prediction p = bySeries[Math.min(c, bySeries.length - 1)].advance(s.streams[c], modelTime, one);
                 for (int step = 0; step < h; step++) {
                     mean[step * channels + c] = p.mean(step, 0);
                     std[step * channels + c] = p.stddev(step, 0);

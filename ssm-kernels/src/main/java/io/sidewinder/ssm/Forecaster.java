@@ -9,11 +9,30 @@ public final class Forecaster {
     private final MambaModel model;
     private final ModelConfig config;
     private final float[] readout; // W of the lag readout, null without one
+    private final float[] cycle; // Q of the seasonal cycle, null without one or for a series it has no profile for
+    private final int series;
 
     public Forecaster(MambaModel model) {
+        this(model, 0);
+    }
+
+    private Forecaster(MambaModel model, int series) {
         this.model = model;
         this.config = model.config();
         this.readout = config.readoutLags() > 0 ? model.parameters().data(LagReadout.WEIGHT) : null;
+        this.cycle = config.cycleLength() > 0 && series < config.cycleSeries()
+                ? model.parameters().data(SeasonalCycle.WEIGHT) : null;
+        this.series = series;
+    }
+
+    /**
+     * The forecaster of series {@code s} of the model's {@link SeasonalCycle} (e.g. channel s of a sensor that a
+     * univariate model serves channel by channel); the same as this one for a model without a cycle, and one without
+     * the cycle for a series the cycle has no profile for.
+     */
+    public Forecaster forSeries(int s) {
+        if (s < 0) throw new IllegalArgumentException("series must be >= 0, got " + s);
+        return s == series || config.cycleLength() == 0 ? this : new Forecaster(model, s);
     }
 
     public MambaModel model() {
@@ -46,19 +65,30 @@ public final class Forecaster {
         norm.normalize(values, xn);
         float[] head = new float[config.headWidth()];
         model.step(xn, ratio, state.modelState(), head);
+        int phase = config.cycleLength() > 0 ? SeasonalCycle.phase(config, eventTime) : 0;
         if (readout != null) {
-            state.history().push(values);
-            addReadout(state.history(), norm, head, 0);
+            state.history().push(values, phase);
+            float[] lags = new float[config.readoutLags() * config.channels()];
+            readoutInputs(state.history(), norm, lags, 0);
+            LagReadout.addTo(model.kernels(), readout, config.horizon(), config.channels(), config.readoutLags(), 1,
+                    lags, head, 0);
         }
+        if (cycle != null) SeasonalCycle.addToMeans(cycle, config, series, phase, head, 0);
         state.advanced(eventTime);
         return toPrediction(head, 0, norm);
     }
 
-    private void addReadout(LagReadout.History history, CausalNormalizer norm, float[] head, int offset) {
-        float[] lags = new float[config.readoutLags() * config.channels()];
-        history.normalised(norm, lags);
-        LagReadout.addTo(model.kernels(), readout, config.horizon(), config.channels(), config.readoutLags(), 1, lags,
-                head, offset);
+    /** The readout's inputs after the latest push: the history normalised at t, less the cycle at each lag's phase. */
+    private void readoutInputs(LagReadout.History history, CausalNormalizer norm, float[] lags, int offset) {
+        int width = config.readoutLags() * config.channels();
+        float[] row = offset == 0 && lags.length == width ? lags : new float[width];
+        history.normalised(norm, row);
+        if (cycle != null) {
+            int[] phases = new int[config.readoutLags()];
+            int count = history.lagPhases(phases);
+            SeasonalCycle.removeFromLags(cycle, config, series, phases, count, row, 0);
+        }
+        if (row != lags) System.arraycopy(row, 0, lags, offset, width);
     }
 
     /** Converts one head row (normalised mean, log-variance) into sensor units with the given statistics. */
@@ -89,7 +119,8 @@ public final class Forecaster {
         long prev = state.lastEventTime();
         float[] xn = new float[c];
         int lagWidth = config.readoutLags() * c;
-        float[] lags = readout == null ? null : new float[length * lagWidth], lagRow = new float[lagWidth];
+        float[] lags = readout == null ? null : new float[length * lagWidth];
+        int[] phases = new int[length];
         for (int t = 0; t < length; t++) {
             gaps[t] = config.gap().ratio(prev, eventTimes[t]);
             prev = eventTimes[t];
@@ -97,16 +128,19 @@ public final class Forecaster {
             norm.normalize(values[t], xn);
             System.arraycopy(xn, 0, x, t * c, c);
             statsAt[t] = norm.copy();
+            phases[t] = config.cycleLength() > 0 ? SeasonalCycle.phase(config, eventTimes[t]) : 0;
             if (readout != null) {
-                state.history().push(values[t]);
-                state.history().normalised(norm, lagRow);
-                System.arraycopy(lagRow, 0, lags, t * lagWidth, lagWidth);
+                state.history().push(values[t], phases[t]);
+                readoutInputs(state.history(), norm, lags, t * lagWidth);
             }
         }
         float[] head = model.forward(x, gaps, length, state.modelState(), true);
         if (readout != null) {
             // Added after the model's head, as advance() adds it after the step.
             LagReadout.addTo(model.kernels(), readout, config.horizon(), c, config.readoutLags(), length, lags, head, 0);
+        }
+        if (cycle != null) {
+            for (int t = 0; t < length; t++) SeasonalCycle.addToMeans(cycle, config, series, phases[t], head, t * config.headWidth());
         }
         Prediction[] out = new Prediction[length];
         for (int t = 0; t < length; t++) {

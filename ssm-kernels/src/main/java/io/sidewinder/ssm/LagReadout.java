@@ -39,22 +39,38 @@ public final class LagReadout {
         }
     }
 
-    /** The last K raw readings of one key, newest first when read. */
+    /**
+     * The last K raw readings of one key, newest first when read, with each reading's {@link SeasonalCycle} phase
+     * (0 for models without a cycle).
+     */
     public static final class History {
         private final int lags, channels;
         private final float[] ring; // [K][C], slot (next − 1 − j) mod K holds lag j
+        private final int[] phases; // [K], same slots
         private int next, count;
 
         public History(int lags, int channels) {
             this.lags = lags;
             this.channels = channels;
             this.ring = new float[lags * channels];
+            this.phases = new int[lags];
         }
 
         public void push(float[] values) {
+            push(values, 0);
+        }
+
+        public void push(float[] values, int phase) {
             System.arraycopy(values, 0, ring, next * channels, channels);
+            phases[next] = phase;
             next = (next + 1) % lags;
             count = Math.min(lags, count + 1);
+        }
+
+        /** out[j] = the phase of lag j, for j below {@link #count()}; returns the count. */
+        public int lagPhases(int[] out) {
+            for (int j = 0; j < count; j++) out[j] = phases[Math.floorMod(next - 1 - j, lags)];
+            return count;
         }
 
         /** out[j·C + c] = lag j of channel c normalised with {@code norm}, 0 where the key has no such reading. */
@@ -75,27 +91,36 @@ public final class LagReadout {
         public History copy() {
             History h = new History(lags, channels);
             System.arraycopy(ring, 0, h.ring, 0, ring.length);
+            System.arraycopy(phases, 0, h.phases, 0, phases.length);
             h.next = next;
             h.count = count;
             return h;
         }
 
-        /** Bytes of {@link #writeTo}: the count, then the readings oldest first. */
-        static int serializedSize(int lags, int channels) {
-            return 4 + 4 * lags * channels;
+        /** Bytes of {@link #writeTo}: the count, the readings oldest first, then (with phases) their phases. */
+        static int serializedSize(int lags, int channels, boolean withPhases) {
+            return 4 + 4 * lags * channels + (withPhases ? 4 * lags : 0);
         }
 
-        void writeTo(ByteBuffer b) {
+        void writeTo(ByteBuffer b, boolean withPhases) {
             b.putInt(count);
             for (int i = count - 1; i >= 0; i--) {
                 int slot = Math.floorMod(next - 1 - i, lags);
                 for (int c = 0; c < channels; c++) b.putFloat(ring[slot * channels + c]);
             }
             for (int i = count * channels; i < lags * channels; i++) b.putFloat(0f);
+            if (withPhases) {
+                for (int i = count - 1; i >= 0; i--) b.putInt(phases[Math.floorMod(next - 1 - i, lags)]);
+                for (int i = count; i < lags; i++) b.putInt(0);
+            }
         }
 
-        /** Replaces this history with the one {@link #writeTo} wrote. */
-        void readFrom(ByteBuffer b) {
+        /**
+         * Replaces this history with the one {@link #writeTo} wrote. Without stored phases, {@code newestPhase}
+         * (−1: none) stands for the newest reading's and each older one is taken one phase earlier (a regular
+         * cadence of a cycle with {@code cycleLength} phases).
+         */
+        void readFrom(ByteBuffer b, boolean withPhases, int newestPhase, int cycleLength) {
             int n = b.getInt();
             if (n < 0 || n > lags) {
                 throw new IllegalArgumentException("readout history holds " + n + " readings, the model keeps " + lags);
@@ -105,9 +130,21 @@ public final class LagReadout {
             float[] row = new float[channels];
             for (int i = 0; i < n; i++) {
                 for (int c = 0; c < channels; c++) row[c] = b.getFloat();
-                push(row);
+                int phase = newestPhase < 0 ? 0 : Math.floorMod(newestPhase - (n - 1 - i), cycleLength);
+                push(row, phase);
             }
             b.position(b.position() + 4 * (lags - n) * channels);
+            if (withPhases) {
+                for (int i = 0; i < n; i++) {
+                    int phase = b.getInt();
+                    if (phase < 0 || (cycleLength > 0 && phase >= cycleLength)) {
+                        throw new IllegalArgumentException("readout history phase " + phase + " is outside the cycle's "
+                                + cycleLength + " phases");
+                    }
+                    phases[i] = phase; // slots 0..n−1 in push order, oldest first
+                }
+                b.position(b.position() + 4 * (lags - n));
+            }
         }
     }
 }

@@ -24,11 +24,15 @@ import java.util.Map;
  * @param normalizerWindow readings over which the causal normaliser averages (exact mean before that)
  * @param normalizerMinStd smallest standard deviation the normaliser divides by
  * @param readoutLags K, recent readings the head also reads linearly (0: none); see {@link LagReadout}
+ * @param cycleLength P, phases of a learned seasonal cycle of period P·gap.reference (0: none); see
+ *     {@link SeasonalCycle}
+ * @param cycleSeries S, series the cycle has its own profile for (e.g. the channels of the sensors a univariate
+ *     model was trained on); 0 without a cycle
  */
 public record ModelConfig(int channels, int dModel, int layers, int dState, int dConv, int expand, int dtRank,
                           int horizon, Discretization discretization, GapScaling gap, double dtMin, double dtMax,
                           double dtFloor, double normEps, int normalizerWindow, double normalizerMinStd,
-                          int readoutLags) {
+                          int readoutLags, int cycleLength, int cycleSeries) {
 
     public ModelConfig {
         positive(channels, "channels");
@@ -42,6 +46,13 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         positive(normalizerWindow, "normalizerWindow");
         if (readoutLags < 0) {
             throw new IllegalArgumentException("readoutLags must be >= 0, got " + readoutLags);
+        }
+        if (cycleLength < 0 || cycleLength == 1) {
+            throw new IllegalArgumentException("cycleLength must be 0 (none) or >= 2, got " + cycleLength);
+        }
+        if (cycleLength > 0 ? cycleSeries < 1 : cycleSeries != 0) {
+            throw new IllegalArgumentException("cycleSeries must be >= 1 with a cycle and 0 without, got " + cycleSeries
+                    + " for cycleLength " + cycleLength);
         }
         if (discretization == null || gap == null) {
             throw new IllegalArgumentException("discretization and gap are required");
@@ -60,7 +71,7 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
     /** The default streaming model: small enough to step many keys per core, big enough to forecast well. */
     public static ModelConfig defaults(int channels) {
         return new ModelConfig(channels, 32, 2, 16, 4, 2, 2, 16, Discretization.ZOH, GapScaling.DEFAULT,
-                1e-3, 1e-1, 1e-4, 1e-5, 2_000, 1e-3, 0);
+                1e-3, 1e-1, 1e-4, 1e-5, 2_000, 1e-3, 0, 0, 0);
     }
 
     public int dInner() {
@@ -79,34 +90,49 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
 
     public ModelConfig withChannels(int c) {
         return new ModelConfig(c, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
     }
 
     public ModelConfig withShape(int newDModel, int newLayers, int newDState, int newHorizon) {
         return new ModelConfig(channels, newDModel, newLayers, newDState, dConv, expand,
                 (int) Math.ceil(newDModel / 16.0), newHorizon, discretization, gap, dtMin, dtMax, dtFloor, normEps,
-                normalizerWindow, normalizerMinStd, readoutLags);
+                normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
     }
 
     public ModelConfig withDiscretization(Discretization d) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, d, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
     }
 
     public ModelConfig withGap(GapScaling g) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, g,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
     }
 
     public ModelConfig withNormalizer(int window, double minStd) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, window, minStd, readoutLags);
+                dtMin, dtMax, dtFloor, normEps, window, minStd, readoutLags, cycleLength, cycleSeries);
     }
 
     /** The same model with a linear readout of the last {@code lags} readings added to its head (0: none). */
     public ModelConfig withReadoutLags(int lags) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, lags);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, lags, cycleLength, cycleSeries);
+    }
+
+    /**
+     * The same model with a learned seasonal cycle of {@code phases} steps of gap.reference each (0: none), e.g.
+     * 24 for a daily cycle of hourly readings, with its own profile for each of {@code series} series.
+     */
+    public ModelConfig withCycle(int phases, int series) {
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, phases,
+                phases > 0 ? series : 0);
+    }
+
+    /** Columns of the cycle's Q: a profile per series and channel. */
+    public int cycleColumns() {
+        return cycleSeries * channels;
     }
 
     /** Every field as text, keyed by stable names (the ModelSnapshot config map). */
@@ -133,6 +159,10 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         if (readoutLags > 0) {
             m.put("readout.lags", Integer.toString(readoutLags)); // absent in models without a readout
         }
+        if (cycleLength > 0) {
+            m.put("cycle.length", Integer.toString(cycleLength)); // absent in models without a cycle
+            m.put("cycle.series", Integer.toString(cycleSeries));
+        }
         return m;
     }
 
@@ -143,7 +173,9 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
                 Discretization.valueOf(s(m, "discretization")),
                 new GapScaling(Long.parseLong(s(m, "gap.reference_ms")), d(m, "gap.min_ratio"), d(m, "gap.max_ratio")),
                 d(m, "dt_min"), d(m, "dt_max"), d(m, "dt_floor"), d(m, "norm_eps"), i(m, "normalizer.window"),
-                d(m, "normalizer.min_std"), m.containsKey("readout.lags") ? i(m, "readout.lags") : 0);
+                d(m, "normalizer.min_std"), m.containsKey("readout.lags") ? i(m, "readout.lags") : 0,
+                m.containsKey("cycle.length") ? i(m, "cycle.length") : 0,
+                m.containsKey("cycle.length") ? i(m, "cycle.series") : 0);
     }
 
     private static String s(Map<String, String> m, String k) {

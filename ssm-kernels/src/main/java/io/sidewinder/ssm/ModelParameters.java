@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
 /**
  * All weights of a {@link MambaModel}, by name, in a fixed order. Names follow state-spaces/mamba:
  * {@code embed.*}, {@code layers.<i>.{norm,in_proj,conv,x_proj,dt_proj,out_proj}.*}, {@code layers.<i>.A_log},
- * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}, and {@code readout.weight} when the config has
- * readout lags ({@link LagReadout}).
+ * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}, {@code readout.weight} when the config has
+ * readout lags ({@link LagReadout}) and {@code cycle.weight} when it has a seasonal cycle ({@link SeasonalCycle}).
  */
 public final class ModelParameters {
     private final ModelConfig config;
@@ -48,6 +48,9 @@ public final class ModelParameters {
         if (c.readoutLags() > 0) {
             s.put(LagReadout.WEIGHT, new int[] {2 * c.horizon(), c.readoutLags()});
         }
+        if (c.cycleLength() > 0) {
+            s.put(SeasonalCycle.WEIGHT, new int[] {c.cycleLength(), c.cycleColumns()});
+        }
         return s;
     }
 
@@ -79,6 +82,10 @@ public final class ModelParameters {
         if (c.readoutLags() > 0) {
             // Zero: the readout starts as a no-op and the model learns how much recent history to pass through.
             put(m, LagReadout.WEIGHT, new float[2 * c.horizon() * c.readoutLags()], 2 * c.horizon(), c.readoutLags());
+        }
+        if (c.cycleLength() > 0) {
+            // Zero: no cycle until the trainer fits one (SeasonalCycle).
+            put(m, SeasonalCycle.WEIGHT, new float[c.cycleLength() * c.cycleColumns()], c.cycleLength(), c.cycleColumns());
         }
         return new ModelParameters(c, m);
     }

@@ -13,14 +13,18 @@ import java.nio.ByteOrder;
  * d_state, d_conv (int each), steps, last event time (long), normaliser count (long), means, variances
  * (double × channels each), then per layer h (float × d_inner·d_state) and conv window
  * (float × (d_conv−1)·d_inner). Layout v2 (models with readout lags K &gt; 0) appends the readout history: its
- * count (int), then K readings (float × channels each), oldest first, zero-padded. A v1 state read for a model
- * with readout lags starts with an empty history.
+ * count (int), then K readings (float × channels each), oldest first, zero-padded. Layout v3 (models with readout
+ * lags and a {@link SeasonalCycle}) appends the K readings' phases (int each, oldest first, zero-padded) to v2. A v1
+ * state read for a model with readout lags starts with an empty history; a v2 state read for a model with a cycle
+ * takes its readings' phases from the last event time, one phase per reading back.
  */
 public final class StreamState {
     static final byte MAGIC_0 = 'S', MAGIC_1 = 'W';
     public static final byte FORMAT_VERSION = 1;
     /** The version written for models with readout lags. */
     public static final byte FORMAT_VERSION_WITH_HISTORY = 2;
+    /** The version written for models with readout lags and a seasonal cycle. */
+    public static final byte FORMAT_VERSION_WITH_PHASES = 3;
 
     private final ModelConfig config;
     private final ModelState model;
@@ -85,7 +89,8 @@ public final class StreamState {
         int header = 2 + 1 + 5 * 4 + 3 * 8;
         int norm = 2 * 8 * c.channels();
         int layers = c.layers() * (c.dInner() * c.dState() + (c.dConv() - 1) * c.dInner()) * 4;
-        int readout = c.readoutLags() > 0 ? LagReadout.History.serializedSize(c.readoutLags(), c.channels()) : 0;
+        int readout = c.readoutLags() > 0
+                ? LagReadout.History.serializedSize(c.readoutLags(), c.channels(), c.cycleLength() > 0) : 0;
         return header + norm + layers + readout;
     }
 
@@ -98,7 +103,7 @@ public final class StreamState {
     /** Writes the binary form at the buffer's position (any byte order; the form itself is little-endian). */
     public void writeTo(ByteBuffer out) {
         ByteBuffer b = out.slice().order(ByteOrder.LITTLE_ENDIAN);
-        b.put(MAGIC_0).put(MAGIC_1).put(history == null ? FORMAT_VERSION : FORMAT_VERSION_WITH_HISTORY);
+        b.put(MAGIC_0).put(MAGIC_1).put(formatVersion(config));
         b.putInt(config.channels()).putInt(config.layers()).putInt(config.dInner()).putInt(config.dState())
                 .putInt(config.dConv());
         b.putLong(steps).putLong(lastEventTime).putLong(normalizer.count);
@@ -112,9 +117,14 @@ public final class StreamState {
             b.position(b.position() + 4 * model.conv[l].length);
         }
         if (history != null) {
-            history.writeTo(b);
+            history.writeTo(b, config.cycleLength() > 0);
         }
         out.position(out.position() + b.position());
+    }
+
+    private static byte formatVersion(ModelConfig c) {
+        if (c.readoutLags() == 0) return FORMAT_VERSION;
+        return c.cycleLength() > 0 ? FORMAT_VERSION_WITH_PHASES : FORMAT_VERSION_WITH_HISTORY;
     }
 
     /**
@@ -129,12 +139,15 @@ public final class StreamState {
                 throw new IllegalArgumentException("not a Sidewinder stream state (bad magic)");
             }
             byte version = b.get();
-            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WITH_HISTORY) {
+            if (version < FORMAT_VERSION || version > FORMAT_VERSION_WITH_PHASES) {
                 throw new IllegalArgumentException("unsupported stream state format version " + version);
             }
-            boolean withHistory = version == FORMAT_VERSION_WITH_HISTORY;
+            boolean withHistory = version >= FORMAT_VERSION_WITH_HISTORY, withPhases = version == FORMAT_VERSION_WITH_PHASES;
             if (withHistory && config.readoutLags() == 0) {
                 throw new IllegalArgumentException("stream state carries a readout history, the model has no readout lags");
+            }
+            if (withPhases && config.cycleLength() == 0) {
+                throw new IllegalArgumentException("stream state carries cycle phases, the model has no seasonal cycle");
             }
             int[] dims = {b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt()};
             int[] want = {config.channels(), config.layers(), config.dInner(), config.dState(), config.dConv()};
@@ -142,7 +155,9 @@ public final class StreamState {
                 throw new IllegalArgumentException("stream state shape (channels, layers, d_inner, d_state, d_conv) "
                         + java.util.Arrays.toString(dims) + " does not match the model's " + java.util.Arrays.toString(want));
             }
-            int expected = withHistory ? serializedSize(config) : serializedSize(config.withReadoutLags(0));
+            ModelConfig layout = !withHistory ? config.withReadoutLags(0)
+                    : withPhases ? config : config.withCycle(0, 0);
+            int expected = serializedSize(layout);
             if (bytes.length != expected) {
                 throw new IllegalArgumentException("stream state has " + bytes.length + " bytes, expected " + expected);
             }
@@ -161,7 +176,9 @@ public final class StreamState {
                 b.position(b.position() + 4 * s.model.conv[l].length);
             }
             if (withHistory) {
-                s.history.readFrom(b);
+                int newest = !withPhases && config.cycleLength() > 0 && s.lastEventTime != GapScaling.NONE
+                        ? SeasonalCycle.phase(config, s.lastEventTime) : -1;
+                s.history.readFrom(b, withPhases, newest, config.cycleLength());
             }
             return s;
         } catch (BufferUnderflowException e) {

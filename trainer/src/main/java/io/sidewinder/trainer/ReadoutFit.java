@@ -2,6 +2,7 @@ package io.sidewinder.trainer;
 
 import io.sidewinder.ssm.LagReadout;
 import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.SeasonalCycle;
 import io.sidewinder.trainer.grad.TrainableModel;
 import io.sidewinder.trainer.train.Windows;
 import io.sidewinder.trainer.train.Windows.Series;
@@ -13,7 +14,8 @@ import java.util.List;
  * readout's inputs at each training window's last position (the RLinear forecaster), written into the readout's mean
  * rows and the head's bias, with the head's weights zeroed. Training then begins at the linear forecaster and the
  * Mamba layers learn what it misses, instead of first unlearning a random head: from a zero readout and a random
- * head, AdamW stopped early well short of the linear forecaster on ETTh1.
+ * head, AdamW stopped early well short of the linear forecaster on ETTh1. A model with a {@link SeasonalCycle} is
+ * fitted with its current Q removed from the lags and targets ({@link CycleFit} fits Q for a given readout).
  */
 public final class ReadoutFit {
     private ReadoutFit() {}
@@ -32,6 +34,7 @@ public final class ReadoutFit {
         ModelConfig c = model.config();
         int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = kk + 1;
         if (kk == 0) throw new IllegalArgumentException("the model has no lag readout to fit");
+        double[] cycle = c.cycleLength() > 0 ? model.parameters().get(SeasonalCycle.WEIGHT) : null;
         double[] gram = new double[p * p], cross = new double[p * h];
         double stride = Math.max(1.0, (double) windows.size() / MAX_WINDOWS);
         long rows = 0;
@@ -39,7 +42,7 @@ public final class ReadoutFit {
         double[] row = new double[p], y = new double[h];
         for (double i = 0; i < windows.size(); i += stride) {
             Window w = windows.get((int) i);
-            Windows.LastPosition s = Windows.last(c, data.get(w.series()), w);
+            Windows.LastPosition s = Windows.last(c, cycle, data.get(w.series()), w);
             for (int k = 0; k < ch; k++) {
                 boolean complete = true;
                 for (int o = 0; o < h; o++) {
@@ -80,7 +83,7 @@ public final class ReadoutFit {
         long n = 0;
         for (double i = 0; i < windows.size(); i += stride * 4) {
             Window w = windows.get((int) i);
-            Windows.LastPosition s = Windows.last(c, data.get(w.series()), w);
+            Windows.LastPosition s = Windows.last(c, cycle, data.get(w.series()), w);
             for (int k = 0; k < ch; k++) {
                 for (int o = 0; o < h; o++) {
                     double target = s.targets()[o * ch + k];

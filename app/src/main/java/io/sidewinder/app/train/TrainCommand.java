@@ -77,6 +77,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--readout-lags", description = "Readings the head also reads linearly (the lag readout; "
             + "0: none). Default: the lookback L.")
     Integer readoutLags;
+    @Option(names = "--cycle", defaultValue = "auto", description = "A learned seasonal cycle per channel, removed "
+            + "from the readout's lags and added back to the forecast (SeasonalCycle): none, daily (one day of the "
+            + "data's row spacing), or its number of phases. auto: daily for the ETT protocol, none otherwise "
+            + "(a cycle keeps one profile per training series, which the ETT channels are).")
+    String cycle;
 
     @Option(names = "--out", required = true, description = "Where to write the ModelSnapshot (.avro).")
     Path out;
@@ -152,6 +157,7 @@ public final class TrainCommand implements Callable<Integer> {
             CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
             EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
             EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
+            base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
             TrainableModel model = new TrainableModel(ModelParameters.initialise(exp.modelConfig(base), seed));
             r = exp.train(model, options, kernels, bar);
             bar.finish();
@@ -176,6 +182,11 @@ public final class TrainCommand implements Callable<Integer> {
             } else {
                 CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
                 sensors = Map.of(fileName, new Windows.Series(csv.times(), csv.values()));
+            }
+            if (cyclePhasesOrUsageError(false, 1) > 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --cycle " + cycle
+                        + " needs the ett protocol: a cycle keeps one profile per training series, and the holdout "
+                        + "protocol's series are not the channels the stream serves");
             }
             HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), lookback);
             TrainableModel model = new TrainableModel(ModelParameters.initialise(exp.modelConfig(base, horizon), seed));
@@ -223,6 +234,35 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.println("train: kernels " + provenance.get("kernels"));
         }
         return 0;
+    }
+
+    private int cyclePhasesOrUsageError(boolean ett, long spacing) {
+        try {
+            return cyclePhases(cycle, ett, spacing);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: " + e.getMessage());
+        }
+    }
+
+    /** The cycle's phase count --cycle names for data of {@code spacing} ms rows (0: none). */
+    static int cyclePhases(String cycle, boolean ett, long spacing) {
+        String c = cycle.trim().toLowerCase(Locale.ROOT);
+        if (c.equals("none") || c.equals("0") || (c.equals("auto") && !ett)) return 0;
+        if (c.equals("auto") || c.equals("daily")) {
+            long day = 86_400_000L;
+            if (spacing <= 0 || day % spacing != 0 || day / spacing < 2 || day / spacing > 10_000) {
+                throw new IllegalArgumentException("--cycle " + cycle + ": a day is not a whole number (2 to 10000) of "
+                        + spacing + " ms rows; give the number of phases");
+            }
+            return (int) (day / spacing);
+        }
+        try {
+            int p = Integer.parseInt(c);
+            if (p < 2 || p > 10_000) throw new NumberFormatException();
+            return p;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--cycle " + cycle + " is not none, auto, daily or a phase count 2..10000");
+        }
     }
 
     /** One live line: epoch, step, loss, validation loss, samples/s, ETA. */

@@ -47,12 +47,18 @@ public final class EttExperiment {
      * streaming mode an exponential average of the same span, so the served model sees the scale it was trained on.
      */
     public ModelConfig modelConfig(ModelConfig base) {
-        long spacing = times[1] - times[0];
+        long spacing = spacing();
         // The data are z-scored: a window whose readings barely move must not be blown up by a tiny std, so the
         // causal normaliser never divides by less than a tenth of the training std.
         return base.withChannels(1).withGap(new io.sidewinder.ssm.GapScaling(spacing, 0.05, 1_000))
                 .withShape(base.dModel(), base.layers(), base.dState(), protocol.horizon())
-                .withNormalizer(protocol.lookback(), 0.1);
+                .withNormalizer(protocol.lookback(), 0.1)
+                .withCycle(base.cycleLength(), channels()); // a seasonal profile per channel (series k = channel k)
+    }
+
+    /** The file's row spacing in milliseconds: the model's gap reference, and the step of its seasonal cycle. */
+    public long spacing() {
+        return times[1] - times[0];
     }
 
     /** One univariate series per channel. */
@@ -103,7 +109,7 @@ public final class EttExperiment {
             for (int k = 0; k < series[0].length; k++) {
                 float[][] v = new float[l][1];
                 for (int i = 0; i < l; i++) v[i][0] = series[start + i][k];
-                Forecaster.Prediction[] p = forecaster.forwardSequence(StreamState.fresh(c), t, v);
+                Forecaster.Prediction[] p = forecaster.forSeries(k).forwardSequence(StreamState.fresh(c), t, v);
                 Forecaster.Prediction last = p[l - 1];
                 for (int i = 0; i < horizon; i++) out[i][k] = last.mean(i, 0);
             }
@@ -126,8 +132,9 @@ public final class EttExperiment {
         float[][][] means = new float[z.length][][];
         for (int k = 0; k < ch; k++) {
             StreamState s = StreamState.fresh(c);
+            Forecaster channel = forecaster.forSeries(k);
             for (int t = 0; t < z.length; t++) {
-                Forecaster.Prediction p = forecaster.advance(s, times[t], new float[] {z[t][k]});
+                Forecaster.Prediction p = channel.advance(s, times[t], new float[] {z[t][k]});
                 if (means[t] == null) means[t] = new float[h][ch];
                 for (int i = 0; i < h; i++) means[t][i][k] = p.mean(i, 0);
             }

@@ -175,7 +175,13 @@ public final class ForecastTrainer implements AutoCloseable {
             firstEpoch = cp.nextEpoch();
         } else {
             if (startsFromTheLinearForecaster(model)) {
-                io.sidewinder.trainer.ReadoutFit.fit(model, data, train, READOUT_RIDGE, o.loss() == TrainableModel.Loss.SCALED_MSE);
+                boolean scaled = o.loss() == TrainableModel.Loss.SCALED_MSE;
+                io.sidewinder.trainer.ReadoutFit.fit(model, data, train, READOUT_RIDGE, scaled);
+                if (model.config().cycleLength() > 0) {
+                    // One round of the alternating fit: the cycle for this readout, then the readout for that cycle.
+                    io.sidewinder.trainer.CycleFit.fit(model, data, train, READOUT_RIDGE, scaled);
+                    io.sidewinder.trainer.ReadoutFit.fit(model, data, train, READOUT_RIDGE, scaled);
+                }
             }
             // The starting point is a candidate too: training never returns a model worse than it began with.
             bestVal = validationMse(model, val);
@@ -187,6 +193,8 @@ public final class ForecastTrainer implements AutoCloseable {
         Map<String, double[]> trainedGrads = new java.util.LinkedHashMap<>(model.gradients());
         trainedParams.remove(io.sidewinder.ssm.LagReadout.WEIGHT);
         trainedGrads.remove(io.sidewinder.ssm.LagReadout.WEIGHT);
+        trainedParams.remove(io.sidewinder.ssm.SeasonalCycle.WEIGHT); // likewise the cycle fitted with it
+        trainedGrads.remove(io.sidewinder.ssm.SeasonalCycle.WEIGHT);
         ExecutorService pool = Executors.newFixedThreadPool(o.threads());
         Throwable failure = null;
         try {
@@ -261,6 +269,11 @@ public final class ForecastTrainer implements AutoCloseable {
         return true;
     }
 
+    /** The model's seasonal cycle Q, or null without one. */
+    private static double[] cycle(TrainableModel model) {
+        return model.config().cycleLength() > 0 ? model.parameters().get(io.sidewinder.ssm.SeasonalCycle.WEIGHT) : null;
+    }
+
     private static int[] sampleOrder(int size, int count, SplittableRandom rnd) {
         int[] idx = new int[size];
         for (int i = 0; i < size; i++) idx[i] = i;
@@ -283,7 +296,7 @@ public final class ForecastTrainer implements AutoCloseable {
         double count = 0;
         for (int i = 0; i < batch.length; i++) {
             Window w = windows.get(batch[i]);
-            samples[i] = Windows.sample(model.config(), data.get(w.series()), w);
+            samples[i] = Windows.sample(model.config(), cycle(model), data.get(w.series()), w);
             for (double t : samples[i].targets()) if (!Double.isNaN(t)) count++;
         }
         double scale = 1 / Math.max(1, count);
@@ -327,7 +340,7 @@ public final class ForecastTrainer implements AutoCloseable {
         Sample[] samples = new Sample[windows.size()];
         int[] lengths = new int[windows.size()];
         for (int i = 0; i < samples.length; i++) {
-            samples[i] = Windows.sample(model.config(), data.get(windows.get(i).series()), windows.get(i));
+            samples[i] = Windows.sample(model.config(), cycle(model), data.get(windows.get(i).series()), windows.get(i));
             lengths[i] = windows.get(i).length();
         }
         // The fp32 trainer validates through its own fp32 forward; the double trainer through the double model.
@@ -352,7 +365,9 @@ public final class ForecastTrainer implements AutoCloseable {
                 int row = w.start() + w.length() + i;
                 if (row >= w.targetLimit() || row >= s.rows()) continue;
                 for (int k = 0; k < ch; k++) {
-                    double pred = head[base + i * ch + k] * smp.std()[t][k] + smp.mean()[t][k];
+                    double pred = (head[base + i * ch + k]
+                            + Windows.cycleMean(model.config(), cycle(model), w.series(), s.times()[row - 1 - i], i, k))
+                            * smp.std()[t][k] + smp.mean()[t][k];
                     double e = pred - s.values()[row][k];
                     se += e * e;
                     n++;

@@ -3,12 +3,15 @@ package io.sidewinder.trainer.train;
 import io.sidewinder.ssm.CausalNormalizer;
 import io.sidewinder.ssm.GapScaling;
 import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.SeasonalCycle;
 
 /**
  * Training windows and how a window becomes model inputs and targets — through the stream's own path: the
  * shared gap function and a fresh causal normaliser, updated with x_t before x_t is normalised; the targets of
  * position t (the next H readings) are normalised with the statistics at t, as the stream denormalises the
- * forecast it makes at t.
+ * forecast it makes at t. With a {@link SeasonalCycle} Q (frozen while the rest trains), the readout's lags come
+ * with the cycle removed and the targets with the cycle of their steps removed: the model learns what the cycle
+ * misses, and the served forecaster adds the cycle back to its means.
  */
 public final class Windows {
     private Windows() {}
@@ -42,8 +45,16 @@ public final class Windows {
     /** What {@link #sample} gives at a window's last position only: lags [K][C], targets [H][C], std [C]. */
     public record LastPosition(double[] lags, double[] targets, double[] std) {}
 
-    /** {@link #sample}'s readout inputs, targets and σ at the window's last position, without the other positions. */
+    /** {@link #last(ModelConfig, double[], Series, Window)} of a model without a seasonal cycle. */
     public static LastPosition last(ModelConfig c, Series s, Window w) {
+        return last(c, null, s, w);
+    }
+
+    /**
+     * {@link #sample}'s readout inputs, targets and σ at the window's last position, without the other positions;
+     * {@code cycle} is the model's Q (null: without the cycle, as the cycle's own fit reads them).
+     */
+    public static LastPosition last(ModelConfig c, double[] cycle, Series s, Window w) {
         int ch = c.channels(), len = w.length(), h = c.horizon(), kk = c.readoutLags();
         CausalNormalizer norm = CausalNormalizer.forConfig(c);
         for (int t = 0; t < len; t++) norm.update(s.values()[w.start() + t]);
@@ -59,10 +70,45 @@ public final class Windows {
                         ? (s.values()[target][k] - mean) / std[k] : Double.NaN;
             }
         }
+        if (cycle != null) {
+            removeCycle(c, cycle, w.series(), s, row, Math.min(kk, len), lags, 0, targets, 0);
+        }
         return new LastPosition(lags, targets, std);
     }
 
+    /** Q[φ][series·C + channel] of forecast step {@code step} made at a reading at {@code time}; 0 without a profile. */
+    public static double cycleMean(ModelConfig c, double[] cycle, int series, long time, int step, int channel) {
+        if (cycle == null || series >= c.cycleSeries()) return 0;
+        int phase = SeasonalCycle.futurePhase(SeasonalCycle.phase(c, time), step, c.cycleLength());
+        return cycle[phase * c.cycleColumns() + series * c.channels() + channel];
+    }
+
+    /** The served forecaster's cycle terms: lags[j][c] −= Q at lag j's phase, targets[h][c] −= Q at step h's. */
+    private static void removeCycle(ModelConfig c, double[] cycle, int series, Series s, int row, int lagCount,
+                                    double[] lags, int lagOffset, double[] targets, int targetOffset) {
+        if (series >= c.cycleSeries()) return;
+        int ch = c.channels(), cols = c.cycleColumns(), p = c.cycleLength();
+        for (int j = 0; j < lagCount; j++) {
+            int q = SeasonalCycle.phase(c, s.times()[row - j]) * cols + series * ch;
+            for (int k = 0; k < ch; k++) lags[lagOffset + j * ch + k] -= cycle[q + k];
+        }
+        int phase = SeasonalCycle.phase(c, s.times()[row]);
+        for (int i = 0; i < c.horizon(); i++) {
+            int q = SeasonalCycle.futurePhase(phase, i, p) * cols + series * ch;
+            for (int k = 0; k < ch; k++) targets[targetOffset + i * ch + k] -= cycle[q + k]; // NaN stays NaN
+        }
+    }
+
+    /** {@link #sample(ModelConfig, double[], Series, Window)} of a model without a seasonal cycle. */
     public static Sample sample(ModelConfig c, Series s, Window w) {
+        return sample(c, null, s, w);
+    }
+
+    /** Inputs and targets of one window for a model whose seasonal cycle (if any) is {@code cycle}. */
+    public static Sample sample(ModelConfig c, double[] cycle, Series s, Window w) {
+        if (c.cycleLength() > 0 && cycle == null) {
+            throw new IllegalArgumentException("the model has a seasonal cycle: its samples need the cycle's Q");
+        }
         int ch = c.channels(), len = w.length(), h = c.horizon();
         double[] x = new double[len * ch], gaps = new double[len], targets = new double[len * h * ch];
         double[][] mean = new double[len][ch], std = new double[len][ch];
@@ -97,6 +143,9 @@ public final class Windows {
                 for (int k = 0; k < ch; k++) {
                     lags[(t * kk + j) * ch + k] = (s.values()[row - j][k] - mean[t][k]) / std[t][k];
                 }
+            }
+            if (cycle != null) {
+                removeCycle(c, cycle, w.series(), s, row, Math.min(kk, t + 1), lags, t * kk * ch, targets, t * h * ch);
             }
         }
         return new Sample(x, gaps, targets, mean, std, kk > 0 ? lags : null);

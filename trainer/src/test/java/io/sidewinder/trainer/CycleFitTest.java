@@ -1,0 +1,141 @@
+package io.sidewinder.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.ssm.Forecaster;
+import io.sidewinder.ssm.GapScaling;
+import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.SeasonalCycle;
+import io.sidewinder.ssm.StreamState;
+import io.sidewinder.trainer.grad.TrainableModel;
+import io.sidewinder.trainer.train.ForecastTrainer;
+import io.sidewinder.trainer.train.Windows;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class CycleFitTest {
+    static final long HOUR = 3_600_000L;
+    static final int LOOKBACK = 12, HORIZON = 6;
+    /** Hourly readings with a daily cycle, but a lookback of only half a day: the lags alone cannot see the cycle. */
+    static final ModelConfig CFG = ModelConfig.defaults(1).withShape(8, 1, 4, HORIZON)
+            .withGap(new GapScaling(HOUR, 0.05, 1_000)).withNormalizer(LOOKBACK, 0.1).withReadoutLags(LOOKBACK);
+
+    /** Two series with different daily profiles plus AR(1) noise; every 17th reading is missing. */
+    static List<Windows.Series> dailySeries(int days) {
+        List<Windows.Series> out = new ArrayList<>();
+        for (int series = 0; series < 2; series++) {
+            SplittableRandom r = new SplittableRandom(11 + series);
+            List<Long> times = new ArrayList<>();
+            List<Float> values = new ArrayList<>();
+            double noise = 0;
+            for (int i = 0; i < days * 24; i++) {
+                noise = 0.6 * noise + 0.3 * r.nextGaussian();
+                if (i % 17 == 16) continue;
+                int hour = i % 24;
+                double profile = series == 0 ? (hour >= 7 && hour < 10 ? 3 : 0) : Math.sin(2 * Math.PI * hour / 24) * 2;
+                times.add(i * HOUR);
+                values.add((float) (profile + noise));
+            }
+            long[] t = times.stream().mapToLong(Long::longValue).toArray();
+            float[][] v = new float[t.length][1];
+            for (int i = 0; i < t.length; i++) v[i][0] = values.get(i);
+            out.add(new Windows.Series(t, v));
+        }
+        return out;
+    }
+
+    static List<Windows.Window> windows(List<Windows.Series> data, double from, double to) {
+        List<Windows.Window> w = new ArrayList<>();
+        for (int s = 0; s < data.size(); s++) {
+            int rows = data.get(s).rows(), start = (int) (rows * from), end = (int) (rows * to);
+            for (int i = start; i + LOOKBACK + HORIZON <= end; i++) w.add(new Windows.Window(s, i, LOOKBACK, end));
+        }
+        return w;
+    }
+
+    static TrainableModel fitted(ModelConfig cfg, List<Windows.Series> data, List<Windows.Window> train) {
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(cfg, 3));
+        ReadoutFit.fit(m, data, train, 1e-4, false);
+        if (cfg.cycleLength() > 0) {
+            CycleFit.fit(m, data, train, 1e-4, false);
+            ReadoutFit.fit(m, data, train, 1e-4, false);
+        }
+        return m;
+    }
+
+    @Test
+    void aFittedDailyCycleCutsTheLinearForecastersErrorWhenTheLookbackIsShorterThanADay() {
+        List<Windows.Series> data = dailySeries(120);
+        List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
+        ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
+        double linear = trainer.validationMse(fitted(CFG, data, train), val);
+        TrainableModel cycled = fitted(CFG.withCycle(24, 2), data, train);
+        double withCycle = trainer.validationMse(cycled, val);
+        assertTrue(withCycle < 0.6 * linear, "validation MSE: linear " + linear + ", with the cycle " + withCycle);
+        // Q is what carries it: the same fit with Q zeroed afterwards falls back to about the linear error.
+        Arrays.fill(cycled.parameters().get(SeasonalCycle.WEIGHT), 0);
+        assertTrue(trainer.validationMse(cycled, val) > 0.9 * linear, "without its Q the fit is no better than linear");
+    }
+
+    @Test
+    void theTrainersCycleTermsAreTheServedForecastersOnes() {
+        List<Windows.Series> data = dailySeries(40);
+        List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
+        ModelConfig cfg = CFG.withCycle(24, 2);
+        TrainableModel model = fitted(cfg, data, train);
+        // Give the Mamba head a part too, so the comparison covers the whole forecast and not the linear terms only.
+        SplittableRandom r = new SplittableRandom(2);
+        double[] hw = model.parameters().get("head.weight");
+        for (int i = 0; i < hw.length; i++) hw[i] = 0.05 * r.nextGaussian();
+        double trained = new ForecastTrainer(data, ForecastTrainer.Options.defaults()).validationMse(model, val);
+        Forecaster served = new Forecaster(new MambaModel(model.toParameters()));
+        double se = 0;
+        long n = 0;
+        for (Windows.Window w : val) {
+            Windows.Series s = data.get(w.series());
+            long[] t = Arrays.copyOfRange(s.times(), w.start(), w.start() + w.length());
+            float[][] v = Arrays.copyOfRange(s.values(), w.start(), w.start() + w.length());
+            Forecaster.Prediction p = served.forSeries(w.series()).forwardSequence(StreamState.fresh(cfg), t, v)[w.length() - 1];
+            for (int h = 0; h < HORIZON; h++) {
+                double e = p.mean(h, 0) - s.values()[w.start() + w.length() + h][0];
+                se += e * e;
+                n++;
+            }
+        }
+        assertEquals(trained, se / n, 1e-4 * trained, "trainer's validation vs the served forecaster");
+    }
+
+    @Test
+    void trainingKeepsTheFittedCycleAndNeverEndsWorseThanItsStart() throws Exception {
+        List<Windows.Series> data = dailySeries(40);
+        List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
+        ModelConfig cfg = CFG.withCycle(24, 2);
+        ForecastTrainer.Options options = new ForecastTrainer.Options(2, 16, 1e-3, 0.01, 1.0, 0.1, 10, 7, 2, 128,
+                TrainableModel.Loss.MSE);
+        ForecastTrainer trainer = new ForecastTrainer(data, options);
+        double start = trainer.validationMse(fitted(cfg, data, train), val);
+        TrainableModel model = new TrainableModel(ModelParameters.initialise(cfg, 3));
+        ForecastTrainer.Result result = trainer.train(model, train, val, (e, es, s, ss, l, v, sps) -> { });
+        assertTrue(result.bestValidationMse() <= start + 1e-12, "trained " + result.bestValidationMse() + " vs start " + start);
+        assertArrayEquals(fitted(cfg, data, train).parameters().get(SeasonalCycle.WEIGHT),
+                model.parameters().get(SeasonalCycle.WEIGHT), "AdamW does not move the fitted cycle");
+    }
+
+    @Test
+    void aModelWithoutACycleHasNoneToFit() {
+        List<Windows.Series> data = dailySeries(10);
+        var e = assertThrows(IllegalArgumentException.class, () -> CycleFit.fit(
+                new TrainableModel(ModelParameters.initialise(CFG, 1)), data, windows(data, 0, 1), 1e-4, false));
+        assertTrue(e.getMessage().contains("cycle"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Windows.sample(CFG.withCycle(24, 2), data.get(0),
+                new Windows.Window(0, 0, LOOKBACK, 100)), "a cycle model's samples need its Q");
+    }
+}
