@@ -19,6 +19,8 @@ public final class DeviceCli {
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         };
         String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-        System.exit(new CommandLine(cmd).setCaseInsensitiveEnumValuesAllowed(true).execute(rest));
+        // Later options win, so a grid job can override the defaults its script passes.
+        System.exit(new CommandLine(cmd).setCaseInsensitiveEnumValuesAllowed(true).setOverwrittenOptionsAllowed(true)
+                .execute(rest));
     }
 }

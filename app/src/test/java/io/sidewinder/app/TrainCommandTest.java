@@ -126,6 +126,26 @@ class TrainCommandTest {
     }
 
     @Test
+    void cycleNamesItsPhasesFromTheDataSpacingAndIsRefusedWhereItCannotApply(@TempDir Path dir) throws Exception {
+        long hour = 3_600_000L;
+        assertEquals(24, io.sidewinder.app.train.TrainCommand.cyclePhases("auto", true, hour));
+        assertEquals(96, io.sidewinder.app.train.TrainCommand.cyclePhases("daily", true, hour / 4));
+        assertEquals(0, io.sidewinder.app.train.TrainCommand.cyclePhases("auto", false, hour), "auto: ETT protocol only");
+        assertEquals(0, io.sidewinder.app.train.TrainCommand.cyclePhases("none", true, hour));
+        assertEquals(168, io.sidewinder.app.train.TrainCommand.cyclePhases("168", true, hour));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> io.sidewinder.app.train.TrainCommand.cyclePhases("daily", true, 7 * 60_000L));
+        assertTrue(e.getMessage().contains("not a whole number"), e.getMessage());
+        Run r = train(dir, "--cycle", "weekly");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("not none, auto, daily or a phase count"), r.err());
+        r = train(dir, "--cycle", "daily");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("needs the ett protocol"), r.err());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("model.avro")));
+    }
+
+    @Test
     void requireGpuFailsClearlyWithoutAGpu(@TempDir Path dir) throws Exception {
         assumeFalse(io.sidewinder.ssm.kernels.cuda.Cuda.available(), "this machine has a usable GPU");
         Run r = train(dir, "--backend", "cuda", "--require-gpu");

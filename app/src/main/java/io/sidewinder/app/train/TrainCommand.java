@@ -245,7 +245,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The cycle's phase count --cycle names for data of {@code spacing} ms rows (0: none). */
-    static int cyclePhases(String cycle, boolean ett, long spacing) {
+    public static int cyclePhases(String cycle, boolean ett, long spacing) {
         String c = cycle.trim().toLowerCase(Locale.ROOT);
         if (c.equals("none") || c.equals("0") || (c.equals("auto") && !ett)) return 0;
         if (c.equals("auto") || c.equals("daily")) {
