@@ -46,6 +46,34 @@ class SensorDetectorTest {
     }
 
     @Test
+    void channelCOfAWiderSensorGetsSeriesCOfTheModelsCycleAndChannelsBeyondItGetNone() {
+        ModelConfig cfg = ModelConfig.defaults(1).withReadoutLags(8).withCycle(24, 2);
+        ModelParameters p = ModelParameters.initialise(cfg, 9);
+        SplittableRandom r = new SplittableRandom(4);
+        for (String name : new String[] {io.sidewinder.ssm.LagReadout.WEIGHT, io.sidewinder.ssm.SeasonalCycle.WEIGHT}) {
+            float[] w = p.data(name);
+            for (int i = 0; i < w.length; i++) w[i] = (float) (0.1 * r.nextGaussian());
+        }
+        Forecaster cycled = new Forecaster(new MambaModel(p));
+        SensorDetector d = new SensorDetector(cycled, SCORER, KeyCadence.Mode.MODEL);
+        SensorDetector.State s = d.newState(3);
+        StreamState[] alone = {StreamState.fresh(cfg), StreamState.fresh(cfg), StreamState.fresh(cfg)};
+        long step = cfg.gap().referenceMillis();
+        for (int t = 0; t < 60; t++) {
+            float[] v = {(float) r.nextGaussian(), 10 + (float) r.nextGaussian(), (float) Math.sin(t)};
+            SensorDetector.Observation o = d.observe(s, step * t, v);
+            for (int c = 0; c < 3; c++) {
+                Forecaster.Prediction want = cycled.forSeries(c).advance(alone[c], step * t, new float[] {v[c]});
+                for (int h = 0; h < o.horizon(); h++) assertEquals(want.mean(h, 0), o.forecastMean()[h * 3 + c], 0f);
+            }
+        }
+        // Series 0 and 1 differ by their profiles; the third channel is served without one.
+        StreamState a = StreamState.fresh(cfg), b = StreamState.fresh(cfg);
+        assertFalse(java.util.Arrays.equals(cycled.forSeries(0).advance(a, 0, new float[] {1}).mean(),
+                cycled.forSeries(1).advance(b, 0, new float[] {1}).mean()));
+    }
+
+    @Test
     void withKeyCadenceASlowStreamIsForecastLikeTheSameStreamAtTheModelsInterval() {
         SensorDetector d = detector(KeyCadence.Mode.KEY);
         SensorDetector.State slow = d.newState(1), fast = d.newState(1);

@@ -183,7 +183,9 @@ public final class TrainCommand implements Callable<Integer> {
                 CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
                 sensors = Map.of(fileName, new Windows.Series(csv.times(), csv.values()));
             }
-            if (cyclePhasesOrUsageError(false, 1) > 0) {
+            // Any valid --cycle other than none/auto is refused here; validating against hourly rows keeps the
+            // message about the option's value for a value that is not valid anywhere.
+            if (cyclePhasesOrUsageError(false, 3_600_000L) > 0) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --cycle " + cycle
                         + " needs the ett protocol: a cycle keeps one profile per training series, and the holdout "
                         + "protocol's series are not the channels the stream serves");
