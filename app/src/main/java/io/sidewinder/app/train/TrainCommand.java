@@ -230,8 +230,10 @@ public final class TrainCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "publish: %s v%d to %s (%s)%n", d.published() ? "published" : "kept the champion",
                     d.version(), publishTopic, d.reason());
         }
-        System.out.printf(Locale.ROOT, "train: %d epochs (best %d) in %.0f s, %.0f samples/s, val mse=%.4f mae=%.4f -> %s%n",
-                r.epochsRun(), r.bestEpoch(), seconds, r.samplesPerSecond(), valMse, valMae, out);
+        // The holdout protocol validates on MSE only: say so rather than print NaN.
+        String mae = Double.isNaN(valMae) ? "n/a" : String.format(Locale.ROOT, "%.4f", valMae);
+        System.out.printf(Locale.ROOT, "train: %d epochs (best %d) in %.0f s, %.0f samples/s, val mse=%.4f mae=%s -> %s%n",
+                r.epochsRun(), r.bestEpoch(), seconds, r.samplesPerSecond(), valMse, mae, out);
         if (prec == ForecastTrainer.Precision.FP32) {
             System.out.println("train: kernels " + provenance.get("kernels"));
         }
