@@ -69,7 +69,7 @@ public final class Forecaster {
         if (readout != null) {
             state.history().push(values, phase);
             float[] lags = new float[config.readoutLags() * config.channels()];
-            readoutInputs(state.history(), norm, lags, 0);
+            readoutInputs(state.history(), norm, lags, cycle == null ? null : new int[config.readoutLags()]);
             LagReadout.addTo(model.kernels(), readout, config.horizon(), config.channels(), config.readoutLags(), 1,
                     lags, head, 0);
         }
@@ -78,17 +78,16 @@ public final class Forecaster {
         return toPrediction(head, 0, norm);
     }
 
-    /** The readout's inputs after the latest push: the history normalised at t, less the cycle at each lag's phase. */
-    private void readoutInputs(LagReadout.History history, CausalNormalizer norm, float[] lags, int offset) {
-        int width = config.readoutLags() * config.channels();
-        float[] row = offset == 0 && lags.length == width ? lags : new float[width];
+    /**
+     * The readout's inputs after the latest push into {@code row} ([K][C]): the history normalised at t, less the
+     * cycle at each lag's phase ({@code phases}: scratch of K, null without a cycle).
+     */
+    private void readoutInputs(LagReadout.History history, CausalNormalizer norm, float[] row, int[] phases) {
         history.normalised(norm, row);
         if (cycle != null) {
-            int[] phases = new int[config.readoutLags()];
             int count = history.lagPhases(phases);
             SeasonalCycle.removeFromLags(cycle, config, series, phases, count, row, 0);
         }
-        if (row != lags) System.arraycopy(row, 0, lags, offset, width);
     }
 
     /** Converts one head row (normalised mean, log-variance) into sensor units with the given statistics. */
@@ -119,8 +118,8 @@ public final class Forecaster {
         long prev = state.lastEventTime();
         float[] xn = new float[c];
         int lagWidth = config.readoutLags() * c;
-        float[] lags = readout == null ? null : new float[length * lagWidth];
-        int[] phases = new int[length];
+        float[] lags = readout == null ? null : new float[length * lagWidth], lagRow = new float[lagWidth];
+        int[] phases = new int[length], lagPhases = cycle == null ? null : new int[config.readoutLags()];
         for (int t = 0; t < length; t++) {
             gaps[t] = config.gap().ratio(prev, eventTimes[t]);
             prev = eventTimes[t];
@@ -131,7 +130,8 @@ public final class Forecaster {
             phases[t] = config.cycleLength() > 0 ? SeasonalCycle.phase(config, eventTimes[t]) : 0;
             if (readout != null) {
                 state.history().push(values[t], phases[t]);
-                readoutInputs(state.history(), norm, lags, t * lagWidth);
+                readoutInputs(state.history(), norm, lagRow, lagPhases);
+                System.arraycopy(lagRow, 0, lags, t * lagWidth, lagWidth);
             }
         }
         float[] head = model.forward(x, gaps, length, state.modelState(), true);

@@ -339,8 +339,9 @@ public final class ForecastTrainer implements AutoCloseable {
         int ch = model.config().channels(), h = model.config().horizon(), hw = model.config().headWidth();
         Sample[] samples = new Sample[windows.size()];
         int[] lengths = new int[windows.size()];
+        double[] cycle = cycle(model);
         for (int i = 0; i < samples.length; i++) {
-            samples[i] = Windows.sample(model.config(), cycle(model), data.get(windows.get(i).series()), windows.get(i));
+            samples[i] = Windows.sample(model.config(), cycle, data.get(windows.get(i).series()), windows.get(i));
             lengths[i] = windows.get(i).length();
         }
         // The fp32 trainer validates through its own fp32 forward; the double trainer through the double model.
@@ -366,7 +367,7 @@ public final class ForecastTrainer implements AutoCloseable {
                 if (row >= w.targetLimit() || row >= s.rows()) continue;
                 for (int k = 0; k < ch; k++) {
                     double pred = (head[base + i * ch + k]
-                            + Windows.cycleMean(model.config(), cycle(model), w.series(), s.times()[row - 1 - i], i, k))
+                            + Windows.cycleMean(model.config(), cycle, w.series(), s.times()[row - 1 - i], i, k))
                             * smp.std()[t][k] + smp.mean()[t][k];
                     double e = pred - s.values()[row][k];
                     se += e * e;
