@@ -53,9 +53,36 @@ class EvalAnomalyCommandTest {
         assertTrue(standard > 50, "two clear spikes, NAB standard " + standard);
         for (String detector : List.of("windowed-gaussian", "random-cut-forest", "sidewinder")) {
             List<String> result = Files.readAllLines(dir.resolve("out").resolve(detector).resolve("web/f1.csv"));
-            assertEquals("timestamp,value,anomaly_score,label", result.getFirst());
+            // Sidewinder also writes its state score (the deviation from each stream's baseline).
+            assertEquals("timestamp,value,anomaly_score,label" + (detector.equals("sidewinder") ? ",state_score" : ""), result.getFirst());
             assertEquals(1_001, result.size());
         }
+    }
+
+    @Test
+    void detectorSettingsApplyToTheReplayAndNonsenseIsAUsageError(@TempDir Path dir) throws Exception {
+        writeCorpus(dir);
+        String[] base = {"eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels", dir.resolve("labels.json").toString()};
+        // A baseline longer than the files: nothing is ever scored for deviation.
+        var cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(0, cmd.execute(concat(base, "--out", dir.resolve("out").toString(), "--set", "sidewinder.deviation.reference.readings=5000")));
+        List<String> rows = Files.readAllLines(dir.resolve("out/web/f0.csv"));
+        assertTrue(rows.stream().skip(1).allMatch(l -> l.endsWith(",0.000000")), "state scores before any baseline");
+        for (String bad : List.of("sidewinder.deviation.gate=0.5", "sidewinder.no.such.setting=1")) {
+            StringWriter err = new StringWriter();
+            cmd = Main.commandLine();
+            cmd.setErr(new PrintWriter(err));
+            cmd.setOut(new PrintWriter(new StringWriter()));
+            assertEquals(2, cmd.execute(concat(base, "--set", bad)), bad);
+            assertTrue(err.toString().contains("--set"), err.toString());
+        }
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

@@ -14,13 +14,15 @@ import java.util.Deque;
  * belongs to, the last full forecast, the last score, and a ring buffer of the last K readings for warm model
  * swaps.
  *
- * <p>Binary layout v2 via {@link #toBytes()} (little-endian, like the embedded stream state, so float arrays copy
+ * <p>Binary layout v3 via {@link #toBytes()} (little-endian, like the embedded stream state, so float arrays copy
  * without byte swapping on x86 and ARM): version byte, model version, model-state count and each model state
  * (length-prefixed), detector state, last event time, last forecast mean and stddev (length-prefixed floats),
- * last score, then the ring buffer.
+ * last score, last deviation, then the ring buffer. v2 (no baseline, no last deviation) is still read.
  */
 public final class KeyState {
-    static final byte FORMAT_VERSION = 2;
+    static final byte FORMAT_VERSION = 3;
+    /** v2 had no baseline in the detector state; such a key starts learning its baseline afresh. */
+    static final byte FORMAT_VERSION_WITHOUT_BASELINE = 2;
 
     long modelVersion = -1;
     /** Null before the key's first reading. */
@@ -33,6 +35,8 @@ public final class KeyState {
     double lastLikelihood;
     double lastSurprise;
     boolean lastFlagged;
+    double lastDeviation;
+    boolean lastDeviating;
     final Deque<Reading> recent = new ArrayDeque<>();
 
     /** A reading kept for replay. */
@@ -76,6 +80,14 @@ public final class KeyState {
         return lastFlagged;
     }
 
+    public double lastDeviation() {
+        return lastDeviation;
+    }
+
+    public boolean lastDeviating() {
+        return lastDeviating;
+    }
+
     public long readings() {
         return detector == null ? 0 : detector.scored();
     }
@@ -92,7 +104,7 @@ public final class KeyState {
             for (byte[] b : encodedStreams) size += 4 + b.length;
         }
         size += 1 + (detector == null ? 0 : detector.serializedSize());
-        size += 8 + floatsSize(forecastMean) + floatsSize(forecastStd) + 8 + 8 + 1 + 4;
+        size += 8 + floatsSize(forecastMean) + floatsSize(forecastStd) + 8 + 8 + 1 + 8 + 1 + 4;
         for (Reading r : recent) {
             size += 8 + floatsSize(r.values());
         }
@@ -123,6 +135,8 @@ public final class KeyState {
         out.putDouble(lastLikelihood);
         out.putDouble(lastSurprise);
         out.put((byte) (lastFlagged ? 1 : 0));
+        out.putDouble(lastDeviation);
+        out.put((byte) (lastDeviating ? 1 : 0));
         out.putInt(recent.size());
         for (Reading r : recent) {
             out.putLong(r.eventTime());
@@ -135,7 +149,7 @@ public final class KeyState {
         try {
             ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
             byte version = in.get();
-            if (version != FORMAT_VERSION) {
+            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WITHOUT_BASELINE) {
                 throw new IllegalArgumentException("unsupported key state format version " + version);
             }
             KeyState s = new KeyState();
@@ -149,13 +163,17 @@ public final class KeyState {
                     in.get(s.encodedStreams[i]);
                 }
             }
-            if (in.get() != 0) s.detector = SensorDetector.State.read(in);
+            if (in.get() != 0) s.detector = SensorDetector.State.read(in, version == FORMAT_VERSION);
             s.lastEventTime = in.getLong();
             s.forecastMean = getFloats(in);
             s.forecastStd = getFloats(in);
             s.lastLikelihood = in.getDouble();
             s.lastSurprise = in.getDouble();
             s.lastFlagged = in.get() != 0;
+            if (version == FORMAT_VERSION) {
+                s.lastDeviation = in.getDouble();
+                s.lastDeviating = in.get() != 0;
+            }
             int readings = in.getInt();
             for (int i = 0; i < readings; i++) {
                 s.recent.addLast(new Reading(in.getLong(), getFloats(in)));

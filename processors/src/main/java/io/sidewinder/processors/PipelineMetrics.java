@@ -16,6 +16,7 @@ public final class PipelineMetrics {
     private final Counter readings;
     private final Counter forecasts;
     private final Counter flagged;
+    private final Counter deviating;
     private final Counter swaps;
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
     private final Timer latency;
@@ -26,6 +27,7 @@ public final class PipelineMetrics {
         readings = Counter.builder("sidewinder.readings").description("Readings applied to sensor state").register(registry);
         forecasts = Counter.builder("sidewinder.forecasts").description("Forecasts emitted").register(registry);
         flagged = Counter.builder("sidewinder.anomalies.flagged").description("Readings flagged as anomalies").register(registry);
+        deviating = Counter.builder("sidewinder.anomalies.deviating").description("Readings away from their sensor's baseline").register(registry);
         swaps = Counter.builder("sidewinder.state.rebuilds").description("Sensor states rebuilt warm after a model swap")
                 .register(registry);
         for (DeadLetterReason r : DeadLetterReason.values()) {
@@ -52,6 +54,8 @@ public final class PipelineMetrics {
     void forecast() { forecasts.increment(); }
 
     void flagged() { flagged.increment(); }
+
+    void deviating() { deviating.increment(); }
 
     void rebuilt() { swaps.increment(); }
 

@@ -123,7 +123,9 @@ final class QueryServer {
                 .append(",\"stateBytes\":").append(bytes)
                 .append(",\"lastScore\":{\"surprise\":").append(num(s.lastSurprise()))
                 .append(",\"likelihood\":").append(num(s.lastLikelihood()))
-                .append(",\"flagged\":").append(s.lastFlagged()).append('}')
+                .append(",\"flagged\":").append(s.lastFlagged())
+                .append(",\"deviation\":").append(num(s.lastDeviation()))
+                .append(",\"deviating\":").append(s.lastDeviating()).append('}')
                 .append(",\"forecast\":{\"mean\":").append(array(s.forecastMean()))
                 .append(",\"stddev\":").append(array(s.forecastStd())).append("}}");
         return sb.toString();

@@ -12,19 +12,27 @@ import java.nio.ByteBuffer;
  *
  * <p>A model with as many channels as the sensor runs jointly; a univariate model serves a sensor of any number
  * of channels channel-independently (one state per channel, as PatchTST-style models do), so one general model
- * fits every sensor shape. The score is {@link AnomalyScorer}'s: the mean standardised squared error of the
- * reading under the one-step predictive distribution, turned into a likelihood against the key's own recent
- * surprises.
+ * fits every sensor shape. Each reading gets two scores: {@link AnomalyScorer}'s likelihood (the mean standardised
+ * squared error of the reading under the one-step predictive distribution, against the key's own recent
+ * surprises: high when something changes) and {@link BaselineDeviation}'s score (how far the sensor is from its
+ * own normal baseline: high for as long as it stays off).
  */
 public final class SensorDetector {
     private final Forecaster forecaster;
     private final ModelConfig config;
     private final AnomalyScorer scorer;
+    private final BaselineDeviation baseline;
     private final KeyCadence.Mode cadence;
     // Channel c of a sensor that a univariate model serves is series c of its cycle; the last entry has no profile.
     private final Forecaster[] bySeries;
 
+    /** A detector with the processor's default baseline settings. */
     public SensorDetector(Forecaster forecaster, AnomalyScorer scorer, KeyCadence.Mode cadence) {
+        this(forecaster, scorer, BaselineDeviation.defaults(), cadence);
+    }
+
+    public SensorDetector(Forecaster forecaster, AnomalyScorer scorer, BaselineDeviation baseline, KeyCadence.Mode cadence) {
+        this.baseline = baseline;
         this.forecaster = forecaster;
         this.config = forecaster.model().config();
         this.bySeries = new Forecaster[config.cycleSeries() + 1];
@@ -39,7 +47,7 @@ public final class SensorDetector {
 
     /**
      * One sensor's state: model states (one, or one per channel), the pending one-step forecast, surprise
-     * statistics and cadence. The model states are encoded separately ({@link StreamState}) because decoding them
+     * statistics, baseline and cadence. The model states are encoded separately ({@link StreamState}) because decoding them
      * needs the serving model's config.
      */
     public static final class State {
@@ -47,12 +55,14 @@ public final class SensorDetector {
         final float[] mean;
         final float[] std;
         final AnomalyScorer.Stats stats = new AnomalyScorer.Stats();
+        BaselineDeviation.Stats baseline;
         KeyCadence cadence = new KeyCadence();
         boolean forecastReady;
 
         State(int channels) {
             this.mean = new float[channels];
             this.std = new float[channels];
+            this.baseline = new BaselineDeviation.Stats(channels);
         }
 
         public int channels() {
@@ -66,7 +76,7 @@ public final class SensorDetector {
         static final int FIXED_BYTES = KeyCadence.BYTES + AnomalyScorer.Stats.BYTES + 1 + 4;
 
         int serializedSize() {
-            return FIXED_BYTES + 8 * mean.length;
+            return FIXED_BYTES + 8 * mean.length + BaselineDeviation.Stats.bytes(mean.length);
         }
 
         void write(ByteBuffer out) {
@@ -76,9 +86,11 @@ public final class SensorDetector {
             out.putInt(mean.length);
             for (float m : mean) out.putFloat(m);
             for (float s : std) out.putFloat(s);
+            baseline.write(out);
         }
 
-        static State read(ByteBuffer in) {
+        /** Reads a state written by {@link #write}; {@code withBaseline} is false for key state v2, which had none. */
+        static State read(ByteBuffer in, boolean withBaseline) {
             KeyCadence cadence = KeyCadence.read(in);
             AnomalyScorer.Stats stats = new AnomalyScorer.Stats();
             stats.read(in);
@@ -93,12 +105,17 @@ public final class SensorDetector {
             s.forecastReady = ready;
             for (int i = 0; i < channels; i++) s.mean[i] = in.getFloat();
             for (int i = 0; i < channels; i++) s.std[i] = in.getFloat();
+            if (withBaseline) s.baseline = BaselineDeviation.Stats.read(in, channels);
             return s;
         }
     }
 
-    /** The outcome of one reading: its score (null for a key's first reading) and the forecast made after it. */
-    public record Observation(AnomalyScorer.Score score, int horizon, float[] forecastMean, float[] forecastStd) {}
+    /**
+     * The outcome of one reading: its likelihood score (null for a key's first reading), its deviation from the
+     * key's baseline, and the forecast made after it.
+     */
+    public record Observation(AnomalyScorer.Score score, BaselineDeviation.Deviation deviation, int horizon,
+                              float[] forecastMean, float[] forecastStd) {}
 
     /** True when this detector's model can serve a sensor with this many channels. */
     public boolean serves(int channels) {
@@ -137,7 +154,7 @@ public final class SensorDetector {
     /**
      * Rebuilds the model states from a key's recent readings (after a model swap or an undecodable state): fresh
      * states and cadence, the readings replayed without scoring, so forecasts are warm right away. Surprise
-     * statistics are kept. Returns the last replayed observation, or null when there was nothing to replay.
+     * statistics and the baseline are kept: they describe the sensor, not the model. Returns the last replayed observation, or null when there was nothing to replay.
      */
     public Observation warm(State s, Iterable<KeyState.Reading> recent) {
         s.streams = freshStreams(s.channels());
@@ -145,7 +162,7 @@ public final class SensorDetector {
         s.forecastReady = false;
         Observation last = null;
         for (KeyState.Reading r : recent) {
-            if (r.values().length == s.channels()) last = advance(s, r.eventTime(), r.values(), null);
+            if (r.values().length == s.channels()) last = advance(s, r.eventTime(), r.values(), null, null);
         }
         return last;
     }
@@ -156,10 +173,11 @@ public final class SensorDetector {
             throw new IllegalArgumentException("sensor has " + s.channels() + " channels, reading has " + values.length);
         }
         AnomalyScorer.Score score = s.forecastReady ? scorer.score(s.stats, AnomalyScorer.surprise(values, s.mean, s.std)) : null;
-        return advance(s, eventTime, values, score);
+        return advance(s, eventTime, values, score, baseline.observe(s.baseline, values));
     }
 
-    private Observation advance(State s, long eventTime, float[] values, AnomalyScorer.Score score) {
+    private Observation advance(State s, long eventTime, float[] values, AnomalyScorer.Score score,
+                                BaselineDeviation.Deviation deviation) {
         long modelTime = s.cadence.advance(eventTime, cadence, config.gap().referenceMillis());
         int h = config.horizon(), channels = values.length;
         float[] mean, std;
@@ -183,7 +201,7 @@ public final class SensorDetector {
         System.arraycopy(mean, 0, s.mean, 0, channels);
         System.arraycopy(std, 0, s.std, 0, channels);
         s.forecastReady = true;
-        return new Observation(score, h, mean, std);
+        return new Observation(score, deviation, h, mean, std);
     }
 
     private StreamState[] freshStreams(int channels) {

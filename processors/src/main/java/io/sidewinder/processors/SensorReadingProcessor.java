@@ -39,6 +39,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private final ModelRegistry models;
     private final PipelineMetrics metrics;
     private final AnomalyScorer scorer;
+    private final BaselineDeviation baseline;
     private final KeyCadence.Mode cadence;
     private SensorDetector detector;
     private ModelRegistry.ServingModel detectorModel;
@@ -66,6 +67,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         this.models = models;
         this.metrics = metrics;
         this.scorer = AnomalyScorer.from(config);
+        this.baseline = BaselineDeviation.from(config);
         this.cadence = KeyCadence.Mode.valueOf(config.getString(SidewinderConfig.GAP_MODE).toUpperCase(java.util.Locale.ROOT));
         this.graceMs = config.getLong(SidewinderConfig.REORDER_GRACE_MS);
         this.futureToleranceMs = config.getLong(SidewinderConfig.FUTURE_TOLERANCE_MS);
@@ -206,7 +208,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         float[] values = toArray(reading.getValues());
         SensorDetector.Observation o = detector.observe(ks.detector, eventTime, values);
         if (o.score() != null) {
-            emitScore(id, eventTime, values, ks, serving, source, o.score());
+            emitScore(id, eventTime, values, ks, serving, source, o.score(), o.deviation());
         }
         ks.modelVersion = serving.version();
         ks.lastEventTime = eventTime;
@@ -236,7 +238,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     /** The detector for the serving model, made once per model version. */
     private SensorDetector detectorFor(ModelRegistry.ServingModel serving) {
         if (detectorModel != serving) {
-            detector = new SensorDetector(serving.forecaster(), scorer, cadence);
+            detector = new SensorDetector(serving.forecaster(), scorer, baseline, cadence);
             detectorModel = serving;
         }
         return detector;
@@ -279,14 +281,19 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     }
 
     private void emitScore(String id, long eventTime, float[] values, KeyState ks, ModelRegistry.ServingModel serving,
-                           Source source, AnomalyScorer.Score score) {
+                           Source source, AnomalyScorer.Score score, BaselineDeviation.Deviation deviation) {
         int c = values.length;
         float[] mean = java.util.Arrays.copyOf(ks.forecastMean, c), std = java.util.Arrays.copyOf(ks.forecastStd, c);
         ks.lastSurprise = score.surprise();
         ks.lastLikelihood = score.likelihood();
         ks.lastFlagged = score.flagged();
+        ks.lastDeviation = deviation.score();
+        ks.lastDeviating = deviation.deviating();
         if (score.flagged()) {
             metrics.flagged();
+        }
+        if (deviation.deviating()) {
+            metrics.deviating();
         }
         AnomalyScore record = AnomalyScore.newBuilder()
                 .setSensorId(id)
@@ -297,6 +304,8 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 .setRawSurprise(score.surprise())
                 .setLikelihood(score.likelihood())
                 .setFlagged(score.flagged())
+                .setDeviation(deviation.score())
+                .setDeviating(deviation.deviating())
                 .setModelVersion(serving.version())
                 .build();
         context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key, scoreSer.serialize(null, record),

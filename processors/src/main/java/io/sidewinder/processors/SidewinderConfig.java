@@ -43,6 +43,11 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String ANOMALY_THRESHOLD = "sidewinder.anomaly.threshold";
     public static final String ANOMALY_SHORT_WINDOW = "sidewinder.anomaly.short.window";
     public static final String ANOMALY_LONG_WINDOW = "sidewinder.anomaly.long.window";
+    public static final String DEVIATION_REFERENCE = "sidewinder.deviation.reference.readings";
+    public static final String DEVIATION_SMOOTHING = "sidewinder.deviation.smoothing.readings";
+    public static final String DEVIATION_ADAPT = "sidewinder.deviation.adapt.readings";
+    public static final String DEVIATION_GATE = "sidewinder.deviation.gate";
+    public static final String DEVIATION_RELEARN = "sidewinder.deviation.relearn.readings";
     public static final String GAP_MODE = "sidewinder.gap.mode";
     public static final String DECODED_STATE_CACHE_KEYS = "sidewinder.state.cache.keys";
     public static final String HTTP_PORT = "sidewinder.http.port";
@@ -89,6 +94,19 @@ public final class SidewinderConfig extends AbstractConfig {
                     "Readings averaged for the recent surprise.")
             .define(ANOMALY_LONG_WINDOW, Type.INT, 1000, Range.atLeast(2), Importance.LOW,
                     "Readings over which the sensor's usual surprise is learned.")
+            .define(DEVIATION_REFERENCE, Type.INT, 400, Range.atLeast(2), Importance.MEDIUM,
+                    "Readings per sensor that define its normal baseline (mean and covariance of the smoothed "
+                            + "readings); the deviation score is 0 until they are in.")
+            .define(DEVIATION_SMOOTHING, Type.INT, 10, Range.atLeast(1), Importance.LOW,
+                    "Readings averaged (exponentially) before the distance to the baseline is measured.")
+            .define(DEVIATION_ADAPT, Type.INT, 3000, Range.atLeast(1), Importance.LOW,
+                    "Readings over which the baseline follows slow drift; only readings that are not deviating move it.")
+            .define(DEVIATION_GATE, Type.DOUBLE, 6.25, Range.atLeast(1.0), Importance.MEDIUM,
+                    "Distance to the baseline (mean squared standardised distance per channel, about 1 for normal "
+                            + "readings) at or above which a reading is 'deviating'.")
+            .define(DEVIATION_RELEARN, Type.LONG, 3600L, Range.atLeast(1), Importance.MEDIUM,
+                    "Consecutive deviating readings after which the deviation is taken as the new normal and the "
+                            + "baseline is learned again.")
             .define(GAP_MODE, Type.STRING, "model", ConfigDef.CaseInsensitiveValidString.in("model", "key"), Importance.MEDIUM,
                     "How the time between two readings scales the model's step: 'model' = the real gap over the model's "
                             + "training interval; 'key' = the gap over the sensor's own typical interval (for a general "

@@ -316,7 +316,7 @@ class PipelineTest {
     @Test
     void aUnivariateModelServesSensorsOfAnyShapeAndScoresExactlyAsTheOfflineDetector() throws Exception {
         try (PipelineHarness h = new PipelineHarness(broker, "shapes")) {
-            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.ANOMALY_WARMUP, 10));
+            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.ANOMALY_WARMUP, 10, SidewinderConfig.DEVIATION_REFERENCE, 20));
             SidewinderApp.createTopics(c);
             ModelParameters univariate = ModelParameters.initialise(ModelConfig.defaults(1).withShape(16, 2, 8, 4), 9);
             h.publish(c, univariate, 1);
@@ -337,21 +337,28 @@ class PipelineTest {
                 }
                 List<ConsumerRecord<byte[], byte[]>> got = collect(scores, 2 * (n - 1));
                 SensorDetector offline = new SensorDetector(new Forecaster(new MambaModel(univariate)), AnomalyScorer.from(c),
-                        KeyCadence.Mode.MODEL);
+                        BaselineDeviation.from(c), KeyCadence.Mode.MODEL);
                 Map<String, float[][]> sent = Map.of("wide", wide, "narrow", narrow);
                 for (String id : sent.keySet()) {
                     SensorDetector.State state = offline.newState(sent.get(id)[0].length);
                     List<AnomalyScore> streamed = got.stream().map(r -> AvroSerdes.anomalyScore().deserialize(r.topic(), r.value()))
                             .filter(s -> s.getSensorId().equals(id)).toList();
                     assertEquals(n - 1, streamed.size());
+                    int deviating = 0;
                     for (int i = 0; i < n; i++) {
-                        AnomalyScorer.Score expected = offline.observe(state, t[i], sent.get(id)[i]).score();
+                        SensorDetector.Observation o = offline.observe(state, t[i], sent.get(id)[i]);
+                        AnomalyScorer.Score expected = o.score();
                         if (i == 0) continue;
                         AnomalyScore actual = streamed.get(i - 1);
                         assertEquals(t[i], actual.getEventTime().toEpochMilli());
                         assertEquals(expected.likelihood(), actual.getLikelihood(), 1e-6, id + " reading " + i);
                         assertEquals(expected.flagged(), actual.getFlagged(), id + " reading " + i);
+                        assertEquals(o.deviation().score(), actual.getDeviation(), 1e-12, id + " reading " + i);
+                        assertEquals(o.deviation().deviating(), actual.getDeviating(), id + " reading " + i);
+                        if (actual.getDeviating()) deviating++;
                     }
+                    // The wide sensor's second channel climbs steadily past everything its baseline saw.
+                    if (id.equals("wide")) assertTrue(deviating > 20, deviating + " deviating readings");
                 }
             }
         }

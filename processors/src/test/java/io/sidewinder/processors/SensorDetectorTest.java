@@ -134,6 +134,68 @@ class SensorDetectorTest {
     }
 
     @Test
+    void theBaselineAndTheLastDeviationSurviveTheStore() {
+        SensorDetector d = new SensorDetector(UNIVARIATE, SCORER, new BaselineDeviation(20, 5, 3000, 6.25, 3600), KeyCadence.Mode.MODEL);
+        KeyState original = new KeyState();
+        original.detector = d.newState(2);
+        SplittableRandom r = new SplittableRandom(8);
+        for (int t = 0; t < 60; t++) d.observe(original.detector, 1_000L * t, new float[] {(float) r.nextGaussian(), t % 3});
+        original.lastDeviation = 0.25;
+        original.lastDeviating = true;
+        KeyState copy = KeyState.fromBytes(original.toBytes());
+        assertEquals(0.25, copy.lastDeviation());
+        assertTrue(copy.lastDeviating());
+        d.attach(copy.detector, copy.encodedStreams);
+        for (int t = 60; t < 90; t++) {
+            float[] v = {(float) (t > 70 ? 9 : r.nextGaussian()), t % 3};
+            SensorDetector.Observation a = d.observe(original.detector, 1_000L * t, v), b = d.observe(copy.detector, 1_000L * t, v);
+            assertEquals(a.deviation(), b.deviation(), "reading " + t);
+            assertTrue(a.deviation().baselineReady());
+        }
+    }
+
+    @Test
+    void aKeyStoredBeforeBaselinesExistedLoadsAndStartsLearningOne() {
+        SensorDetector d = new SensorDetector(UNIVARIATE, SCORER, new BaselineDeviation(20, 5, 3000, 6.25, 3600), KeyCadence.Mode.MODEL);
+        KeyState ks = new KeyState();
+        ks.detector = d.newState(1);
+        for (int t = 0; t < 40; t++) {
+            float[] v = {(float) Math.sin(t)};
+            SensorDetector.Observation o = d.observe(ks.detector, 1_000L * t, v);
+            ks.forecastMean = o.forecastMean();
+            ks.forecastStd = o.forecastStd();
+            ks.remember(1_000L * t, v, 8);
+        }
+        KeyState old = KeyState.fromBytes(asVersion2(ks));
+        assertEquals(ks.detector.scored(), old.readings());
+        assertEquals(8, old.recentReadings());
+        assertArrayEquals(ks.forecastMean(), old.forecastMean());
+        d.attach(old.detector, old.encodedStreams);
+        SensorDetector.Observation a = d.observe(ks.detector, 41_000, new float[] {0.5f}), b = d.observe(old.detector, 41_000, new float[] {0.5f});
+        assertEquals(a.score(), b.score());
+        assertArrayEquals(a.forecastMean(), b.forecastMean());
+        assertTrue(a.deviation().baselineReady());
+        assertFalse(b.deviation().baselineReady(), "a v2 key has no baseline yet");
+    }
+
+    /** The v2 layout: v3 without the detector's baseline and without the last deviation. */
+    static byte[] asVersion2(KeyState ks) {
+        byte[] v3 = ks.toBytes();
+        int c = ks.detector.channels();
+        int pos = 1 + 8 + 4;
+        for (StreamState s : ks.detector.streams) pos += 4 + StreamState.serializedSize(s.config());
+        int baselineAt = pos + 1 + SensorDetector.State.FIXED_BYTES + 8 * c, baselineBytes = BaselineDeviation.Stats.bytes(c);
+        int afterBaseline = baselineAt + baselineBytes;
+        int deviationAt = afterBaseline + 8 + 4 + 4 * ks.forecastMean().length + 4 + 4 * ks.forecastStd().length + 8 + 8 + 1;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(KeyState.FORMAT_VERSION_WITHOUT_BASELINE);
+        out.write(v3, 1, baselineAt - 1);
+        out.write(v3, afterBaseline, deviationAt - afterBaseline);
+        out.write(v3, deviationAt + 9, v3.length - deviationAt - 9);
+        return out.toByteArray();
+    }
+
+    @Test
     void aModelWithALagReadoutKeepsEachChannelsHistoryThroughTheStore() {
         ModelParameters p = ModelParameters.initialise(ModelConfig.defaults(1).withReadoutLags(8), 5);
         float[] w = p.data(io.sidewinder.ssm.LagReadout.WEIGHT);

@@ -35,7 +35,7 @@ public final class SchemaHistory {
     private static final List<Latest> LATEST = List.of(
             new Latest(SensorReading.class, 1),
             new Latest(Forecast.class, 1),
-            new Latest(AnomalyScore.class, 1),
+            new Latest(AnomalyScore.class, 2),
             new Latest(ModelSnapshot.class, 1),
             new Latest(DeadLetter.class, 1));
 

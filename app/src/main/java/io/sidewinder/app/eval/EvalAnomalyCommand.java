@@ -12,6 +12,7 @@ import io.sidewinder.evaluation.anomaly.StreamDetector;
 import io.sidewinder.evaluation.anomaly.WindowedGaussianDetector;
 import io.sidewinder.processors.KeyCadence;
 import io.sidewinder.processors.SensorDetector;
+import io.sidewinder.processors.SidewinderConfig;
 import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.ModelSnapshots;
 import io.sidewinder.trainer.pretrained.GeneralModels;
@@ -31,6 +32,9 @@ import picocli.CommandLine.Option;
 @Command(name = "anomaly", mixinStandardHelpOptions = true,
         description = {"Replay labelled CSV streams through the stream processor's anomaly scoring (or a baseline)",
                 "and print NAB-style scores (standard, low-fp, low-fn) and point-wise F1 / FAR / MAR.",
+                "NAB scores read each row's onset score (Sidewinder: the likelihood, 'did something just change?'),",
+                "F1 reads its state score (Sidewinder: the deviation from the sensor's baseline, 'is it off now?');",
+                "a baseline detector has one score for both.",
                 "The last line is: standard=<s> low-fp=<s> low-fn=<s> f1=<f> (in-sample best thresholds)."})
 public final class EvalAnomalyCommand implements Callable<Integer> {
 
@@ -42,7 +46,7 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
     @Option(names = "--labels", required = true, description = "JSON: file path relative to --data -> list of [start, end] windows.")
     Path labels;
 
-    @Option(names = "--out", description = "Write one timestamp,value,anomaly_score,label CSV per file here.")
+    @Option(names = "--out", description = "Write one timestamp,value,anomaly_score,label[,state_score] CSV per file here.")
     Path outDir;
 
     @picocli.CommandLine.Spec
@@ -65,6 +69,11 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
             description = "How time gaps reach the model: key (relative to each file's own cadence) or model (real gaps). Default: ${DEFAULT-VALUE}.")
     KeyCadence.Mode gapMode;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+            description = "A detector setting of the stream processor, e.g. --set sidewinder.deviation.reference.readings=300 "
+                    + "(repeatable; sidewinder.anomaly.* and sidewinder.deviation.*, see run --list-config). Default: the processor's defaults.")
+    java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
+
     @Option(names = "--threads", description = "Files replayed in parallel. Default: available processors.")
     int threads = Runtime.getRuntime().availableProcessors();
 
@@ -84,7 +93,7 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
             AnomalyEvaluation.Replay replay = AnomalyEvaluation.replay(corpus, f, threads);
             if (outDir != null) {
                 Path dir = detectors.size() == 1 ? outDir : outDir.resolve(f.name());
-                for (AnomalyEvaluation.FileScores fs : replay.files()) ResultWriter.write(dir, fs);
+                for (AnomalyEvaluation.FileScores fs : replay.files()) ResultWriter.write(dir, fs, f.separateStateScore());
             }
             last = AnomalyEvaluation.score(f.name(), replay, probationRule);
             print(out, last);
@@ -100,7 +109,18 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
     private SensorDetector sidewinder() throws java.io.IOException {
         ModelParameters params = model != null ? ModelSnapshots.toParameters(ModelSnapshots.read(model))
                 : GeneralModels.univariate(GeneralModels.DEFAULT_SEED);
-        return SidewinderDetector.detector(params, gapMode);
+        SidewinderConfig config;
+        try {
+            config = new SidewinderConfig(settings);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set: " + e.getMessage());
+        }
+        for (String key : settings.keySet()) {
+            if (!SidewinderConfig.definition().names().contains(key)) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set: unknown setting '" + key + "'");
+            }
+        }
+        return SidewinderDetector.detector(params, gapMode, config);
     }
 
     private IntUnaryOperator probationRule(String rule) {
@@ -121,9 +141,14 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  NAB %-8s %7.2f at threshold %.6f (in-sample), %7.2f cross-validated%n",
                     p.profile().label(), p.score(), p.threshold(), p.crossValidatedScore());
         }
-        AnomalyEvaluation.PointResult pt = r.points();
-        out.printf(Locale.ROOT, "  points   F1 %.3f FAR %.1f%% MAR %.1f%% at threshold %.6f (in-sample); F1 %.3f FAR %.1f%% MAR %.1f%% cross-validated%n",
-                pt.counts().f1(), pt.counts().farPercent(), pt.counts().marPercent(), pt.threshold(),
+        boolean separate = r.onsetPoints() != r.points();
+        printPoints(out, separate ? "points (state score)" : "points", r.points());
+        if (separate) printPoints(out, "points (onset score, for comparison)", r.onsetPoints());
+    }
+
+    private static void printPoints(java.io.PrintWriter out, String label, AnomalyEvaluation.PointResult pt) {
+        out.printf(Locale.ROOT, "  %s F1 %.3f FAR %.1f%% MAR %.1f%% at threshold %.6f (in-sample); F1 %.3f FAR %.1f%% MAR %.1f%% cross-validated%n",
+                label, pt.counts().f1(), pt.counts().farPercent(), pt.counts().marPercent(), pt.threshold(),
                 pt.crossValidated().f1(), pt.crossValidated().farPercent(), pt.crossValidated().marPercent());
     }
 }

@@ -10,15 +10,15 @@ import java.util.function.IntUnaryOperator;
 
 /**
  * Replays a labelled corpus through a detector (one fresh detector per file, row by row, causally) and scores
- * the result: NAB-style normalised scores for the three profiles and point-wise F1 / FAR / MAR, each with the
- * in-sample best threshold and with a 2-fold cross-validated one (files alternate between folds in path
- * order; each fold's threshold is chosen on the other fold).
+ * the result: NAB-style normalised scores for the three profiles from the onset scores, and point-wise F1 / FAR /
+ * MAR from the state scores, each with the in-sample best threshold and with a 2-fold cross-validated one (files
+ * alternate between folds in path order; each fold's threshold is chosen on the other fold).
  */
 public final class AnomalyEvaluation {
     private AnomalyEvaluation() {}
 
-    /** A file and the score of each of its rows. */
-    public record FileScores(LabelledStream stream, double[] scores) {}
+    /** A file and the onset and state score of each of its rows. */
+    public record FileScores(LabelledStream stream, double[] onset, double[] state) {}
 
     /** Scores for every file and the replay's wall time. */
     public record Replay(List<FileScores> files, long rows, long nanos) {
@@ -34,7 +34,7 @@ public final class AnomalyEvaluation {
         List<FileScores> out = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads))) {
             List<Future<FileScores>> futures = new ArrayList<>();
-            for (LabelledStream s : corpus) futures.add(pool.submit(() -> new FileScores(s, scoreFile(s, factory))));
+            for (LabelledStream s : corpus) futures.add(pool.submit(() -> scoreFile(s, factory)));
             for (Future<FileScores> f : futures) out.add(f.get());
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
@@ -43,17 +43,22 @@ public final class AnomalyEvaluation {
         return new Replay(out, rows, System.nanoTime() - t0);
     }
 
-    static double[] scoreFile(LabelledStream s, StreamDetector.Factory factory) {
+    static FileScores scoreFile(LabelledStream s, StreamDetector.Factory factory) {
         StreamDetector d = factory.create(s.channels().size());
-        double[] scores = new double[s.rows()];
+        double[] onset = new double[s.rows()], state = new double[s.rows()];
         for (int i = 0; i < s.rows(); i++) {
-            double v = d.score(s.times()[i], s.values()[i]);
-            if (!(v >= 0 && v <= 1)) {
-                throw new IllegalStateException(factory.name() + " scored row " + i + " of " + s.path() + " outside [0,1]: " + v);
-            }
-            scores[i] = v;
+            StreamDetector.Scores v = d.score(s.times()[i], s.values()[i]);
+            onset[i] = inUnitRange(v.onset(), factory, i, s);
+            state[i] = inUnitRange(v.state(), factory, i, s);
         }
-        return scores;
+        return new FileScores(s, onset, state);
+    }
+
+    private static double inUnitRange(double v, StreamDetector.Factory factory, int row, LabelledStream s) {
+        if (!(v >= 0 && v <= 1)) {
+            throw new IllegalStateException(factory.name() + " scored row " + row + " of " + s.path() + " outside [0,1]: " + v);
+        }
+        return v;
     }
 
     /** NAB result of one profile. */
@@ -62,8 +67,12 @@ public final class AnomalyEvaluation {
     /** Point-wise result at a threshold. */
     public record PointResult(double threshold, PointMetrics.Counts counts, PointMetrics.Counts crossValidated) {}
 
+    /**
+     * {@code points} are from the state scores; {@code onsetPoints} from the onset scores, for detectors whose two
+     * scores differ (equal to {@code points} otherwise).
+     */
     public record Report(String detector, int files, int windows, long rows, double rowsPerSecond,
-                         List<ProfileResult> profiles, PointResult points) {
+                         List<ProfileResult> profiles, PointResult points, PointResult onsetPoints) {
         public ProfileResult profile(NabProfile p) {
             return profiles.stream().filter(r -> r.profile() == p).findFirst().orElseThrow();
         }
@@ -81,7 +90,7 @@ public final class AnomalyEvaluation {
             List<NabScorer.ScoredFile> all = new ArrayList<>(), fold0 = new ArrayList<>(), fold1 = new ArrayList<>();
             for (int i = 0; i < files.size(); i++) {
                 FileScores f = files.get(i);
-                NabScorer.ScoredFile sf = NabScorer.prepare(f.scores(), f.stream().windows(),
+                NabScorer.ScoredFile sf = NabScorer.prepare(f.onset(), f.stream().windows(),
                         probation.applyAsInt(f.stream().rows()), p);
                 all.add(sf);
                 (i % 2 == 0 ? fold0 : fold1).add(sf);
@@ -93,10 +102,18 @@ public final class AnomalyEvaluation {
             profiles.add(new ProfileResult(p, best.threshold(), NabScorer.normalise(best.rawScore(), windows, p),
                     NabScorer.normalise(cvRaw, windows, p)));
         }
+        PointResult points = points(files, FileScores::state, probation);
+        boolean same = files.stream().allMatch(f -> java.util.Arrays.equals(f.onset(), f.state()));
+        return new Report(detector, files.size(), windows, replay.rows(), replay.rowsPerSecond(), profiles, points,
+                same ? points : points(files, FileScores::onset, probation));
+    }
+
+    private static PointResult points(List<FileScores> files, java.util.function.Function<FileScores, double[]> scores,
+                                      IntUnaryOperator probation) {
         List<PointMetrics.LabelledScores> all = new ArrayList<>(), fold0 = new ArrayList<>(), fold1 = new ArrayList<>();
         for (int i = 0; i < files.size(); i++) {
             FileScores f = files.get(i);
-            PointMetrics.LabelledScores ls = PointMetrics.scorable(f.scores(), f.stream().rowLabels(),
+            PointMetrics.LabelledScores ls = PointMetrics.scorable(scores.apply(f), f.stream().rowLabels(),
                     probation.applyAsInt(f.stream().rows()));
             all.add(ls);
             (i % 2 == 0 ? fold0 : fold1).add(ls);
@@ -104,7 +121,6 @@ public final class AnomalyEvaluation {
         PointMetrics.Best best = PointMetrics.bestF1(all);
         PointMetrics.Counts cv = PointMetrics.at(fold1, PointMetrics.bestF1(fold0).threshold())
                 .plus(PointMetrics.at(fold0, PointMetrics.bestF1(fold1).threshold()));
-        return new Report(detector, files.size(), windows, replay.rows(), replay.rowsPerSecond(), profiles,
-                new PointResult(best.threshold(), best.counts(), cv));
+        return new PointResult(best.threshold(), best.counts(), cv);
     }
 }

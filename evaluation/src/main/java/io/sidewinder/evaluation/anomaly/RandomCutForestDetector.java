@@ -22,10 +22,10 @@ public final class RandomCutForestDetector implements StreamDetector {
     }
 
     @Override
-    public double score(long eventTime, float[] values) {
+    public Scores score(long eventTime, float[] values) {
         for (int c = 0; c < point.length; c++) point[c] = values[c];
         AnomalyDescriptor d = forest.process(point, eventTime);
         double grade = d.getAnomalyGrade();
-        return Double.isFinite(grade) ? Math.max(0, Math.min(1, grade)) : 0;
+        return Scores.same(Double.isFinite(grade) ? Math.max(0, Math.min(1, grade)) : 0);
     }
 }

@@ -1,6 +1,7 @@
 package io.sidewinder.evaluation.anomaly;
 
 import io.sidewinder.processors.AnomalyScorer;
+import io.sidewinder.processors.BaselineDeviation;
 import io.sidewinder.processors.KeyCadence;
 import io.sidewinder.processors.SensorDetector;
 import io.sidewinder.processors.SidewinderConfig;
@@ -11,8 +12,9 @@ import io.sidewinder.trainer.pretrained.GeneralModels;
 import java.util.Map;
 
 /**
- * Sidewinder's detector in the harness: the stream processor's {@link SensorDetector} for one key, whose
- * likelihood is the row's score (0 for the first row, which has no forecast to be scored against).
+ * Sidewinder's detector in the harness: the stream processor's {@link SensorDetector} for one key. The row's onset
+ * score is the stream's likelihood (0 for the first row, which has no forecast to be scored against); its state
+ * score is the stream's deviation from the key's baseline (0 while the baseline is learned).
  */
 public final class SidewinderDetector implements StreamDetector {
     private final SensorDetector detector;
@@ -25,7 +27,22 @@ public final class SidewinderDetector implements StreamDetector {
     }
 
     public static Factory factory(SensorDetector detector) {
-        return Factory.of("sidewinder", channels -> new SidewinderDetector(detector, channels));
+        return new Factory() {
+            @Override
+            public String name() {
+                return "sidewinder";
+            }
+
+            @Override
+            public StreamDetector create(int channels) {
+                return new SidewinderDetector(detector, channels);
+            }
+
+            @Override
+            public boolean separateStateScore() {
+                return true;
+            }
+        };
     }
 
     /**
@@ -36,10 +53,15 @@ public final class SidewinderDetector implements StreamDetector {
         return detector(GeneralModels.univariate(GeneralModels.DEFAULT_SEED), KeyCadence.Mode.KEY);
     }
 
-    /** The processor's detector for a model, with the processor's default scorer settings. */
-    public static SensorDetector detector(ModelParameters params, KeyCadence.Mode gaps) throws java.io.IOException {
-        return new SensorDetector(new Forecaster(new MambaModel(params)),
-                AnomalyScorer.from(SidewinderConfig.load(null, Map.of(), Map.of())), gaps);
+    /** The processor's detector for a model, with the processor's default scorer and baseline settings. */
+    public static SensorDetector detector(ModelParameters params, KeyCadence.Mode gaps) {
+        return detector(params, gaps, new SidewinderConfig(Map.of()));
+    }
+
+    /** The processor's detector for a model, with the scorer and baseline settings of {@code config}. */
+    public static SensorDetector detector(ModelParameters params, KeyCadence.Mode gaps, SidewinderConfig config) {
+        return new SensorDetector(new Forecaster(new MambaModel(params)), AnomalyScorer.from(config),
+                BaselineDeviation.from(config), gaps);
     }
 
     /**
@@ -47,10 +69,13 @@ public final class SidewinderDetector implements StreamDetector {
      * no score, so here it scores 0 (no alarm) and the key goes on as the stream's would.
      */
     @Override
-    public double score(long eventTime, float[] values) {
-        if (eventTime <= lastEventTime) return 0;
+    public Scores score(long eventTime, float[] values) {
+        if (eventTime <= lastEventTime) return NONE;
         lastEventTime = eventTime;
-        AnomalyScorer.Score s = detector.observe(state, eventTime, values).score();
-        return s == null ? 0 : s.likelihood();
+        SensorDetector.Observation o = detector.observe(state, eventTime, values);
+        AnomalyScorer.Score s = o.score();
+        return new Scores(s == null ? 0 : s.likelihood(), o.deviation().score());
     }
+
+    private static final Scores NONE = Scores.same(0);
 }

@@ -6,14 +6,30 @@ package io.sidewinder.evaluation.anomaly;
  */
 public interface StreamDetector {
 
-    /** The anomaly score of this row, in [0,1]. */
-    double score(long eventTime, float[] values);
+    /**
+     * A row's two scores, each in [0,1]. {@code onset} answers "did an anomaly just start?" and is what the NAB-style
+     * scores (early detection of windows) read; {@code state} answers "is this row anomalous?" and is what the
+     * point-wise F1 reads. A detector with one score gives it for both.
+     */
+    record Scores(double onset, double state) {
+        public static Scores same(double score) {
+            return new Scores(score, score);
+        }
+    }
+
+    /** The scores of this row. */
+    Scores score(long eventTime, float[] values);
 
     /** Makes fresh detectors; {@link #name()} is what reports call it. */
     interface Factory {
         String name();
 
         StreamDetector create(int channels);
+
+        /** True when the detector's state score is not simply its onset score (reports then show both). */
+        default boolean separateStateScore() {
+            return false;
+        }
 
         static Factory of(String name, java.util.function.IntFunction<StreamDetector> create) {
             return new Factory() {

@@ -23,10 +23,10 @@ public final class WindowedGaussianDetector implements StreamDetector {
     }
 
     @Override
-    public double score(long eventTime, float[] values) {
+    public Scores score(long eventTime, float[] values) {
         double max = 0;
         for (int c = 0; c < channels.length; c++) max = Math.max(max, channels[c].score(values[c]));
-        return max;
+        return Scores.same(max);
     }
 
     private static final class Channel {

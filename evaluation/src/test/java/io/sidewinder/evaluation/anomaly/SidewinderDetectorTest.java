@@ -56,11 +56,11 @@ class SidewinderDetectorTest {
         for (int i = 0; i < 300; i++) {
             long t = 60_000L * i;
             float[] v = {(float) (10 + r.nextGaussian())};
-            double a = withRepeat.score(t, v), b = without.score(t, v);
-            assertEquals(b, a, 0.0, "row " + i);
+            StreamDetector.Scores a = withRepeat.score(t, v), b = without.score(t, v);
+            assertEquals(b, a, "row " + i);
             if (i == 150) {
                 // A far-off value at the same time: the stream would dead-letter it, so it must leave no trace.
-                assertEquals(0.0, withRepeat.score(t, new float[] {500}), 0.0);
+                assertEquals(StreamDetector.Scores.same(0), withRepeat.score(t, new float[] {500}));
             }
         }
     }
@@ -86,12 +86,14 @@ class SidewinderDetectorTest {
         AnomalyEvaluation.Replay b = AnomalyEvaluation.replay(corpus, SidewinderDetector.factory(detector), 1);
         for (int i = 0; i < corpus.size(); i++) {
             // Not bit-exact: an interpreted and a JIT-compiled exp may differ in the last ulp.
-            assertArrayEquals(a.files().get(i).scores(), b.files().get(i).scores(), 1e-5);
+            assertArrayEquals(a.files().get(i).onset(), b.files().get(i).onset(), 1e-5);
+            assertArrayEquals(a.files().get(i).state(), b.files().get(i).state(), 1e-5);
         }
-        ResultWriter.write(out, a.files().getFirst());
+        ResultWriter.write(out, a.files().getFirst(), true);
         List<String> lines = Files.readAllLines(out.resolve("f0.csv"));
-        assertEquals("timestamp,value,anomaly_score,label", lines.getFirst());
+        assertEquals("timestamp,value,anomaly_score,label,state_score", lines.getFirst());
         assertEquals(2_001, lines.size());
-        assertTrue(lines.get(1).endsWith(",0.000000,0"), lines.get(1)); // the first row has no forecast yet
+        // The first row has no forecast yet, and no baseline.
+        assertTrue(lines.get(1).endsWith(",0.000000,0,0.000000"), lines.get(1));
     }
 }

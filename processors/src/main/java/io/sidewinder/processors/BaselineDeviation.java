@@ -1,0 +1,205 @@
+package io.sidewinder.processors;
+
+import java.nio.ByteBuffer;
+
+/**
+ * How far a sensor currently is from its own normal baseline, as a score in [0,1] — the state question ("is this
+ * sensor running abnormally right now?") beside {@link AnomalyScorer}'s onset question ("did something just
+ * change?"). A forecast surprise is high when a regime starts and fades as the model learns it; this score stays
+ * high for as long as the sensor stays away from its baseline, the way MSET- or Hotelling-style equipment
+ * monitors work.
+ *
+ * <pre>
+ *   x̄_t        = exponential moving average of the reading, per channel (weight 1/smoothing)
+ *   baseline   : mean μ and covariance Σ of x̄ over the key's first {@code reference} readings,
+ *                then followed slowly (weight 1/adapt) by readings that are not deviating
+ *   distance_t = zᵀ (R + λI)⁻¹ z / C,  z = (x̄_t − μ)/σ, R = Σ as a correlation matrix, C channels
+ *   score_t    = d / (1 + d),  d = max(0, distance_t − 1)      (0 near the baseline, 0.5 at twice its spread)
+ *   deviating  = distance_t ≥ gate
+ * </pre>
+ * The correlation term catches channels that leave their usual relation while each stays in its own range. A
+ * deviating reading never moves the baseline, so a sensor stays flagged while it is off; a deviation that lasts
+ * {@code relearn} readings is taken as the new normal: the baseline is learned again.
+ * Nothing is scored while the baseline is being learned.
+ */
+public final class BaselineDeviation {
+    /** Ridge on the correlation matrix: keeps the inverse stable when channels are (nearly) collinear. */
+    static final double CORRELATION_RIDGE = 1e-3;
+
+    private final int referenceReadings;
+    private final double smoothing;
+    private final double adapt;
+    private final double gate;
+    private final long relearnReadings;
+
+    public BaselineDeviation(int referenceReadings, int smoothingReadings, int adaptReadings, double gate,
+                             long relearnReadings) {
+        if (referenceReadings < 2) throw new IllegalArgumentException("the baseline needs >= 2 reference readings");
+        if (smoothingReadings < 1 || adaptReadings < 1) throw new IllegalArgumentException("smoothing and adapt must be >= 1 reading");
+        if (!(gate >= 1)) throw new IllegalArgumentException("gate must be >= 1 (the baseline's own mean distance)");
+        if (relearnReadings < 1) throw new IllegalArgumentException("relearn must be >= 1 reading");
+        this.referenceReadings = referenceReadings;
+        this.smoothing = 1.0 / smoothingReadings;
+        this.adapt = 1.0 / adaptReadings;
+        this.gate = gate;
+        this.relearnReadings = relearnReadings;
+    }
+
+    /** The processor's defaults ({@link SidewinderConfig}). */
+    public static BaselineDeviation defaults() {
+        return from(new SidewinderConfig(java.util.Map.of()));
+    }
+
+    public static BaselineDeviation from(SidewinderConfig c) {
+        return new BaselineDeviation(c.getInt(SidewinderConfig.DEVIATION_REFERENCE), c.getInt(SidewinderConfig.DEVIATION_SMOOTHING),
+                c.getInt(SidewinderConfig.DEVIATION_ADAPT), c.getDouble(SidewinderConfig.DEVIATION_GATE),
+                c.getLong(SidewinderConfig.DEVIATION_RELEARN));
+    }
+
+    /** The result for one reading; {@code baselineReady} is false (and the score 0) while the baseline is learned. */
+    public record Deviation(boolean baselineReady, double distance, double score, boolean deviating) {
+        static final Deviation LEARNING = new Deviation(false, 0, 0, false);
+    }
+
+    /** One sensor's baseline: smoothed reading, reference mean and covariance, and counters. */
+    public static final class Stats {
+        long readings;          // readings seen since the baseline was (re)started
+        long deviatingRun;      // consecutive deviating readings
+        final double[] smoothed;
+        final double[] mean;
+        final double[] cov;     // C×C, row-major; a scatter sum while learning, a covariance after
+        // Scratch, not state.
+        private final double[] z, sd, factor;
+
+        public Stats(int channels) {
+            smoothed = new double[channels];
+            mean = new double[channels];
+            cov = new double[channels * channels];
+            z = new double[channels];
+            sd = new double[channels];
+            factor = new double[channels * channels];
+        }
+
+        public int channels() {
+            return mean.length;
+        }
+
+        static int bytes(int channels) {
+            return 8 + 8 + 8 * (2 * channels + channels * channels);
+        }
+
+        void write(ByteBuffer out) {
+            out.putLong(readings).putLong(deviatingRun);
+            for (double v : smoothed) out.putDouble(v);
+            for (double v : mean) out.putDouble(v);
+            for (double v : cov) out.putDouble(v);
+        }
+
+        static Stats read(ByteBuffer in, int channels) {
+            Stats s = new Stats(channels);
+            s.readings = in.getLong();
+            s.deviatingRun = in.getLong();
+            if (s.readings < 0 || s.deviatingRun < 0) throw new IllegalArgumentException("corrupt baseline: negative counters");
+            for (int i = 0; i < channels; i++) s.smoothed[i] = in.getDouble();
+            for (int i = 0; i < channels; i++) s.mean[i] = in.getDouble();
+            for (int i = 0; i < s.cov.length; i++) s.cov[i] = in.getDouble();
+            return s;
+        }
+
+        void restart() {
+            readings = 0;
+            deviatingRun = 0;
+            java.util.Arrays.fill(mean, 0);
+            java.util.Arrays.fill(cov, 0);
+        }
+    }
+
+    /** Scores a finite reading against the key's baseline, then learns from it. */
+    public Deviation observe(Stats st, float[] values) {
+        int c = st.channels();
+        if (values.length != c) throw new IllegalArgumentException("baseline has " + c + " channels, reading has " + values.length);
+        if (st.readings == 0) {
+            for (int i = 0; i < c; i++) st.smoothed[i] = values[i];
+        } else {
+            for (int i = 0; i < c; i++) st.smoothed[i] += smoothing * (values[i] - st.smoothed[i]);
+        }
+        if (st.readings < referenceReadings) {
+            learnReference(st);
+            return Deviation.LEARNING;
+        }
+        double distance = distance(st);
+        double d = Math.max(0, distance - 1);
+        boolean deviating = distance >= gate;
+        if (deviating) {
+            if (++st.deviatingRun >= relearnReadings) st.restart();
+        } else {
+            st.deviatingRun = 0;
+            follow(st);
+        }
+        double score = d / (1 + d);
+        return new Deviation(true, distance, score, deviating);
+    }
+
+    /** Welford's running mean and scatter; on the last reference reading the scatter becomes the covariance. */
+    private void learnReference(Stats st) {
+        int c = st.channels();
+        long n = ++st.readings;
+        for (int i = 0; i < c; i++) {
+            st.z[i] = st.smoothed[i] - st.mean[i];
+            st.mean[i] += st.z[i] / n;
+        }
+        for (int i = 0; i < c; i++) {
+            double after = st.smoothed[i] - st.mean[i];
+            for (int j = 0; j < c; j++) st.cov[i * c + j] += after * st.z[j];
+        }
+        if (n == referenceReadings) {
+            for (int i = 0; i < st.cov.length; i++) st.cov[i] /= n;
+            symmetrise(st.cov, c);
+        }
+    }
+
+    private void follow(Stats st) {
+        int c = st.channels();
+        st.readings++;
+        for (int i = 0; i < c; i++) st.z[i] = st.smoothed[i] - st.mean[i];
+        for (int i = 0; i < c; i++) {
+            st.mean[i] += adapt * st.z[i];
+            for (int j = 0; j < c; j++) st.cov[i * c + j] = (1 - adapt) * st.cov[i * c + j] + adapt * st.z[i] * st.z[j];
+        }
+    }
+
+    /** zᵀ(R + λI)⁻¹z / C through a Cholesky factor of the regularised correlation matrix. */
+    private static double distance(Stats st) {
+        int c = st.channels();
+        double[] sd = st.sd, z = st.z, f = st.factor;
+        for (int i = 0; i < c; i++) {
+            // A channel that was constant through the reference still has a floor: any later change is a deviation.
+            sd[i] = Math.max(Math.sqrt(Math.max(st.cov[i * c + i], 0)), 1e-9 + 1e-6 * Math.abs(st.mean[i]));
+            z[i] = (st.smoothed[i] - st.mean[i]) / sd[i];
+        }
+        // Lower-triangular Cholesky of R + λI (row i reads only rows before it), then L w = z; the distance is |w|².
+        double sum = 0;
+        for (int i = 0; i < c; i++) {
+            for (int j = 0; j <= i; j++) {
+                double r = i == j ? 1 + CORRELATION_RIDGE : Math.max(-1, Math.min(1, st.cov[i * c + j] / (sd[i] * sd[j])));
+                for (int k = 0; k < j; k++) r -= f[i * c + k] * f[j * c + k];
+                f[i * c + j] = i == j ? Math.sqrt(Math.max(r, CORRELATION_RIDGE)) : r / f[j * c + j];
+            }
+            double w = z[i];
+            for (int k = 0; k < i; k++) w -= f[i * c + k] * z[k];
+            z[i] = w / f[i * c + i];
+            sum += z[i] * z[i];
+        }
+        return sum / c;
+    }
+
+    private static void symmetrise(double[] m, int c) {
+        for (int i = 0; i < c; i++) {
+            for (int j = 0; j < i; j++) {
+                double v = 0.5 * (m[i * c + j] + m[j * c + i]);
+                m[i * c + j] = v;
+                m[j * c + i] = v;
+            }
+        }
+    }
+}
