@@ -13,14 +13,28 @@ import java.nio.ByteBuffer;
  * </pre>
  * A level shift or a new noise level raises the surprise until the long window has learned it, so it is
  * flagged once rather than forever. Nothing is flagged during the warm-up.
+ *
+ * <p>With an extreme-value weight w > 0, the same likelihood is also computed for {@link ExtremeValues}' surprise
+ * (how far the reading lies outside the sensor's long-run values) and the two are combined through their tail
+ * probabilities: 1 − likelihood = min(1 − L_forecast, (1 − L_extreme) / w). A value far outside anything recent
+ * thus counts even where the forecast had already followed the series there, but it needs to be 1/w times rarer
+ * than a forecast miss to count as much: it is the cruder evidence.
  */
 public final class AnomalyScorer {
     private final int warmup;
     private final double threshold;
     private final int shortWindow;
     private final int longWindow;
+    private final double extremeWeight;
 
+    /** A scorer of the forecast surprise alone (extreme-value weight 0). */
     public AnomalyScorer(int warmup, double threshold, int shortWindow, int longWindow) {
+        this(warmup, threshold, shortWindow, longWindow, 0);
+    }
+
+    public AnomalyScorer(int warmup, double threshold, int shortWindow, int longWindow, double extremeWeight) {
+        if (!(extremeWeight >= 0 && extremeWeight <= 1)) throw new IllegalArgumentException("extreme-value weight must be in [0, 1]");
+        this.extremeWeight = extremeWeight;
         this.warmup = warmup;
         this.threshold = threshold;
         this.shortWindow = shortWindow;
@@ -29,7 +43,13 @@ public final class AnomalyScorer {
 
     public static AnomalyScorer from(SidewinderConfig c) {
         return new AnomalyScorer(c.getInt(SidewinderConfig.ANOMALY_WARMUP), c.getDouble(SidewinderConfig.ANOMALY_THRESHOLD),
-                c.getInt(SidewinderConfig.ANOMALY_SHORT_WINDOW), c.getInt(SidewinderConfig.ANOMALY_LONG_WINDOW));
+                c.getInt(SidewinderConfig.ANOMALY_SHORT_WINDOW), c.getInt(SidewinderConfig.ANOMALY_LONG_WINDOW),
+                c.getDouble(SidewinderConfig.ANOMALY_EXTREME_WEIGHT));
+    }
+
+    /** Readings over which a sensor's usual surprise, and its long-run values, are learned. */
+    public int longWindow() {
+        return longWindow;
     }
 
     /** Per-sensor statistics of past surprises. */
@@ -72,8 +92,29 @@ public final class AnomalyScorer {
         return s / observed.length;
     }
 
-    /** Scores a surprise against the stats, then learns it. */
+    /** Scores a forecast surprise against the stats, then learns it. */
     public Score score(Stats st, double surprise) {
+        double likelihood = learn(st, surprise);
+        return new Score(surprise, likelihood, flag(st, likelihood));
+    }
+
+    /**
+     * Scores a forecast surprise and an extreme-value surprise, each against its own stats (then learned), and
+     * combines their likelihoods (see the class comment).
+     */
+    public Score score(Stats st, double surprise, Stats extremeStats, double extremeSurprise) {
+        double forecast = learn(st, surprise);
+        double extreme = learn(extremeStats, extremeSurprise);
+        double likelihood = extremeWeight > 0 ? 1 - Math.min(1 - forecast, (1 - extreme) / extremeWeight) : forecast;
+        return new Score(surprise, likelihood, flag(st, likelihood));
+    }
+
+    private boolean flag(Stats st, double likelihood) {
+        return st.count > warmup && likelihood >= threshold; // count already includes this reading
+    }
+
+    /** The likelihood of a surprise against the stats before it; then the stats learn it. */
+    public double learn(Stats st, double surprise) {
         // log1p tames the heavy tail of squared errors so that mean and variance describe "usual" surprise.
         double s = Math.log1p(Double.isFinite(surprise) ? Math.min(surprise, 1e12) : 1e12);
         double likelihood = 0.5;
@@ -82,14 +123,13 @@ public final class AnomalyScorer {
             double sd = Math.sqrt(Math.max(st.longVar, 1e-12));
             likelihood = normalCdf((shortNext - st.longMean) / sd);
         }
-        boolean flagged = st.count >= warmup && likelihood >= threshold;
         st.count++;
         double aLong = 1.0 / Math.min(st.count, longWindow);
         double d = s - st.longMean;
         st.longMean += aLong * d;
         st.longVar = (1 - aLong) * (st.longVar + aLong * d * d);
         st.shortMean += (s - st.shortMean) / Math.min(st.count, shortWindow);
-        return new Score(surprise, likelihood, flagged);
+        return likelihood;
     }
 
     /** Standard normal CDF. */

@@ -14,7 +14,8 @@ import java.nio.ByteBuffer;
  * of channels channel-independently (one state per channel, as PatchTST-style models do), so one general model
  * fits every sensor shape. Each reading gets two scores: {@link AnomalyScorer}'s likelihood (the mean standardised
  * squared error of the reading under the one-step predictive distribution, against the key's own recent
- * surprises: high when something changes) and {@link BaselineDeviation}'s score (how far the sensor is from its
+ * surprises, with {@link ExtremeValues} as further evidence: high when something changes) and
+ * {@link BaselineDeviation}'s score (how far the sensor is from its
  * own normal baseline: high for as long as it stays off).
  */
 public final class SensorDetector {
@@ -56,6 +57,7 @@ public final class SensorDetector {
         final float[] std;
         final AnomalyScorer.Stats stats = new AnomalyScorer.Stats();
         BaselineDeviation.Stats baseline;
+        ExtremeValues.Stats extremes;
         KeyCadence cadence = new KeyCadence();
         boolean forecastReady;
 
@@ -63,6 +65,7 @@ public final class SensorDetector {
             this.mean = new float[channels];
             this.std = new float[channels];
             this.baseline = new BaselineDeviation.Stats(channels);
+            this.extremes = new ExtremeValues.Stats(channels);
         }
 
         public int channels() {
@@ -76,7 +79,7 @@ public final class SensorDetector {
         static final int FIXED_BYTES = KeyCadence.BYTES + AnomalyScorer.Stats.BYTES + 1 + 4;
 
         int serializedSize() {
-            return FIXED_BYTES + 8 * mean.length + BaselineDeviation.Stats.bytes(mean.length);
+            return FIXED_BYTES + 8 * mean.length + BaselineDeviation.Stats.bytes(mean.length) + ExtremeValues.Stats.bytes(mean.length);
         }
 
         void write(ByteBuffer out) {
@@ -87,9 +90,13 @@ public final class SensorDetector {
             for (float m : mean) out.putFloat(m);
             for (float s : std) out.putFloat(s);
             baseline.write(out);
+            extremes.write(out);
         }
 
-        /** Reads a state written by {@link #write}; {@code withBaseline} is false for key state v2, which had none. */
+        /**
+         * Reads a state written by {@link #write}; {@code withBaseline} is false for key state v2, which had no
+         * baseline and no extreme-value stats (both start afresh).
+         */
         static State read(ByteBuffer in, boolean withBaseline) {
             KeyCadence cadence = KeyCadence.read(in);
             AnomalyScorer.Stats stats = new AnomalyScorer.Stats();
@@ -105,7 +112,10 @@ public final class SensorDetector {
             s.forecastReady = ready;
             for (int i = 0; i < channels; i++) s.mean[i] = in.getFloat();
             for (int i = 0; i < channels; i++) s.std[i] = in.getFloat();
-            if (withBaseline) s.baseline = BaselineDeviation.Stats.read(in, channels);
+            if (withBaseline) {
+                s.baseline = BaselineDeviation.Stats.read(in, channels);
+                s.extremes = ExtremeValues.Stats.read(in, channels);
+            }
             return s;
         }
     }
@@ -172,7 +182,13 @@ public final class SensorDetector {
         if (values.length != s.channels()) {
             throw new IllegalArgumentException("sensor has " + s.channels() + " channels, reading has " + values.length);
         }
-        AnomalyScorer.Score score = s.forecastReady ? scorer.score(s.stats, AnomalyScorer.surprise(values, s.mean, s.std)) : null;
+        double extreme = ExtremeValues.surprise(s.extremes, values, scorer.longWindow());
+        AnomalyScorer.Score score = null;
+        if (s.forecastReady) {
+            score = scorer.score(s.stats, AnomalyScorer.surprise(values, s.mean, s.std), s.extremes.surprises, extreme);
+        } else {
+            scorer.learn(s.extremes.surprises, extreme); // no forecast to miss yet, but the value is history
+        }
         return advance(s, eventTime, values, score, baseline.observe(s.baseline, values));
     }
 

@@ -43,6 +43,7 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String ANOMALY_THRESHOLD = "sidewinder.anomaly.threshold";
     public static final String ANOMALY_SHORT_WINDOW = "sidewinder.anomaly.short.window";
     public static final String ANOMALY_LONG_WINDOW = "sidewinder.anomaly.long.window";
+    public static final String ANOMALY_EXTREME_WEIGHT = "sidewinder.anomaly.extreme.weight";
     public static final String DEVIATION_REFERENCE = "sidewinder.deviation.reference.readings";
     public static final String DEVIATION_SMOOTHING = "sidewinder.deviation.smoothing.readings";
     public static final String DEVIATION_ADAPT = "sidewinder.deviation.adapt.readings";
@@ -93,7 +94,11 @@ public final class SidewinderConfig extends AbstractConfig {
             .define(ANOMALY_SHORT_WINDOW, Type.INT, 1, Range.atLeast(1), Importance.LOW,
                     "Readings averaged for the recent surprise.")
             .define(ANOMALY_LONG_WINDOW, Type.INT, 1000, Range.atLeast(2), Importance.LOW,
-                    "Readings over which the sensor's usual surprise is learned.")
+                    "Readings over which the sensor's usual surprise, and its long-run values, are learned.")
+            .define(ANOMALY_EXTREME_WEIGHT, Type.DOUBLE, 0.1, Range.between(0.0, 1.0), Importance.LOW,
+                    "Weight of extreme-value evidence in the likelihood: a reading far outside the sensor's long-run "
+                            + "values raises it as much as a forecast miss 1/weight times more probable. 0 = the "
+                            + "forecast surprise alone.")
             .define(DEVIATION_REFERENCE, Type.INT, 400, Range.atLeast(2), Importance.MEDIUM,
                     "Readings per sensor that define its normal baseline (mean and covariance of the smoothed "
                             + "readings); the deviation score is 0 until they are in.")

@@ -150,6 +150,7 @@ class SensorDetectorTest {
             float[] v = {(float) (t > 70 ? 9 : r.nextGaussian()), t % 3};
             SensorDetector.Observation a = d.observe(original.detector, 1_000L * t, v), b = d.observe(copy.detector, 1_000L * t, v);
             assertEquals(a.deviation(), b.deviation(), "reading " + t);
+            assertEquals(a.score(), b.score(), "reading " + t);
             assertTrue(a.deviation().baselineReady());
         }
     }
@@ -172,19 +173,19 @@ class SensorDetectorTest {
         assertArrayEquals(ks.forecastMean(), old.forecastMean());
         d.attach(old.detector, old.encodedStreams);
         SensorDetector.Observation a = d.observe(ks.detector, 41_000, new float[] {0.5f}), b = d.observe(old.detector, 41_000, new float[] {0.5f});
-        assertEquals(a.score(), b.score());
+        assertEquals(a.score().surprise(), b.score().surprise()); // the likelihood differs: extreme values start afresh
         assertArrayEquals(a.forecastMean(), b.forecastMean());
         assertTrue(a.deviation().baselineReady());
         assertFalse(b.deviation().baselineReady(), "a v2 key has no baseline yet");
     }
 
-    /** The v2 layout: v3 without the detector's baseline and without the last deviation. */
+    /** The v2 layout: v3 without the detector's baseline and extreme-value stats, and without the last deviation. */
     static byte[] asVersion2(KeyState ks) {
         byte[] v3 = ks.toBytes();
         int c = ks.detector.channels();
         int pos = 1 + 8 + 4;
         for (StreamState s : ks.detector.streams) pos += 4 + StreamState.serializedSize(s.config());
-        int baselineAt = pos + 1 + SensorDetector.State.FIXED_BYTES + 8 * c, baselineBytes = BaselineDeviation.Stats.bytes(c);
+        int baselineAt = pos + 1 + SensorDetector.State.FIXED_BYTES + 8 * c, baselineBytes = BaselineDeviation.Stats.bytes(c) + ExtremeValues.Stats.bytes(c);
         int afterBaseline = baselineAt + baselineBytes;
         int deviationAt = afterBaseline + 8 + 4 + 4 * ks.forecastMean().length + 4 + 4 * ks.forecastStd().length + 8 + 8 + 1;
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
