@@ -25,6 +25,11 @@ import java.nio.ByteBuffer;
 public final class BaselineDeviation {
     /** Ridge on the correlation matrix: keeps the inverse stable when channels are (nearly) collinear. */
     static final double CORRELATION_RIDGE = 1e-3;
+    /**
+     * Sensors with more channels keep only per-channel variances: a full covariance would grow the key's stored state
+     * by C² doubles (8 KB at 32 channels, 2 MB at 500) and its Cholesky by C³/6 per reading.
+     */
+    public static final int MAX_CORRELATED_CHANNELS = 32;
 
     private final int referenceReadings;
     private final double smoothing;
@@ -67,17 +72,19 @@ public final class BaselineDeviation {
         long deviatingRun;      // consecutive deviating readings
         final double[] smoothed;
         final double[] mean;
-        final double[] cov;     // C×C, row-major; a scatter sum while learning, a covariance after
+        final boolean correlated; // full covariance, or (beyond MAX_CORRELATED_CHANNELS) its diagonal only
+        final double[] cov;     // C×C row-major, or C; a scatter sum while learning, a covariance after
         // Scratch, not state.
         private final double[] z, sd, factor;
 
         public Stats(int channels) {
             smoothed = new double[channels];
             mean = new double[channels];
-            cov = new double[channels * channels];
+            correlated = channels <= MAX_CORRELATED_CHANNELS;
+            cov = new double[correlated ? channels * channels : channels];
             z = new double[channels];
             sd = new double[channels];
-            factor = new double[channels * channels];
+            factor = new double[correlated ? channels * channels : 0];
         }
 
         public int channels() {
@@ -85,7 +92,7 @@ public final class BaselineDeviation {
         }
 
         static int bytes(int channels) {
-            return 8 + 8 + 8 * (2 * channels + channels * channels);
+            return 8 + 8 + 8 * (2 * channels + (channels <= MAX_CORRELATED_CHANNELS ? channels * channels : channels));
         }
 
         void write(ByteBuffer out) {
@@ -150,11 +157,15 @@ public final class BaselineDeviation {
         }
         for (int i = 0; i < c; i++) {
             double after = st.smoothed[i] - st.mean[i];
-            for (int j = 0; j < c; j++) st.cov[i * c + j] += after * st.z[j];
+            if (st.correlated) {
+                for (int j = 0; j < c; j++) st.cov[i * c + j] += after * st.z[j];
+            } else {
+                st.cov[i] += after * st.z[i];
+            }
         }
         if (n == referenceReadings) {
             for (int i = 0; i < st.cov.length; i++) st.cov[i] /= n;
-            symmetrise(st.cov, c);
+            if (st.correlated) symmetrise(st.cov, c);
         }
     }
 
@@ -164,18 +175,28 @@ public final class BaselineDeviation {
         for (int i = 0; i < c; i++) st.z[i] = st.smoothed[i] - st.mean[i];
         for (int i = 0; i < c; i++) {
             st.mean[i] += adapt * st.z[i];
-            for (int j = 0; j < c; j++) st.cov[i * c + j] = (1 - adapt) * st.cov[i * c + j] + adapt * st.z[i] * st.z[j];
+            if (st.correlated) {
+                for (int j = 0; j < c; j++) st.cov[i * c + j] = (1 - adapt) * st.cov[i * c + j] + adapt * st.z[i] * st.z[j];
+            } else {
+                st.cov[i] = (1 - adapt) * st.cov[i] + adapt * st.z[i] * st.z[i];
+            }
         }
     }
 
-    /** zᵀ(R + λI)⁻¹z / C through a Cholesky factor of the regularised correlation matrix. */
+    /** zᵀ(R + λI)⁻¹z / C through a Cholesky factor of the regularised correlation matrix (R = I without correlations). */
     private static double distance(Stats st) {
         int c = st.channels();
         double[] sd = st.sd, z = st.z, f = st.factor;
         for (int i = 0; i < c; i++) {
             // A channel that was constant through the reference still has a floor: any later change is a deviation.
-            sd[i] = Math.max(Math.sqrt(Math.max(st.cov[i * c + i], 0)), 1e-9 + 1e-6 * Math.abs(st.mean[i]));
+            double variance = st.cov[st.correlated ? i * c + i : i];
+            sd[i] = Math.max(Math.sqrt(Math.max(variance, 0)), 1e-9 + 1e-6 * Math.abs(st.mean[i]));
             z[i] = (st.smoothed[i] - st.mean[i]) / sd[i];
+        }
+        if (!st.correlated) {
+            double sum = 0;
+            for (int i = 0; i < c; i++) sum += z[i] * z[i];
+            return sum / (1 + CORRELATION_RIDGE) / c;
         }
         // Lower-triangular Cholesky of R + λI (row i reads only rows before it), then L w = z; the distance is |w|².
         double sum = 0;

@@ -110,6 +110,32 @@ class BaselineDeviationTest {
     }
 
     @Test
+    void aSensorWithManyChannelsKeepsOnlyPerChannelVariancesSoItsStateStaysSmall() {
+        int c = BaselineDeviation.MAX_CORRELATED_CHANNELS + 8;
+        assertTrue(BaselineDeviation.Stats.bytes(c) < 16 + 8 * 3 * c + 1, "bytes " + BaselineDeviation.Stats.bytes(c));
+        BaselineDeviation b = new BaselineDeviation(100, 1, 3000, 6.25, NEVER);
+        BaselineDeviation.Stats st = new BaselineDeviation.Stats(c);
+        SplittableRandom r = new SplittableRandom(9);
+        for (int t = 0; t < 100; t++) b.observe(st, gaussian(r, c, 0));
+        // Without correlations the distance is the mean squared z-score over the channels.
+        float[] v = new float[c];
+        v[3] = 40;
+        double z = (40 - st.mean[3]) / Math.sqrt(st.cov[3]);
+        BaselineDeviation.Deviation d = b.observe(st, v);
+        // The other channels read 0, a little off their means; the baseline did not move, as the reading deviates.
+        double sum = z * z;
+        for (int i = 0; i < c; i++) if (i != 3) sum += st.mean[i] * st.mean[i] / st.cov[i];
+        assertEquals(sum / (1 + BaselineDeviation.CORRELATION_RIDGE) / c, d.distance(), 1e-9);
+        assertTrue(d.deviating());
+        ByteBuffer buf = ByteBuffer.allocate(BaselineDeviation.Stats.bytes(c));
+        st.write(buf);
+        assertEquals(0, buf.remaining());
+        BaselineDeviation.Stats copy = BaselineDeviation.Stats.read(buf.flip(), c);
+        float[] next = gaussian(r, c, 0);
+        assertEquals(b.observe(st, next), b.observe(copy, next));
+    }
+
+    @Test
     void slowDriftIsFollowedButOnlyByReadingsThatAreNotDeviating() {
         SplittableRandom r = new SplittableRandom(5);
         BaselineDeviation adapting = new BaselineDeviation(200, 10, 500, 6.25, NEVER);
