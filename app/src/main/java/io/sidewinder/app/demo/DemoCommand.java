@@ -85,6 +85,7 @@ public final class DemoCommand implements Callable<Integer> {
     private final AtomicLong produced = new AtomicLong();
     private final AtomicLong forecasts = new AtomicLong();
     private final AtomicLong flagged = new AtomicLong();
+    private final AtomicLong deviating = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Recorder latency = new Recorder(3);
@@ -228,9 +229,9 @@ public final class DemoCommand implements Callable<Integer> {
         allLatency.add(h);
         long processed = forecasts.get() + deadLetters.get();
         System.err.printf("demo: %5.0fs  in=%d  processed=%d  lag=%d  rate=%.0f/s  forecasts=%d  anomalies=%d  "
-                        + "dead-letters=%d  p99=%.1fms%n", (now - start) / 1e9, produced.get(), processed,
+                        + "deviating=%d  dead-letters=%d  p99=%.1fms%n", (now - start) / 1e9, produced.get(), processed,
                 produced.get() - processed, processed / ((now - start) / 1e9), forecasts.get(), flagged.get(),
-                deadLetters.get(), h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(99) / 1000.0);
+                deviating.get(), deadLetters.get(), h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(99) / 1000.0);
     }
 
     /** Counts what the pipeline committed, as a read_committed consumer sees it, and the end-to-end latency. */
@@ -252,6 +253,9 @@ public final class DemoCommand implements Callable<Integer> {
                         AnomalyScore s = scores.deserialize(r.topic(), r.value());
                         if (s.getFlagged()) {
                             flagged.incrementAndGet();
+                        }
+                        if (s.getDeviating()) {
+                            deviating.incrementAndGet();
                         }
                         continue;
                     }
