@@ -11,27 +11,17 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 export MAVEN_OPTS=${MAVEN_OPTS:-"--sun-misc-unsafe-memory-access=allow"}
 ett=${ETT_DIR:-$root/../shared/datasets/ett}
 bundle=${1:-target/ett-grid}
-jre=target/device-jre-train
-if [[ ! -x $jre/bin/java ]]; then
-  rm -rf "$jre"
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported,java.xml,java.naming \
-    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$jre"
-fi
+source bench/gpu/train-bundle.sh
+jre=$(train_runtime)
 [[ -n ${SKIP_BUILD:-} ]] || mvn -B -q -o -pl app -am package -DskipTests
 rm -rf "$bundle"
-mkdir -p "$bundle/lib" "$bundle/data" "$bundle/cli"
-cp app/target/sidewinder-app.jar "$bundle/"
-for j in sidewinder-schemas sidewinder-ssm-kernels sidewinder-trainer sidewinder-evaluation sidewinder-processors \
-         picocli slf4j-api logback-classic logback-core avro jackson-core jackson-databind jackson-annotations; do
-  cp app/target/lib/$j-[0-9]*.jar "$bundle/lib/"
-done
+mkdir -p "$bundle/data"
+train_jars_and_cli "$bundle"
 kjar=$(cd "$bundle/lib" && pwd)/$(cd "$bundle/lib" && ls sidewinder-ssm-kernels-*.jar)
 strip=$(mktemp -d)
 (cd "$strip" && "$JAVA_HOME/bin/jar" xf "$kjar" && find . -name '*.fatbin' -delete && rm -f "$kjar" \
   && "$JAVA_HOME/bin/jar" cfm "$kjar" META-INF/MANIFEST.MF $(ls | grep -v META-INF))
 rm -rf "$strip"
-"$JAVA_HOME/bin/javac" --release 25 -d "$bundle/cli" \
-  -cp "app/target/sidewinder-app.jar:$(ls "$bundle"/lib/*.jar | tr '\n' ':')" bench/gpu/DeviceCli.java
 for f in ETTh1 ETTm1; do gzip -9 -c "$ett/$f.csv" > "$bundle/data/$f.csv.gz"; done
 cp -r "$jre" "$bundle/jre"
 cp bench/ett/grid-on-device.sh "$bundle/"

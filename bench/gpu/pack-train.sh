@@ -16,12 +16,8 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 export MAVEN_OPTS=${MAVEN_OPTS:-"--sun-misc-unsafe-memory-access=allow"}
 ett=${ETT_CSV:-/work/shared/datasets/ett/ETTh1.csv}
 bundle=${1:-target/device-bundle}
-jre=target/device-jre-train
-if [[ ! -x $jre/bin/java ]]; then
-  rm -rf "$jre"
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.management,jdk.unsupported,java.xml,java.naming \
-    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$jre"
-fi
+source bench/gpu/train-bundle.sh
+jre=$(train_runtime)
 if [[ -z ${SKIP_BUILD:-} ]]; then
   mvn -B -q -o -pl app -am package -DskipTests
   mvn -B -q -o -pl ssm-kernels,trainer test-compile
@@ -29,16 +25,8 @@ if [[ -z ${SKIP_BUILD:-} ]]; then
     -Dmdep.outputFile="$root/target/test-classpath.txt"
 fi
 rm -rf "$bundle"
-mkdir -p "$bundle/lib" "$bundle/test-lib" "$bundle/data"
-cp app/target/sidewinder-app.jar "$bundle/"
-# What `train --data X.csv` and `eval forecast` load: the project's modules, picocli, logging, Avro (snapshots).
-for j in sidewinder-schemas sidewinder-ssm-kernels sidewinder-trainer sidewinder-evaluation sidewinder-processors \
-         picocli slf4j-api logback-classic logback-core avro jackson-core jackson-databind jackson-annotations; do
-  cp app/target/lib/$j-[0-9]*.jar "$bundle/lib/"
-done
-mkdir -p "$bundle/cli"
-"$JAVA_HOME/bin/javac" --release 25 -d "$bundle/cli" \
-  -cp "app/target/sidewinder-app.jar:$(ls "$bundle"/lib/*.jar | tr '\n' ':')" bench/gpu/DeviceCli.java
+mkdir -p "$bundle/test-lib" "$bundle/data"
+train_jars_and_cli "$bundle"
 if [[ -n ${SM90:-} ]]; then
   fat=$(mktemp -d)
   mkdir -p "$fat/io/sidewinder/ssm/kernels/cuda"

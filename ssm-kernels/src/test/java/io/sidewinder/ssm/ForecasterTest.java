@@ -22,6 +22,20 @@ class ForecasterTest {
         return t;
     }
 
+    /**
+     * Feeds the same readings to {@code advance} (into {@code streamed}) and to {@code forwardSequence} (into
+     * {@code batched}), and asserts every step's forecast mean and stddev agree within the parity tolerance.
+     */
+    static void assertStreamingEqualsBatch(Forecaster f, StreamState streamed, StreamState batched, long[] times, float[][] values) {
+        Forecaster.Prediction[] step = new Forecaster.Prediction[times.length];
+        for (int t = 0; t < times.length; t++) step[t] = f.advance(streamed, times[t], values[t]);
+        Forecaster.Prediction[] batch = f.forwardSequence(batched, times, values);
+        for (int t = 0; t < times.length; t++) {
+            assertClose(toDouble(batch[t].mean()), step[t].mean(), 3e-4, 1e-3, "mean at " + t);
+            assertClose(toDouble(batch[t].stddev()), step[t].stddev(), 3e-4, 1e-3, "stddev at " + t);
+        }
+    }
+
     static float[][] readings(int len) {
         float[][] v = new float[len][2];
         for (int i = 0; i < len; i++) {
@@ -37,17 +51,8 @@ class ForecasterTest {
         Forecaster f = new Forecaster(new MambaModel(ModelParameters.initialise(CFG, 11)));
         long[] times = irregularTimes(len);
         float[][] values = readings(len);
-        StreamState streamed = StreamState.fresh(CFG);
-        Forecaster.Prediction[] step = new Forecaster.Prediction[len];
-        for (int t = 0; t < len; t++) {
-            step[t] = f.advance(streamed, times[t], values[t]);
-        }
-        StreamState batched = StreamState.fresh(CFG);
-        Forecaster.Prediction[] batch = f.forwardSequence(batched, times, values);
-        for (int t = 0; t < len; t++) {
-            assertClose(toDouble(batch[t].mean()), step[t].mean(), 3e-4, 1e-3, "mean at " + t);
-            assertClose(toDouble(batch[t].stddev()), step[t].stddev(), 3e-4, 1e-3, "stddev at " + t);
-        }
+        StreamState streamed = StreamState.fresh(CFG), batched = StreamState.fresh(CFG);
+        assertStreamingEqualsBatch(f, streamed, batched, times, values);
         assertEquals(streamed.lastEventTime(), batched.lastEventTime());
         assertEquals(streamed.steps(), batched.steps());
     }

@@ -79,13 +79,7 @@ class LagReadoutTest {
         long[] times = ForecasterTest.irregularTimes(len);
         float[][] values = ForecasterTest.readings(len);
         StreamState streamed = StreamState.fresh(CFG), batched = StreamState.fresh(CFG);
-        Forecaster.Prediction[] step = new Forecaster.Prediction[len];
-        for (int t = 0; t < len; t++) step[t] = f.advance(streamed, times[t], values[t]);
-        Forecaster.Prediction[] batch = f.forwardSequence(batched, times, values);
-        for (int t = 0; t < len; t++) {
-            assertClose(toDouble(batch[t].mean()), step[t].mean(), 3e-4, 1e-3, "mean at " + t);
-            assertClose(toDouble(batch[t].stddev()), step[t].stddev(), 3e-4, 1e-3, "stddev at " + t);
-        }
+        ForecasterTest.assertStreamingEqualsBatch(f, streamed, batched, times, values);
         float[] a = new float[5 * 2], b = new float[5 * 2];
         streamed.history().normalised(streamed.normalizer(), a);
         batched.history().normalised(batched.normalizer(), b);

@@ -95,12 +95,7 @@ class SeasonalCycleTest {
         long[] times = hourlyWithGaps(len);
         float[][] values = ForecasterTest.readings(len);
         StreamState streamed = StreamState.fresh(CFG), batched = StreamState.fresh(CFG);
-        Forecaster.Prediction[] step = new Forecaster.Prediction[len];
-        for (int t = 0; t < len; t++) step[t] = f.advance(streamed, times[t], values[t]);
-        Forecaster.Prediction[] batch = f.forwardSequence(batched, times, values);
-        for (int t = 0; t < len; t++) {
-            assertClose(toDouble(batch[t].mean()), step[t].mean(), 3e-4, 1e-3, "mean at " + t);
-        }
+        ForecasterTest.assertStreamingEqualsBatch(f, streamed, batched, times, values);
         // Both forms leave the same lag phases behind (the SSM state agrees within fp32 rounding, not bit for bit).
         int[] streamedPhases = new int[CFG.readoutLags()], batchedPhases = new int[CFG.readoutLags()];
         assertEquals(streamed.history().lagPhases(streamedPhases), batched.history().lagPhases(batchedPhases));

@@ -96,7 +96,7 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
                 for (AnomalyEvaluation.FileScores fs : replay.files()) ResultWriter.write(dir, fs, f.separateStateScore());
             }
             last = AnomalyEvaluation.score(f.name(), replay, probationRule);
-            print(out, last);
+            print(out, last, f.separateStateScore());
             out.flush();
         }
         out.printf(Locale.ROOT, "standard=%.2f low-fp=%.2f low-fn=%.2f f1=%.3f%n",
@@ -135,13 +135,12 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
         }
     }
 
-    private static void print(java.io.PrintWriter out, AnomalyEvaluation.Report r) {
+    private static void print(java.io.PrintWriter out, AnomalyEvaluation.Report r, boolean separate) {
         out.printf(Locale.ROOT, "%s: %d files, %d windows, %.0f rows/s%n", r.detector(), r.files(), r.windows(), r.rowsPerSecond());
         for (AnomalyEvaluation.ProfileResult p : r.profiles()) {
             out.printf(Locale.ROOT, "  NAB %-8s %7.2f at threshold %.6f (in-sample), %7.2f cross-validated%n",
                     p.profile().label(), p.score(), p.threshold(), p.crossValidatedScore());
         }
-        boolean separate = r.onsetPoints() != r.points();
         printPoints(out, separate ? "points (state score)" : "points", r.points());
         if (separate) printPoints(out, "points (onset score, for comparison)", r.onsetPoints());
     }

@@ -67,10 +67,7 @@ public final class AnomalyEvaluation {
     /** Point-wise result at a threshold. */
     public record PointResult(double threshold, PointMetrics.Counts counts, PointMetrics.Counts crossValidated) {}
 
-    /**
-     * {@code points} are from the state scores; {@code onsetPoints} from the onset scores, for detectors whose two
-     * scores differ (equal to {@code points} otherwise).
-     */
+    /** {@code points} are from the state scores, {@code onsetPoints} from the onset scores (the same for a one-score detector). */
     public record Report(String detector, int files, int windows, long rows, double rowsPerSecond,
                          List<ProfileResult> profiles, PointResult points, PointResult onsetPoints) {
         public ProfileResult profile(NabProfile p) {
@@ -102,10 +99,8 @@ public final class AnomalyEvaluation {
             profiles.add(new ProfileResult(p, best.threshold(), NabScorer.normalise(best.rawScore(), windows, p),
                     NabScorer.normalise(cvRaw, windows, p)));
         }
-        PointResult points = points(files, FileScores::state, probation);
-        boolean same = files.stream().allMatch(f -> java.util.Arrays.equals(f.onset(), f.state()));
-        return new Report(detector, files.size(), windows, replay.rows(), replay.rowsPerSecond(), profiles, points,
-                same ? points : points(files, FileScores::onset, probation));
+        return new Report(detector, files.size(), windows, replay.rows(), replay.rowsPerSecond(), profiles,
+                points(files, FileScores::state, probation), points(files, FileScores::onset, probation));
     }
 
     private static PointResult points(List<FileScores> files, java.util.function.Function<FileScores, double[]> scores,
