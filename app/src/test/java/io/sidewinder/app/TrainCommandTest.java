@@ -72,6 +72,7 @@ class TrainCommandTest {
                 "--lookback", "24", "--horizon", "4", "--d-model", "8", "--layers", "1", "--d-state", "4",
                 "--epochs", "1", "--samples-per-epoch", "32", "--threads", "2", "--loss", "MSE",
                 "--out", dir.resolve("model.avro").toString()));
+        if (List.of(extra).contains("--loss")) args.subList(args.indexOf("--loss"), args.indexOf("--loss") + 2).clear();
         args.addAll(List.of(extra));
         // picocli's subcommands keep the System.err of their construction: capture it before building the CLI.
         java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
@@ -104,6 +105,18 @@ class TrainCommandTest {
         } else {
             assertTrue(kernels.startsWith("cuda("), kernels);
         }
+        assertTrue(Double.isFinite(snap.getMetrics().get("val_mse")));
+    }
+
+    @Test
+    void theHuberLossTrainsAndANonPositiveDeltaIsRefused(@TempDir Path dir) throws Exception {
+        Run r = train(dir, "--loss", "SCALED_HUBER", "--huber-delta", "0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--huber-delta must be > 0"), r.err());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("model.avro")));
+        r = train(dir, "--loss", "SCALED_HUBER", "--huber-delta", "0.5", "--precision", "FP32");
+        assertEquals(0, r.code(), r.err());
+        ModelSnapshot snap = ModelSnapshots.read(dir.resolve("model.avro"));
         assertTrue(Double.isFinite(snap.getMetrics().get("val_mse")));
     }
 

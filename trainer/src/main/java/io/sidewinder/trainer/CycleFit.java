@@ -32,6 +32,25 @@ public final class CycleFit {
      * @throws IllegalArgumentException when the model has no cycle or a series has no rows
      */
     public static long fit(TrainableModel model, List<Series> data, List<Window> windows, double ridge, boolean scaled) {
+        return fit(model, data, windows, ridge, scaled, 0);
+    }
+
+    /**
+     * As above; with {@code huberDelta} > 0 the fit is iteratively reweighted least squares for the Huber loss of the
+     * (σ-scaled) error with that δ ({@code Loss.SCALED_HUBER}): each (row, horizon step) is weighted by ψ(e)/e of its
+     * error under the current Q, for {@value ReadoutFit#HUBER_ROUNDS} rounds after the first solve.
+     */
+    public static long fit(TrainableModel model, List<Series> data, List<Window> windows, double ridge, boolean scaled,
+                           double huberDelta) {
+        long rows = solve(model, data, windows, ridge, scaled, huberDelta);
+        for (int round = 0; huberDelta > 0 && round < ReadoutFit.HUBER_ROUNDS; round++) {
+            solve(model, data, windows, ridge, scaled, huberDelta);
+        }
+        return rows;
+    }
+
+    private static long solve(TrainableModel model, List<Series> data, List<Window> windows, double ridge,
+                              boolean scaled, double delta) {
         ModelConfig c = model.config();
         int p = c.cycleLength(), kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), cols = c.cycleColumns();
         if (p == 0) throw new IllegalArgumentException("the model has no seasonal cycle to fit");
@@ -40,6 +59,10 @@ public final class CycleFit {
         // Windows of a regular cadence share their design by the phase of their last reading: the Gram matrix is then
         // Σ_φ (Σ weights at φ)·D_φᵀD_φ, one P×P product per phase instead of one per window.
         double[][] regularWeight = new double[cols][p];
+        // With Huber weights a regular window's weight differs per horizon step: [col][phase][step].
+        double[][][] regularStepWeight = delta > 0 ? new double[cols][p][h] : null;
+        double[] q = model.parameters().get(SeasonalCycle.WEIGHT);
+        double[] stepWeight = new double[h];
         double[][] gram = new double[cols][p * p], rhs = new double[cols][p];
         double[] weights = new double[cols];
         int[] lagPhases = new int[kk];
@@ -68,28 +91,49 @@ public final class CycleFit {
                     complete &= !Double.isNaN(y);
                 }
                 if (!complete) continue;
-                double weight = scaled ? last.std()[k] * last.std()[k] : 1;
-                // rhs += weight·Dᵀr with D[h] = e(φ_h) − Σ_j W[h][j]·e(φ_j)
+                double sd = scaled ? last.std()[k] : 1, weight = sd * sd, rowWeight = 0;
+                for (int o = 0; o < h; o++) {
+                    stepWeight[o] = weight;
+                    if (delta > 0) {
+                        // the error under the current Q: r − D·Q
+                        double cyc = q[SeasonalCycle.futurePhase(phase, o, p) * cols + col];
+                        for (int j = 0; j < lags; j++) cyc -= w[o * kk + j] * q[lagPhases[j] * cols + col];
+                        stepWeight[o] *= TrainableModel.huberWeight(sd * (r[o] - cyc), delta);
+                    }
+                    rowWeight += stepWeight[o] / h;
+                }
+                // rhs += Dᵀ·diag(weights)·r with D[h] = e(φ_h) − Σ_j W[h][j]·e(φ_j)
                 Arrays.fill(u, 0);
                 for (int o = 0; o < h; o++) {
-                    rhs[col][SeasonalCycle.futurePhase(phase, o, p)] += weight * r[o];
-                    for (int j = 0; j < lags; j++) u[j] += w[o * kk + j] * r[o];
+                    double wr = stepWeight[o] * r[o];
+                    rhs[col][SeasonalCycle.futurePhase(phase, o, p)] += wr;
+                    for (int j = 0; j < lags; j++) u[j] += w[o * kk + j] * wr;
                 }
-                for (int j = 0; j < lags; j++) rhs[col][lagPhases[j]] -= weight * u[j];
-                if (regular) {
+                for (int j = 0; j < lags; j++) rhs[col][lagPhases[j]] -= u[j];
+                if (regular && delta > 0) {
+                    for (int o = 0; o < h; o++) regularStepWeight[col][phase][o] += stepWeight[o];
+                } else if (regular) {
                     regularWeight[col][phase] += weight;
                 } else {
-                    addDesignGram(design(w, kk, h, p, phase, lagPhases, lags), h, p, weight, gram[col]);
+                    addDesignGram(design(w, kk, h, p, phase, lagPhases, lags), h, p, stepWeight, gram[col]);
                 }
-                weights[col] += weight;
+                weights[col] += rowWeight;
                 rows++;
             }
         }
         double[][] regularGram = new double[p][];
-        double[] q = model.parameters().get(SeasonalCycle.WEIGHT);
+        double[][] regularDesign = new double[p][];
         for (int col = 0; col < cols; col++) {
             if (weights[col] == 0) {
                 throw new IllegalArgumentException("the seasonal cycle's series " + col / ch + " has no training window");
+            }
+            for (int phase = 0; delta > 0 && phase < p; phase++) {
+                if (regularDesign[phase] == null) {
+                    int[] phases = new int[kk];
+                    for (int j = 0; j < kk; j++) phases[j] = Math.floorMod(phase - j, p);
+                    regularDesign[phase] = design(w, kk, h, p, phase, phases, kk);
+                }
+                addDesignGram(regularDesign[phase], h, p, regularStepWeight[col][phase], gram[col]);
             }
             for (int phase = 0; phase < p; phase++) {
                 if (regularWeight[col][phase] == 0) continue;
@@ -97,7 +141,7 @@ public final class CycleFit {
                     int[] phases = new int[kk];
                     for (int j = 0; j < kk; j++) phases[j] = Math.floorMod(phase - j, p);
                     regularGram[phase] = new double[p * p];
-                    addDesignGram(design(w, kk, h, p, phase, phases, kk), h, p, 1, regularGram[phase]);
+                    addDesignGram(design(w, kk, h, p, phase, phases, kk), h, p, ones(h), regularGram[phase]);
                 }
                 double[] g = regularGram[phase];
                 for (int a = 0; a < p * p; a++) gram[col][a] += regularWeight[col][phase] * g[a];
@@ -120,11 +164,18 @@ public final class CycleFit {
         return d;
     }
 
-    /** gram += weight·DᵀD. */
-    private static void addDesignGram(double[] d, int h, int p, double weight, double[] gram) {
+    private static double[] ones(int n) {
+        double[] v = new double[n];
+        Arrays.fill(v, 1);
+        return v;
+    }
+
+    /** gram += Dᵀ·diag(weight)·D (one weight per row of D). */
+    private static void addDesignGram(double[] d, int h, int p, double[] weight, double[] gram) {
         for (int o = 0; o < h; o++) {
+            if (weight[o] == 0) continue;
             for (int a = 0; a < p; a++) {
-                double da = weight * d[o * p + a];
+                double da = weight[o] * d[o * p + a];
                 if (da == 0) continue;
                 for (int b = 0; b < p; b++) gram[a * p + b] += da * d[o * p + b];
             }

@@ -22,15 +22,29 @@ public final class ReadoutFit {
 
     /** Windows used for the fit at most (evenly spaced over the list). */
     static final int MAX_WINDOWS = 65_536;
+    /** Windows used by each reweighting round of the Huber fit at most (each round solves H systems). */
+    static final int HUBER_WINDOWS = 8_192;
+    /** Reweighting rounds of the Huber fit after the least-squares start. */
+    static final int HUBER_ROUNDS = 3;
+
+    /** {@link #fit(TrainableModel, List, List, double, boolean, double)} by least squares (no Huber weights). */
+    public static double fit(TrainableModel model, List<Series> data, List<Window> windows, double ridge,
+                             boolean scaled) {
+        return fit(model, data, windows, ridge, scaled, 0);
+    }
 
     /**
      * Fits {@code model}'s readout in place; returns the fit's mean squared error in normalised units. With
      * {@code scaled}, each window's squared errors are weighted by σ² (as {@code Loss.SCALED_MSE} weights them).
+     * With {@code huberDelta} > 0 the least-squares solution is the start of {@value #HUBER_ROUNDS} rounds of
+     * iteratively reweighted least squares for the Huber loss of the (σ-scaled) error with that δ
+     * ({@code Loss.SCALED_HUBER}): each horizon step's weights follow its own residuals, so each step is its own
+     * weighted ridge regression.
      *
      * @throws IllegalArgumentException when the model has no readout or there are fewer positions than lags
      */
     public static double fit(TrainableModel model, List<Series> data, List<Window> windows, double ridge,
-                             boolean scaled) {
+                             boolean scaled, double huberDelta) {
         ModelConfig c = model.config();
         int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = kk + 1;
         if (kk == 0) throw new IllegalArgumentException("the model has no lag readout to fit");
@@ -70,6 +84,7 @@ public final class ReadoutFit {
         }
         for (int j = 0; j < kk; j++) gram[j * p + j] += ridge * weights; // not on the intercept
         double[] sol = HeadFit.Cholesky.solve(gram, cross, p, h);
+        if (huberDelta > 0) huberRounds(c, cycle, data, windows, ridge, scaled, huberDelta, sol);
         double[] wr = model.parameters().get(LagReadout.WEIGHT);
         double[] headW = model.parameters().get("head.weight"), headB = model.parameters().get("head.bias");
         java.util.Arrays.fill(wr, 0);
@@ -98,5 +113,62 @@ public final class ReadoutFit {
         double mse = sse / Math.max(1, n);
         for (int o = 0; o < h * ch; o++) headB[h * ch + o] = Math.log(Math.max(mse, 1e-6)); // log-variance rows
         return mse;
+    }
+
+    /**
+     * Iteratively reweighted least squares for the Huber loss, starting from {@code sol} ([p][H], least squares) and
+     * overwriting it: per horizon step o, rows are weighted by σ²·ψ(e)/e of their current error e (see
+     * {@link TrainableModel#huberWeight}) and the step's column re-solved with the same ridge.
+     */
+    private static void huberRounds(ModelConfig c, double[] cycle, List<Series> data, List<Window> windows,
+                                    double ridge, boolean scaled, double delta, double[] sol) {
+        int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = kk + 1;
+        List<double[]> xs = new java.util.ArrayList<>(), ys = new java.util.ArrayList<>();
+        List<Double> sds = new java.util.ArrayList<>();
+        double stride = Math.max(1.0, (double) windows.size() / HUBER_WINDOWS);
+        for (double i = 0; i < windows.size(); i += stride) {
+            Window w = windows.get((int) i);
+            Windows.LastPosition s = Windows.last(c, cycle, data.get(w.series()), w);
+            rows:
+            for (int k = 0; k < ch; k++) {
+                double[] y = new double[h], row = new double[p];
+                for (int o = 0; o < h; o++) {
+                    y[o] = s.targets()[o * ch + k];
+                    if (Double.isNaN(y[o])) continue rows;
+                }
+                for (int j = 0; j < kk; j++) row[j] = s.lags()[j * ch + k];
+                row[kk] = 1;
+                xs.add(row);
+                ys.add(y);
+                sds.add(scaled ? s.std()[k] : 1.0);
+            }
+        }
+        int n = xs.size();
+        for (int round = 0; round < HUBER_ROUNDS; round++) {
+            double[] current = sol.clone();
+            java.util.stream.IntStream.range(0, h).parallel().forEach(o -> {
+                double[] gram = new double[p * p], cross = new double[p];
+                double weights = 0;
+                for (int r = 0; r < n; r++) {
+                    double[] row = xs.get(r);
+                    double pred = 0;
+                    for (int j = 0; j < p; j++) pred += current[j * h + o] * row[j];
+                    double sd = sds.get(r), y = ys.get(r)[o];
+                    double weight = sd * sd * TrainableModel.huberWeight(sd * (y - pred), delta);
+                    for (int a = 0; a < p; a++) {
+                        double wa = weight * row[a];
+                        for (int b = 0; b <= a; b++) gram[a * p + b] += wa * row[b];
+                        cross[a] += wa * y;
+                    }
+                    weights += weight;
+                }
+                for (int a = 0; a < p; a++) {
+                    for (int b = 0; b < a; b++) gram[b * p + a] = gram[a * p + b];
+                }
+                for (int j = 0; j < kk; j++) gram[j * p + j] += ridge * weights;
+                double[] col = HeadFit.Cholesky.solve(gram, cross, p, 1);
+                for (int j = 0; j < p; j++) sol[j * h + o] = col[j];
+            });
+        }
     }
 }

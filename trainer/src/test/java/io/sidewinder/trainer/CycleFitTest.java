@@ -71,6 +71,52 @@ class CycleFitTest {
         return m;
     }
 
+    static TrainableModel fittedHuber(ModelConfig cfg, List<Windows.Series> data, List<Windows.Window> train, double delta) {
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(cfg, 3));
+        ReadoutFit.fit(m, data, train, 1e-4, false, delta);
+        CycleFit.fit(m, data, train, 1e-4, false, delta);
+        ReadoutFit.fit(m, data, train, 1e-4, false, delta);
+        return m;
+    }
+
+    /** dailySeries with a spike of +25 on about 2% of the readings before {@code until} (a fraction of each series). */
+    static List<Windows.Series> withSpikes(List<Windows.Series> clean, double until) {
+        List<Windows.Series> out = new ArrayList<>();
+        SplittableRandom r = new SplittableRandom(5);
+        for (Windows.Series s : clean) {
+            float[][] v = new float[s.rows()][];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = s.values()[i].clone();
+                if (i < until * v.length && r.nextDouble() < 0.02) v[i][0] += 25;
+            }
+            out.add(new Windows.Series(s.times(), v));
+        }
+        return out;
+    }
+
+    @Test
+    void theHuberFitIsNotPulledAsFarBySpikesInTheTrainingDataAsLeastSquares() {
+        List<Windows.Series> data = withSpikes(dailySeries(120), 0.7);
+        List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
+        ModelConfig cfg = CFG.withCycle(24, 2);
+        ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
+        double leastSquares = trainer.validationMse(fitted(cfg, data, train), val);
+        double huber = trainer.validationMse(fittedHuber(cfg, data, train, 0.5), val);
+        assertTrue(huber < 0.7 * leastSquares, "clean validation MSE: least squares " + leastSquares + ", Huber " + huber);
+    }
+
+    @Test
+    void aHuberFitWhoseDeltaNoErrorReachesIsTheLeastSquaresFit() {
+        List<Windows.Series> data = dailySeries(40);
+        List<Windows.Window> train = windows(data, 0, 0.7);
+        ModelConfig cfg = CFG.withCycle(24, 2);
+        TrainableModel leastSquares = fitted(cfg, data, train), huber = fittedHuber(cfg, data, train, 1e9);
+        for (String name : List.of(SeasonalCycle.WEIGHT, io.sidewinder.ssm.LagReadout.WEIGHT, "head.bias")) {
+            double[] a = leastSquares.parameters().get(name), b = huber.parameters().get(name);
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-9 * (1 + Math.abs(a[i])), name + "[" + i + "]");
+        }
+    }
+
     @Test
     void aFittedDailyCycleCutsTheLinearForecastersErrorWhenTheLookbackIsShorterThanADay() {
         List<Windows.Series> data = dailySeries(120);

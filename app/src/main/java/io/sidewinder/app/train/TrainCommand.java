@@ -58,8 +58,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "3e-3") double learningRate;
     @Option(names = "--seed", defaultValue = "1") long seed;
     @Option(names = "--threads", defaultValue = "0", description = "Training threads (0: one per core).") int threads;
-    @Option(names = "--loss", defaultValue = "GAUSSIAN_NLL", description = "GAUSSIAN_NLL, MSE (normalised units) or SCALED_MSE (the series' "
-            + "own units: the ETT metric on z-scored data).") TrainableModel.Loss loss;
+    @Option(names = "--loss", defaultValue = "GAUSSIAN_NLL", description = "GAUSSIAN_NLL, MSE (normalised units), SCALED_MSE (the series' "
+            + "own units: the ETT metric on z-scored data) or SCALED_HUBER (SCALED_MSE's error under Huber's loss with "
+            + "--huber-delta: spikes pull the fit linearly, not quadratically; the closed-form start is its reweighted "
+            + "least squares).") TrainableModel.Loss loss;
+    @Option(names = "--huber-delta", defaultValue = "1.0", description = "Huber's δ of SCALED_HUBER, in the series' units "
+            + "(0.25 on the z-scored ETT data).") double huberDelta;
     @Option(names = "--precision", description = "DOUBLE (the double-precision trainer) or "
             + "FP32 (batched fp32 forward/backward on the kernels of --backend; AdamW stays double). Default: DOUBLE, "
             + "or FP32 when --backend is given.")
@@ -126,6 +130,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!(huberDelta > 0)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --huber-delta must be > 0, got " + huberDelta);
+        }
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         io.sidewinder.ssm.kernels.SsmKernels kernels;
         try {
@@ -140,7 +148,7 @@ public final class TrainCommand implements Callable<Integer> {
                 : backend != null ? ForecastTrainer.Precision.FP32 : ForecastTrainer.Precision.DOUBLE;
         ForecastTrainer.Options options = ForecastTrainer.Options.defaults().withEpochs(epochs).withSeed(seed)
                 .withThreads(nThreads)
-                .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withLearningRate(learningRate)
+                .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withHuberDelta(huberDelta).withLearningRate(learningRate)
                 .withBatchSize(batchSize).withCheckpoint(checkpoint).withPrecision(prec);
         ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon)
                 .withReadoutLags(readoutLags != null ? readoutLags : lookback);

@@ -27,7 +27,22 @@ public final class ForecastTrainer implements AutoCloseable {
 
     public record Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
                           double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
-                          TrainableModel.Loss loss, java.nio.file.Path checkpoint, Precision precision) {
+                          TrainableModel.Loss loss, java.nio.file.Path checkpoint, Precision precision,
+                          double huberDelta) {
+        /** Huber's δ of {@link TrainableModel.Loss#SCALED_HUBER} unless set: one unit of the series. */
+        public static final double DEFAULT_HUBER_DELTA = 1.0;
+
+        public Options {
+            if (!(huberDelta > 0)) throw new IllegalArgumentException("huberDelta must be > 0, got " + huberDelta);
+        }
+
+        public Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
+                       double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
+                       TrainableModel.Loss loss, java.nio.file.Path checkpoint, Precision precision) {
+            this(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
+                    samplesPerEpoch, loss, checkpoint, precision, DEFAULT_HUBER_DELTA);
+        }
+
         public Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
                        double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
                        TrainableModel.Loss loss, java.nio.file.Path checkpoint) {
@@ -45,7 +60,7 @@ public final class ForecastTrainer implements AutoCloseable {
         /** DOUBLE: the double TrainableModel per window; FP32: batched fp32 passes on the kernel façade. */
         public Options withPrecision(Precision p) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, samplesPerEpoch, loss, checkpoint, p);
+                    threads, samplesPerEpoch, loss, checkpoint, p, huberDelta);
         }
 
         public static Options defaults() {
@@ -55,43 +70,49 @@ public final class ForecastTrainer implements AutoCloseable {
 
         public Options withBatchSize(int b) {
             return new Options(epochs, b, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss, checkpoint, precision);
+                    samplesPerEpoch, loss, checkpoint, precision, huberDelta);
         }
 
         /** Save after every epoch to this file, and resume from it when it exists. */
         public Options withCheckpoint(java.nio.file.Path file) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, samplesPerEpoch, loss, file, precision);
+                    threads, samplesPerEpoch, loss, file, precision, huberDelta);
         }
 
         public Options withEpochs(int e) {
             return new Options(e, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss, checkpoint, precision);
+                    samplesPerEpoch, loss, checkpoint, precision, huberDelta);
         }
 
         public Options withSeed(long s) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, s, threads,
-                    samplesPerEpoch, loss, checkpoint, precision);
+                    samplesPerEpoch, loss, checkpoint, precision, huberDelta);
         }
 
         public Options withThreads(int t) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed, t,
-                    samplesPerEpoch, loss, checkpoint, precision);
+                    samplesPerEpoch, loss, checkpoint, precision, huberDelta);
         }
 
         public Options withSamplesPerEpoch(int n) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, n, loss, checkpoint, precision);
+                    threads, n, loss, checkpoint, precision, huberDelta);
         }
 
         public Options withLoss(TrainableModel.Loss l) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
-                    threads, samplesPerEpoch, l, checkpoint, precision);
+                    threads, samplesPerEpoch, l, checkpoint, precision, huberDelta);
+        }
+
+        /** Huber's δ of {@link TrainableModel.Loss#SCALED_HUBER}, in the series' units. */
+        public Options withHuberDelta(double delta) {
+            return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,
+                    threads, samplesPerEpoch, loss, checkpoint, precision, delta);
         }
 
         public Options withLearningRate(double lr) {
             return new Options(epochs, batchSize, lr, weightDecay, clipNorm, warmupFraction, patience, seed, threads,
-                    samplesPerEpoch, loss, checkpoint, precision);
+                    samplesPerEpoch, loss, checkpoint, precision, huberDelta);
         }
     }
 
@@ -158,6 +179,7 @@ public final class ForecastTrainer implements AutoCloseable {
         long totalSteps = stepsPerEpoch * o.epochs();
         long warmup = Math.max(1, Math.round(totalSteps * o.warmupFraction()));
         AdamW adam = new AdamW(0.9, 0.999, 1e-8, o.weightDecay());
+        model.withHuberDelta(o.huberDelta());
         TrainableModel[] workers = new TrainableModel[o.threads()];
         for (int i = 0; i < workers.length; i++) workers[i] = model.sharingParameters();
         Map<String, double[]> best = copy(model.parameters());
@@ -175,12 +197,14 @@ public final class ForecastTrainer implements AutoCloseable {
             firstEpoch = cp.nextEpoch();
         } else {
             if (startsFromTheLinearForecaster(model)) {
-                boolean scaled = o.loss() == TrainableModel.Loss.SCALED_MSE;
-                io.sidewinder.trainer.ReadoutFit.fit(model, data, train, READOUT_RIDGE, scaled);
+                boolean scaled = o.loss().scaled();
+                // Under the Huber loss the fits are its reweighted least squares (δ), else plain least squares (0).
+                double delta = o.loss() == TrainableModel.Loss.SCALED_HUBER ? o.huberDelta() : 0;
+                io.sidewinder.trainer.ReadoutFit.fit(model, data, train, READOUT_RIDGE, scaled, delta);
                 if (model.config().cycleLength() > 0) {
                     // One round of the alternating fit: the cycle for this readout, then the readout for that cycle.
-                    io.sidewinder.trainer.CycleFit.fit(model, data, train, READOUT_RIDGE, scaled);
-                    io.sidewinder.trainer.ReadoutFit.fit(model, data, train, READOUT_RIDGE, scaled);
+                    io.sidewinder.trainer.CycleFit.fit(model, data, train, READOUT_RIDGE, scaled, delta);
+                    io.sidewinder.trainer.ReadoutFit.fit(model, data, train, READOUT_RIDGE, scaled, delta);
                 }
             }
             // The starting point is a candidate too: training never returns a model worse than it began with.
