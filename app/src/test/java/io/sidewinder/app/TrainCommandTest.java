@@ -121,6 +121,14 @@ class TrainCommandTest {
     }
 
     @Test
+    void aPatienceBelowOneEpochIsRefused(@TempDir Path dir) throws Exception {
+        Run r = train(dir, "--patience", "0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--patience must be at least 1"), r.err());
+        assertTrue(!java.nio.file.Files.exists(dir.resolve("model.avro")));
+    }
+
+    @Test
     void backendWithDoublePrecisionIsRejected(@TempDir Path dir) throws Exception {
         Run r = train(dir, "--backend", "cuda", "--precision", "DOUBLE");
         assertEquals(2, r.code(), r.err());

@@ -62,6 +62,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "own units: the ETT metric on z-scored data) or SCALED_HUBER (SCALED_MSE's error under Huber's loss with "
             + "--huber-delta: spikes pull the fit linearly, not quadratically; the closed-form start is its reweighted "
             + "least squares).") TrainableModel.Loss loss;
+    @Option(names = "--patience", defaultValue = "4", description = "Epochs without a better validation MSE before "
+            + "training stops early (the best epoch's parameters are kept).") int patience;
     @Option(names = "--huber-delta", defaultValue = "1.0", description = "Huber's δ of SCALED_HUBER, in the series' units "
             + "(0.25 on the z-scored ETT data).") double huberDelta;
     @Option(names = "--precision", description = "DOUBLE (the double-precision trainer) or "
@@ -130,6 +132,10 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (patience < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --patience must be at least 1, got " + patience);
+        }
         if (!(huberDelta > 0)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "train: --huber-delta must be > 0, got " + huberDelta);
@@ -148,7 +154,7 @@ public final class TrainCommand implements Callable<Integer> {
                 : backend != null ? ForecastTrainer.Precision.FP32 : ForecastTrainer.Precision.DOUBLE;
         ForecastTrainer.Options options = ForecastTrainer.Options.defaults().withEpochs(epochs).withSeed(seed)
                 .withThreads(nThreads)
-                .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withHuberDelta(huberDelta).withLearningRate(learningRate)
+                .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withHuberDelta(huberDelta).withPatience(patience).withLearningRate(learningRate)
                 .withBatchSize(batchSize).withCheckpoint(checkpoint).withPrecision(prec);
         ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon)
                 .withReadoutLags(readoutLags != null ? readoutLags : lookback);

@@ -104,6 +104,13 @@ public final class ForecastTrainer implements AutoCloseable {
                     threads, samplesPerEpoch, l, checkpoint, precision, huberDelta);
         }
 
+        /** Epochs without a better validation MSE before training stops. */
+        public Options withPatience(int epochs) {
+            if (epochs < 1) throw new IllegalArgumentException("patience must be >= 1 epoch, got " + epochs);
+            return new Options(this.epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, epochs, seed,
+                    threads, samplesPerEpoch, loss, checkpoint, precision, huberDelta);
+        }
+
         /** Huber's δ of {@link TrainableModel.Loss#SCALED_HUBER}, in the series' units. */
         public Options withHuberDelta(double delta) {
             return new Options(epochs, batchSize, learningRate, weightDecay, clipNorm, warmupFraction, patience, seed,

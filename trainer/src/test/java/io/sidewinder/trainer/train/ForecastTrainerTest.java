@@ -57,6 +57,18 @@ class ForecastTrainerTest {
     }
 
     @Test
+    void trainingStopsAfterPatienceEpochsWithoutABetterValidationError() throws Exception {
+        List<Windows.Series> data = List.of(sine(600, 1));
+        // A zero learning rate never moves the parameters, so no epoch beats the start and each one is stale.
+        ForecastTrainer.Options o = options(10).withLearningRate(0).withPatience(3);
+        ForecastTrainer.Result r = new ForecastTrainer(data, o).train(new TrainableModel(ModelParameters.initialise(CFG, 3)),
+                windows(0, 450, 40), windows(450, 600, 40), QUIET);
+        assertEquals(3, r.epochsRun());
+        assertEquals(-1, r.bestEpoch(), "the start stays the best");
+        assertThrows(IllegalArgumentException.class, () -> o.withPatience(0));
+    }
+
+    @Test
     void theLastPositionShortcutEqualsTheFullSampleThere() {
         ModelConfig cfg = ModelConfig.defaults(2).withShape(8, 1, 4, 5).withReadoutLags(30);
         SplittableRandom r = new SplittableRandom(4);
