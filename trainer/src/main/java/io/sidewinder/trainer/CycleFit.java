@@ -128,20 +128,14 @@ public final class CycleFit {
                 throw new IllegalArgumentException("the seasonal cycle's series " + col / ch + " has no training window");
             }
             for (int phase = 0; delta > 0 && phase < p; phase++) {
-                if (regularDesign[phase] == null) {
-                    int[] phases = new int[kk];
-                    for (int j = 0; j < kk; j++) phases[j] = Math.floorMod(phase - j, p);
-                    regularDesign[phase] = design(w, kk, h, p, phase, phases, kk);
-                }
+                if (regularDesign[phase] == null) regularDesign[phase] = regularDesign(w, kk, h, p, phase);
                 addDesignGram(regularDesign[phase], h, p, regularStepWeight[col][phase], gram[col]);
             }
             for (int phase = 0; phase < p; phase++) {
                 if (regularWeight[col][phase] == 0) continue;
                 if (regularGram[phase] == null) {
-                    int[] phases = new int[kk];
-                    for (int j = 0; j < kk; j++) phases[j] = Math.floorMod(phase - j, p);
                     regularGram[phase] = new double[p * p];
-                    addDesignGram(design(w, kk, h, p, phase, phases, kk), h, p, ones(h), regularGram[phase]);
+                    addDesignGram(regularDesign(w, kk, h, p, phase), h, p, ones(h), regularGram[phase]);
                 }
                 double[] g = regularGram[phase];
                 for (int a = 0; a < p * p; a++) gram[col][a] += regularWeight[col][phase] * g[a];
@@ -152,6 +146,13 @@ public final class CycleFit {
             for (int phase = 0; phase < p; phase++) q[phase * cols + col] = sol[phase];
         }
         return rows;
+    }
+
+    /** {@link #design} of a regular window whose last reading has {@code phase}: lag j at phase − j. */
+    private static double[] regularDesign(double[] w, int kk, int h, int p, int phase) {
+        int[] phases = new int[kk];
+        for (int j = 0; j < kk; j++) phases[j] = Math.floorMod(phase - j, p);
+        return design(w, kk, h, p, phase, phases, kk);
     }
 
     /** D [H][P]: row h = e(φ_h) − Σ_j W[h][j]·e(φ_j). */

@@ -51,31 +51,20 @@ public final class ReadoutFit {
         double[] cycle = c.cycleLength() > 0 ? model.parameters().get(SeasonalCycle.WEIGHT) : null;
         double[] gram = new double[p * p], cross = new double[p * h];
         double stride = Math.max(1.0, (double) windows.size() / MAX_WINDOWS);
-        long rows = 0;
-        double weights = 0;
-        double[] row = new double[p], y = new double[h];
-        for (double i = 0; i < windows.size(); i += stride) {
-            Window w = windows.get((int) i);
-            Windows.LastPosition s = Windows.last(c, cycle, data.get(w.series()), w);
-            for (int k = 0; k < ch; k++) {
-                boolean complete = true;
-                for (int o = 0; o < h; o++) {
-                    y[o] = s.targets()[o * ch + k];
-                    complete &= !Double.isNaN(y[o]);
-                }
-                if (!complete) continue;
-                for (int j = 0; j < kk; j++) row[j] = s.lags()[j * ch + k];
-                row[kk] = 1;
-                double weight = scaled ? s.std()[k] * s.std()[k] : 1;
-                for (int a = 0; a < p; a++) {
-                    double wa = weight * row[a];
-                    for (int b = 0; b <= a; b++) gram[a * p + b] += wa * row[b];
-                    for (int o = 0; o < h; o++) cross[a * h + o] += wa * y[o];
-                }
-                weights += weight;
-                rows++;
+        long[] counts = new long[1];
+        double[] total = new double[1];
+        forEachRow(c, cycle, data, windows, MAX_WINDOWS, scaled, (row, y, sd) -> {
+            double weight = sd * sd;
+            for (int a = 0; a < p; a++) {
+                double wa = weight * row[a];
+                for (int b = 0; b <= a; b++) gram[a * p + b] += wa * row[b];
+                for (int o = 0; o < h; o++) cross[a * h + o] += wa * y[o];
             }
-        }
+            total[0] += weight;
+            counts[0]++;
+        });
+        long rows = counts[0];
+        double weights = total[0];
         if (rows < p) {
             throw new IllegalArgumentException("the readout fit needs at least " + p + " complete windows, got " + rows);
         }
@@ -124,26 +113,14 @@ public final class ReadoutFit {
                                     double ridge, boolean scaled, double delta, double[] sol) {
         int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = kk + 1;
         List<double[]> xs = new java.util.ArrayList<>(), ys = new java.util.ArrayList<>();
-        List<Double> sds = new java.util.ArrayList<>();
-        double stride = Math.max(1.0, (double) windows.size() / HUBER_WINDOWS);
-        for (double i = 0; i < windows.size(); i += stride) {
-            Window w = windows.get((int) i);
-            Windows.LastPosition s = Windows.last(c, cycle, data.get(w.series()), w);
-            rows:
-            for (int k = 0; k < ch; k++) {
-                double[] y = new double[h], row = new double[p];
-                for (int o = 0; o < h; o++) {
-                    y[o] = s.targets()[o * ch + k];
-                    if (Double.isNaN(y[o])) continue rows;
-                }
-                for (int j = 0; j < kk; j++) row[j] = s.lags()[j * ch + k];
-                row[kk] = 1;
-                xs.add(row);
-                ys.add(y);
-                sds.add(scaled ? s.std()[k] : 1.0);
-            }
-        }
+        java.util.stream.DoubleStream.Builder sdOf = java.util.stream.DoubleStream.builder();
+        forEachRow(c, cycle, data, windows, HUBER_WINDOWS, scaled, (row, y, sd) -> {
+            xs.add(row.clone());
+            ys.add(y.clone());
+            sdOf.add(sd);
+        });
         int n = xs.size();
+        double[] sds = sdOf.build().toArray();
         for (int round = 0; round < HUBER_ROUNDS; round++) {
             double[] current = sol.clone();
             java.util.stream.IntStream.range(0, h).parallel().forEach(o -> {
@@ -153,7 +130,7 @@ public final class ReadoutFit {
                     double[] row = xs.get(r);
                     double pred = 0;
                     for (int j = 0; j < p; j++) pred += current[j * h + o] * row[j];
-                    double sd = sds.get(r), y = ys.get(r)[o];
+                    double sd = sds[r], y = ys.get(r)[o];
                     double weight = sd * sd * TrainableModel.huberWeight(sd * (y - pred), delta);
                     for (int a = 0; a < p; a++) {
                         double wa = weight * row[a];
@@ -169,6 +146,38 @@ public final class ReadoutFit {
                 double[] col = HeadFit.Cholesky.solve(gram, cross, p, 1);
                 for (int j = 0; j < p; j++) sol[j * h + o] = col[j];
             });
+        }
+    }
+
+    /** A window's complete (lags + intercept, targets, σ) row of one channel; the arrays are reused between calls. */
+    private interface RowConsumer {
+        void accept(double[] row, double[] y, double sd);
+    }
+
+    /**
+     * The fits' rows: each channel of at most {@code maxWindows} windows (evenly spaced) whose H targets are all
+     * present, as its readout inputs at the window's last position with a trailing 1, its targets and its σ (1 unless
+     * {@code scaled}).
+     */
+    private static void forEachRow(ModelConfig c, double[] cycle, List<Series> data, List<Window> windows,
+                                   int maxWindows, boolean scaled, RowConsumer consumer) {
+        int kk = c.readoutLags(), ch = c.channels(), h = c.horizon();
+        double[] row = new double[kk + 1], y = new double[h];
+        double stride = Math.max(1.0, (double) windows.size() / maxWindows);
+        for (double i = 0; i < windows.size(); i += stride) {
+            Window w = windows.get((int) i);
+            Windows.LastPosition s = Windows.last(c, cycle, data.get(w.series()), w);
+            for (int k = 0; k < ch; k++) {
+                boolean complete = true;
+                for (int o = 0; o < h; o++) {
+                    y[o] = s.targets()[o * ch + k];
+                    complete &= !Double.isNaN(y[o]);
+                }
+                if (!complete) continue;
+                for (int j = 0; j < kk; j++) row[j] = s.lags()[j * ch + k];
+                row[kk] = 1;
+                consumer.accept(row, y, scaled ? s.std()[k] : 1);
+            }
         }
     }
 }

