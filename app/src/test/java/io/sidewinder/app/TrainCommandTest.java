@@ -121,6 +121,29 @@ class TrainCommandTest {
     }
 
     @Test
+    void anEnsembleTrainsItsMembersAndServesTheirMeanAndZeroMembersIsRefused(@TempDir Path dir) throws Exception {
+        Run r = train(dir, "--members", "0");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--members must be at least 1"), r.err());
+        java.io.ByteArrayOutputStream stdout = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(stdout, true));
+        try {
+            r = train(dir, "--members", "2", "--precision", "FP32", "--seed", "5");
+        } finally {
+            System.setOut(old);
+        }
+        assertEquals(0, r.code(), r.err());
+        assertTrue(stdout.toString().contains("member 1 (seed 6)"), stdout.toString());
+        ModelSnapshot snap = ModelSnapshots.read(dir.resolve("model.avro"));
+        var params = ModelSnapshots.toParameters(snap);
+        assertEquals(2, params.config().members());
+        assertEquals("2 (seeds 5..6)", snap.getProvenance().get("members"));
+        assertTrue(snap.getProvenance().get("epochs").startsWith("2 members: "), snap.getProvenance().get("epochs"));
+        assertTrue(Double.isFinite(snap.getMetrics().get("val_mse")) && snap.getMetrics().get("val_mse") > 0);
+    }
+
+    @Test
     void aPatienceBelowOneEpochIsRefused(@TempDir Path dir) throws Exception {
         Run r = train(dir, "--patience", "0");
         assertEquals(2, r.code(), r.err());

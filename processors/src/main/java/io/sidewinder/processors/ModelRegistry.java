@@ -92,8 +92,10 @@ public final class ModelRegistry {
                 return false;
             }
             if (current.compareAndSet(prev, next)) {
-                LOG.info("serving model {} v{} ({} channels, {} layers, {} parameters){}", next.modelId(), next.version(),
-                        model.config().channels(), model.config().layers(), model.parameters().count(),
+                LOG.info("serving model {} v{} ({} channels, {} layers{}, {} parameters){}", next.modelId(), next.version(),
+                        model.config().channels(), model.config().layers(),
+                        model.config().members() > 1 ? " in each of " + model.config().members() + " members" : "",
+                        model.parameters().count(),
                         prev == null ? "" : ", replacing v" + prev.version());
                 return true;
             }

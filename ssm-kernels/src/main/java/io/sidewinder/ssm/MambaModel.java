@@ -21,6 +21,8 @@ import java.util.concurrent.ForkJoinPool;
  * Two forms: {@link #forward} over a whole sequence (the kernels' batch scan, its channel tiles on the common pool
  * when parallel; what the trainer runs) and
  * {@link #step} for one reading (what the stream runs). Both start from and leave a {@link ModelState}.
+ * <p>An ensemble ({@link ModelConfig#members()} K &gt; 1) runs each member's stack on its own layers of the state
+ * and returns the mean of the members' head outputs.
  */
 public final class MambaModel {
     private final ModelConfig config;
@@ -30,6 +32,7 @@ public final class MambaModel {
     private final ThreadLocal<StepWorkspace> workspaces;
     private final ThreadLocal<BatchWorkspace> batchWorkspaces = ThreadLocal.withInitial(BatchWorkspace::new);
     private final SsmKernels kernels;
+    private final MambaModel[] members; // an ensemble's members as single models; null for a single model
 
     /**
      * One block's weights, with A = −exp(A_log) precomputed in fp32, and the projections transposed for the
@@ -73,6 +76,12 @@ public final class MambaModel {
         embedWT = transpose(embedW, config.dModel(), config.inputWidth());
         headWT = transpose(headW, config.headWidth(), config.dModel());
         workspaces = ThreadLocal.withInitial(() -> new StepWorkspace(config));
+        if (config.members() > 1) {
+            members = new MambaModel[config.members()];
+            for (int k = 0; k < members.length; k++) members[k] = new MambaModel(params.member(k), kernels);
+        } else {
+            members = null;
+        }
     }
 
     /** [rows][cols] → [cols][rows]. */
@@ -103,6 +112,14 @@ public final class MambaModel {
      * Advances {@code state} to the end of the sequence and returns the head outputs, [L][headWidth].
      */
     public float[] forward(float[] x, float[] gapRatios, int length, ModelState state, boolean parallelScan) {
+        if (members != null) {
+            float[] mean = null;
+            for (int k = 0; k < members.length; k++) {
+                float[] out = members[k].forward(x, gapRatios, length, state.member(k, config.layers()), parallelScan);
+                mean = accumulateMean(mean, out, k);
+            }
+            return mean;
+        }
         float[] features = features(x, gapRatios, length, state, parallelScan);
         return linear(headW, headB, config.headWidth(), config.dModel(), features, length);
     }
@@ -112,6 +129,10 @@ public final class MambaModel {
      * {@link #forward} and by head-only fitting in the trainer.
      */
     public float[] features(float[] x, float[] gapRatios, int length, ModelState state, boolean parallelScan) {
+        if (members != null) {
+            throw new UnsupportedOperationException("an ensemble of " + members.length + " members has no single "
+                    + "feature stream; take a member's (parameters().member(k))");
+        }
         ModelConfig c = config;
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv();
         int in = c.inputWidth();
@@ -165,6 +186,16 @@ public final class MambaModel {
         return normed;
     }
 
+    /**
+     * The running mean of member outputs: {@code out} itself for member 0, else mean += (out − mean)/(k + 1).
+     */
+    private static float[] accumulateMean(float[] mean, float[] out, int k) {
+        if (k == 0) return out;
+        float w = 1f / (k + 1);
+        for (int i = 0; i < out.length; i++) mean[i] += (out[i] - mean[i]) * w;
+        return mean;
+    }
+
     /** A linear layer over rows: [rows][in] → [rows][out] = x·Wᵀ (+ bias), one GEMM. */
     private float[] linear(float[] w, float[] bias, int out, int in, float[] x, int rows) {
         float[] y = new float[rows * out];
@@ -194,6 +225,13 @@ public final class MambaModel {
     public void step(float[] x, float gapRatio, ModelState state, float[] head) {
         ModelConfig c = config;
         StepWorkspace w = workspaces.get();
+        if (members != null) {
+            for (int k = 0; k < members.length; k++) {
+                members[k].step(x, gapRatio, state.member(k, c.layers()), k == 0 ? head : w.memberHead);
+                if (k > 0) accumulateMean(head, w.memberHead, k);
+            }
+            return;
+        }
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank(), k = c.dConv();
         System.arraycopy(x, 0, w.e, 0, c.channels());
         w.e[c.channels()] = GapScaling.logGapFeature(gapRatio);
@@ -244,6 +282,20 @@ public final class MambaModel {
         if (x.length < keys * config.channels() || gapRatios.length < keys || states.length < keys
                 || heads.length < keys * config.headWidth()) {
             throw new IllegalArgumentException("stepBatch of " + keys + " keys: arrays too short");
+        }
+        if (members != null) {
+            BatchWorkspace w = batchWorkspaces.get().fit(config, keys);
+            for (int k = 0; k < members.length; k++) {
+                ModelState[] views = new ModelState[keys];
+                for (int i = 0; i < keys; i++) views[i] = states[i].member(k, config.layers());
+                float[] out = k == 0 ? heads : w.memberHeads;
+                members[k].stepBatch(keys, x, gapRatios, views, out);
+                if (k > 0) {
+                    float inv = 1f / (k + 1);
+                    for (int i = 0; i < keys * config.headWidth(); i++) heads[i] += (out[i] - heads[i]) * inv;
+                }
+            }
+            return;
         }
         for (int k0 = 0; k0 < keys; k0 += BATCH_TILE) {
             stepTile(k0, Math.min(BATCH_TILE, keys - k0), x, gapRatios, states, heads);
@@ -323,7 +375,7 @@ public final class MambaModel {
     /** Per-thread scratch of {@link #stepBatch}, grown to the largest batch seen. */
     private static final class BatchWorkspace {
         int capacity = -1;
-        float[] e, resid, normed, xz, xin, windows, xs, dbc, dtRaw, delta, y, gaps, heads;
+        float[] e, resid, normed, xz, xin, windows, xs, dbc, dtRaw, delta, y, gaps, heads, memberHeads;
         ModelState[] states;
         float[] keyDelta, keyU, keyY, keyGate;
 
@@ -343,6 +395,7 @@ public final class MambaModel {
             y = new float[keys * di];
             gaps = new float[keys];
             heads = new float[keys * c.headWidth()];
+            memberHeads = new float[keys * c.headWidth()];
             states = new ModelState[keys];
             keyDelta = new float[di];
             keyU = new float[di];
@@ -355,7 +408,7 @@ public final class MambaModel {
 
     /** Per-thread scratch so that {@link #step} allocates nothing. */
     private static final class StepWorkspace {
-        final float[] e, resid, normed, xz, xs, dbc, delta, gate, y, out;
+        final float[] e, resid, normed, xz, xs, dbc, delta, gate, y, out, memberHead;
 
         StepWorkspace(ModelConfig c) {
             e = new float[c.inputWidth()];
@@ -368,6 +421,7 @@ public final class MambaModel {
             gate = new float[c.dInner()];
             y = new float[c.dInner()];
             out = new float[c.dModel()];
+            memberHead = new float[c.headWidth()];
         }
     }
 }

@@ -28,11 +28,13 @@ import java.util.Map;
  *     {@link SeasonalCycle}
  * @param cycleSeries S, series the cycle has its own profile for (e.g. the channels of the sensors a univariate
  *     model was trained on); 0 without a cycle
+ * @param members K, independently trained Mamba stacks (embedding, blocks, final norm, head) whose head outputs
+ *     the model averages, over one shared normaliser, readout and cycle; 1 for a single model
  */
 public record ModelConfig(int channels, int dModel, int layers, int dState, int dConv, int expand, int dtRank,
                           int horizon, Discretization discretization, GapScaling gap, double dtMin, double dtMax,
                           double dtFloor, double normEps, int normalizerWindow, double normalizerMinStd,
-                          int readoutLags, int cycleLength, int cycleSeries) {
+                          int readoutLags, int cycleLength, int cycleSeries, int members) {
 
     public ModelConfig {
         positive(channels, "channels");
@@ -44,6 +46,7 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         positive(dtRank, "dtRank");
         positive(horizon, "horizon");
         positive(normalizerWindow, "normalizerWindow");
+        positive(members, "members");
         if (readoutLags < 0) {
             throw new IllegalArgumentException("readoutLags must be >= 0, got " + readoutLags);
         }
@@ -71,7 +74,7 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
     /** The default streaming model: small enough to step many keys per core, big enough to forecast well. */
     public static ModelConfig defaults(int channels) {
         return new ModelConfig(channels, 32, 2, 16, 4, 2, 2, 16, Discretization.ZOH, GapScaling.DEFAULT,
-                1e-3, 1e-1, 1e-4, 1e-5, 2_000, 1e-3, 0, 0, 0);
+                1e-3, 1e-1, 1e-4, 1e-5, 2_000, 1e-3, 0, 0, 0, 1);
     }
 
     public int dInner() {
@@ -90,34 +93,34 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
 
     public ModelConfig withChannels(int c) {
         return new ModelConfig(c, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
     }
 
     public ModelConfig withShape(int newDModel, int newLayers, int newDState, int newHorizon) {
         return new ModelConfig(channels, newDModel, newLayers, newDState, dConv, expand,
                 (int) Math.ceil(newDModel / 16.0), newHorizon, discretization, gap, dtMin, dtMax, dtFloor, normEps,
-                normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
+                normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
     }
 
     public ModelConfig withDiscretization(Discretization d) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, d, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
     }
 
     public ModelConfig withGap(GapScaling g) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, g,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
     }
 
     public ModelConfig withNormalizer(int window, double minStd) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, window, minStd, readoutLags, cycleLength, cycleSeries);
+                dtMin, dtMax, dtFloor, normEps, window, minStd, readoutLags, cycleLength, cycleSeries, members);
     }
 
     /** The same model with a linear readout of the last {@code lags} readings added to its head (0: none). */
     public ModelConfig withReadoutLags(int lags) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, lags, cycleLength, cycleSeries);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, lags, cycleLength, cycleSeries, members);
     }
 
     /**
@@ -127,7 +130,18 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
     public ModelConfig withCycle(int phases, int series) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
                 dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, phases,
-                phases > 0 ? series : 0);
+                phases > 0 ? series : 0, members);
+    }
+
+    /** The same model as an ensemble of {@code k} member stacks (1: a single model). */
+    public ModelConfig withMembers(int k) {
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, k);
+    }
+
+    /** Layers of recurrent state a sequence carries: every member's blocks, member by member. */
+    public int stateLayers() {
+        return members * layers;
     }
 
     /** Columns of the cycle's Q: a profile per series and channel. */
@@ -163,6 +177,9 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
             m.put("cycle.length", Integer.toString(cycleLength)); // absent in models without a cycle
             m.put("cycle.series", Integer.toString(cycleSeries));
         }
+        if (members > 1) {
+            m.put("members", Integer.toString(members)); // absent in single models
+        }
         return m;
     }
 
@@ -175,7 +192,8 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
                 d(m, "dt_min"), d(m, "dt_max"), d(m, "dt_floor"), d(m, "norm_eps"), i(m, "normalizer.window"),
                 d(m, "normalizer.min_std"), m.containsKey("readout.lags") ? i(m, "readout.lags") : 0,
                 m.containsKey("cycle.length") ? i(m, "cycle.length") : 0,
-                m.containsKey("cycle.length") ? i(m, "cycle.series") : 0);
+                m.containsKey("cycle.length") ? i(m, "cycle.series") : 0,
+                m.containsKey("members") ? i(m, "members") : 1);
     }
 
     private static String s(Map<String, String> m, String k) {

@@ -13,6 +13,8 @@ import java.util.SplittableRandom;
  * {@code embed.*}, {@code layers.<i>.{norm,in_proj,conv,x_proj,dt_proj,out_proj}.*}, {@code layers.<i>.A_log},
  * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}, {@code readout.weight} when the config has
  * readout lags ({@link LagReadout}) and {@code cycle.weight} when it has a seasonal cycle ({@link SeasonalCycle}).
+ * An ensemble of K members ({@link ModelConfig#members()}) has member 0's stack under these names and member m's
+ * under {@code members.<m>.} + the same names; the readout and the cycle are shared.
  */
 public final class ModelParameters {
     private final ModelConfig config;
@@ -25,6 +27,27 @@ public final class ModelParameters {
 
     /** The expected name → shape of every tensor for a config, in canonical order. */
     public static Map<String, int[]> expectedShapes(ModelConfig c) {
+        Map<String, int[]> s = new LinkedHashMap<>();
+        for (int k = 0; k < c.members(); k++) {
+            String m = memberPrefix(k);
+            stackShapes(c).forEach((name, shape) -> s.put(m + name, shape));
+        }
+        if (c.readoutLags() > 0) {
+            s.put(LagReadout.WEIGHT, new int[] {2 * c.horizon(), c.readoutLags()});
+        }
+        if (c.cycleLength() > 0) {
+            s.put(SeasonalCycle.WEIGHT, new int[] {c.cycleLength(), c.cycleColumns()});
+        }
+        return s;
+    }
+
+    /** The prefix of member k's stack tensors: none for member 0 (a single model's names), else members.k. */
+    public static String memberPrefix(int k) {
+        return k == 0 ? "" : "members." + k + ".";
+    }
+
+    /** Name → shape of one member's stack: embedding, blocks, final norm and head. */
+    private static Map<String, int[]> stackShapes(ModelConfig c) {
         Map<String, int[]> s = new LinkedHashMap<>();
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank();
         s.put("embed.weight", new int[] {dm, c.inputWidth()});
@@ -45,18 +68,30 @@ public final class ModelParameters {
         s.put("norm_f.weight", new int[] {dm});
         s.put("head.weight", new int[] {c.headWidth(), dm});
         s.put("head.bias", new int[] {c.headWidth()});
-        if (c.readoutLags() > 0) {
-            s.put(LagReadout.WEIGHT, new int[] {2 * c.horizon(), c.readoutLags()});
-        }
-        if (c.cycleLength() > 0) {
-            s.put(SeasonalCycle.WEIGHT, new int[] {c.cycleLength(), c.cycleColumns()});
-        }
         return s;
     }
 
     /** Mamba's initialisation (see README): deterministic for a seed. */
     public static ModelParameters initialise(ModelConfig c, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (int k = 0; k < c.members(); k++) {
+            // member 0 draws exactly what a single model of this seed draws; the others continue the stream
+            String prefix = memberPrefix(k);
+            initialiseStack(c, rnd).forEach((name, p) -> m.put(prefix + name, new Parameter(prefix + name, p.shape(), p.data())));
+        }
+        if (c.readoutLags() > 0) {
+            // Zero: the readout starts as a no-op and the model learns how much recent history to pass through.
+            put(m, LagReadout.WEIGHT, new float[2 * c.horizon() * c.readoutLags()], 2 * c.horizon(), c.readoutLags());
+        }
+        if (c.cycleLength() > 0) {
+            // Zero: no cycle until the trainer fits one (SeasonalCycle).
+            put(m, SeasonalCycle.WEIGHT, new float[c.cycleLength() * c.cycleColumns()], c.cycleLength(), c.cycleColumns());
+        }
+        return new ModelParameters(c, m);
+    }
+
+    private static Map<String, Parameter> initialiseStack(ModelConfig c, SplittableRandom rnd) {
         Map<String, Parameter> m = new LinkedHashMap<>();
         int dm = c.dModel(), di = c.dInner(), n = c.dState(), r = c.dtRank();
         put(m, "embed.weight", Initializers.linear(dm, c.inputWidth(), rnd), dm, c.inputWidth());
@@ -79,15 +114,7 @@ public final class ModelParameters {
         put(m, "norm_f.weight", Initializers.filled(dm, 1f), dm);
         put(m, "head.weight", Initializers.linear(c.headWidth(), dm, rnd), c.headWidth(), dm);
         put(m, "head.bias", new float[c.headWidth()], c.headWidth());
-        if (c.readoutLags() > 0) {
-            // Zero: the readout starts as a no-op and the model learns how much recent history to pass through.
-            put(m, LagReadout.WEIGHT, new float[2 * c.horizon() * c.readoutLags()], 2 * c.horizon(), c.readoutLags());
-        }
-        if (c.cycleLength() > 0) {
-            // Zero: no cycle until the trainer fits one (SeasonalCycle).
-            put(m, SeasonalCycle.WEIGHT, new float[c.cycleLength() * c.cycleColumns()], c.cycleLength(), c.cycleColumns());
-        }
-        return new ModelParameters(c, m);
+        return m;
     }
 
     private static void put(Map<String, Parameter> m, String name, float[] data, int... shape) {
@@ -162,6 +189,75 @@ public final class ModelParameters {
             n += p.size();
         }
         return n;
+    }
+
+    /**
+     * Member k of an ensemble as a single model (config with one member), sharing this model's tensors: its stack
+     * under the single model's names, and the shared readout and cycle.
+     */
+    public ModelParameters member(int k) {
+        if (k < 0 || k >= config.members()) {
+            throw new IllegalArgumentException("member " + k + " of a model with " + config.members() + " members");
+        }
+        ModelConfig single = config.withMembers(1);
+        String prefix = memberPrefix(k);
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (String name : expectedShapes(single).keySet()) {
+            boolean shared = name.equals(LagReadout.WEIGHT) || name.equals(SeasonalCycle.WEIGHT);
+            Parameter p = get(shared ? name : prefix + name);
+            m.put(name, shared ? p : new Parameter(name, p.shape(), p.data()));
+        }
+        return new ModelParameters(single, m);
+    }
+
+    /**
+     * The ensemble of single models of one config: member k's stack from {@code members.get(k)}, and the mean of
+     * their readouts and of their cycles. The forecast is linear in the readout for a fixed cycle and in the cycle
+     * for a fixed readout (the readout reads lags less the cycle), so while the members share at least one of the
+     * two the ensemble's forecast is the mean of the members' forecasts (the log-variance too: the geometric mean
+     * of their variances). Members that differ in both are refused. The trainer's members share both: their
+     * closed-form start does not depend on the seed.
+     */
+    public static ModelParameters ensemble(List<ModelParameters> members) {
+        if (members.isEmpty()) {
+            throw new IllegalArgumentException("an ensemble needs at least one member");
+        }
+        ModelConfig c = members.get(0).config();
+        for (ModelParameters p : members) {
+            if (!p.config().equals(c) || c.members() != 1) {
+                throw new IllegalArgumentException("ensemble members must be single models of one config; got "
+                        + p.config().toMap() + " and " + c.toMap());
+            }
+        }
+        if (differ(members, LagReadout.WEIGHT) && differ(members, SeasonalCycle.WEIGHT)) {
+            throw new IllegalArgumentException("ensemble members differ in both their readout and their cycle: the "
+                    + "readout reads lags less the cycle, so no one model forecasts the members' mean; share one of "
+                    + "them (the trainer's closed-form start gives members the same readout and cycle)");
+        }
+        ModelConfig ens = c.withMembers(members.size());
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (String name : expectedShapes(ens).keySet()) {
+            if (name.equals(LagReadout.WEIGHT) || name.equals(SeasonalCycle.WEIGHT)) {
+                float[] mean = new float[members.get(0).get(name).size()];
+                for (ModelParameters p : members) {
+                    float[] d = p.data(name);
+                    for (int i = 0; i < mean.length; i++) mean[i] += d[i] / members.size();
+                }
+                m.put(name, new Parameter(name, members.get(0).get(name).shape(), mean));
+                continue;
+            }
+            int k = name.startsWith("members.") ? Integer.parseInt(name.substring(8, name.indexOf('.', 8))) : 0;
+            Parameter p = members.get(k).get(name.substring(memberPrefix(k).length())).copy();
+            m.put(name, new Parameter(name, p.shape(), p.data()));
+        }
+        return new ModelParameters(ens, m);
+    }
+
+    /** True when the models have tensor {@code name} and not all of them hold the same values. */
+    private static boolean differ(List<ModelParameters> models, String name) {
+        if (!models.get(0).byName.containsKey(name)) return false;
+        float[] first = models.get(0).data(name);
+        return models.stream().anyMatch(p -> !Arrays.equals(first, p.data(name)));
     }
 
     public ModelParameters copy() {

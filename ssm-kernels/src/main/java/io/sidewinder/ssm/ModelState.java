@@ -4,7 +4,8 @@ import java.util.Arrays;
 
 /**
  * The recurrent state of a whole model for one sequence: per layer the SSM state h ([d_inner][N], fp32) and
- * the causal conv window (the last d_conv − 1 conv inputs, [d_conv − 1][d_inner], oldest first).
+ * the causal conv window (the last d_conv − 1 conv inputs, [d_conv − 1][d_inner], oldest first). An ensemble's
+ * state holds every member's layers, member by member ({@link ModelConfig#stateLayers()}).
  */
 public final class ModelState {
     final float[][] h;
@@ -16,9 +17,15 @@ public final class ModelState {
     }
 
     public static ModelState zeros(ModelConfig c) {
-        float[][] h = new float[c.layers()][c.dInner() * c.dState()];
-        float[][] conv = new float[c.layers()][(c.dConv() - 1) * c.dInner()];
+        float[][] h = new float[c.stateLayers()][c.dInner() * c.dState()];
+        float[][] conv = new float[c.stateLayers()][(c.dConv() - 1) * c.dInner()];
         return new ModelState(h, conv);
+    }
+
+    /** Layers [k·layers, (k + 1)·layers) as a state of their own, sharing this state's arrays (member k's view). */
+    ModelState member(int k, int layers) {
+        return new ModelState(Arrays.copyOfRange(h, k * layers, (k + 1) * layers),
+                Arrays.copyOfRange(conv, k * layers, (k + 1) * layers));
     }
 
     public float[] ssmState(int layer) {

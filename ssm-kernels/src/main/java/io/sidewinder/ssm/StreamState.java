@@ -88,7 +88,7 @@ public final class StreamState {
     public static int serializedSize(ModelConfig c) {
         int header = 2 + 1 + 5 * 4 + 3 * 8;
         int norm = 2 * 8 * c.channels();
-        int layers = c.layers() * (c.dInner() * c.dState() + (c.dConv() - 1) * c.dInner()) * 4;
+        int layers = c.stateLayers() * (c.dInner() * c.dState() + (c.dConv() - 1) * c.dInner()) * 4;
         int readout = c.readoutLags() > 0
                 ? LagReadout.History.serializedSize(c.readoutLags(), c.channels(), c.cycleLength() > 0) : 0;
         return header + norm + layers + readout;
@@ -104,12 +104,12 @@ public final class StreamState {
     public void writeTo(ByteBuffer out) {
         ByteBuffer b = out.slice().order(ByteOrder.LITTLE_ENDIAN);
         b.put(MAGIC_0).put(MAGIC_1).put(formatVersion(config));
-        b.putInt(config.channels()).putInt(config.layers()).putInt(config.dInner()).putInt(config.dState())
+        b.putInt(config.channels()).putInt(config.stateLayers()).putInt(config.dInner()).putInt(config.dState())
                 .putInt(config.dConv());
         b.putLong(steps).putLong(lastEventTime).putLong(normalizer.count);
         for (double m : normalizer.mean) b.putDouble(m);
         for (double v : normalizer.var) b.putDouble(v);
-        for (int l = 0; l < config.layers(); l++) {
+        for (int l = 0; l < config.stateLayers(); l++) {
             // Bulk float copies: this runs for every reading of every key.
             b.asFloatBuffer().put(model.h[l]);
             b.position(b.position() + 4 * model.h[l].length);
@@ -150,9 +150,9 @@ public final class StreamState {
                 throw new IllegalArgumentException("stream state carries cycle phases, the model has no seasonal cycle");
             }
             int[] dims = {b.getInt(), b.getInt(), b.getInt(), b.getInt(), b.getInt()};
-            int[] want = {config.channels(), config.layers(), config.dInner(), config.dState(), config.dConv()};
+            int[] want = {config.channels(), config.stateLayers(), config.dInner(), config.dState(), config.dConv()};
             if (!java.util.Arrays.equals(dims, want)) {
-                throw new IllegalArgumentException("stream state shape (channels, layers, d_inner, d_state, d_conv) "
+                throw new IllegalArgumentException("stream state shape (channels, state layers = members × layers, d_inner, d_state, d_conv) "
                         + java.util.Arrays.toString(dims) + " does not match the model's " + java.util.Arrays.toString(want));
             }
             ModelConfig layout = !withHistory ? config.withReadoutLags(0)
@@ -169,7 +169,7 @@ public final class StreamState {
             for (int i = 0; i < means.length; i++) means[i] = b.getDouble();
             for (int i = 0; i < vars.length; i++) vars[i] = b.getDouble();
             s.normalizer.restore(count, means, vars);
-            for (int l = 0; l < config.layers(); l++) {
+            for (int l = 0; l < config.stateLayers(); l++) {
                 b.asFloatBuffer().get(s.model.h[l]);
                 b.position(b.position() + 4 * s.model.h[l].length);
                 b.asFloatBuffer().get(s.model.conv[l]);

@@ -1,7 +1,11 @@
 package io.sidewinder.trainer.eval;
 
+import io.sidewinder.ssm.Forecaster;
 import io.sidewinder.ssm.GapScaling;
+import io.sidewinder.ssm.MambaModel;
 import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.StreamState;
 import io.sidewinder.trainer.grad.TrainableModel;
 import io.sidewinder.trainer.train.ForecastTrainer;
 import io.sidewinder.trainer.train.Windows;
@@ -70,6 +74,34 @@ public final class HoldoutExperiment {
                     + " (need " + 5 * (lookback + h) / 4 + " per sensor)");
         }
         return ForecastTrainer.withKernels(series, options, fp32Kernels).train(model, train, val, progress);
+    }
+
+    /**
+     * The validation MSE the trainer reports ({@link ForecastTrainer.Result#bestValidationMse()}: the forecast at
+     * each sampled validation window's last position against the H rows after it, in the series' units), computed
+     * through the served fp32 {@link Forecaster} — for a model the trainer did not validate as a whole, an ensemble.
+     */
+    public double validationMse(ModelParameters params) {
+        ModelConfig c = params.config();
+        Forecaster forecaster = new Forecaster(new MambaModel(params));
+        double se = 0;
+        long n = 0;
+        for (Windows.Window w : ForecastTrainer.validationSample(windows(true, c.horizon(), Math.max(1, c.horizon() / 4)))) {
+            Windows.Series s = series.get(w.series());
+            long[] t = Arrays.copyOfRange(s.times(), w.start(), w.start() + w.length());
+            float[][] v = Arrays.copyOfRange(s.values(), w.start(), w.start() + w.length());
+            Forecaster.Prediction last = forecaster.forwardSequence(StreamState.fresh(c), t, v)[w.length() - 1];
+            for (int i = 0; i < c.horizon(); i++) {
+                int row = w.start() + w.length() + i;
+                if (row >= w.targetLimit() || row >= s.rows()) continue;
+                for (int k = 0; k < c.channels(); k++) {
+                    double e = last.mean(i, k) - s.values()[row][k];
+                    se += e * e;
+                    n++;
+                }
+            }
+        }
+        return se / Math.max(1, n);
     }
 
     public long medianSpacingMillis() {

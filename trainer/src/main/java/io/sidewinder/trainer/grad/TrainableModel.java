@@ -31,6 +31,10 @@ public final class TrainableModel {
 
     public TrainableModel(ModelParameters source) {
         this.c = source.config();
+        if (c.members() != 1) {
+            throw new IllegalArgumentException("an ensemble of " + c.members() + " members trains member by member "
+                    + "(EnsembleTrainer), not as one TrainableModel");
+        }
         if (c.discretization() == Discretization.BILINEAR) {
             throw new IllegalArgumentException("training supports ZOH and EULER discretizations, not BILINEAR");
         }

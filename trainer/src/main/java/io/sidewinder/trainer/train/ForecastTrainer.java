@@ -176,11 +176,17 @@ public final class ForecastTrainer implements AutoCloseable {
     /** Validation windows used for early stopping (evenly spaced over the split; all of them when fewer). */
     static final int MAX_VALIDATION_WINDOWS = 1024;
 
-    public Result train(TrainableModel model, List<Window> train, List<Window> allVal, Progress progress) throws Exception {
-        Options o = options;
+    /** The validation windows early stopping reads: at most {@link #MAX_VALIDATION_WINDOWS}, evenly spaced. */
+    public static List<Window> validationSample(List<Window> allVal) {
         List<Window> val = new ArrayList<>();
         double stride = Math.max(1.0, (double) allVal.size() / MAX_VALIDATION_WINDOWS);
         for (double i = 0; i < allVal.size(); i += stride) val.add(allVal.get((int) i));
+        return val;
+    }
+
+    public Result train(TrainableModel model, List<Window> train, List<Window> allVal, Progress progress) throws Exception {
+        Options o = options;
+        List<Window> val = validationSample(allVal);
         int perEpoch = Math.min(o.samplesPerEpoch(), train.size());
         long stepsPerEpoch = (perEpoch + o.batchSize() - 1) / o.batchSize();
         long totalSteps = stepsPerEpoch * o.epochs();

@@ -1,0 +1,69 @@
+package io.sidewinder.trainer.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.trainer.grad.TrainableModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EnsembleTrainerTest {
+    static final List<Windows.Series> DATA = List.of(ForecastTrainerTest.sine(900, 1));
+    static final List<Windows.Window> TRAIN = ForecastTrainerTest.windows(0, 700, 40), VAL = ForecastTrainerTest.windows(700, 900, 40);
+
+    static EnsembleTrainer.MemberTraining training() {
+        return (model, options, progress) -> new ForecastTrainer(DATA, options).train(model, TRAIN, VAL, progress);
+    }
+
+    @Test
+    void membersTrainedSideBySideAreTheSingleModelsOfTheirSeedsAndThreadCount() throws Exception {
+        ForecastTrainer.Options o = ForecastTrainerTest.options(2).withThreads(2).withSeed(7);
+        EnsembleTrainer.Result e = EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o, true, training(),
+                ForecastTrainerTest.QUIET);
+        assertEquals(2, e.model().config().members());
+        assertEquals(2, e.members().size());
+        for (int k = 0; k < 2; k++) {
+            // side by side, each member had one of the two threads
+            TrainableModel alone = new TrainableModel(ModelParameters.initialise(ForecastTrainerTest.CFG, 7 + k));
+            ForecastTrainer.Result r = training().train(alone, o.withSeed(7 + k).withThreads(1), ForecastTrainerTest.QUIET);
+            assertEquals(r.bestValidationMse(), e.members().get(k).bestValidationMse(), 0.0, "member " + k);
+            assertEquals(alone.toParameters().all(), e.model().member(k).all(), "member " + k + "'s parameters");
+        }
+        assertTrue(e.samplesPerSecond() > e.members().get(0).samplesPerSecond());
+    }
+
+    @Test
+    void oneAfterTheOtherMembersKeepEveryThread() throws Exception {
+        ForecastTrainer.Options o = ForecastTrainerTest.options(1).withThreads(2).withSeed(3);
+        EnsembleTrainer.Result e = EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o, false, training(),
+                ForecastTrainerTest.QUIET);
+        TrainableModel alone = new TrainableModel(ModelParameters.initialise(ForecastTrainerTest.CFG, 4));
+        training().train(alone, o.withSeed(4), ForecastTrainerTest.QUIET);
+        assertEquals(alone.toParameters().all(), e.model().member(1).all());
+    }
+
+    @Test
+    void eachMemberCheckpointsToItsOwnFileAndAFailingMemberFailsTheEnsemble(@TempDir Path dir) throws Exception {
+        Path cp = dir.resolve("run.ckpt");
+        ForecastTrainer.Options o = ForecastTrainerTest.options(1).withThreads(2).withCheckpoint(cp);
+        EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o, true, training(), ForecastTrainerTest.QUIET);
+        assertTrue(Files.exists(dir.resolve("run.ckpt.member0")) && Files.exists(dir.resolve("run.ckpt.member1")));
+        assertTrue(!Files.exists(cp));
+
+        EnsembleTrainer.MemberTraining failing = (model, options, progress) -> {
+            if (options.seed() == o.seed() + 1) throw new IllegalStateException("member 1 ran out of data");
+            return training().train(model, options, progress);
+        };
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o.withCheckpoint(null), true, failing,
+                        ForecastTrainerTest.QUIET));
+        assertEquals("member 1 ran out of data", e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> new TrainableModel(ModelParameters.initialise(ForecastTrainerTest.CFG.withMembers(2), 1)));
+    }
+}
