@@ -195,7 +195,9 @@ class PipelineTest {
         try (PipelineHarness h = new PipelineHarness(broker, "swap")) {
             SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.RING_BUFFER_SIZE, 32));
             SidewinderApp.createTopics(c);
-            ModelParameters v1 = PipelineHarness.params(3), v2 = PipelineHarness.params(4);
+            // v2 is an ensemble of two (train --members 2): a new shape of per-key state, served like any model
+            ModelParameters v1 = PipelineHarness.params(3);
+            ModelParameters v2 = ModelParameters.ensemble(List.of(PipelineHarness.params(4), PipelineHarness.params(6)));
             h.publish(c, v1, 1);
             int n = 120;
             long[] t = times(n, 3);
