@@ -286,10 +286,11 @@ public final class MambaModel {
         if (members != null) {
             BatchWorkspace w = batchWorkspaces.get().fit(config, keys);
             for (int k = 0; k < members.length; k++) {
-                ModelState[] views = new ModelState[keys];
+                ModelState[] views = w.memberStates;
                 for (int i = 0; i < keys; i++) views[i] = states[i].member(k, config.layers());
                 float[] out = k == 0 ? heads : w.memberHeads;
                 members[k].stepBatch(keys, x, gapRatios, views, out);
+                java.util.Arrays.fill(views, 0, keys, null); // hold no key's state past the call
                 if (k > 0) {
                     float inv = 1f / (k + 1);
                     for (int i = 0; i < keys * config.headWidth(); i++) heads[i] += (out[i] - heads[i]) * inv;
@@ -376,7 +377,7 @@ public final class MambaModel {
     private static final class BatchWorkspace {
         int capacity = -1;
         float[] e, resid, normed, xz, xin, windows, xs, dbc, dtRaw, delta, y, gaps, heads, memberHeads;
-        ModelState[] states;
+        ModelState[] states, memberStates;
         float[] keyDelta, keyU, keyY, keyGate;
 
         BatchWorkspace fit(ModelConfig c, int keys) {
@@ -397,6 +398,7 @@ public final class MambaModel {
             heads = new float[keys * c.headWidth()];
             memberHeads = new float[keys * c.headWidth()];
             states = new ModelState[keys];
+            memberStates = new ModelState[keys];
             keyDelta = new float[di];
             keyU = new float[di];
             keyY = new float[di];

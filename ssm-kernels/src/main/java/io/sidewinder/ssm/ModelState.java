@@ -10,6 +10,7 @@ import java.util.Arrays;
 public final class ModelState {
     final float[][] h;
     final float[][] conv;
+    private ModelState[] memberViews; // an ensemble's per-member views, made on first use
 
     private ModelState(float[][] h, float[][] conv) {
         this.h = h;
@@ -22,10 +23,21 @@ public final class ModelState {
         return new ModelState(h, conv);
     }
 
-    /** Layers [k·layers, (k + 1)·layers) as a state of their own, sharing this state's arrays (member k's view). */
+    /**
+     * Layers [k·layers, (k + 1)·layers) as a state of their own, sharing this state's arrays (member k's view).
+     * Made once per state: an ensemble's every step goes through them, and its layers' arrays never change.
+     */
     ModelState member(int k, int layers) {
-        return new ModelState(Arrays.copyOfRange(h, k * layers, (k + 1) * layers),
-                Arrays.copyOfRange(conv, k * layers, (k + 1) * layers));
+        ModelState[] views = memberViews;
+        if (views == null) {
+            views = new ModelState[h.length / layers];
+            for (int m = 0; m < views.length; m++) {
+                views[m] = new ModelState(Arrays.copyOfRange(h, m * layers, (m + 1) * layers),
+                        Arrays.copyOfRange(conv, m * layers, (m + 1) * layers));
+            }
+            memberViews = views; // a racing second set would be equivalent: the same arrays
+        }
+        return views[k];
     }
 
     public float[] ssmState(int layer) {
