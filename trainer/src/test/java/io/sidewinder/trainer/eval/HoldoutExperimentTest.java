@@ -1,0 +1,41 @@
+package io.sidewinder.trainer.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.trainer.grad.TrainableModel;
+import io.sidewinder.trainer.train.ForecastTrainer;
+import io.sidewinder.trainer.train.Windows;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class HoldoutExperimentTest {
+
+    static Windows.Series noisySine(int rows, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[] t = new long[rows];
+        float[][] v = new float[rows][1];
+        for (int i = 0; i < rows; i++) {
+            t[i] = i * 60_000L;
+            v[i][0] = (float) (50 + 5 * Math.sin(2 * Math.PI * i / 30.0) + r.nextGaussian());
+        }
+        return new Windows.Series(t, v);
+    }
+
+    @Test
+    void theServedValidationMseOfAModelIsTheOneItsTrainingReported() throws Exception {
+        HoldoutExperiment exp = new HoldoutExperiment(List.of(noisySine(700, 1), noisySine(500, 2)), 48);
+        ModelConfig c = exp.modelConfig(ModelConfig.defaults(1).withShape(8, 1, 4, 6).withReadoutLags(12), 6);
+        ForecastTrainer.Options o = ForecastTrainer.Options.defaults().withEpochs(2).withSamplesPerEpoch(128)
+                .withThreads(1).withLoss(TrainableModel.Loss.MSE).withPrecision(ForecastTrainer.Precision.FP32);
+        TrainableModel model = new TrainableModel(ModelParameters.initialise(c, 3));
+        ForecastTrainer.Result r = exp.train(model, o, (e, es, s, ss, l, v, sps) -> { });
+        double served = exp.validationMse(model.toParameters());
+        assertTrue(served > 0);
+        // the same windows and metric, the trainer's fp32 forward against the served one
+        assertEquals(r.bestValidationMse(), served, 1e-4 * r.bestValidationMse());
+    }
+}
