@@ -30,6 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class BatchStepBenchmark {
     @Param({"scalar", "simd"})
     public String backend;
+    /** Members of an ensemble ({@code train --members}); 1 is a single model. */
+    @Param({"1"})
+    public int members;
     @Param({"1000"})
     public int keys;
 
@@ -39,7 +42,7 @@ public class BatchStepBenchmark {
 
     @Setup
     public void setUp() {
-        ModelConfig cfg = ModelConfig.defaults(1);
+        ModelConfig cfg = ModelConfig.defaults(1).withMembers(members);
         model = new MambaModel(ModelParameters.initialise(cfg, 1),
                 backend.equals("scalar") ? ScalarKernels.INSTANCE : Kernels.simdOrNull());
         states = new ModelState[keys];

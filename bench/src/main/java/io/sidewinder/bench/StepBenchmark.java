@@ -30,6 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class StepBenchmark {
     @Param({"scalar", "simd"})
     public String backend;
+    /** Members of an ensemble ({@code train --members}); 1 is a single model. */
+    @Param({"1"})
+    public int members;
 
     MambaModel model;
     ModelState state;
@@ -38,7 +41,7 @@ public class StepBenchmark {
     @Setup
     public void setUp() {
         SsmKernels k = backend.equals("scalar") ? ScalarKernels.INSTANCE : Kernels.simdOrNull();
-        ModelConfig cfg = ModelConfig.defaults(1);
+        ModelConfig cfg = ModelConfig.defaults(1).withMembers(members);
         model = new MambaModel(ModelParameters.initialise(cfg, 1), k);
         state = ModelState.zeros(cfg);
         head = new float[cfg.headWidth()];
