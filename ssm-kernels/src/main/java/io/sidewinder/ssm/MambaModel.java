@@ -116,7 +116,7 @@ public final class MambaModel {
             float[] mean = null;
             for (int k = 0; k < members.length; k++) {
                 float[] out = members[k].forward(x, gapRatios, length, state.member(k, config.layers()), parallelScan);
-                mean = accumulateMean(mean, out, k);
+                mean = accumulateMean(mean, out, k, out.length);
             }
             return mean;
         }
@@ -187,12 +187,13 @@ public final class MambaModel {
     }
 
     /**
-     * The running mean of member outputs: {@code out} itself for member 0, else mean += (out − mean)/(k + 1).
+     * The running mean of member outputs over their first {@code length} values: {@code out} itself for member 0,
+     * else mean += (out − mean)/(k + 1).
      */
-    private static float[] accumulateMean(float[] mean, float[] out, int k) {
+    private static float[] accumulateMean(float[] mean, float[] out, int k, int length) {
         if (k == 0) return out;
         float w = 1f / (k + 1);
-        for (int i = 0; i < out.length; i++) mean[i] += (out[i] - mean[i]) * w;
+        for (int i = 0; i < length; i++) mean[i] += (out[i] - mean[i]) * w;
         return mean;
     }
 
@@ -228,7 +229,7 @@ public final class MambaModel {
         if (members != null) {
             for (int k = 0; k < members.length; k++) {
                 members[k].step(x, gapRatio, state.member(k, c.layers()), k == 0 ? head : w.memberHead);
-                if (k > 0) accumulateMean(head, w.memberHead, k);
+                accumulateMean(head, w.memberHead, k, c.headWidth());
             }
             return;
         }
@@ -291,10 +292,7 @@ public final class MambaModel {
                 float[] out = k == 0 ? heads : w.memberHeads;
                 members[k].stepBatch(keys, x, gapRatios, views, out);
                 java.util.Arrays.fill(views, 0, keys, null); // hold no key's state past the call
-                if (k > 0) {
-                    float inv = 1f / (k + 1);
-                    for (int i = 0; i < keys * config.headWidth(); i++) heads[i] += (out[i] - heads[i]) * inv;
-                }
+                accumulateMean(heads, out, k, keys * config.headWidth());
             }
             return;
         }

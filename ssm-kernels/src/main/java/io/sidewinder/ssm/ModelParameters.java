@@ -202,10 +202,12 @@ public final class ModelParameters {
         ModelConfig single = config.withMembers(1);
         String prefix = memberPrefix(k);
         Map<String, Parameter> m = new LinkedHashMap<>();
-        for (String name : expectedShapes(single).keySet()) {
-            boolean shared = name.equals(LagReadout.WEIGHT) || name.equals(SeasonalCycle.WEIGHT);
-            Parameter p = get(shared ? name : prefix + name);
-            m.put(name, shared ? p : new Parameter(name, p.shape(), p.data()));
+        for (String name : stackShapes(single).keySet()) {
+            Parameter p = get(prefix + name);
+            m.put(name, new Parameter(name, p.shape(), p.data()));
+        }
+        for (String shared : List.of(LagReadout.WEIGHT, SeasonalCycle.WEIGHT)) {
+            if (byName.containsKey(shared)) m.put(shared, get(shared));
         }
         return new ModelParameters(single, m);
     }
@@ -234,23 +236,24 @@ public final class ModelParameters {
                     + "readout reads lags less the cycle, so no one model forecasts the members' mean; share one of "
                     + "them (the trainer's closed-form start gives members the same readout and cycle)");
         }
-        ModelConfig ens = c.withMembers(members.size());
         Map<String, Parameter> m = new LinkedHashMap<>();
-        for (String name : expectedShapes(ens).keySet()) {
-            if (name.equals(LagReadout.WEIGHT) || name.equals(SeasonalCycle.WEIGHT)) {
-                float[] mean = new float[members.get(0).get(name).size()];
-                for (ModelParameters p : members) {
-                    float[] d = p.data(name);
-                    for (int i = 0; i < mean.length; i++) mean[i] += d[i] / members.size();
-                }
-                m.put(name, new Parameter(name, members.get(0).get(name).shape(), mean));
-                continue;
+        for (int k = 0; k < members.size(); k++) {
+            String prefix = memberPrefix(k);
+            for (String name : stackShapes(c).keySet()) {
+                Parameter p = members.get(k).get(name);
+                m.put(prefix + name, new Parameter(prefix + name, p.shape(), p.data().clone()));
             }
-            int k = name.startsWith("members.") ? Integer.parseInt(name.substring(8, name.indexOf('.', 8))) : 0;
-            Parameter p = members.get(k).get(name.substring(memberPrefix(k).length())).copy();
-            m.put(name, new Parameter(name, p.shape(), p.data()));
         }
-        return new ModelParameters(ens, m);
+        for (String name : List.of(LagReadout.WEIGHT, SeasonalCycle.WEIGHT)) {
+            if (!members.get(0).byName.containsKey(name)) continue;
+            float[] mean = new float[members.get(0).get(name).size()];
+            for (ModelParameters p : members) {
+                float[] d = p.data(name);
+                for (int i = 0; i < mean.length; i++) mean[i] += d[i] / members.size();
+            }
+            m.put(name, new Parameter(name, members.get(0).get(name).shape(), mean));
+        }
+        return new ModelParameters(c.withMembers(members.size()), m);
     }
 
     /** True when the models have tensor {@code name} and not all of them hold the same values. */

@@ -172,7 +172,6 @@ public final class TrainCommand implements Callable<Integer> {
         String proto = protocol != null ? protocol : fileName.startsWith("ETT") && fileName.endsWith(".csv") ? "ett" : "holdout";
         long t0 = System.nanoTime();
         ProgressBar bar = new ProgressBar();
-        ForecastTrainer.Result r;
         EnsembleTrainer.Result ensemble;
         ModelParameters trained;
         double valMse, valMae;
@@ -182,12 +181,8 @@ public final class TrainCommand implements Callable<Integer> {
             EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
             EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
             base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
-            EnsembleTrainer.Result e = EnsembleTrainer.train(members, exp.modelConfig(base), options,
-                    sideBySide(kernels), (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
-            bar.finish();
-            r = e.members().get(0);
-            ensemble = e;
-            trained = e.model();
+            ensemble = trainMembers(exp.modelConfig(base), options, kernels, (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
+            trained = ensemble.model();
             ForecastEvaluation.Result val = exp.evaluate(trained, EttProtocol.Split.VAL);
             valMse = val.mse();
             valMae = val.mae();
@@ -217,14 +212,11 @@ public final class TrainCommand implements Callable<Integer> {
                         + "protocol's series are not the channels the stream serves");
             }
             HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), lookback);
-            EnsembleTrainer.Result e = EnsembleTrainer.train(members, exp.modelConfig(base, horizon), options,
-                    sideBySide(kernels), (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
-            bar.finish();
-            r = e.members().get(0);
-            ensemble = e;
-            trained = e.model();
+            ensemble = trainMembers(exp.modelConfig(base, horizon), options, kernels,
+                    (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
+            trained = ensemble.model();
             // a single model's validation MSE is the trainer's; an ensemble's, the same metric through its forecast
-            valMse = members == 1 ? r.bestValidationMse() : exp.validationMse(trained);
+            valMse = members == 1 ? ensemble.members().get(0).bestValidationMse() : exp.validationMse(trained);
             valMae = Double.NaN;
             range = "first 80 % of each sensor train, last 20 % validation; " + (from == null ? "" : "from " + from + " ")
                     + (to == null ? "" : "to " + to);
@@ -244,7 +236,8 @@ public final class TrainCommand implements Callable<Integer> {
             provenance.put("backend", backend == null ? "jvm default" : backend.trim().toLowerCase(Locale.ROOT));
             provenance.put("kernels", (kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name());
         }
-        provenance.put("epochs", members == 1 ? r.epochsRun() + " (best " + r.bestEpoch() + ")" : epochsSummary(ensemble));
+        ForecastTrainer.Result first = ensemble.members().get(0);
+        provenance.put("epochs", members == 1 ? first.epochsRun() + " (best " + first.bestEpoch() + ")" : epochsSummary(ensemble));
         if (members > 1) {
             provenance.put("members", members + " (seeds " + seed + ".." + (seed + members - 1) + ")");
         }
@@ -291,9 +284,17 @@ public final class TrainCommand implements Callable<Integer> {
         return b.toString();
     }
 
-    /** Members train side by side unless the kernels are CUDA's (its resident training step is one per run). */
-    private static boolean sideBySide(io.sidewinder.ssm.kernels.SsmKernels kernels) {
-        return !(kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name().startsWith("cuda");
+    /**
+     * Trains --members models of {@code config} (one for a single model) with the live bar showing member 0.
+     * Members train side by side unless the kernels are CUDA's (its resident training step is one per run).
+     */
+    private EnsembleTrainer.Result trainMembers(ModelConfig config, ForecastTrainer.Options options,
+                                                io.sidewinder.ssm.kernels.SsmKernels kernels,
+                                                EnsembleTrainer.MemberTraining training, ProgressBar bar) throws Exception {
+        boolean sideBySide = !(kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name().startsWith("cuda");
+        EnsembleTrainer.Result e = EnsembleTrainer.train(members, config, options, sideBySide, training, bar);
+        bar.finish();
+        return e;
     }
 
     private int cyclePhasesOrUsageError(boolean ett, long spacing) {

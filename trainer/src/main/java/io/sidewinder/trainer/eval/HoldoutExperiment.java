@@ -57,6 +57,11 @@ public final class HoldoutExperiment {
         return out;
     }
 
+    /** The validation windows of horizon h: every sensor's last 20 %, a window every h/4 rows. */
+    private List<Windows.Window> validationWindows(int h) {
+        return windows(true, h, Math.max(1, h / 4));
+    }
+
     public ForecastTrainer.Result train(TrainableModel model, ForecastTrainer.Options options,
                                         ForecastTrainer.Progress progress) throws Exception {
         return train(model, options, null, progress);
@@ -68,7 +73,7 @@ public final class HoldoutExperiment {
                                         io.sidewinder.ssm.kernels.SsmKernels fp32Kernels,
                                         ForecastTrainer.Progress progress) throws Exception {
         int h = model.config().horizon();
-        List<Windows.Window> train = windows(false, h, 1), val = windows(true, h, Math.max(1, h / 4));
+        List<Windows.Window> train = windows(false, h, 1), val = validationWindows(h);
         if (train.isEmpty() || val.isEmpty()) {
             throw new IllegalArgumentException("not enough readings for lookback " + lookback + " and horizon " + h
                     + " (need " + 5 * (lookback + h) / 4 + " per sensor)");
@@ -86,7 +91,7 @@ public final class HoldoutExperiment {
         Forecaster forecaster = new Forecaster(new MambaModel(params));
         double se = 0;
         long n = 0;
-        for (Windows.Window w : ForecastTrainer.validationSample(windows(true, c.horizon(), Math.max(1, c.horizon() / 4)))) {
+        for (Windows.Window w : ForecastTrainer.validationSample(validationWindows(c.horizon()))) {
             Windows.Series s = series.get(w.series());
             long[] t = Arrays.copyOfRange(s.times(), w.start(), w.start() + w.length());
             float[][] v = Arrays.copyOfRange(s.values(), w.start(), w.start() + w.length());
