@@ -72,7 +72,10 @@ class TrainCommandTest {
                 "--lookback", "24", "--horizon", "4", "--d-model", "8", "--layers", "1", "--d-state", "4",
                 "--epochs", "1", "--samples-per-epoch", "32", "--threads", "2", "--loss", "MSE",
                 "--out", dir.resolve("model.avro").toString()));
-        if (List.of(extra).contains("--loss")) args.subList(args.indexOf("--loss"), args.indexOf("--loss") + 2).clear();
+        for (String option : extra) { // an option given in extra replaces its default pair
+            int at = args.indexOf(option);
+            if (option.startsWith("--") && at > 0) args.subList(at, at + 2).clear();
+        }
         args.addAll(List.of(extra));
         // picocli's subcommands keep the System.err of their construction: capture it before building the CLI.
         java.io.ByteArrayOutputStream stderr = new java.io.ByteArrayOutputStream();
@@ -196,5 +199,58 @@ class TrainCommandTest {
         assertEquals(3, r.code(), r.err());
         assertTrue(r.err().contains("CUDA is unavailable"), r.err());
         assertTrue(!java.nio.file.Files.exists(dir.resolve("model.avro")));
+    }
+
+    /**
+     * An hourly file the ETT protocol accepts (20 months): a daily cycle of fixed amplitude on a wandering level,
+     * with noise whose size changes every few days — so a window's σ says little about the cycle's amplitude.
+     */
+    private static Path ettShapedCsv(Path dir) throws Exception {
+        StringBuilder sb = new StringBuilder("date,a,OT\n");
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        double level = 0, noise = 0.2;
+        java.time.LocalDateTime t0 = java.time.LocalDateTime.of(2016, 7, 1, 0, 0);
+        for (int i = 0; i < 14_400; i++) {
+            if (i % 72 == 0) noise = r.nextDouble() < 0.5 ? 0.1 : 1.5;
+            level += 0.05 * r.nextGaussian();
+            double cycle = 2 * Math.sin(2 * Math.PI * (i % 24) / 24);
+            sb.append(t0.plusHours(i).toString().replace('T', ' ')).append(":00")
+                    .append(',').append(level + cycle + noise * r.nextGaussian())
+                    .append(',').append(-level + 0.5 * cycle + noise * r.nextGaussian()).append('\n');
+        }
+        Path csv = dir.resolve("ETTh-shaped.csv");
+        java.nio.file.Files.writeString(csv, sb.toString());
+        return csv;
+    }
+
+    @Test
+    void theReadoutFormIsChosenOnValidationUnderTheEttProtocolOrAsNamedAndRecorded(@TempDir Path dir) throws Exception {
+        Path csv = ettShapedCsv(dir);
+        String[] common = {"--data", csv.toString(), "--lookback", "24", "--horizon", "4", "--epochs", "0",
+                "--loss", "SCALED_MSE"};
+        Run auto = train(dir, common);
+        assertEquals(0, auto.code(), auto.err());
+        ModelSnapshot snap = ModelSnapshots.read(dir.resolve("model.avro"));
+        // The noise inflates some windows' σ and with it the normalised form's cycle: validation sees it.
+        assertEquals(io.sidewinder.ssm.ReadoutForm.RESIDUAL, ModelSnapshots.toParameters(snap).config().readoutForm(), auto.err());
+        assertTrue(snap.getProvenance().get("readout_form").startsWith("residual (auto, closed-form start's validation MSE normalised "),
+                snap.getProvenance().get("readout_form"));
+        assertTrue(auto.err().contains("train: readout form residual"), auto.err());
+
+        String[] named = java.util.Arrays.copyOf(common, common.length + 2);
+        named[common.length] = "--readout-form";
+        named[common.length + 1] = "normalised";
+        Run normalised = train(dir, named);
+        assertEquals(0, normalised.code(), normalised.err());
+        snap = ModelSnapshots.read(dir.resolve("model.avro"));
+        assertEquals(io.sidewinder.ssm.ReadoutForm.NORMALISED, ModelSnapshots.toParameters(snap).config().readoutForm());
+        assertEquals("normalised", snap.getProvenance().get("readout_form"));
+
+        Run noLags = train(dir, "--readout-form", "residual", "--readout-lags", "0");
+        assertEquals(2, noLags.code(), noLags.err());
+        assertTrue(noLags.err().contains("--readout-lags 0 leaves none"), noLags.err());
+        Run bogus = train(dir, "--readout-form", "sideways");
+        assertEquals(2, bogus.code(), bogus.err());
+        assertTrue(bogus.err().contains("is not auto, normalised or residual"), bogus.err());
     }
 }

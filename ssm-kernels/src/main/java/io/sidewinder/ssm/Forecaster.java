@@ -66,27 +66,59 @@ public final class Forecaster {
         float[] head = new float[config.headWidth()];
         model.step(xn, ratio, state.modelState(), head);
         int phase = config.cycleLength() > 0 ? SeasonalCycle.phase(config, eventTime) : 0;
+        float[] scale = seriesUnitScale(norm);
         if (readout != null) {
             state.history().push(values, phase);
             float[] lags = new float[config.readoutLags() * config.channels()];
-            readoutInputs(state.history(), norm, lags, cycle == null ? null : new int[config.readoutLags()]);
+            float[] centre = scale == null ? null : new float[config.channels()];
+            readoutInputs(state.history(), norm, lags, cycle == null ? null : new int[config.readoutLags()], scale, centre);
             LagReadout.addTo(model.kernels(), readout, config.horizon(), config.channels(), config.readoutLags(), 1,
                     lags, head, 0);
+            if (centre != null) addCentre(centre, 0, head, 0);
         }
-        if (cycle != null) SeasonalCycle.addToMeans(cycle, config, series, phase, head, 0);
+        if (cycle != null) SeasonalCycle.addToMeans(cycle, config, series, phase, head, 0, scale);
         state.advanced(eventTime);
         return toPrediction(head, 0, norm);
     }
 
+    /** 1/σ_c of each channel under the {@link ReadoutForm#RESIDUAL} form (series-unit terms into the head's units), else null. */
+    private float[] seriesUnitScale(CausalNormalizer norm) {
+        if (config.readoutForm() != ReadoutForm.RESIDUAL) return null;
+        float[] s = new float[config.channels()];
+        for (int c = 0; c < s.length; c++) s[c] = (float) (1 / norm.std(c));
+        return s;
+    }
+
     /**
      * The readout's inputs after the latest push into {@code row} ([K][C]): the history normalised at t, less the
-     * cycle at each lag's phase ({@code phases}: scratch of K, null without a cycle).
+     * cycle at each lag's phase ({@code phases}: scratch of K, null without a cycle) times {@code scale} (null: 1).
+     * With {@code centre} (the RESIDUAL form) the lags the key has are then centred on their mean, which goes into
+     * centre[c]: (m_t − μ_t)/σ_t.
      */
-    private void readoutInputs(LagReadout.History history, CausalNormalizer norm, float[] row, int[] phases) {
+    private void readoutInputs(LagReadout.History history, CausalNormalizer norm, float[] row, int[] phases,
+                               float[] scale, float[] centre) {
         history.normalised(norm, row);
+        int count = history.count();
         if (cycle != null) {
-            int count = history.lagPhases(phases);
-            SeasonalCycle.removeFromLags(cycle, config, series, phases, count, row, 0);
+            count = history.lagPhases(phases);
+            SeasonalCycle.removeFromLags(cycle, config, series, phases, count, row, 0, scale);
+        }
+        if (centre != null) {
+            int ch = config.channels();
+            for (int c = 0; c < ch; c++) {
+                double sum = 0;
+                for (int j = 0; j < count; j++) sum += row[j * ch + c];
+                centre[c] = count == 0 ? 0f : (float) (sum / count);
+                for (int j = 0; j < count; j++) row[j * ch + c] -= centre[c];
+            }
+        }
+    }
+
+    /** head[offset + h·C + c] += centre[from + c] over the H mean rows: the level the RESIDUAL readout forecasts around. */
+    private void addCentre(float[] centre, int from, float[] head, int offset) {
+        int ch = config.channels();
+        for (int h = 0; h < config.horizon(); h++) {
+            for (int c = 0; c < ch; c++) head[offset + h * ch + c] += centre[from + c];
         }
     }
 
@@ -120,6 +152,9 @@ public final class Forecaster {
         int lagWidth = config.readoutLags() * c;
         float[] lags = readout == null ? null : new float[length * lagWidth], lagRow = new float[lagWidth];
         int[] phases = new int[length], lagPhases = cycle == null ? null : new int[config.readoutLags()];
+        boolean residual = config.readoutForm() == ReadoutForm.RESIDUAL;
+        float[][] scales = residual ? new float[length][] : null;
+        float[] centres = residual && readout != null ? new float[length * c] : null, centre = new float[c];
         for (int t = 0; t < length; t++) {
             gaps[t] = config.gap().ratio(prev, eventTimes[t]);
             prev = eventTimes[t];
@@ -128,19 +163,26 @@ public final class Forecaster {
             System.arraycopy(xn, 0, x, t * c, c);
             statsAt[t] = norm.copy();
             phases[t] = config.cycleLength() > 0 ? SeasonalCycle.phase(config, eventTimes[t]) : 0;
+            float[] scale = seriesUnitScale(norm);
+            if (scales != null) scales[t] = scale;
             if (readout != null) {
                 state.history().push(values[t], phases[t]);
-                readoutInputs(state.history(), norm, lagRow, lagPhases);
+                readoutInputs(state.history(), norm, lagRow, lagPhases, scale, centres == null ? null : centre);
                 System.arraycopy(lagRow, 0, lags, t * lagWidth, lagWidth);
+                if (centres != null) System.arraycopy(centre, 0, centres, t * c, c);
             }
         }
         float[] head = model.forward(x, gaps, length, state.modelState(), true);
         if (readout != null) {
             // Added after the model's head, as advance() adds it after the step.
             LagReadout.addTo(model.kernels(), readout, config.horizon(), c, config.readoutLags(), length, lags, head, 0);
+            for (int t = 0; centres != null && t < length; t++) addCentre(centres, t * c, head, t * config.headWidth());
         }
         if (cycle != null) {
-            for (int t = 0; t < length; t++) SeasonalCycle.addToMeans(cycle, config, series, phases[t], head, t * config.headWidth());
+            for (int t = 0; t < length; t++) {
+                SeasonalCycle.addToMeans(cycle, config, series, phases[t], head, t * config.headWidth(),
+                        scales == null ? null : scales[t]);
+            }
         }
         Prediction[] out = new Prediction[length];
         for (int t = 0; t < length; t++) {

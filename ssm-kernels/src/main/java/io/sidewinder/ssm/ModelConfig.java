@@ -30,11 +30,13 @@ import java.util.Map;
  *     model was trained on); 0 without a cycle
  * @param members K, independently trained Mamba stacks (embedding, blocks, final norm, head) whose head outputs
  *     the model averages, over one shared normaliser, readout and cycle; 1 for a single model
+ * @param readoutForm how the lag readout and the cycle meet the normaliser; see {@link ReadoutForm}
  */
 public record ModelConfig(int channels, int dModel, int layers, int dState, int dConv, int expand, int dtRank,
                           int horizon, Discretization discretization, GapScaling gap, double dtMin, double dtMax,
                           double dtFloor, double normEps, int normalizerWindow, double normalizerMinStd,
-                          int readoutLags, int cycleLength, int cycleSeries, int members) {
+                          int readoutLags, int cycleLength, int cycleSeries, int members,
+                          ReadoutForm readoutForm) {
 
     public ModelConfig {
         positive(channels, "channels");
@@ -57,12 +59,25 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
             throw new IllegalArgumentException("cycleSeries must be >= 1 with a cycle and 0 without, got " + cycleSeries
                     + " for cycleLength " + cycleLength);
         }
-        if (discretization == null || gap == null) {
-            throw new IllegalArgumentException("discretization and gap are required");
+        if (discretization == null || gap == null || readoutForm == null) {
+            throw new IllegalArgumentException("discretization, gap and readoutForm are required");
+        }
+        if (readoutForm == ReadoutForm.RESIDUAL && readoutLags == 0) {
+            throw new IllegalArgumentException("the RESIDUAL readout form needs readout lags to centre on");
         }
         if (!(dtMin > 0 && dtMax >= dtMin && dtFloor > 0 && normEps > 0 && normalizerMinStd > 0)) {
             throw new IllegalArgumentException("need 0 < dtMin <= dtMax, dtFloor > 0, normEps > 0, normalizerMinStd > 0");
         }
+    }
+
+    /** A model whose readout (if any) has the {@link ReadoutForm#NORMALISED} form. */
+    public ModelConfig(int channels, int dModel, int layers, int dState, int dConv, int expand, int dtRank,
+                       int horizon, Discretization discretization, GapScaling gap, double dtMin, double dtMax,
+                       double dtFloor, double normEps, int normalizerWindow, double normalizerMinStd,
+                       int readoutLags, int cycleLength, int cycleSeries, int members) {
+        this(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap, dtMin, dtMax, dtFloor,
+                normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members,
+                ReadoutForm.NORMALISED);
     }
 
     private static void positive(int v, String name) {
@@ -93,34 +108,34 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
 
     public ModelConfig withChannels(int c) {
         return new ModelConfig(c, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members, readoutForm);
     }
 
     public ModelConfig withShape(int newDModel, int newLayers, int newDState, int newHorizon) {
         return new ModelConfig(channels, newDModel, newLayers, newDState, dConv, expand,
                 (int) Math.ceil(newDModel / 16.0), newHorizon, discretization, gap, dtMin, dtMax, dtFloor, normEps,
-                normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
+                normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members, readoutForm);
     }
 
     public ModelConfig withDiscretization(Discretization d) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, d, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members, readoutForm);
     }
 
     public ModelConfig withGap(GapScaling g) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, g,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, members, readoutForm);
     }
 
     public ModelConfig withNormalizer(int window, double minStd) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, window, minStd, readoutLags, cycleLength, cycleSeries, members);
+                dtMin, dtMax, dtFloor, normEps, window, minStd, readoutLags, cycleLength, cycleSeries, members, readoutForm);
     }
 
     /** The same model with a linear readout of the last {@code lags} readings added to its head (0: none). */
     public ModelConfig withReadoutLags(int lags) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, lags, cycleLength, cycleSeries, members);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, lags, cycleLength, cycleSeries, members, readoutForm);
     }
 
     /**
@@ -130,13 +145,20 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
     public ModelConfig withCycle(int phases, int series) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
                 dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, phases,
-                phases > 0 ? series : 0, members);
+                phases > 0 ? series : 0, members, readoutForm);
     }
 
     /** The same model as an ensemble of {@code k} member stacks (1: a single model). */
     public ModelConfig withMembers(int k) {
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, k);
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries, k, readoutForm);
+    }
+
+    /** The same model with its lag readout and cycle in {@code form}. */
+    public ModelConfig withReadoutForm(ReadoutForm form) {
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries,
+                members, form);
     }
 
     /** Layers of recurrent state a sequence carries: every member's blocks, member by member. */
@@ -180,6 +202,9 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         if (members > 1) {
             m.put("members", Integer.toString(members)); // absent in single models
         }
+        if (readoutForm != ReadoutForm.NORMALISED) {
+            m.put("readout.form", readoutForm.name()); // absent in models of the first form
+        }
         return m;
     }
 
@@ -193,7 +218,17 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
                 d(m, "normalizer.min_std"), m.containsKey("readout.lags") ? i(m, "readout.lags") : 0,
                 m.containsKey("cycle.length") ? i(m, "cycle.length") : 0,
                 m.containsKey("cycle.length") ? i(m, "cycle.series") : 0,
-                m.containsKey("members") ? i(m, "members") : 1);
+                m.containsKey("members") ? i(m, "members") : 1,
+                m.containsKey("readout.form") ? readoutForm(s(m, "readout.form")) : ReadoutForm.NORMALISED);
+    }
+
+    private static ReadoutForm readoutForm(String name) {
+        try {
+            return ReadoutForm.valueOf(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model config 'readout.form' is not one of "
+                    + java.util.Arrays.toString(ReadoutForm.values()) + ": " + name, e);
+        }
     }
 
     private static String s(Map<String, String> m, String k) {

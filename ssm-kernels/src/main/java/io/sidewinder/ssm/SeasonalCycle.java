@@ -1,7 +1,8 @@
 package io.sidewinder.ssm;
 
 /**
- * A learned seasonal cycle Q of P phases for each series and channel ([P][S·C]), in normalised units (CycleNet's residual cycle forecasting):
+ * A learned seasonal cycle Q of P phases for each series and channel ([P][S·C]), in normalised units or the series'
+ * own ({@link ReadoutForm}; CycleNet's residual cycle forecasting):
  * the readout reads its lags with the cycle removed and the forecast gets the cycle of the steps it forecasts back:
  * <pre>
  *   lag'_j,c  = lag_j,c − Q[φ(t−j)][c]          out_t[h·C + c] += Q[φ(t) + 1 + h mod P][c]   h ∈ [0, H)
@@ -30,24 +31,29 @@ public final class SeasonalCycle {
     }
 
     /**
-     * head[offset + h·C + c] += Q[φ_h][s·C + c] over the H mean rows of a forecast made for series {@code series}
-     * at a reading of {@code phase}.
+     * head[offset + h·C + c] += Q[φ_h][s·C + c]·scale[c] over the H mean rows of a forecast made for series
+     * {@code series} at a reading of {@code phase}; {@code scale} null is 1 (Q in normalised units, the
+     * {@link ReadoutForm#NORMALISED} form), 1/σ_c for a Q in the series' units ({@link ReadoutForm#RESIDUAL}).
      */
-    public static void addToMeans(float[] q, ModelConfig c, int series, int phase, float[] head, int offset) {
+    public static void addToMeans(float[] q, ModelConfig c, int series, int phase, float[] head, int offset,
+                                  float[] scale) {
         int ch = c.channels(), cols = c.cycleColumns();
         for (int h = 0; h < c.horizon(); h++) {
             int row = futurePhase(phase, h, c.cycleLength()) * cols + series * ch;
-            for (int k = 0; k < ch; k++) head[offset + h * ch + k] += q[row + k];
+            for (int k = 0; k < ch; k++) head[offset + h * ch + k] += scale == null ? q[row + k] : q[row + k] * scale[k];
         }
     }
 
-    /** lags[offset + j·C + c] −= Q[lagPhases[j]][s·C + c] for the {@code count} lags the key has (the rest stay 0). */
+    /**
+     * lags[offset + j·C + c] −= Q[lagPhases[j]][s·C + c]·scale[c] for the {@code count} lags the key has (the rest
+     * stay 0); {@code scale} as in {@link #addToMeans}.
+     */
     public static void removeFromLags(float[] q, ModelConfig c, int series, int[] lagPhases, int count, float[] lags,
-                                      int offset) {
+                                      int offset, float[] scale) {
         int ch = c.channels(), cols = c.cycleColumns();
         for (int j = 0; j < count; j++) {
             int row = lagPhases[j] * cols + series * ch;
-            for (int k = 0; k < ch; k++) lags[offset + j * ch + k] -= q[row + k];
+            for (int k = 0; k < ch; k++) lags[offset + j * ch + k] -= scale == null ? q[row + k] : q[row + k] * scale[k];
         }
     }
 }

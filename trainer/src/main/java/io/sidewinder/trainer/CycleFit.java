@@ -2,6 +2,7 @@ package io.sidewinder.trainer;
 
 import io.sidewinder.ssm.LagReadout;
 import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ReadoutForm;
 import io.sidewinder.ssm.SeasonalCycle;
 import io.sidewinder.trainer.grad.TrainableModel;
 import io.sidewinder.trainer.train.Windows;
@@ -19,7 +20,9 @@ import java.util.List;
  * which is linear in Q, so each column of Q (one series and channel) is a ridge regression of the readout's
  * residuals y_h − Σ_j W[h][j]·lag_j − b_h on the design rows e(φ_h) − Σ_j W[h][j]·e(φ_j). Alternating it with
  * {@link ReadoutFit} is CycleNet's residual cycle forecasting solved exactly instead of by SGD; one round is enough
- * (a second moved ETTh1's test MSE by less than 1e-3).
+ * (a second moved ETTh1's test MSE by less than 1e-3). Under the {@link ReadoutForm#RESIDUAL} form Q is in the
+ * series' units and the lags are centred on their mean, Q's included: the design row becomes
+ * (e(φ_h) − ē − Σ_j W[h][j]·(e(φ_j) − ē))/σ with ē the mean of the lags' e(φ_j), still linear in Q.
  */
 public final class CycleFit {
     private CycleFit() {}
@@ -53,8 +56,10 @@ public final class CycleFit {
                               boolean scaled, double delta) {
         ModelConfig c = model.config();
         int p = c.cycleLength(), kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), cols = c.cycleColumns();
+        boolean residual = c.readoutForm() == ReadoutForm.RESIDUAL;
         if (p == 0) throw new IllegalArgumentException("the model has no seasonal cycle to fit");
         double[] w = kk > 0 ? model.parameters().get(LagReadout.WEIGHT) : new double[0];
+        double[] rest = residual ? remainders(w, kk, h) : null; // 1 − Σ_j W[h][j]: the weight of the lags' mean
         double[] bias = model.parameters().get("head.bias");
         // Windows of a regular cadence share their design by the phase of their last reading: the Gram matrix is then
         // Σ_φ (Σ weights at φ)·D_φᵀD_φ, one P×P product per phase instead of one per window.
@@ -92,30 +97,38 @@ public final class CycleFit {
                 }
                 if (!complete) continue;
                 double sd = scaled ? last.std()[k] : 1, weight = sd * sd, rowWeight = 0;
+                // Q's term in the row's normalised units: ×1 (Q normalised), ×1/σ (Q in the series' units)
+                double inv = residual ? 1 / last.std()[k] : 1;
+                double lagMean = 0; // Q̄ over the lags (RESIDUAL only)
+                for (int j = 0; residual && delta > 0 && j < lags; j++) lagMean += q[lagPhases[j] * cols + col] / lags;
                 for (int o = 0; o < h; o++) {
                     stepWeight[o] = weight;
                     if (delta > 0) {
                         // the error under the current Q: r − D·Q
                         double cyc = q[SeasonalCycle.futurePhase(phase, o, p) * cols + col];
                         for (int j = 0; j < lags; j++) cyc -= w[o * kk + j] * q[lagPhases[j] * cols + col];
-                        stepWeight[o] *= TrainableModel.huberWeight(sd * (r[o] - cyc), delta);
+                        if (residual) cyc -= rest[o] * lagMean;
+                        stepWeight[o] *= TrainableModel.huberWeight(sd * (r[o] - inv * cyc), delta);
                     }
+                    stepWeight[o] *= inv * inv; // the design's 1/σ, squared
                     rowWeight += stepWeight[o] / h;
                 }
                 // rhs += Dᵀ·diag(weights)·r with D[h] = e(φ_h) − Σ_j W[h][j]·e(φ_j)
                 Arrays.fill(u, 0);
+                double restSum = 0;
                 for (int o = 0; o < h; o++) {
-                    double wr = stepWeight[o] * r[o];
+                    double wr = stepWeight[o] * r[o] / inv; // stepWeight holds the design's 1/σ twice; r needs it once
                     rhs[col][SeasonalCycle.futurePhase(phase, o, p)] += wr;
                     for (int j = 0; j < lags; j++) u[j] += w[o * kk + j] * wr;
+                    if (residual) restSum += rest[o] * wr;
                 }
-                for (int j = 0; j < lags; j++) rhs[col][lagPhases[j]] -= u[j];
+                for (int j = 0; j < lags; j++) rhs[col][lagPhases[j]] -= u[j] + restSum / lags;
                 if (regular && delta > 0) {
                     for (int o = 0; o < h; o++) regularStepWeight[col][phase][o] += stepWeight[o];
                 } else if (regular) {
-                    regularWeight[col][phase] += weight;
+                    regularWeight[col][phase] += weight * inv * inv;
                 } else {
-                    addDesignGram(design(w, kk, h, p, phase, lagPhases, lags), h, p, stepWeight, gram[col]);
+                    addDesignGram(design(w, rest, kk, h, p, phase, lagPhases, lags), h, p, stepWeight, gram[col]);
                 }
                 weights[col] += rowWeight;
                 rows++;
@@ -128,14 +141,14 @@ public final class CycleFit {
                 throw new IllegalArgumentException("the seasonal cycle's series " + col / ch + " has no training window");
             }
             for (int phase = 0; delta > 0 && phase < p; phase++) {
-                if (regularDesign[phase] == null) regularDesign[phase] = regularDesign(w, kk, h, p, phase);
+                if (regularDesign[phase] == null) regularDesign[phase] = regularDesign(w, rest, kk, h, p, phase);
                 addDesignGram(regularDesign[phase], h, p, regularStepWeight[col][phase], gram[col]);
             }
             for (int phase = 0; phase < p; phase++) {
                 if (regularWeight[col][phase] == 0) continue;
                 if (regularGram[phase] == null) {
                     regularGram[phase] = new double[p * p];
-                    addDesignGram(regularDesign(w, kk, h, p, phase), h, p, ones(h), regularGram[phase]);
+                    addDesignGram(regularDesign(w, rest, kk, h, p, phase), h, p, ones(h), regularGram[phase]);
                 }
                 double[] g = regularGram[phase];
                 for (int a = 0; a < p * p; a++) gram[col][a] += regularWeight[col][phase] * g[a];
@@ -149,20 +162,35 @@ public final class CycleFit {
     }
 
     /** {@link #design} of a regular window whose last reading has {@code phase}: lag j at phase − j. */
-    private static double[] regularDesign(double[] w, int kk, int h, int p, int phase) {
+    private static double[] regularDesign(double[] w, double[] rest, int kk, int h, int p, int phase) {
         int[] phases = new int[kk];
         for (int j = 0; j < kk; j++) phases[j] = Math.floorMod(phase - j, p);
-        return design(w, kk, h, p, phase, phases, kk);
+        return design(w, rest, kk, h, p, phase, phases, kk);
     }
 
-    /** D [H][P]: row h = e(φ_h) − Σ_j W[h][j]·e(φ_j). */
-    private static double[] design(double[] w, int kk, int h, int p, int phase, int[] lagPhases, int lags) {
+    /**
+     * D [H][P]: row h = e(φ_h) − Σ_j W[h][j]·e(φ_j), less rest[h]·ē under the RESIDUAL form ({@code rest} non-null;
+     * ē the mean of the lags' e(φ_j)), without its 1/σ.
+     */
+    private static double[] design(double[] w, double[] rest, int kk, int h, int p, int phase, int[] lagPhases, int lags) {
         double[] d = new double[h * p];
         for (int o = 0; o < h; o++) {
             d[o * p + SeasonalCycle.futurePhase(phase, o, p)] += 1;
-            for (int j = 0; j < lags; j++) d[o * p + lagPhases[j]] -= w[o * kk + j];
+            for (int j = 0; j < lags; j++) {
+                d[o * p + lagPhases[j]] -= w[o * kk + j] + (rest == null ? 0 : rest[o] / lags);
+            }
         }
         return d;
+    }
+
+    /** 1 − Σ_j W[h][j] for each horizon step: what the RESIDUAL form's lag mean adds to a forecast. */
+    private static double[] remainders(double[] w, int kk, int h) {
+        double[] r = new double[h];
+        for (int o = 0; o < h; o++) {
+            r[o] = 1;
+            for (int j = 0; j < kk; j++) r[o] -= w[o * kk + j];
+        }
+        return r;
     }
 
     private static double[] ones(int n) {

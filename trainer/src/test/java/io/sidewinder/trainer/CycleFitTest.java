@@ -10,6 +10,7 @@ import io.sidewinder.ssm.GapScaling;
 import io.sidewinder.ssm.MambaModel;
 import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.ReadoutForm;
 import io.sidewinder.ssm.SeasonalCycle;
 import io.sidewinder.ssm.StreamState;
 import io.sidewinder.trainer.grad.TrainableModel;
@@ -20,6 +21,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class CycleFitTest {
     static final long HOUR = 3_600_000L;
@@ -105,11 +108,12 @@ class CycleFitTest {
         assertTrue(huber < 0.7 * leastSquares, "clean validation MSE: least squares " + leastSquares + ", Huber " + huber);
     }
 
-    @Test
-    void aHuberFitWhoseDeltaNoErrorReachesIsTheLeastSquaresFit() {
+    @ParameterizedTest
+    @EnumSource(ReadoutForm.class)
+    void aHuberFitWhoseDeltaNoErrorReachesIsTheLeastSquaresFit(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7);
-        ModelConfig cfg = CFG.withCycle(24, 2);
+        ModelConfig cfg = CFG.withCycle(24, 2).withReadoutForm(form);
         TrainableModel leastSquares = fitted(cfg, data, train), huber = fittedHuber(cfg, data, train, 1e9);
         for (String name : List.of(SeasonalCycle.WEIGHT, io.sidewinder.ssm.LagReadout.WEIGHT, "head.bias")) {
             double[] a = leastSquares.parameters().get(name), b = huber.parameters().get(name);
@@ -117,13 +121,14 @@ class CycleFitTest {
         }
     }
 
-    @Test
-    void aFittedDailyCycleCutsTheLinearForecastersErrorWhenTheLookbackIsShorterThanADay() {
+    @ParameterizedTest
+    @EnumSource(ReadoutForm.class)
+    void aFittedDailyCycleCutsTheLinearForecastersErrorWhenTheLookbackIsShorterThanADay(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(120);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
         ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
-        double linear = trainer.validationMse(fitted(CFG, data, train), val);
-        TrainableModel cycled = fitted(CFG.withCycle(24, 2), data, train);
+        double linear = trainer.validationMse(fitted(CFG.withReadoutForm(form), data, train), val);
+        TrainableModel cycled = fitted(CFG.withCycle(24, 2).withReadoutForm(form), data, train);
         double withCycle = trainer.validationMse(cycled, val);
         assertTrue(withCycle < 0.6 * linear, "validation MSE: linear " + linear + ", with the cycle " + withCycle);
         // Q is what carries it: the same fit with Q zeroed afterwards falls back to about the linear error.
@@ -131,11 +136,12 @@ class CycleFitTest {
         assertTrue(trainer.validationMse(cycled, val) > 0.9 * linear, "without its Q the fit is no better than linear");
     }
 
-    @Test
-    void theTrainersCycleTermsAreTheServedForecastersOnes() {
+    @ParameterizedTest
+    @EnumSource(ReadoutForm.class)
+    void theTrainersCycleTermsAreTheServedForecastersOnes(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
-        ModelConfig cfg = CFG.withCycle(24, 2);
+        ModelConfig cfg = CFG.withCycle(24, 2).withReadoutForm(form);
         TrainableModel model = fitted(cfg, data, train);
         // Give the Mamba head a part too, so the comparison covers the whole forecast and not the linear terms only.
         SplittableRandom r = new SplittableRandom(2);
@@ -159,11 +165,12 @@ class CycleFitTest {
         assertEquals(trained, se / n, 1e-4 * trained, "trainer's validation vs the served forecaster");
     }
 
-    @Test
-    void trainingKeepsTheFittedCycleAndNeverEndsWorseThanItsStart() throws Exception {
+    @ParameterizedTest
+    @EnumSource(ReadoutForm.class)
+    void trainingKeepsTheFittedCycleAndNeverEndsWorseThanItsStart(ReadoutForm form) throws Exception {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
-        ModelConfig cfg = CFG.withCycle(24, 2);
+        ModelConfig cfg = CFG.withCycle(24, 2).withReadoutForm(form);
         ForecastTrainer.Options options = new ForecastTrainer.Options(2, 16, 1e-3, 0.01, 1.0, 0.1, 10, 7, 2, 128,
                 TrainableModel.Loss.MSE);
         ForecastTrainer trainer = new ForecastTrainer(data, options);
@@ -173,6 +180,37 @@ class CycleFitTest {
         assertTrue(result.bestValidationMse() <= start + 1e-12, "trained " + result.bestValidationMse() + " vs start " + start);
         assertArrayEquals(fitted(cfg, data, train).parameters().get(SeasonalCycle.WEIGHT),
                 model.parameters().get(SeasonalCycle.WEIGHT), "AdamW does not move the fitted cycle");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ReadoutForm.class)
+    void noSmallChangeOfTheFittedCycleLowersTheServedForecastsTrainingError(ReadoutForm form) {
+        // Unweighted least squares in the series' units (SCALED_MSE's weights) is what the served forecast's MSE
+        // measures, so at the fit's optimum (a ridge of 1e-9: least squares) no direction of Q may lower that MSE.
+        List<Windows.Series> data = dailySeries(40);
+        List<Windows.Window> train = windows(data, 0, 0.7);
+        ModelConfig cfg = CFG.withCycle(24, 2).withReadoutForm(form);
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(cfg, 3));
+        ReadoutFit.fit(m, data, train, 1e-9, true);
+        CycleFit.fit(m, data, train, 1e-9, true);
+        ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
+        double[] q = m.parameters().get(SeasonalCycle.WEIGHT);
+        double at = trainer.validationMse(m, train);
+        SplittableRandom r = new SplittableRandom(8);
+        for (int trial = 0; trial < 12; trial++) {
+            double[] d = new double[q.length];
+            if (trial < 4) {
+                d[r.nextInt(q.length)] = 1; // one phase of one series
+            } else {
+                for (int i = 0; i < d.length; i++) d[i] = r.nextGaussian(); // a random direction
+            }
+            for (double step : new double[] {0.02, -0.02}) {
+                for (int i = 0; i < q.length; i++) q[i] += step * d[i];
+                double moved = trainer.validationMse(m, train);
+                for (int i = 0; i < q.length; i++) q[i] -= step * d[i];
+                assertTrue(moved > at - 1e-6 * at, "trial " + trial + " step " + step + ": " + moved + " < " + at);
+            }
+        }
     }
 
     @Test

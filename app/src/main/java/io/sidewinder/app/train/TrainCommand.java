@@ -4,6 +4,7 @@ import io.sidewinder.schemas.ModelSnapshot;
 import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.ModelSnapshots;
+import io.sidewinder.ssm.ReadoutForm;
 import io.sidewinder.trainer.data.CsvSeries;
 import io.sidewinder.trainer.data.SensorHistories;
 import io.sidewinder.trainer.eval.HoldoutExperiment;
@@ -93,6 +94,11 @@ public final class TrainCommand implements Callable<Integer> {
             + "data's row spacing), or its number of phases. auto: daily for the ETT protocol, none otherwise "
             + "(a cycle keeps one profile per training series, which the ETT channels are).")
     String cycle;
+    @Option(names = "--readout-form", defaultValue = "auto", description = "How the lag readout and the cycle meet the "
+            + "normaliser (ReadoutForm): normalised (lags z-scored, the cycle in normalised units), residual (lags less "
+            + "the cycle centred on their own mean, the cycle in the series' units: CycleNet's form), or auto: the form "
+            + "whose closed-form start scores the lower validation MSE under the ETT protocol, normalised otherwise.")
+    String readoutForm;
 
     @Option(names = "--out", required = true, description = "Where to write the ModelSnapshot (.avro).")
     Path out;
@@ -175,13 +181,23 @@ public final class TrainCommand implements Callable<Integer> {
         EnsembleTrainer.Result ensemble;
         ModelParameters trained;
         double valMse, valMae;
-        String range;
+        String range, formChoice = null;
         if (proto.equals("ett")) {
             CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
             EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
             EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
             base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
-            ensemble = trainMembers(exp.modelConfig(base), options, kernels, (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
+            ModelConfig config = exp.modelConfig(base);
+            ReadoutForm form = readoutFormOrUsageError(config);
+            if (form == null) {
+                var scores = exp.readoutFormValidation(config, options, kernels);
+                form = scores.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
+                formChoice = "auto, closed-form start's validation MSE " + formScores(scores);
+                System.err.printf(Locale.ROOT, "train: readout form %s (%s)%n", form.name().toLowerCase(Locale.ROOT),
+                        formChoice);
+            }
+            config = config.withReadoutForm(form);
+            ensemble = trainMembers(config, options, kernels, (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
             trained = ensemble.model();
             ForecastEvaluation.Result val = exp.evaluate(trained, EttProtocol.Split.VAL);
             valMse = val.mse();
@@ -212,7 +228,10 @@ public final class TrainCommand implements Callable<Integer> {
                         + "protocol's series are not the channels the stream serves");
             }
             HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), lookback);
-            ensemble = trainMembers(exp.modelConfig(base, horizon), options, kernels,
+            ModelConfig config = exp.modelConfig(base, horizon);
+            ReadoutForm form = readoutFormOrUsageError(config);
+            config = config.withReadoutForm(form == null ? ReadoutForm.NORMALISED : form);
+            ensemble = trainMembers(config, options, kernels,
                     (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
             trained = ensemble.model();
             // a single model's validation MSE is the trainer's; an ensemble's, the same metric through its forecast
@@ -242,6 +261,10 @@ public final class TrainCommand implements Callable<Integer> {
             provenance.put("members", members + " (seeds " + seed + ".." + (seed + members - 1) + ")");
         }
         provenance.put("loss", loss.name());
+        if (trained.config().readoutLags() > 0) {
+            String f = trained.config().readoutForm().name().toLowerCase(Locale.ROOT);
+            provenance.put("readout_form", formChoice == null ? f : f + " (" + formChoice + ")");
+        }
         provenance.put("code_version", String.valueOf(TrainCommand.class.getPackage().getImplementationVersion()));
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("val_mse", valMse);
@@ -295,6 +318,31 @@ public final class TrainCommand implements Callable<Integer> {
         EnsembleTrainer.Result e = EnsembleTrainer.train(members, config, options, sideBySide, training, bar);
         bar.finish();
         return e;
+    }
+
+    /** The form --readout-form names for {@code config}: null for auto (choose by validation), NORMALISED without lags. */
+    private ReadoutForm readoutFormOrUsageError(ModelConfig config) {
+        String f = readoutForm.trim().toLowerCase(Locale.ROOT);
+        ReadoutForm form = switch (f) {
+            case "auto" -> null;
+            case "normalised", "normalized" -> ReadoutForm.NORMALISED;
+            case "residual" -> ReadoutForm.RESIDUAL;
+            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --readout-form " + readoutForm + " is not auto, normalised or residual");
+        };
+        if (config.readoutLags() > 0) return form;
+        if (form == ReadoutForm.RESIDUAL) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --readout-form residual centres the readout's lags, and --readout-lags 0 leaves none");
+        }
+        return ReadoutForm.NORMALISED;
+    }
+
+    private static String formScores(Map<ReadoutForm, Double> scores) {
+        StringBuilder b = new StringBuilder();
+        scores.forEach((f, v) -> b.append(b.isEmpty() ? "" : ", ").append(f.name().toLowerCase(Locale.ROOT))
+                .append(String.format(Locale.ROOT, " %.4f", v)));
+        return b.toString();
     }
 
     private int cyclePhasesOrUsageError(boolean ett, long spacing) {

@@ -97,6 +97,17 @@ public final class EttExperiment {
     }
 
     /**
+     * The validation MSE of the closed-form start (readout and cycle, Mamba layers untouched) of {@code config} in
+     * each {@link io.sidewinder.ssm.ReadoutForm}: what {@code train --readout-form auto} chooses by.
+     */
+    public java.util.EnumMap<io.sidewinder.ssm.ReadoutForm, Double> readoutFormValidation(
+            ModelConfig config, ForecastTrainer.Options options, io.sidewinder.ssm.kernels.SsmKernels fp32Kernels) {
+        try (ForecastTrainer t = ForecastTrainer.withKernels(series(), options, fp32Kernels)) {
+            return t.linearStartValidation(config, windows(EttProtocol.Split.TRAIN), windows(EttProtocol.Split.VAL));
+        }
+    }
+
+    /**
      * Test MSE/MAE of a served (fp32) model with its state starting at each window's start: every channel of every
      * window goes through {@link Forecaster#forwardSequence}, the stream's own batch path.
      */

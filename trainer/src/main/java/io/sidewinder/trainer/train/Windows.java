@@ -3,6 +3,7 @@ package io.sidewinder.trainer.train;
 import io.sidewinder.ssm.CausalNormalizer;
 import io.sidewinder.ssm.GapScaling;
 import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ReadoutForm;
 import io.sidewinder.ssm.SeasonalCycle;
 
 /**
@@ -32,9 +33,27 @@ public final class Windows {
     /**
      * Inputs, gaps, targets and the statistics at every position of one window; lags ([L][K][C], null when the
      * model has no readout) are the readout's inputs: reading t−j normalised with the statistics at t, 0 before the
-     * window's first reading (the stream's {@link io.sidewinder.ssm.LagReadout.History} of a fresh key).
+     * window's first reading (the stream's {@link io.sidewinder.ssm.LagReadout.History} of a fresh key). Under the
+     * {@link ReadoutForm#RESIDUAL} form the cycle is removed in the series' units and lags and targets are centred on
+     * the lags' mean, which {@code centre} ([L][C], normalised units) keeps; it is null otherwise.
      */
-    public record Sample(double[] x, double[] gaps, double[] targets, double[][] mean, double[][] std, double[] lags) {}
+    public record Sample(double[] x, double[] gaps, double[] targets, double[][] mean, double[][] std, double[] lags,
+                         double[][] centre) {
+        /** A sample of a model whose readout (if any) has the {@link ReadoutForm#NORMALISED} form: no centre. */
+        public Sample(double[] x, double[] gaps, double[] targets, double[][] mean, double[][] std, double[] lags) {
+            this(x, gaps, targets, mean, std, lags, null);
+        }
+
+        /**
+         * The forecast mean in the series' units of step {@code step}, channel {@code k}, at position t from the
+         * model's normalised output there ({@code head}: head + readout) and the cycle's term ({@link #cycleMean}).
+         */
+        public double denormalise(int t, int k, double head, double cycleMean, ReadoutForm form) {
+            double sd = std[t][k], c = centre == null ? 0 : centre[t][k];
+            return form == ReadoutForm.RESIDUAL ? (head + c) * sd + mean[t][k] + cycleMean
+                    : (head + cycleMean) * sd + mean[t][k];
+        }
+    }
 
     /**
      * Positions at the start of a window without targets: the causal normaliser has seen too few readings
@@ -71,8 +90,9 @@ public final class Windows {
             }
         }
         if (cycle != null) {
-            removeCycle(c, cycle, w.series(), s, row, Math.min(kk, len), lags, 0, targets, 0);
+            removeCycle(c, cycle, w.series(), s, row, Math.min(kk, len), lags, 0, targets, 0, std);
         }
+        if (c.readoutForm() == ReadoutForm.RESIDUAL) centre(c, Math.min(kk, len), lags, 0, targets, 0, null);
         return new LastPosition(lags, targets, std);
     }
 
@@ -83,19 +103,42 @@ public final class Windows {
         return cycle[phase * c.cycleColumns() + series * c.channels() + channel];
     }
 
-    /** The served forecaster's cycle terms: lags[j][c] −= Q at lag j's phase, targets[h][c] −= Q at step h's. */
+    /**
+     * The served forecaster's cycle terms: lags[j][c] −= Q at lag j's phase, targets[h][c] −= Q at step h's; in the
+     * normalised units of σ ({@code std}, [C]) under the RESIDUAL form, where Q is in the series' units.
+     */
     private static void removeCycle(ModelConfig c, double[] cycle, int series, Series s, int row, int lagCount,
-                                    double[] lags, int lagOffset, double[] targets, int targetOffset) {
+                                    double[] lags, int lagOffset, double[] targets, int targetOffset, double[] std) {
         if (series >= c.cycleSeries()) return;
         int ch = c.channels(), cols = c.cycleColumns(), p = c.cycleLength();
+        boolean residual = c.readoutForm() == ReadoutForm.RESIDUAL;
         for (int j = 0; j < lagCount; j++) {
             int q = SeasonalCycle.phase(c, s.times()[row - j]) * cols + series * ch;
-            for (int k = 0; k < ch; k++) lags[lagOffset + j * ch + k] -= cycle[q + k];
+            for (int k = 0; k < ch; k++) lags[lagOffset + j * ch + k] -= residual ? cycle[q + k] / std[k] : cycle[q + k];
         }
         int phase = SeasonalCycle.phase(c, s.times()[row]);
         for (int i = 0; i < c.horizon(); i++) {
             int q = SeasonalCycle.futurePhase(phase, i, p) * cols + series * ch;
-            for (int k = 0; k < ch; k++) targets[targetOffset + i * ch + k] -= cycle[q + k]; // NaN stays NaN
+            for (int k = 0; k < ch; k++) {
+                targets[targetOffset + i * ch + k] -= residual ? cycle[q + k] / std[k] : cycle[q + k]; // NaN stays NaN
+            }
+        }
+    }
+
+    /**
+     * The RESIDUAL form's centring (the served forecaster's): each channel's mean over the {@code lagCount} lags is
+     * taken off those lags and off the targets, and kept in {@code centre} ([C], may be null).
+     */
+    private static void centre(ModelConfig c, int lagCount, double[] lags, int lagOffset, double[] targets,
+                               int targetOffset, double[] centre) {
+        int ch = c.channels();
+        for (int k = 0; k < ch; k++) {
+            double sum = 0;
+            for (int j = 0; j < lagCount; j++) sum += lags[lagOffset + j * ch + k];
+            double m = lagCount == 0 ? 0 : sum / lagCount;
+            for (int j = 0; j < lagCount; j++) lags[lagOffset + j * ch + k] -= m;
+            for (int i = 0; i < c.horizon(); i++) targets[targetOffset + i * ch + k] -= m;
+            if (centre != null) centre[k] = m;
         }
     }
 
@@ -113,6 +156,7 @@ public final class Windows {
         double[] x = new double[len * ch], gaps = new double[len], targets = new double[len * h * ch];
         double[][] mean = new double[len][ch], std = new double[len][ch];
         int kk = c.readoutLags();
+        double[][] centre = c.readoutForm() == ReadoutForm.RESIDUAL ? new double[len][ch] : null;
         double[] lags = new double[len * kk * ch];
         // No target before the normaliser has a scale, nor before the readout has its K readings: the readout is
         // fitted for a full history, and the Mamba layers should learn what it misses there, not its zero padding.
@@ -145,9 +189,11 @@ public final class Windows {
                 }
             }
             if (cycle != null) {
-                removeCycle(c, cycle, w.series(), s, row, Math.min(kk, t + 1), lags, t * kk * ch, targets, t * h * ch);
+                removeCycle(c, cycle, w.series(), s, row, Math.min(kk, t + 1), lags, t * kk * ch, targets, t * h * ch,
+                        std[t]);
             }
+            if (centre != null) centre(c, Math.min(kk, t + 1), lags, t * kk * ch, targets, t * h * ch, centre[t]);
         }
-        return new Sample(x, gaps, targets, mean, std, kk > 0 ? lags : null);
+        return new Sample(x, gaps, targets, mean, std, kk > 0 ? lags : null, centre);
     }
 }
