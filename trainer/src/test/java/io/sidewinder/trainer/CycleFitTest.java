@@ -214,6 +214,23 @@ class CycleFitTest {
     }
 
     @Test
+    void theFormChoiceScoresEachFormsClosedFormStartOnTheValidationSample() {
+        List<Windows.Series> data = dailySeries(60);
+        List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
+        ModelConfig cfg = CFG.withCycle(24, 2);
+        ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
+        var scores = trainer.linearStartValidation(cfg, train, val);
+        assertEquals(List.of(ReadoutForm.values()), List.copyOf(scores.keySet()));
+        for (ReadoutForm form : ReadoutForm.values()) {
+            double want = trainer.validationMse(fitted(cfg.withReadoutForm(form), data, train),
+                    ForecastTrainer.validationSample(val));
+            assertEquals(want, scores.get(form), 1e-12 * want, form.name());
+        }
+        assertThrows(IllegalArgumentException.class, () -> trainer.linearStartValidation(
+                CFG.withReadoutLags(0), train, val), "no readout, no form to choose");
+    }
+
+    @Test
     void aModelWithoutACycleHasNoneToFit() {
         List<Windows.Series> data = dailySeries(10);
         var e = assertThrows(IllegalArgumentException.class, () -> CycleFit.fit(

@@ -68,9 +68,10 @@ class ForecastTrainerTest {
         assertThrows(IllegalArgumentException.class, () -> o.withPatience(0));
     }
 
-    @Test
-    void theLastPositionShortcutEqualsTheFullSampleThere() {
-        ModelConfig cfg = ModelConfig.defaults(2).withShape(8, 1, 4, 5).withReadoutLags(30);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(io.sidewinder.ssm.ReadoutForm.class)
+    void theLastPositionShortcutEqualsTheFullSampleThere(io.sidewinder.ssm.ReadoutForm form) {
+        ModelConfig cfg = ModelConfig.defaults(2).withShape(8, 1, 4, 5).withReadoutLags(30).withReadoutForm(form);
         SplittableRandom r = new SplittableRandom(4);
         long[] t = new long[200];
         float[][] v = new float[200][2];
