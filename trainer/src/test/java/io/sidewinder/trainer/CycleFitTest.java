@@ -214,19 +214,30 @@ class CycleFitTest {
     }
 
     @Test
-    void theFormChoiceScoresEachFormsClosedFormStartOnTheValidationSample() {
+    void theFormChoiceScoresEachFormsClosedFormStartAndTakesResidualOnlyBeyondTwoStandardErrors() {
         List<Windows.Series> data = dailySeries(60);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
         ModelConfig cfg = CFG.withCycle(24, 2);
         ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
-        var scores = trainer.linearStartValidation(cfg, train, val);
-        assertEquals(List.of(ReadoutForm.values()), List.copyOf(scores.keySet()));
+        ForecastTrainer.FormChoice choice = trainer.chooseReadoutForm(cfg, train, val);
+        assertEquals(List.of(ReadoutForm.values()), List.copyOf(choice.validationMse().keySet()));
         for (ReadoutForm form : ReadoutForm.values()) {
             double want = trainer.validationMse(fitted(cfg.withReadoutForm(form), data, train),
                     ForecastTrainer.validationSample(val));
-            assertEquals(want, scores.get(form), 1e-12 * want, form.name());
+            assertEquals(want, choice.validationMse().get(form), 1e-12 * want, form.name());
         }
-        assertThrows(IllegalArgumentException.class, () -> trainer.linearStartValidation(
+        // Every window has H points, so the per-window gain averages to the pooled difference.
+        double pooled = choice.validationMse().get(ReadoutForm.NORMALISED) - choice.validationMse().get(ReadoutForm.RESIDUAL);
+        assertEquals(pooled, choice.gain(), 1e-9 * Math.abs(pooled) + 1e-15);
+        assertTrue(choice.standardError() > 0 && Double.isFinite(choice.standardError()));
+        assertEquals(choice.gain() > 2 * choice.standardError() ? ReadoutForm.RESIDUAL : ReadoutForm.NORMALISED,
+                choice.chosen());
+        // Without a cycle, and with the normaliser over exactly the window's lags, the forms are one model: a tie.
+        ForecastTrainer.FormChoice same = trainer.chooseReadoutForm(CFG, train, val);
+        assertEquals(same.validationMse().get(ReadoutForm.NORMALISED), same.validationMse().get(ReadoutForm.RESIDUAL),
+                1e-9 * same.validationMse().get(ReadoutForm.NORMALISED));
+        assertEquals(ReadoutForm.NORMALISED, same.chosen(), "a tie keeps the default form");
+        assertThrows(IllegalArgumentException.class, () -> trainer.chooseReadoutForm(
                 CFG.withReadoutLags(0), train, val), "no readout, no form to choose");
     }
 

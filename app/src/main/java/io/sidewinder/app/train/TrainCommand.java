@@ -96,8 +96,9 @@ public final class TrainCommand implements Callable<Integer> {
     String cycle;
     @Option(names = "--readout-form", defaultValue = "auto", description = "How the lag readout and the cycle meet the "
             + "normaliser (ReadoutForm): normalised (lags z-scored, the cycle in normalised units), residual (lags less "
-            + "the cycle centred on their own mean, the cycle in the series' units: CycleNet's form), or auto: the form "
-            + "whose closed-form start scores the lower validation MSE under the ETT protocol, normalised otherwise.")
+            + "the cycle centred on their own mean, the cycle in the series' units: CycleNet's form), or auto: under "
+            + "the ETT protocol residual when its closed-form start beats normalised's on validation by more than two "
+            + "standard errors, normalised otherwise.")
     String readoutForm;
 
     @Option(names = "--out", required = true, description = "Where to write the ModelSnapshot (.avro).")
@@ -190,9 +191,10 @@ public final class TrainCommand implements Callable<Integer> {
             ModelConfig config = exp.modelConfig(base);
             ReadoutForm form = readoutFormOrUsageError(config);
             if (form == null) {
-                var scores = exp.readoutFormValidation(config, options, kernels);
-                form = scores.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
-                formChoice = "auto, closed-form start's validation MSE " + formScores(scores);
+                ForecastTrainer.FormChoice choice = exp.chooseReadoutForm(config, options, kernels);
+                form = choice.chosen();
+                formChoice = String.format(Locale.ROOT, "auto, closed-form start's validation MSE %s; residual's gain "
+                        + "%.5f ± %.5f", formScores(choice.validationMse()), choice.gain(), choice.standardError());
                 System.err.printf(Locale.ROOT, "train: readout form %s (%s)%n", form.name().toLowerCase(Locale.ROOT),
                         formChoice);
             }

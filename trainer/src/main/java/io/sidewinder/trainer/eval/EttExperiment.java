@@ -97,13 +97,13 @@ public final class EttExperiment {
     }
 
     /**
-     * The validation MSE of the closed-form start (readout and cycle, Mamba layers untouched) of {@code config} in
-     * each {@link io.sidewinder.ssm.ReadoutForm}: what {@code train --readout-form auto} chooses by.
+     * {@link ForecastTrainer#chooseReadoutForm} on this file: each {@link io.sidewinder.ssm.ReadoutForm}'s closed-form
+     * start (readout and cycle, Mamba layers untouched) on the validation sample; what {@code --readout-form auto} takes.
      */
-    public java.util.EnumMap<io.sidewinder.ssm.ReadoutForm, Double> readoutFormValidation(
-            ModelConfig config, ForecastTrainer.Options options, io.sidewinder.ssm.kernels.SsmKernels fp32Kernels) {
+    public ForecastTrainer.FormChoice chooseReadoutForm(ModelConfig config, ForecastTrainer.Options options,
+                                                       io.sidewinder.ssm.kernels.SsmKernels fp32Kernels) {
         try (ForecastTrainer t = ForecastTrainer.withKernels(series(), options, fp32Kernels)) {
-            return t.linearStartValidation(config, windows(EttProtocol.Split.TRAIN), windows(EttProtocol.Split.VAL));
+            return t.chooseReadoutForm(config, windows(EttProtocol.Split.TRAIN), windows(EttProtocol.Split.VAL));
         }
     }
 

@@ -311,19 +311,52 @@ public final class ForecastTrainer implements AutoCloseable {
         }
     }
 
-    /** The validation MSE (on {@link #validationSample}) of each readout form's closed-form start, in form order. */
-    public EnumMap<ReadoutForm, Double> linearStartValidation(ModelConfig config,
-            List<Window> train, List<Window> allVal) {
+    /**
+     * Each readout form's closed-form start scored on the validation sample, and the form to train:
+     * {@link ReadoutForm#RESIDUAL} only when its gain over {@link ReadoutForm#NORMALISED} (the paired per-window
+     * difference of squared errors, averaged) exceeds {@value #FORM_CHOICE_STANDARD_ERRORS} standard errors of that
+     * mean, so that a difference the validation sample cannot tell from noise keeps the default form.
+     *
+     * @param validationMse per form, the closed-form start's validation MSE
+     * @param gain NORMALISED's MSE less RESIDUAL's, per window averaged (> 0: RESIDUAL is better)
+     * @param standardError the standard error of {@code gain}
+     */
+    public record FormChoice(EnumMap<ReadoutForm, Double> validationMse, double gain, double standardError,
+                             ReadoutForm chosen) {}
+
+    /** Standard errors by which RESIDUAL's validation gain must clear zero for {@link #chooseReadoutForm} to take it. */
+    public static final double FORM_CHOICE_STANDARD_ERRORS = 2;
+
+    /** See {@link FormChoice}; the sample is {@link #validationSample} of {@code allVal}. */
+    public FormChoice chooseReadoutForm(ModelConfig config, List<Window> train, List<Window> allVal) {
         if (config.readoutLags() == 0) throw new IllegalArgumentException("the model has no lag readout");
         List<Window> val = validationSample(allVal);
-        EnumMap<ReadoutForm, Double> out = new EnumMap<>(ReadoutForm.class);
+        EnumMap<ReadoutForm, Double> mse = new EnumMap<>(ReadoutForm.class);
+        EnumMap<ReadoutForm, double[][]> perWindow = new EnumMap<>(ReadoutForm.class);
         for (ReadoutForm form : ReadoutForm.values()) {
             TrainableModel model = new TrainableModel(ModelParameters.initialise(
                     config.withReadoutForm(form).withMembers(1), options.seed()));
             fitLinearStart(model, train);
-            out.put(form, validationMse(model, val));
+            double[][] e = validationErrors(model, val);
+            perWindow.put(form, e);
+            mse.put(form, pooled(e));
         }
-        return out;
+        double[][] a = perWindow.get(ReadoutForm.NORMALISED), b = perWindow.get(ReadoutForm.RESIDUAL);
+        double sum = 0, sumSq = 0;
+        int n = 0;
+        for (int i = 0; i < a[0].length; i++) {
+            if (a[1][i] == 0) continue;
+            double d = (a[0][i] - b[0][i]) / a[1][i]; // the window's mean squared error, NORMALISED less RESIDUAL
+            sum += d;
+            sumSq += d * d;
+            n++;
+        }
+        double gain = n == 0 ? 0 : sum / n;
+        double se = n < 2 ? Double.POSITIVE_INFINITY : Math.sqrt(Math.max(0, (sumSq - n * gain * gain) / (n - 1)) / n);
+        // Where the forms are the same model (no cycle, a normaliser over exactly the lags) only rounding separates them.
+        double tie = 1e-9 * mse.get(ReadoutForm.NORMALISED);
+        ReadoutForm chosen = gain > Math.max(FORM_CHOICE_STANDARD_ERRORS * se, tie) ? ReadoutForm.RESIDUAL : ReadoutForm.NORMALISED;
+        return new FormChoice(mse, gain, se, chosen);
     }
 
     private static boolean startsFromTheLinearForecaster(TrainableModel model) {
@@ -399,6 +432,20 @@ public final class ForecastTrainer implements AutoCloseable {
      * after the window (the published protocol's metric when the series are z-scored).
      */
     public double validationMse(TrainableModel model, List<Window> windows) {
+        return pooled(validationErrors(model, windows));
+    }
+
+    private static double pooled(double[][] errors) {
+        double se = 0, n = 0;
+        for (int i = 0; i < errors[0].length; i++) {
+            se += errors[0][i];
+            n += errors[1][i];
+        }
+        return se / Math.max(1, n);
+    }
+
+    /** Per window: [0] the sum of squared errors of {@link #validationMse}'s forecast, [1] their count. */
+    private double[][] validationErrors(TrainableModel model, List<Window> windows) {
         int ch = model.config().channels(), h = model.config().horizon(), hw = model.config().headWidth();
         Sample[] samples = new Sample[windows.size()];
         int[] lengths = new int[windows.size()];
@@ -409,8 +456,7 @@ public final class ForecastTrainer implements AutoCloseable {
         }
         // The fp32 trainer validates through its own fp32 forward; the double trainer through the double model.
         double[][] fp32Heads = fp32 == null ? null : fp32.lastPositionHeads(model, samples, lengths);
-        double se = 0;
-        long n = 0;
+        double[][] errors = new double[2][samples.length];
         for (int wi = 0; wi < samples.length; wi++) {
             Window w = windows.get(wi);
             Series s = data.get(w.series());
@@ -433,12 +479,12 @@ public final class ForecastTrainer implements AutoCloseable {
                             Windows.cycleMean(model.config(), cycle, w.series(), s.times()[row - 1 - i], i, k),
                             model.config().readoutForm());
                     double e = pred - s.values()[row][k];
-                    se += e * e;
-                    n++;
+                    errors[0][wi] += e * e;
+                    errors[1][wi]++;
                 }
             }
         }
-        return se / Math.max(1, n);
+        return errors;
     }
 
     private static Map<String, double[]> copy(Map<String, double[]> m) {
