@@ -476,8 +476,7 @@ public final class ForecastTrainer implements AutoCloseable {
                 if (row >= w.targetLimit() || row >= s.rows()) continue;
                 for (int k = 0; k < ch; k++) {
                     double pred = smp.denormalise(t, k, head[base + i * ch + k],
-                            Windows.cycleMean(model.config(), cycle, w.series(), s.times()[row - 1 - i], i, k),
-                            model.config().readoutForm());
+                            Windows.cycleMean(model.config(), cycle, w.series(), s.times()[row - 1 - i], i, k));
                     double e = pred - s.values()[row][k];
                     errors[0][wi] += e * e;
                     errors[1][wi]++;

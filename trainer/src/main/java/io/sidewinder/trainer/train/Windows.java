@@ -45,13 +45,13 @@ public final class Windows {
         }
 
         /**
-         * The forecast mean in the series' units of step {@code step}, channel {@code k}, at position t from the
-         * model's normalised output there ({@code head}: head + readout) and the cycle's term ({@link #cycleMean}).
+         * The forecast mean in the series' units at position t, channel k, from the model's normalised output there
+         * ({@code head}: head + readout) and the cycle's term ({@link #cycleMean}): in series units with a centre (the
+         * RESIDUAL form), in normalised units without.
          */
-        public double denormalise(int t, int k, double head, double cycleMean, ReadoutForm form) {
-            double sd = std[t][k], c = centre == null ? 0 : centre[t][k];
-            return form == ReadoutForm.RESIDUAL ? (head + c) * sd + mean[t][k] + cycleMean
-                    : (head + cycleMean) * sd + mean[t][k];
+        public double denormalise(int t, int k, double head, double cycleMean) {
+            return centre != null ? (head + centre[t][k]) * std[t][k] + mean[t][k] + cycleMean
+                    : (head + cycleMean) * std[t][k] + mean[t][k];
         }
     }
 
