@@ -251,6 +251,25 @@ class TrainCommandTest {
         assertTrue(noLags.err().contains("--readout-lags 0 leaves none"), noLags.err());
         Run bogus = train(dir, "--readout-form", "sideways");
         assertEquals(2, bogus.code(), bogus.err());
-        assertTrue(bogus.err().contains("is not auto, normalised or residual"), bogus.err());
+        assertTrue(bogus.err().contains("is not auto, normalised, residual or mixed"), bogus.err());
+    }
+
+    @Test
+    void aMixedEnsembleAlternatesTheFormsOverItsMembersAndNeedsTwo(@TempDir Path dir) throws Exception {
+        Path csv = ettShapedCsv(dir);
+        Run mixed = train(dir, "--data", csv.toString(), "--lookback", "24", "--horizon", "4", "--epochs", "0",
+                "--loss", "SCALED_MSE", "--members", "2", "--readout-form", "mixed");
+        assertEquals(0, mixed.code(), mixed.err());
+        ModelSnapshot snap = ModelSnapshots.read(dir.resolve("model.avro"));
+        var params = ModelSnapshots.toParameters(snap);
+        assertEquals(io.sidewinder.ssm.ReadoutForm.MIXED, params.config().readoutForm());
+        assertEquals(io.sidewinder.ssm.ReadoutForm.NORMALISED, params.member(0).config().readoutForm());
+        assertEquals(io.sidewinder.ssm.ReadoutForm.RESIDUAL, params.member(1).config().readoutForm());
+        assertEquals("mixed", snap.getProvenance().get("readout_form"));
+        assertTrue(Double.isFinite(snap.getMetrics().get("val_mse")) && snap.getMetrics().get("val_mse") > 0);
+
+        Run one = train(dir, "--readout-form", "mixed");
+        assertEquals(2, one.code(), one.err());
+        assertTrue(one.err().contains("needs --members 2 or more"), one.err());
     }
 }

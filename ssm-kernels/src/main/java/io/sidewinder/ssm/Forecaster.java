@@ -1,5 +1,7 @@
 package io.sidewinder.ssm;
 
+import io.sidewinder.ssm.kernels.SsmKernels;
+
 /**
  * The streaming form of the whole pipeline around the model for one reading: gap → normalise → model step
  * → predictive distribution in the sensor's units. Stream processors call only this; the trainer's batch
@@ -8,9 +10,11 @@ package io.sidewinder.ssm;
 public final class Forecaster {
     private final MambaModel model;
     private final ModelConfig config;
-    private final float[] readout; // W of the lag readout, null without one
-    private final float[] cycle; // Q of the seasonal cycle, null without one or for a series it has no profile for
     private final int series;
+    // What turns a stack's head output into forecast means: one shared by every member, or under ReadoutForm.MIXED
+    // one per member, whose forecasts are then averaged (stacks[k] is member k's model; null when shared).
+    private final Readout[] readouts;
+    private final MambaModel[] stacks;
 
     public Forecaster(MambaModel model) {
         this(model, 0);
@@ -19,10 +23,18 @@ public final class Forecaster {
     private Forecaster(MambaModel model, int series) {
         this.model = model;
         this.config = model.config();
-        this.readout = config.readoutLags() > 0 ? model.parameters().data(LagReadout.WEIGHT) : null;
-        this.cycle = config.cycleLength() > 0 && series < config.cycleSeries()
-                ? model.parameters().data(SeasonalCycle.WEIGHT) : null;
         this.series = series;
+        if (config.readoutPerMember()) {
+            stacks = new MambaModel[config.members()];
+            readouts = new Readout[stacks.length];
+            for (int k = 0; k < stacks.length; k++) {
+                stacks[k] = model.member(k);
+                readouts[k] = new Readout(stacks[k].parameters(), series);
+            }
+        } else {
+            stacks = null;
+            readouts = new Readout[] {new Readout(model.parameters(), series)};
+        }
     }
 
     /**
@@ -63,62 +75,152 @@ public final class Forecaster {
         norm.update(values);
         float[] xn = new float[values.length];
         norm.normalize(values, xn);
-        float[] head = new float[config.headWidth()];
-        model.step(xn, ratio, state.modelState(), head);
         int phase = config.cycleLength() > 0 ? SeasonalCycle.phase(config, eventTime) : 0;
-        float[] scale = seriesUnitScale(norm);
-        if (readout != null) {
-            state.history().push(values, phase);
-            float[] lags = new float[config.readoutLags() * config.channels()];
-            float[] centre = scale == null ? null : new float[config.channels()];
-            readoutInputs(state.history(), norm, lags, cycle == null ? null : new int[config.readoutLags()], scale, centre);
-            LagReadout.addTo(model.kernels(), readout, config.horizon(), config.channels(), config.readoutLags(), 1,
-                    lags, head, 0);
-            if (centre != null) addCentre(centre, 0, head, 0);
+        if (config.readoutLags() > 0) state.history().push(values, phase);
+        float[] head = new float[config.headWidth()];
+        if (stacks == null) {
+            model.step(xn, ratio, state.modelState(), head);
+            readouts[0].addTo(model.kernels(), head, norm, state.history(), phase);
+        } else {
+            float[] member = new float[head.length];
+            for (int k = 0; k < stacks.length; k++) {
+                stacks[k].step(xn, ratio, state.modelState().member(k, config.layers()), member);
+                readouts[k].addTo(stacks[k].kernels(), member, norm, state.history(), phase);
+                addMean(member, head, 1, k, stacks.length);
+            }
         }
-        if (cycle != null) SeasonalCycle.addToMeans(cycle, config, series, phase, head, 0, scale);
         state.advanced(eventTime);
         return toPrediction(head, 0, norm);
     }
 
-    /** 1/σ_c of each channel under the {@link ReadoutForm#RESIDUAL} form (series-unit terms into the head's units), else null. */
-    private float[] seriesUnitScale(CausalNormalizer norm) {
-        if (config.readoutForm() != ReadoutForm.RESIDUAL) return null;
-        float[] s = new float[config.channels()];
-        for (int c = 0; c < s.length; c++) s[c] = (float) (1 / norm.std(c));
-        return s;
+    /** head += member / members over the first {@code rows} rows: the members' mean forecast, row by row. */
+    private void addMean(float[] member, float[] head, int rows, int k, int members) {
+        int n = rows * config.headWidth();
+        for (int i = 0; i < n; i++) head[i] = k == 0 ? member[i] / members : head[i] + member[i] / members;
     }
 
     /**
-     * The readout's inputs after the latest push into {@code row} ([K][C]): the history normalised at t, less the
-     * cycle at each lag's phase ({@code phases}: scratch of K, null without a cycle) times {@code scale} (null: 1).
-     * With {@code centre} (the RESIDUAL form) the lags the key has are then centred on their mean, which goes into
-     * centre[c]: (m_t − μ_t)/σ_t.
+     * One member's (or the shared) lag readout and cycle in its {@link ReadoutForm}: what it adds to the head's
+     * output rows (normalised units) to make the forecast means.
      */
-    private void readoutInputs(LagReadout.History history, CausalNormalizer norm, float[] row, int[] phases,
-                               float[] scale, float[] centre) {
-        history.normalised(norm, row);
-        int count = history.count();
-        if (cycle != null) {
-            count = history.lagPhases(phases);
-            SeasonalCycle.removeFromLags(cycle, config, series, phases, count, row, 0, scale);
+    private static final class Readout {
+        private final ModelConfig config;
+        private final float[] weight; // W of the lag readout, null without one
+        private final float[] cycle; // Q of the seasonal cycle, null without one or for a series it has no profile for
+        private final int series;
+        private final boolean residual;
+
+        Readout(ModelParameters params, int series) {
+            this.config = params.config();
+            this.weight = config.readoutLags() > 0 ? params.data(LagReadout.WEIGHT) : null;
+            this.cycle = config.cycleLength() > 0 && series < config.cycleSeries()
+                    ? params.data(SeasonalCycle.WEIGHT) : null;
+            this.series = series;
+            this.residual = config.readoutForm() == ReadoutForm.RESIDUAL;
         }
-        if (centre != null) {
-            int ch = config.channels();
-            for (int c = 0; c < ch; c++) {
-                double sum = 0;
-                for (int j = 0; j < count; j++) sum += row[j * ch + c];
-                centre[c] = count == 0 ? 0f : (float) (sum / count);
-                for (int j = 0; j < count; j++) row[j * ch + c] -= centre[c];
+
+        /** Adds the readout and cycle to one head row made after the reading just pushed into {@code history}. */
+        void addTo(SsmKernels kernels, float[] head, CausalNormalizer norm, LagReadout.History history, int phase) {
+            float[] scale = seriesUnitScale(norm);
+            if (weight != null) {
+                float[] lags = new float[config.readoutLags() * config.channels()];
+                float[] centre = residual ? new float[config.channels()] : null;
+                inputs(history, norm, lags, cycle == null ? null : new int[config.readoutLags()], scale, centre);
+                LagReadout.addTo(kernels, weight, config.horizon(), config.channels(), config.readoutLags(), 1,
+                        lags, head, 0);
+                if (centre != null) addCentre(centre, 0, head, 0);
+            }
+            if (cycle != null) SeasonalCycle.addToMeans(cycle, config, series, phase, head, 0, scale);
+        }
+
+        /** 1/σ_c of each channel under the {@link ReadoutForm#RESIDUAL} form (series-unit terms into the head's units), else null. */
+        float[] seriesUnitScale(CausalNormalizer norm) {
+            if (!residual) return null;
+            float[] s = new float[config.channels()];
+            for (int c = 0; c < s.length; c++) s[c] = (float) (1 / norm.std(c));
+            return s;
+        }
+
+        /**
+         * The readout's inputs after the latest push into {@code row} ([K][C]): the history normalised at t, less the
+         * cycle at each lag's phase ({@code phases}: scratch of K, null without a cycle) times {@code scale} (null: 1).
+         * With {@code centre} (the RESIDUAL form) the lags the key has are then centred on their mean, which goes into
+         * centre[c]: (m_t − μ_t)/σ_t.
+         */
+        void inputs(LagReadout.History history, CausalNormalizer norm, float[] row, int[] phases, float[] scale,
+                    float[] centre) {
+            history.normalised(norm, row);
+            int count = history.count();
+            if (cycle != null) {
+                count = history.lagPhases(phases);
+                SeasonalCycle.removeFromLags(cycle, config, series, phases, count, row, 0, scale);
+            }
+            if (centre != null) {
+                int ch = config.channels();
+                for (int c = 0; c < ch; c++) {
+                    double sum = 0;
+                    for (int j = 0; j < count; j++) sum += row[j * ch + c];
+                    centre[c] = count == 0 ? 0f : (float) (sum / count);
+                    for (int j = 0; j < count; j++) row[j * ch + c] -= centre[c];
+                }
             }
         }
-    }
 
-    /** head[offset + h·C + c] += centre[from + c] over the H mean rows: the level the RESIDUAL readout forecasts around. */
-    private void addCentre(float[] centre, int from, float[] head, int offset) {
-        int ch = config.channels();
-        for (int h = 0; h < config.horizon(); h++) {
-            for (int c = 0; c < ch; c++) head[offset + h * ch + c] += centre[from + c];
+        /** head[offset + h·C + c] += centre[from + c] over the H mean rows: the level the RESIDUAL readout forecasts around. */
+        void addCentre(float[] centre, int from, float[] head, int offset) {
+            int ch = config.channels();
+            for (int h = 0; h < config.horizon(); h++) {
+                for (int c = 0; c < ch; c++) head[offset + h * ch + c] += centre[from + c];
+            }
+        }
+
+        Sequence sequence(int length) {
+            return new Sequence(length);
+        }
+
+        /** The readout's inputs over a sequence, recorded reading by reading, then added to the head rows at once. */
+        final class Sequence {
+            private final int length;
+            private final float[] lags, lagRow, centres, centre;
+            private final int[] lagPhases;
+            private final float[][] scales;
+
+            Sequence(int length) {
+                this.length = length;
+                int c = config.channels(), lagWidth = config.readoutLags() * c;
+                lags = weight == null ? null : new float[length * lagWidth];
+                lagRow = new float[lagWidth];
+                lagPhases = cycle == null ? null : new int[config.readoutLags()];
+                scales = residual ? new float[length][] : null;
+                centres = residual && weight != null ? new float[length * c] : null;
+                centre = new float[c];
+            }
+
+            /** Records reading t's inputs, right after it was pushed into {@code history} and {@code norm}. */
+            void record(int t, LagReadout.History history, CausalNormalizer norm) {
+                float[] scale = seriesUnitScale(norm);
+                if (scales != null) scales[t] = scale;
+                if (weight == null) return;
+                inputs(history, norm, lagRow, lagPhases, scale, centres == null ? null : centre);
+                System.arraycopy(lagRow, 0, lags, t * lagRow.length, lagRow.length);
+                if (centres != null) System.arraycopy(centre, 0, centres, t * centre.length, centre.length);
+            }
+
+            /** Adds the readout and cycle to the sequence's head rows ([length][headWidth]). */
+            void addTo(SsmKernels kernels, float[] head, int[] phases) {
+                int c = config.channels(), hw = config.headWidth();
+                if (weight != null) {
+                    // Added after the model's head, as advance() adds it after the step.
+                    LagReadout.addTo(kernels, weight, config.horizon(), c, config.readoutLags(), length, lags, head, 0);
+                    for (int t = 0; centres != null && t < length; t++) addCentre(centres, t * c, head, t * hw);
+                }
+                if (cycle != null) {
+                    for (int t = 0; t < length; t++) {
+                        SeasonalCycle.addToMeans(cycle, config, series, phases[t], head, t * hw,
+                                scales == null ? null : scales[t]);
+                    }
+                }
+            }
         }
     }
 
@@ -149,12 +251,9 @@ public final class Forecaster {
         CausalNormalizer[] statsAt = new CausalNormalizer[length];
         long prev = state.lastEventTime();
         float[] xn = new float[c];
-        int lagWidth = config.readoutLags() * c;
-        float[] lags = readout == null ? null : new float[length * lagWidth], lagRow = new float[lagWidth];
-        int[] phases = new int[length], lagPhases = cycle == null ? null : new int[config.readoutLags()];
-        boolean residual = config.readoutForm() == ReadoutForm.RESIDUAL;
-        float[][] scales = residual ? new float[length][] : null;
-        float[] centres = residual && readout != null ? new float[length * c] : null, centre = new float[c];
+        int[] phases = new int[length];
+        Readout.Sequence[] inputs = new Readout.Sequence[readouts.length];
+        for (int k = 0; k < inputs.length; k++) inputs[k] = readouts[k].sequence(length);
         for (int t = 0; t < length; t++) {
             gaps[t] = config.gap().ratio(prev, eventTimes[t]);
             prev = eventTimes[t];
@@ -163,25 +262,19 @@ public final class Forecaster {
             System.arraycopy(xn, 0, x, t * c, c);
             statsAt[t] = norm.copy();
             phases[t] = config.cycleLength() > 0 ? SeasonalCycle.phase(config, eventTimes[t]) : 0;
-            float[] scale = seriesUnitScale(norm);
-            if (scales != null) scales[t] = scale;
-            if (readout != null) {
-                state.history().push(values[t], phases[t]);
-                readoutInputs(state.history(), norm, lagRow, lagPhases, scale, centres == null ? null : centre);
-                System.arraycopy(lagRow, 0, lags, t * lagWidth, lagWidth);
-                if (centres != null) System.arraycopy(centre, 0, centres, t * c, c);
-            }
+            if (config.readoutLags() > 0) state.history().push(values[t], phases[t]);
+            for (Readout.Sequence in : inputs) in.record(t, state.history(), norm);
         }
-        float[] head = model.forward(x, gaps, length, state.modelState(), true);
-        if (readout != null) {
-            // Added after the model's head, as advance() adds it after the step.
-            LagReadout.addTo(model.kernels(), readout, config.horizon(), c, config.readoutLags(), length, lags, head, 0);
-            for (int t = 0; centres != null && t < length; t++) addCentre(centres, t * c, head, t * config.headWidth());
-        }
-        if (cycle != null) {
-            for (int t = 0; t < length; t++) {
-                SeasonalCycle.addToMeans(cycle, config, series, phases[t], head, t * config.headWidth(),
-                        scales == null ? null : scales[t]);
+        float[] head;
+        if (stacks == null) {
+            head = model.forward(x, gaps, length, state.modelState(), true);
+            inputs[0].addTo(model.kernels(), head, phases);
+        } else {
+            head = new float[length * config.headWidth()];
+            for (int k = 0; k < stacks.length; k++) {
+                float[] member = stacks[k].forward(x, gaps, length, state.modelState().member(k, config.layers()), true);
+                inputs[k].addTo(stacks[k].kernels(), member, phases);
+                addMean(member, head, length, k, stacks.length);
             }
         }
         Prediction[] out = new Prediction[length];

@@ -107,6 +107,15 @@ public final class MambaModel {
         return params;
     }
 
+    /** Ensemble member k as a single model over its own stack; a single model's only member (k = 0) is itself. */
+    public MambaModel member(int k) {
+        if (members == null) {
+            if (k != 0) throw new IllegalArgumentException("member " + k + " of a single model");
+            return this;
+        }
+        return members[k];
+    }
+
     /**
      * Sequence forward. {@code x} is [L][channels] (normalised values), {@code gapRatios} is τ_t/τ_ref per step.
      * Advances {@code state} to the end of the sequence and returns the head outputs, [L][headWidth].

@@ -29,7 +29,8 @@ import java.util.Map;
  * @param cycleSeries S, series the cycle has its own profile for (e.g. the channels of the sensors a univariate
  *     model was trained on); 0 without a cycle
  * @param members K, independently trained Mamba stacks (embedding, blocks, final norm, head) whose head outputs
- *     the model averages, over one shared normaliser, readout and cycle; 1 for a single model
+ *     the model averages, over one shared normaliser, readout and cycle (under {@link ReadoutForm#MIXED} each member
+ *     has its own readout and cycle, and the model averages the members' forecasts); 1 for a single model
  * @param readoutForm how the lag readout and the cycle meet the normaliser; see {@link ReadoutForm}
  */
 public record ModelConfig(int channels, int dModel, int layers, int dState, int dConv, int expand, int dtRank,
@@ -62,8 +63,12 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         if (discretization == null || gap == null || readoutForm == null) {
             throw new IllegalArgumentException("discretization, gap and readoutForm are required");
         }
-        if (readoutForm == ReadoutForm.RESIDUAL && readoutLags == 0) {
-            throw new IllegalArgumentException("the RESIDUAL readout form needs readout lags to centre on");
+        if (readoutForm != ReadoutForm.NORMALISED && readoutLags == 0) {
+            throw new IllegalArgumentException("the " + readoutForm + " readout form needs readout lags to centre on");
+        }
+        if (readoutForm == ReadoutForm.MIXED && members < 2) {
+            throw new IllegalArgumentException("the MIXED readout form is an ensemble's: it needs >= 2 members, got "
+                    + members);
         }
         if (!(dtMin > 0 && dtMax >= dtMin && dtFloor > 0 && normEps > 0 && normalizerMinStd > 0)) {
             throw new IllegalArgumentException("need 0 < dtMin <= dtMax, dtFloor > 0, normEps > 0, normalizerMinStd > 0");
@@ -159,6 +164,21 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
                 dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries,
                 members, form);
+    }
+
+    /** Member k's own config: a single model in member k's readout form ({@link ReadoutForm#ofMember}). */
+    public ModelConfig member(int k) {
+        if (k < 0 || k >= members) {
+            throw new IllegalArgumentException("member " + k + " of a model with " + members + " members");
+        }
+        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
+                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries,
+                1, readoutForm.ofMember(k));
+    }
+
+    /** True when each member has its own readout and cycle ({@link ReadoutForm#MIXED}); else they share them. */
+    public boolean readoutPerMember() {
+        return readoutForm == ReadoutForm.MIXED;
     }
 
     /** Layers of recurrent state a sequence carries: every member's blocks, member by member. */

@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
  * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}, {@code readout.weight} when the config has
  * readout lags ({@link LagReadout}) and {@code cycle.weight} when it has a seasonal cycle ({@link SeasonalCycle}).
  * An ensemble of K members ({@link ModelConfig#members()}) has member 0's stack under these names and member m's
- * under {@code members.<m>.} + the same names; the readout and the cycle are shared.
+ * under {@code members.<m>.} + the same names; the readout and the cycle are shared, except under
+ * {@link ReadoutForm#MIXED}, where each member has its own under its prefix.
  */
 public final class ModelParameters {
     private final ModelConfig config;
@@ -31,7 +32,15 @@ public final class ModelParameters {
         for (int k = 0; k < c.members(); k++) {
             String m = memberPrefix(k);
             stackShapes(c).forEach((name, shape) -> s.put(m + name, shape));
+            if (c.readoutPerMember()) readoutShapes(c).forEach((name, shape) -> s.put(m + name, shape));
         }
+        if (!c.readoutPerMember()) s.putAll(readoutShapes(c));
+        return s;
+    }
+
+    /** Name → shape of the lag readout and the cycle, where the config has them. */
+    private static Map<String, int[]> readoutShapes(ModelConfig c) {
+        Map<String, int[]> s = new LinkedHashMap<>();
         if (c.readoutLags() > 0) {
             s.put(LagReadout.WEIGHT, new int[] {2 * c.horizon(), c.readoutLags()});
         }
@@ -80,13 +89,12 @@ public final class ModelParameters {
             String prefix = memberPrefix(k);
             initialiseStack(c, rnd).forEach((name, p) -> m.put(prefix + name, new Parameter(prefix + name, p.shape(), p.data())));
         }
-        if (c.readoutLags() > 0) {
-            // Zero: the readout starts as a no-op and the model learns how much recent history to pass through.
-            put(m, LagReadout.WEIGHT, new float[2 * c.horizon() * c.readoutLags()], 2 * c.horizon(), c.readoutLags());
-        }
-        if (c.cycleLength() > 0) {
-            // Zero: no cycle until the trainer fits one (SeasonalCycle).
-            put(m, SeasonalCycle.WEIGHT, new float[c.cycleLength() * c.cycleColumns()], c.cycleLength(), c.cycleColumns());
+        // Zero: the readout starts as a no-op and the model learns how much recent history to pass through; no cycle
+        // until the trainer fits one (SeasonalCycle).
+        for (int k = 0; k < (c.readoutPerMember() ? c.members() : 1); k++) {
+            String prefix = c.readoutPerMember() ? memberPrefix(k) : "";
+            readoutShapes(c).forEach((name, shape) ->
+                    put(m, prefix + name, new float[shape[0] * shape[1]], shape));
         }
         return new ModelParameters(c, m);
     }
@@ -192,22 +200,20 @@ public final class ModelParameters {
     }
 
     /**
-     * Member k of an ensemble as a single model (config with one member), sharing this model's tensors: its stack
-     * under the single model's names, and the shared readout and cycle.
+     * Member k of an ensemble as a single model ({@link ModelConfig#member}), sharing this model's tensors: its stack
+     * under the single model's names, and the shared readout and cycle (its own under {@link ReadoutForm#MIXED}).
      */
     public ModelParameters member(int k) {
-        if (k < 0 || k >= config.members()) {
-            throw new IllegalArgumentException("member " + k + " of a model with " + config.members() + " members");
-        }
-        ModelConfig single = config.withMembers(1);
-        String prefix = memberPrefix(k);
+        ModelConfig single = config.member(k);
+        String prefix = memberPrefix(k), readoutPrefix = config.readoutPerMember() ? prefix : "";
         Map<String, Parameter> m = new LinkedHashMap<>();
         for (String name : stackShapes(single).keySet()) {
             Parameter p = get(prefix + name);
             m.put(name, new Parameter(name, p.shape(), p.data()));
         }
-        for (String shared : List.of(LagReadout.WEIGHT, SeasonalCycle.WEIGHT)) {
-            if (byName.containsKey(shared)) m.put(shared, get(shared));
+        for (String name : readoutShapes(single).keySet()) {
+            Parameter p = get(readoutPrefix + name);
+            m.put(name, new Parameter(name, p.shape(), p.data()));
         }
         return new ModelParameters(single, m);
     }
@@ -223,6 +229,9 @@ public final class ModelParameters {
     public static ModelParameters ensemble(List<ModelParameters> members) {
         if (members.isEmpty()) {
             throw new IllegalArgumentException("an ensemble needs at least one member");
+        }
+        if (members.size() > 1 && members.get(0).config().readoutForm() != members.get(1).config().readoutForm()) {
+            return mixedEnsemble(members);
         }
         ModelConfig c = members.get(0).config();
         for (ModelParameters p : members) {
@@ -254,6 +263,32 @@ public final class ModelParameters {
             m.put(name, new Parameter(name, members.get(0).get(name).shape(), mean));
         }
         return new ModelParameters(c.withMembers(members.size()), m);
+    }
+
+    /**
+     * The {@link ReadoutForm#MIXED} ensemble of single models that alternate NORMALISED and RESIDUAL (member 0
+     * NORMALISED) and are otherwise of one config: each member keeps its own stack, readout and cycle.
+     */
+    private static ModelParameters mixedEnsemble(List<ModelParameters> members) {
+        ModelConfig c = members.get(0).config().withReadoutForm(ReadoutForm.NORMALISED);
+        ModelConfig mixed = new ModelConfig(c.channels(), c.dModel(), c.layers(), c.dState(), c.dConv(), c.expand(),
+                c.dtRank(), c.horizon(), c.discretization(), c.gap(), c.dtMin(), c.dtMax(), c.dtFloor(), c.normEps(),
+                c.normalizerWindow(), c.normalizerMinStd(), c.readoutLags(), c.cycleLength(), c.cycleSeries(),
+                members.size(), ReadoutForm.MIXED);
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (int k = 0; k < members.size(); k++) {
+            ModelParameters p = members.get(k);
+            if (!p.config().equals(mixed.member(k))) {
+                throw new IllegalArgumentException("a mixed ensemble's members alternate the NORMALISED and RESIDUAL "
+                        + "forms (member 0 NORMALISED) and are otherwise of one single-model config; member " + k
+                        + " is " + p.config().toMap());
+            }
+            String prefix = memberPrefix(k);
+            for (Parameter t : p.all()) {
+                m.put(prefix + t.name(), new Parameter(prefix + t.name(), t.shape(), t.data().clone()));
+            }
+        }
+        return of(mixed, new ArrayList<>(m.values()));
     }
 
     /** True when the models have tensor {@code name} and not all of them hold the same values. */

@@ -13,10 +13,22 @@ package io.sidewinder.ssm;
  * recent level, and the cycle is added back at its learned amplitude. On ETTh1-96 (M) the closed-form fits score
  * validation MSE 0.697 vs 0.687 and test 0.379 vs 0.370 (numpy re-implementation, trainer README); without a cycle
  * and with a normaliser over exactly the lags the two forms are the same model.
+ *
+ * <p>MIXED is an ensemble's form ({@link ModelConfig#members()} K &ge; 2): members alternate NORMALISED (even k) and
+ * RESIDUAL (odd k), each with its own readout and cycle, and the model serves the mean of the members' forecasts.
+ * The two forms err differently, so their mean beats two members of one form (ETTm1-96, trainer README).
  */
 public enum ReadoutForm {
     /** Lags z-scored with the normaliser's statistics at t; the cycle in normalised units. */
     NORMALISED,
     /** Lags less the cycle, centred on their own mean; the cycle in the series' units. */
-    RESIDUAL
+    RESIDUAL,
+    /** An ensemble whose members alternate NORMALISED and RESIDUAL, each with its own readout and cycle. */
+    MIXED;
+
+    /** The form of ensemble member k under this form: itself, except under MIXED. */
+    public ReadoutForm ofMember(int k) {
+        if (k < 0) throw new IllegalArgumentException("member must be >= 0, got " + k);
+        return this != MIXED ? this : k % 2 == 0 ? NORMALISED : RESIDUAL;
+    }
 }

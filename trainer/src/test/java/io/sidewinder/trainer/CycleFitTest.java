@@ -109,7 +109,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ReadoutForm.class)
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
     void aHuberFitWhoseDeltaNoErrorReachesIsTheLeastSquaresFit(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7);
@@ -122,7 +122,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ReadoutForm.class)
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
     void aFittedDailyCycleCutsTheLinearForecastersErrorWhenTheLookbackIsShorterThanADay(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(120);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
@@ -137,7 +137,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ReadoutForm.class)
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
     void theTrainersCycleTermsAreTheServedForecastersOnes(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
@@ -166,7 +166,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ReadoutForm.class)
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
     void trainingKeepsTheFittedCycleAndNeverEndsWorseThanItsStart(ReadoutForm form) throws Exception {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
@@ -183,7 +183,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ReadoutForm.class)
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
     void noSmallChangeOfTheFittedCycleLowersTheServedForecastsTrainingError(ReadoutForm form) {
         // Unweighted least squares in the series' units (SCALED_MSE's weights) is what the served forecast's MSE
         // measures, so at the fit's optimum (a ridge of 1e-9: least squares) no direction of Q may lower that MSE.
@@ -220,8 +220,9 @@ class CycleFitTest {
         ModelConfig cfg = CFG.withCycle(24, 2);
         ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
         ForecastTrainer.FormChoice choice = trainer.chooseReadoutForm(cfg, train, val);
-        assertEquals(List.of(ReadoutForm.values()), List.copyOf(choice.validationMse().keySet()));
-        for (ReadoutForm form : ReadoutForm.values()) {
+        List<ReadoutForm> forms = List.of(ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL);
+        assertEquals(forms, List.copyOf(choice.validationMse().keySet()));
+        for (ReadoutForm form : forms) {
             double want = trainer.validationMse(fitted(cfg.withReadoutForm(form), data, train),
                     ForecastTrainer.validationSample(val));
             assertEquals(want, choice.validationMse().get(form), 1e-12 * want, form.name());

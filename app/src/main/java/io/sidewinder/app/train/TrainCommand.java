@@ -98,7 +98,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "normaliser (ReadoutForm): normalised (lags z-scored, the cycle in normalised units), residual (lags less "
             + "the cycle centred on their own mean, the cycle in the series' units: CycleNet's form), or auto: under "
             + "the ETT protocol residual when its closed-form start beats normalised's on validation by more than two "
-            + "standard errors, normalised otherwise.")
+            + "standard errors, normalised otherwise; or mixed (with --members 2 or more): members alternate "
+            + "normalised and residual, each with its own readout and cycle, and the model serves their mean forecast.")
     String readoutForm;
 
     @Option(names = "--out", required = true, description = "Where to write the ModelSnapshot (.avro).")
@@ -198,8 +199,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "train: readout form %s (%s)%n", form.name().toLowerCase(Locale.ROOT),
                         formChoice);
             }
-            config = config.withReadoutForm(form);
-            ensemble = trainMembers(config, options, kernels, (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
+            ensemble = trainMembers(withForm(config, form), options, kernels, (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
             trained = ensemble.model();
             ForecastEvaluation.Result val = exp.evaluate(trained, EttProtocol.Split.VAL);
             valMse = val.mse();
@@ -232,8 +232,7 @@ public final class TrainCommand implements Callable<Integer> {
             HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), lookback);
             ModelConfig config = exp.modelConfig(base, horizon);
             ReadoutForm form = readoutFormOrUsageError(config);
-            config = config.withReadoutForm(form == null ? ReadoutForm.NORMALISED : form);
-            ensemble = trainMembers(config, options, kernels,
+            ensemble = trainMembers(withForm(config, form == null ? ReadoutForm.NORMALISED : form), options, kernels,
                     (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
             trained = ensemble.model();
             // a single model's validation MSE is the trainer's; an ensemble's, the same metric through its forecast
@@ -317,7 +316,7 @@ public final class TrainCommand implements Callable<Integer> {
                                                 io.sidewinder.ssm.kernels.SsmKernels kernels,
                                                 EnsembleTrainer.MemberTraining training, ProgressBar bar) throws Exception {
         boolean sideBySide = !(kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name().startsWith("cuda");
-        EnsembleTrainer.Result e = EnsembleTrainer.train(members, config, options, sideBySide, training, bar);
+        EnsembleTrainer.Result e = EnsembleTrainer.train(config, options, sideBySide, training, bar);
         bar.finish();
         return e;
     }
@@ -329,15 +328,26 @@ public final class TrainCommand implements Callable<Integer> {
             case "auto" -> null;
             case "normalised", "normalized" -> ReadoutForm.NORMALISED;
             case "residual" -> ReadoutForm.RESIDUAL;
+            case "mixed" -> ReadoutForm.MIXED;
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --readout-form " + readoutForm + " is not auto, normalised or residual");
+                    "train: --readout-form " + readoutForm + " is not auto, normalised, residual or mixed");
         };
-        if (config.readoutLags() > 0) return form;
-        if (form == ReadoutForm.RESIDUAL) {
+        if (form == ReadoutForm.MIXED && members < 2) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --readout-form residual centres the readout's lags, and --readout-lags 0 leaves none");
+                    "train: --readout-form mixed alternates the forms over an ensemble's members: it needs --members 2 or more");
+        }
+        if (config.readoutLags() > 0) return form;
+        if (form == ReadoutForm.RESIDUAL || form == ReadoutForm.MIXED) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --readout-form " + f
+                    + " centres the readout's lags, and --readout-lags 0 leaves none");
         }
         return ReadoutForm.NORMALISED;
+    }
+
+    /** The --members ensemble (or single model) of {@code config} in {@code form}. */
+    private ModelConfig withForm(ModelConfig config, ReadoutForm form) {
+        return form == ReadoutForm.MIXED ? config.withMembers(members).withReadoutForm(form)
+                : config.withReadoutForm(form).withMembers(members);
     }
 
     private static String formScores(Map<ReadoutForm, Double> scores) {

@@ -13,7 +13,7 @@ import java.util.concurrent.Future;
 /**
  * Trains the K members of an ensemble ({@link ModelConfig#members()}) and joins them into one model
  * ({@link ModelParameters#ensemble}). Member k is a single model initialised and trained with seed + k, otherwise
- * with the same options, so each is exactly the model a single run of that seed and thread count gives.
+ * with the same options, so each is exactly the model a single run of that seed, thread count and member form gives.
  * Members train side by side, the threads split between them: one member scales sub-linearly over threads, K
  * members do not (ETTm1 on 2 cores: two members on one thread each, 926–996 samples/s together; one model on both
  * threads, 640).
@@ -37,16 +37,17 @@ public final class EnsembleTrainer {
     }
 
     /**
-     * Trains {@code members} members of {@code config} (a single-model config) with {@code options}.
+     * Trains the {@link ModelConfig#members()} members of {@code config} with {@code options}: member k is a single
+     * model of {@link ModelConfig#member config.member(k)} (under {@link io.sidewinder.ssm.ReadoutForm#MIXED}, the
+     * members alternate the normalised and residual forms, each fitting its own readout and cycle).
      *
      * @param sideBySide train members concurrently, {@code options.threads()} split between them; false for
      *     kernels that one training must own (the CUDA trainer's resident step)
      * @param progress member 0's progress (the others report only through their results)
      */
-    public static Result train(int members, ModelConfig config, ForecastTrainer.Options options, boolean sideBySide,
+    public static Result train(ModelConfig config, ForecastTrainer.Options options, boolean sideBySide,
                                MemberTraining training, ForecastTrainer.Progress progress) throws Exception {
-        if (members < 1) throw new IllegalArgumentException("members must be >= 1, got " + members);
-        if (config.members() != 1) throw new IllegalArgumentException("config must be a single model's");
+        int members = config.members();
         int concurrent = sideBySide ? Math.max(1, Math.min(members, options.threads())) : 1;
         int threadsEach = Math.max(1, options.threads() / concurrent);
         ExecutorService pool = Executors.newFixedThreadPool(concurrent, r -> {
@@ -59,7 +60,7 @@ public final class EnsembleTrainer {
             List<Future<ForecastTrainer.Result>> runs = new ArrayList<>();
             for (int k = 0; k < members; k++) {
                 long seed = options.seed() + k;
-                TrainableModel model = new TrainableModel(ModelParameters.initialise(config, seed));
+                TrainableModel model = new TrainableModel(ModelParameters.initialise(config.member(k), seed));
                 ForecastTrainer.Options o = options.withSeed(seed).withThreads(threadsEach)
                         .withCheckpoint(memberCheckpoint(options.checkpoint(), k, members));
                 ForecastTrainer.Progress p = k == 0 ? progress : (e, es, s, ss, l, v, sps) -> {};

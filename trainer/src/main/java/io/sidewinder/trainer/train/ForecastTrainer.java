@@ -333,7 +333,7 @@ public final class ForecastTrainer implements AutoCloseable {
         List<Window> val = validationSample(allVal);
         EnumMap<ReadoutForm, Double> mse = new EnumMap<>(ReadoutForm.class);
         EnumMap<ReadoutForm, double[][]> perWindow = new EnumMap<>(ReadoutForm.class);
-        for (ReadoutForm form : ReadoutForm.values()) {
+        for (ReadoutForm form : new ReadoutForm[] {ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL}) {
             TrainableModel model = new TrainableModel(ModelParameters.initialise(
                     config.withReadoutForm(form).withMembers(1), options.seed()));
             fitLinearStart(model, train);

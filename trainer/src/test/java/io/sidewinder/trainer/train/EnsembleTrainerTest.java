@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sidewinder.ssm.LagReadout;
+import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.ReadoutForm;
 import io.sidewinder.trainer.grad.TrainableModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +27,7 @@ class EnsembleTrainerTest {
     @Test
     void membersTrainedSideBySideAreTheSingleModelsOfTheirSeedsAndThreadCount() throws Exception {
         ForecastTrainer.Options o = ForecastTrainerTest.options(2).withThreads(2).withSeed(7);
-        EnsembleTrainer.Result e = EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o, true, training(),
+        EnsembleTrainer.Result e = EnsembleTrainer.train(ForecastTrainerTest.CFG.withMembers(2), o, true, training(),
                 ForecastTrainerTest.QUIET);
         assertEquals(2, e.model().config().members());
         assertEquals(2, e.members().size());
@@ -38,9 +42,27 @@ class EnsembleTrainerTest {
     }
 
     @Test
+    void aMixedEnsemblesMembersTrainInAlternatingFormsEachFittingItsOwnReadout() throws Exception {
+        ModelConfig single = ForecastTrainerTest.CFG.withReadoutLags(8);
+        ModelConfig mixed = single.withMembers(2).withReadoutForm(ReadoutForm.MIXED);
+        ForecastTrainer.Options o = ForecastTrainerTest.options(1).withThreads(2).withSeed(5);
+        EnsembleTrainer.Result e = EnsembleTrainer.train(mixed, o, true, training(), ForecastTrainerTest.QUIET);
+        assertEquals(mixed, e.model().config());
+        ReadoutForm[] forms = {ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL};
+        for (int k = 0; k < 2; k++) {
+            TrainableModel alone = new TrainableModel(ModelParameters.initialise(single.withReadoutForm(forms[k]), 5 + k));
+            training().train(alone, o.withSeed(5 + k).withThreads(1), ForecastTrainerTest.QUIET);
+            assertEquals(forms[k], e.model().member(k).config().readoutForm());
+            assertEquals(alone.toParameters().all(), e.model().member(k).all(), "member " + k + "'s parameters");
+        }
+        assertTrue(!Arrays.equals(e.model().member(0).data(LagReadout.WEIGHT), e.model().member(1).data(LagReadout.WEIGHT)),
+                "each form fits its own readout");
+    }
+
+    @Test
     void oneAfterTheOtherMembersKeepEveryThread() throws Exception {
         ForecastTrainer.Options o = ForecastTrainerTest.options(1).withThreads(2).withSeed(3);
-        EnsembleTrainer.Result e = EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o, false, training(),
+        EnsembleTrainer.Result e = EnsembleTrainer.train(ForecastTrainerTest.CFG.withMembers(2), o, false, training(),
                 ForecastTrainerTest.QUIET);
         TrainableModel alone = new TrainableModel(ModelParameters.initialise(ForecastTrainerTest.CFG, 4));
         training().train(alone, o.withSeed(4), ForecastTrainerTest.QUIET);
@@ -51,7 +73,7 @@ class EnsembleTrainerTest {
     void eachMemberCheckpointsToItsOwnFileAndAFailingMemberFailsTheEnsemble(@TempDir Path dir) throws Exception {
         Path cp = dir.resolve("run.ckpt");
         ForecastTrainer.Options o = ForecastTrainerTest.options(1).withThreads(2).withCheckpoint(cp);
-        EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o, true, training(), ForecastTrainerTest.QUIET);
+        EnsembleTrainer.train(ForecastTrainerTest.CFG.withMembers(2), o, true, training(), ForecastTrainerTest.QUIET);
         assertTrue(Files.exists(dir.resolve("run.ckpt.member0")) && Files.exists(dir.resolve("run.ckpt.member1")));
         assertTrue(!Files.exists(cp));
 
@@ -60,7 +82,7 @@ class EnsembleTrainerTest {
             return training().train(model, options, progress);
         };
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> EnsembleTrainer.train(2, ForecastTrainerTest.CFG, o.withCheckpoint(null), true, failing,
+                () -> EnsembleTrainer.train(ForecastTrainerTest.CFG.withMembers(2), o.withCheckpoint(null), true, failing,
                         ForecastTrainerTest.QUIET));
         assertEquals("member 1 ran out of data", e.getMessage());
         assertThrows(IllegalArgumentException.class,
