@@ -1,7 +1,5 @@
 package io.sidewinder.ssm;
 
-import static io.sidewinder.ssm.oracle.Tolerance.assertClose;
-import static io.sidewinder.ssm.oracle.Tolerance.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,14 +57,7 @@ class MixedEnsembleTest {
     @Test
     void streamingAdvanceEqualsBatchForwardForAMixedEnsembleThroughGaps() {
         ModelParameters m = mixed();
-        Forecaster f = new Forecaster(new MambaModel(m)).forSeries(0);
-        long[] times = SeasonalCycleTest.hourlyWithGaps(120);
-        float[][] values = ForecasterTest.readings(120);
-        StreamState streamed = StreamState.fresh(m.config()), batched = StreamState.fresh(m.config());
-        ForecasterTest.assertStreamingEqualsBatch(f, streamed, batched, times, values);
-        long next = times[119] + SeasonalCycleTest.HOUR;
-        assertClose(toDouble(f.advance(batched, next, values[0]).mean()), f.advance(streamed, next, values[0]).mean(),
-                3e-4, 1e-3, "the forecast after both");
+        SeasonalCycleTest.assertStreamingEqualsBatchHourly(new Forecaster(new MambaModel(m)).forSeries(0), 120);
     }
 
     @Test

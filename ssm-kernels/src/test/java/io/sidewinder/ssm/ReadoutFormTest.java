@@ -96,13 +96,7 @@ class ReadoutFormTest {
     @Test
     void streamingAdvanceEqualsBatchForwardInTheResidualFormThroughGaps() {
         Forecaster f = new Forecaster(new MambaModel(SeasonalCycleTest.withRandomCycle(CFG, 4))).forSeries(1);
-        long[] times = SeasonalCycleTest.hourlyWithGaps(200);
-        float[][] values = ForecasterTest.readings(200);
-        StreamState streamed = StreamState.fresh(CFG), batched = StreamState.fresh(CFG);
-        ForecasterTest.assertStreamingEqualsBatch(f, streamed, batched, times, values);
-        long next = times[199] + SeasonalCycleTest.HOUR;
-        assertClose(toDouble(f.advance(batched, next, values[0]).mean()), f.advance(streamed, next, values[0]).mean(),
-                3e-4, 1e-3, "the forecast after both");
+        SeasonalCycleTest.assertStreamingEqualsBatchHourly(f, 200);
     }
 
     @Test

@@ -24,6 +24,18 @@ class SeasonalCycleTest {
         return p;
     }
 
+    /** advance() reading by reading == forwardSequence() over len hourly readings with gaps, and so is the forecast after. */
+    static void assertStreamingEqualsBatchHourly(Forecaster f, int len) {
+        ModelConfig c = f.model().config();
+        long[] times = hourlyWithGaps(len);
+        float[][] values = ForecasterTest.readings(len);
+        StreamState streamed = StreamState.fresh(c), batched = StreamState.fresh(c);
+        ForecasterTest.assertStreamingEqualsBatch(f, streamed, batched, times, values);
+        long next = times[len - 1] + HOUR;
+        assertClose(toDouble(f.advance(batched, next, values[0]).mean()), f.advance(streamed, next, values[0]).mean(),
+                3e-4, 1e-3, "the forecast after both");
+    }
+
     static long[] hourlyWithGaps(int len) {
         long[] t = new long[len];
         long now = 1_700_000_000_000L - 1_700_000_000_000L % HOUR;
