@@ -171,9 +171,7 @@ public record ModelConfig(int channels, int dModel, int layers, int dState, int 
         if (k < 0 || k >= members) {
             throw new IllegalArgumentException("member " + k + " of a model with " + members + " members");
         }
-        return new ModelConfig(channels, dModel, layers, dState, dConv, expand, dtRank, horizon, discretization, gap,
-                dtMin, dtMax, dtFloor, normEps, normalizerWindow, normalizerMinStd, readoutLags, cycleLength, cycleSeries,
-                1, readoutForm.ofMember(k));
+        return withReadoutForm(readoutForm.ofMember(k)).withMembers(1); // the form first: MIXED needs its members
     }
 
     /** True when each member has its own readout and cycle ({@link ReadoutForm#MIXED}); else they share them. */

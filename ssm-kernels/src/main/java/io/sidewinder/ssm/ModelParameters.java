@@ -270,11 +270,7 @@ public final class ModelParameters {
      * NORMALISED) and are otherwise of one config: each member keeps its own stack, readout and cycle.
      */
     private static ModelParameters mixedEnsemble(List<ModelParameters> members) {
-        ModelConfig c = members.get(0).config().withReadoutForm(ReadoutForm.NORMALISED);
-        ModelConfig mixed = new ModelConfig(c.channels(), c.dModel(), c.layers(), c.dState(), c.dConv(), c.expand(),
-                c.dtRank(), c.horizon(), c.discretization(), c.gap(), c.dtMin(), c.dtMax(), c.dtFloor(), c.normEps(),
-                c.normalizerWindow(), c.normalizerMinStd(), c.readoutLags(), c.cycleLength(), c.cycleSeries(),
-                members.size(), ReadoutForm.MIXED);
+        ModelConfig mixed = members.get(0).config().withMembers(members.size()).withReadoutForm(ReadoutForm.MIXED);
         Map<String, Parameter> m = new LinkedHashMap<>();
         for (int k = 0; k < members.size(); k++) {
             ModelParameters p = members.get(k);
