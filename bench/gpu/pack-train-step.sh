@@ -35,5 +35,5 @@ nvcc -fatbin -O3 -gencode arch=compute_90,code=sm_90 -o "$fat/sidewinder-train.f
 tr ':' '\n' < target/test-classpath.txt | grep -E '/(junit-|opentest4j|apiguardian|slf4j-api|logback-)' \
   | xargs -I{} cp {} "$out/lib/"
 cp -r "$jre" "$out/jre"
-cp bench/gpu/run-train-step.sh "$out/"
+cp bench/gpu/run-train-step.sh bench/gpu/run-gpu-suite.sh "$out/"
 du -sh "$out"

@@ -25,12 +25,14 @@ public final class CudaSelectiveScan {
     }
 
     /**
-     * The forward kernel family: the sequential one with 4 states per thread, one walk over L. Measured on the H200
-     * (bench/results/CUDA-SCAN.md, run 10): EULER 241 µs (2/thread 320 µs, L-split 582 µs, segmented ≥ 301 µs);
-     * ZOH 269 µs (2/thread 314 µs, L-split 583 µs, segmented ≥ 368 µs).
+     * The forward kernel family: the sequential one, one walk over L, with {@link DeviceScan#forwardStatesPerThread}
+     * states per thread (2 for N = 16, else 4). Since the 64-step vector-staged tiles (bench/results/CUDA-SCAN.md,
+     * 2026-12-07, H100) 2/thread is the faster at every measured shape: ZOH 210 µs vs 221 µs for 4/thread at the
+     * issue's shape, and 1.2-1.9× at small shapes where 4/thread leaves most of the GPU idle. Before that (run 10,
+     * H200): 4/thread 269 µs, 2/thread 314 µs, L-split 583 µs, segmented ≥ 368 µs (ZOH).
      */
     static int forwardVariant(ScanBatch in) {
-        return 4;
+        return DeviceScan.forwardStatesPerThread(in.stateSize());
     }
 
     /**

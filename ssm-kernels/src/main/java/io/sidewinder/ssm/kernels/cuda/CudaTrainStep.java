@@ -21,7 +21,7 @@ import java.util.Map;
  *
  * <p>The kernels: {@code train_step.cu} (a strided tiled GEMM for every projection and its backward products, the
  * weight gradients split over rows with atomics; RMSNorm; conv + SiLU; x_proj + dt_proj; their backward fused with
- * SiLU'; conv backward) and the selective scan's own ({@code sw_scan_fwd_*_p4}, {@code sw_scan_bwd2_*}, atomics
+ * SiLU'; conv backward) and the selective scan's own ({@code sw_scan_fwd_*_p2} for N = 16, else {@code _p4}, {@code sw_scan_bwd2_*}, atomics
  * mode). Gradients are those of one step (zeroed at the start of each backward, not accumulated across calls);
  * float atomics make their last bits order-dependent. Sequences start from a zero state and an empty conv window.
  * Not thread-safe; one instance per (batch, length) shape.
@@ -180,9 +180,11 @@ public final class CudaTrainStep implements AutoCloseable {
             fwdBlocks = (di + lsW - 1) / lsW;
             fwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + lsTL + 3 * lsW * n);
         } else {
-            scanFwd = "sw_scan_fwd_" + disc + "_n" + n + "_p4";
+            int npt = DeviceScan.forwardStatesPerThread(n);
+            int fwdPerBlock = DeviceScan.THREADS / (n / npt);
+            scanFwd = "sw_scan_fwd_" + disc + "_n" + n + "_p" + npt;
             fwdThreads = DeviceScan.THREADS;
-            fwdBlocks = (di + seqPerBlock - 1) / seqPerBlock;
+            fwdBlocks = (di + fwdPerBlock - 1) / fwdPerBlock;
             fwdShared = 0;
         }
         if (backwardScan == DeviceScan.L_SPLIT) {

@@ -13,6 +13,11 @@ import java.util.Locale;
  */
 public final class DeviceScan implements AutoCloseable {
     static final int THREADS = 128;
+
+    /** States per thread of the fastest one-walk forward for state size n: 2 where it is built (N = 16), else 4. */
+    static int forwardStatesPerThread(int n) {
+        return n == 16 ? 2 : 4;
+    }
     static final int BACKWARD_SUBTILE = 8;
     /** {@code statesPerThread} value that selects the L-split kernels (one warp per channel, lanes split L). */
     public static final int L_SPLIT = 0;
