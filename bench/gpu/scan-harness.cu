@@ -4,6 +4,7 @@
 // against the double oracle remain the arbiter).
 //   nvcc -O2 -o scan-harness bench/gpu/scan-harness.cu
 //   ./scan-harness old.fatbin new.fatbin [B L D] spec...     spec = fwd|bwd:zoh|euler|bilinear:oldvar:newvar
+//   SCAN_CHUNK=k sets the chunk interval (default 256).
 //   var = p4, p2 (sequential kernels, 4 / 2 states per thread), ls (L-split) or v2 (the rewritten backward,
 //   sw_scan_bwd2_*); N = 16, chunk 256.
 #include <cuda.h>
@@ -53,7 +54,9 @@ struct Buf {
 };
 
 static int Bt = 8, Lt = 2048, Dt = 1024;
-static const int N = 16, CHUNK = 256;
+static const int N = 16;
+// chunk interval of the stored states: 256, or $SCAN_CHUNK
+static const int CHUNK = getenv("SCAN_CHUNK") ? atoi(getenv("SCAN_CHUNK")) : 256;
 static bool with_resets = false;
 
 struct Problem {

@@ -375,7 +375,6 @@ __device__ __forceinline__ void scan_forward_impl(
                 cv[4 * j] = c4.x; cv[4 * j + 1] = c4.y; cv[4 * j + 2] = c4.z; cv[4 * j + 3] = c4.w;
             }
         } else {
-#pragma unroll
             if constexpr (NPT == 2) {
                 const float4 bc = *reinterpret_cast<const float4*>(&s_bc[s][2 * n0]);
                 bv[0] = bc.x; bv[1] = bc.y; cv[0] = bc.z; cv[1] = bc.w;
@@ -414,7 +413,6 @@ __device__ __forceinline__ void scan_forward_impl(
         const float2 du = s_du[s][cl];
         const float dt = du.x, uv = du.y;
         float acc = 0.f;
-#pragma unroll
         float bv[NPT], cv[NPT];
         load_bc(s, bv, cv);
 #pragma unroll
