@@ -106,6 +106,7 @@ public final class Forecaster {
     private static final class Readout {
         private final ModelConfig config;
         private final float[] weight; // W of the lag readout, null without one
+        private final float[] weightT; // Wᵀ, for the one-reading product of advance()
         private final float[] cycle; // Q of the seasonal cycle, null without one or for a series it has no profile for
         private final int series;
         private final boolean residual;
@@ -113,6 +114,7 @@ public final class Forecaster {
         Readout(ModelParameters params, int series) {
             this.config = params.config();
             this.weight = config.readoutLags() > 0 ? params.data(LagReadout.WEIGHT) : null;
+            this.weightT = weight == null ? null : LagReadout.transposed(weight, config.horizon(), config.readoutLags());
             this.cycle = config.cycleLength() > 0 && series < config.cycleSeries()
                     ? params.data(SeasonalCycle.WEIGHT) : null;
             this.series = series;
@@ -126,7 +128,7 @@ public final class Forecaster {
                 float[] lags = new float[config.readoutLags() * config.channels()];
                 float[] centre = residual ? new float[config.channels()] : null;
                 inputs(history, norm, lags, cycle == null ? null : new int[config.readoutLags()], scale, centre);
-                LagReadout.addTo(kernels, weight, config.horizon(), config.channels(), config.readoutLags(), 1,
+                LagReadout.addToRow(kernels, weightT, config.horizon(), config.channels(), config.readoutLags(),
                         lags, head, 0);
                 if (centre != null) addCentre(centre, 0, head, 0);
             }

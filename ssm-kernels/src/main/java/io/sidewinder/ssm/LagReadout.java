@@ -39,6 +39,35 @@ public final class LagReadout {
         }
     }
 
+    /** Wᵀ ([K][2H]) of W ([2H][K]): the operand of {@link #addToRow}, made once per served model. */
+    public static float[] transposed(float[] weight, int horizon, int lagCount) {
+        int width = 2 * horizon;
+        if (weight.length != width * lagCount) {
+            throw new IllegalArgumentException("readout weight has " + weight.length + " values, expected " + width * lagCount);
+        }
+        float[] t = new float[weight.length];
+        for (int h = 0; h < width; h++) {
+            for (int j = 0; j < lagCount; j++) t[j * width + h] = weight[h * lagCount + j];
+        }
+        return t;
+    }
+
+    /**
+     * {@link #addTo} for one position (the streaming step): head[offset + h·C + c] += Σ_j W[h·K + j]·lags[j·C + c],
+     * as one matrix-vector product per channel from {@code weightT} = {@link #transposed}(W). A GEMM would re-pack W
+     * on every reading, which cost more than the whole model step (bench: ForecasterBenchmark).
+     */
+    public static void addToRow(SsmKernels kernels, float[] weightT, int horizon, int channels, int lagCount,
+                                float[] lags, float[] head, int offset) {
+        int width = 2 * horizon;
+        float[] in = new float[lagCount], out = new float[width];
+        for (int c = 0; c < channels; c++) {
+            for (int j = 0; j < lagCount; j++) in[j] = lags[j * channels + c];
+            kernels.matVecTransposed(weightT, null, width, lagCount, in, 0, out, 0);
+            for (int h = 0; h < width; h++) head[offset + h * channels + c] += out[h];
+        }
+    }
+
     /**
      * The last K raw readings of one key, newest first when read, with each reading's {@link SeasonalCycle} phase
      * (0 for models without a cycle).

@@ -56,6 +56,29 @@ class LagReadoutTest {
     }
 
     @Test
+    void oneReadingProductFromTheTransposeEqualsTheBatchProductOnEveryBackend() {
+        int horizon = 5, channels = 3, lags = 7;
+        SplittableRandom r = new SplittableRandom(11);
+        float[] w = new float[2 * horizon * lags], lagIn = new float[lags * channels];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+        for (int i = 0; i < lagIn.length; i++) lagIn[i] = (float) r.nextGaussian();
+        float[] wT = LagReadout.transposed(w, horizon, lags);
+        assertEquals(w[3 * lags + 4], wT[4 * 2 * horizon + 3]);
+        for (io.sidewinder.ssm.kernels.SsmKernels k : new io.sidewinder.ssm.kernels.SsmKernels[] {
+                io.sidewinder.ssm.kernels.ScalarKernels.INSTANCE, io.sidewinder.ssm.kernels.Kernels.get()}) {
+            float[] batch = new float[2 * horizon * channels], row = new float[batch.length];
+            for (int i = 0; i < batch.length; i++) batch[i] = row[i] = i * 0.25f;
+            LagReadout.addTo(k, w, horizon, channels, lags, 1, lagIn, batch, 0);
+            LagReadout.addToRow(k, wT, horizon, channels, lags, lagIn, row, 0);
+            assertClose(toDouble(batch), row, 1e-5, 1e-5, k.name());
+            double moved = 0;
+            for (int i = 0; i < row.length; i++) moved = Math.max(moved, Math.abs(row[i] - i * 0.25f));
+            assertTrue(moved > 0.1, "the readout changed the head rows");
+        }
+        assertThrows(IllegalArgumentException.class, () -> LagReadout.transposed(w, horizon + 1, lags));
+    }
+
+    @Test
     void readingsBeforeTheKeysFirstAreZero() {
         LagReadout.History h = new LagReadout.History(4, 1);
         CausalNormalizer norm = new CausalNormalizer(1, 100, 1e-3);
