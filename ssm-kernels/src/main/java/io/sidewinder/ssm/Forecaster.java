@@ -229,13 +229,18 @@ public final class Forecaster {
     /** Converts one head row (normalised mean, log-variance) into sensor units with the given statistics. */
     public Prediction toPrediction(float[] head, int offset, CausalNormalizer norm) {
         int hc = config.horizon() * config.channels(), c = config.channels();
+        double[] sd = new double[c], mu = new double[c];   // per channel once, not per (step, channel)
+        for (int ch = 0; ch < c; ch++) {
+            sd[ch] = norm.std(ch);
+            mu[ch] = norm.mean(ch);
+        }
         float[] mean = new float[hc], std = new float[hc];
         for (int i = 0; i < hc; i++) {
             int ch = i % c;
-            double s = norm.std(ch);
+            double s = sd[ch];
             // Clamp log-variance only for output: exp must stay finite whatever an untrained head emits.
             double logVar = Math.max(-30, Math.min(30, head[offset + hc + i]));
-            mean[i] = (float) (head[offset + i] * s + norm.mean(ch));
+            mean[i] = (float) (head[offset + i] * s + mu[ch]);
             std[i] = (float) (Math.exp(0.5 * logVar) * s);
         }
         return new Prediction(config.horizon(), c, mean, std);

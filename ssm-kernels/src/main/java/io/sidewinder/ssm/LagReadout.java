@@ -104,11 +104,15 @@ public final class LagReadout {
 
         /** out[j·C + c] = lag j of channel c normalised with {@code norm}, 0 where the key has no such reading. */
         public void normalised(CausalNormalizer norm, float[] out) {
+            double[] mu = new double[channels], sd = new double[channels];   // per channel once, not per lag
+            for (int c = 0; c < channels; c++) {
+                mu[c] = norm.mean(c);
+                sd[c] = norm.std(c);
+            }
             for (int j = 0; j < lags; j++) {
                 int slot = Math.floorMod(next - 1 - j, lags);
                 for (int c = 0; c < channels; c++) {
-                    out[j * channels + c] = j < count
-                            ? (float) ((ring[slot * channels + c] - norm.mean(c)) / norm.std(c)) : 0f;
+                    out[j * channels + c] = j < count ? (float) ((ring[slot * channels + c] - mu[c]) / sd[c]) : 0f;
                 }
             }
         }

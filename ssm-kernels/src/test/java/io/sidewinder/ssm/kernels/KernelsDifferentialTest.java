@@ -70,6 +70,9 @@ class KernelsDifferentialTest {
                 double tol = 1e-5 * Math.sqrt(cols);
                 assertClose(toDouble(expected), viaScalar, 1e-5, tol, rows + "x" + cols + " scalar");
                 assertClose(toDouble(expected), viaSimd, 1e-5, tol, rows + "x" + cols + " simd");
+                scalar.matVecTransposed(wT, null, rows, cols, x, 3, viaScalar, 2);
+                simd.matVecTransposed(wT, null, rows, cols, x, 3, viaSimd, 2);
+                assertClose(toDouble(viaScalar), viaSimd, 1e-5, tol, rows + "x" + cols + " simd, no bias");
             }
         }
     }
