@@ -237,12 +237,12 @@ public final class Forecaster {
         float[] mean = new float[hc], std = new float[hc];
         for (int i = 0; i < hc; i++) {
             int ch = i % c;
-            double s = sd[ch];
+            mean[i] = (float) (head[offset + i] * sd[ch] + mu[ch]);
             // Clamp log-variance only for output: exp must stay finite whatever an untrained head emits.
-            double logVar = Math.max(-30, Math.min(30, head[offset + hc + i]));
-            mean[i] = (float) (head[offset + i] * s + mu[ch]);
-            std[i] = (float) (Math.exp(0.5 * logVar) * s);
+            std[i] = 0.5f * Math.max(-30f, Math.min(30f, head[offset + hc + i]));
         }
+        model.kernels().expInPlace(std, 0, hc);   // one vector pass instead of H·C Math.exp calls
+        for (int i = 0; i < hc; i++) std[i] = (float) (std[i] * sd[i % c]);
         return new Prediction(config.horizon(), c, mean, std);
     }
 

@@ -64,6 +64,11 @@ public abstract class DelegatingKernels implements SsmKernels {
     }
 
     @Override
+    public void expInPlace(float[] x, int off, int len) {
+        delegate.expInPlace(x, off, len);
+    }
+
+    @Override
     public void scanStep(int channels, int n, float[] delta, float[] u, float[] a, float[] b, int bOff, float[] c,
                          int cOff, Discretization discretization, float[] h, float[] y) {
         delegate.scanStep(channels, n, delta, u, a, b, bOff, c, cOff, discretization, h, y);

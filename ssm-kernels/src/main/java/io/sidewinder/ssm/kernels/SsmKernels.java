@@ -84,6 +84,16 @@ public interface SsmKernels {
     void siluInPlace(float[] x, int off, int len);
 
     /**
+     * x[off .. off+len) = exp(x) in place (the forecast's standard deviations from its log-variances). The default
+     * is the plain loop over {@link Math#exp}.
+     */
+    default void expInPlace(float[] x, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            x[i] = (float) Math.exp(x[i]);
+        }
+    }
+
+    /**
      * One recurrent selective-scan step for every channel d &lt; channels, with a state of n per channel:
      * h[d·n + j] = dA·h + f(Δ_d, A)·B_j·u_d with dA = exp(Δ_d·A[d·n + j]), then
      * y[d] = Σ_j C_j·h[d·n + j]. B is read at b[bOff + j], C at c[cOff + j]. D·u and the gate are the caller's.

@@ -90,6 +90,13 @@ class KernelsDifferentialTest {
         scalar.softplusInPlace(a, 1, len, 2.5f);
         simd.softplusInPlace(b, 1, len, 2.5f);
         assertClose(toDouble(a), b, 2e-6, 1e-12, "softplus");
+        a = x.clone();
+        b = x.clone();
+        scalar.expInPlace(a, 1, len);
+        simd.expInPlace(b, 1, len);
+        assertClose(toDouble(a), b, 2e-6, 1e-30, "exp");
+        assertEquals(x[0], b[0], "exp leaves what lies before off");
+        assertEquals((float) Math.exp(x[len]), a[len], "the scalar exp is Math.exp rounded to float");
     }
 
     @Test

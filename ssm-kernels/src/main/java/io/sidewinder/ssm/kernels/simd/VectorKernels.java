@@ -154,6 +154,14 @@ public final class VectorKernels implements SsmKernels, TiledScan {
     }
 
     @Override
+    public void expInPlace(float[] x, int off, int len) {
+        for (int i = 0; i < len; i += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, len);
+            FloatVector.fromArray(S, x, off + i, m).lanewise(VectorOperators.EXP).intoArray(x, off + i, m);
+        }
+    }
+
+    @Override
     public void scanStep(int channels, int n, float[] delta, float[] u, float[] a, float[] b, int bOff, float[] c,
                          int cOff, Discretization disc, float[] h, float[] y) {
         for (int d = 0; d < channels; d++) {
