@@ -160,6 +160,7 @@ __device__ __forceinline__ void scan_forward_impl(
     // B and C of step t, interleaved per state group: group g holds B[g·NPT … +NPT) then C[g·NPT … +NPT), so a
     // thread loads its states' B and C with one (NPT = 2) or two (NPT = 4) 128-bit loads.
     __shared__ __align__(16) float s_bc[T][2 * N];
+    static_assert(NPT == 2 || NPT == 4, "the interleaved (B, C) layout is read as float4s: 2 or 4 states per thread");
     __shared__ float s_keep[T];                   // 0 where a reset drops the state before the step, else 1
 
     const int tid = threadIdx.x, lane = tid & 31;
@@ -298,16 +299,9 @@ __device__ __forceinline__ void scan_forward_impl(
                 if constexpr (NPT == 4) {
                     *reinterpret_cast<float4*>(row_bc + 2 * nn) = make_float4(r_B[4 * j], r_B[4 * j + 1], r_B[4 * j + 2], r_B[4 * j + 3]);
                     *reinterpret_cast<float4*>(row_bc + 2 * nn + 4) = make_float4(r_C[4 * j], r_C[4 * j + 1], r_C[4 * j + 2], r_C[4 * j + 3]);
-                } else if constexpr (NPT == 2) {
+                } else {
                     *reinterpret_cast<float4*>(row_bc + 2 * nn) = make_float4(r_B[4 * j], r_B[4 * j + 1], r_C[4 * j], r_C[4 * j + 1]);
                     *reinterpret_cast<float4*>(row_bc + 2 * nn + 4) = make_float4(r_B[4 * j + 2], r_B[4 * j + 3], r_C[4 * j + 2], r_C[4 * j + 3]);
-                } else {
-#pragma unroll
-                    for (int k = 0; k < 4; k++) {
-                        const int m = nn + k;
-                        row_bc[(m / NPT) * 2 * NPT + m % NPT] = r_B[4 * j + k];
-                        row_bc[(m / NPT) * 2 * NPT + NPT + m % NPT] = r_C[4 * j + k];
-                    }
                 }
             }
         } else {
@@ -375,13 +369,8 @@ __device__ __forceinline__ void scan_forward_impl(
                 cv[4 * j] = c4.x; cv[4 * j + 1] = c4.y; cv[4 * j + 2] = c4.z; cv[4 * j + 3] = c4.w;
             }
         } else {
-            if constexpr (NPT == 2) {
-                const float4 bc = *reinterpret_cast<const float4*>(&s_bc[s][2 * n0]);
-                bv[0] = bc.x; bv[1] = bc.y; cv[0] = bc.z; cv[1] = bc.w;
-            } else {
-#pragma unroll
-                for (int i = 0; i < NPT; i++) { bv[i] = s_bc[s][2 * n0 + i]; cv[i] = s_bc[s][2 * n0 + NPT + i]; }
-            }
+            const float4 bc = *reinterpret_cast<const float4*>(&s_bc[s][2 * n0]);
+            bv[0] = bc.x; bv[1] = bc.y; cv[0] = bc.z; cv[1] = bc.w;
         }
     };
     // One step of this thread's NPT states; returns its share of Σ_n C·h.

@@ -17,10 +17,11 @@ public final class Forecaster {
     private final MambaModel[] stacks;
 
     public Forecaster(MambaModel model) {
-        this(model, 0);
+        this(model, 0, null);
     }
 
-    private Forecaster(MambaModel model, int series) {
+    /** {@code shared}: the readouts of a forecaster of the same model, whose series-free parts are reused (or null). */
+    private Forecaster(MambaModel model, int series, Readout[] shared) {
         this.model = model;
         this.config = model.config();
         this.series = series;
@@ -29,11 +30,11 @@ public final class Forecaster {
             readouts = new Readout[stacks.length];
             for (int k = 0; k < stacks.length; k++) {
                 stacks[k] = model.member(k);
-                readouts[k] = new Readout(stacks[k].parameters(), series);
+                readouts[k] = new Readout(stacks[k].parameters(), series, shared == null ? null : shared[k]);
             }
         } else {
             stacks = null;
-            readouts = new Readout[] {new Readout(model.parameters(), series)};
+            readouts = new Readout[] {new Readout(model.parameters(), series, shared == null ? null : shared[0])};
         }
     }
 
@@ -44,7 +45,7 @@ public final class Forecaster {
      */
     public Forecaster forSeries(int s) {
         if (s < 0) throw new IllegalArgumentException("series must be >= 0, got " + s);
-        return s == series || config.cycleLength() == 0 ? this : new Forecaster(model, s);
+        return s == series || config.cycleLength() == 0 ? this : new Forecaster(model, s, readouts);
     }
 
     public MambaModel model() {
@@ -111,10 +112,12 @@ public final class Forecaster {
         private final int series;
         private final boolean residual;
 
-        Readout(ModelParameters params, int series) {
+        /** {@code same}: a readout of the same parameters (another series) whose Wᵀ is reused, or null. */
+        Readout(ModelParameters params, int series, Readout same) {
             this.config = params.config();
             this.weight = config.readoutLags() > 0 ? params.data(LagReadout.WEIGHT) : null;
-            this.weightT = weight == null ? null : LagReadout.transposed(weight, config.horizon(), config.readoutLags());
+            this.weightT = weight == null ? null : same != null ? same.weightT
+                    : LagReadout.transposed(weight, config.horizon(), config.readoutLags());
             this.cycle = config.cycleLength() > 0 && series < config.cycleSeries()
                     ? params.data(SeasonalCycle.WEIGHT) : null;
             this.series = series;

@@ -13,11 +13,6 @@ import java.util.Locale;
  */
 public final class DeviceScan implements AutoCloseable {
     static final int THREADS = 128;
-
-    /** States per thread of the fastest one-walk forward for state size n: 2 where it is built (N = 16), else 4. */
-    static int forwardStatesPerThread(int n) {
-        return n == 16 ? 2 : 4;
-    }
     static final int BACKWARD_SUBTILE = 8;
     /** {@code statesPerThread} value that selects the L-split kernels (one warp per channel, lanes split L). */
     public static final int L_SPLIT = 0;
@@ -51,6 +46,11 @@ public final class DeviceScan implements AutoCloseable {
     /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength) {
         this(rt, in, chunkLength, 4);
+    }
+
+    /** States per thread of the fastest one-walk forward for state size n: 2 where it is built (N = 16), else 4. */
+    static int forwardStatesPerThread(int n) {
+        return n == 16 ? 2 : 4;
     }
 
     /**
