@@ -5,8 +5,8 @@
 //   nvcc -O2 -o scan-harness bench/gpu/scan-harness.cu
 //   ./scan-harness old.fatbin new.fatbin [B L D] spec...     spec = fwd|bwd:zoh|euler|bilinear:oldvar:newvar
 //   SCAN_CHUNK=k sets the chunk interval (default 256).
-//   var = p4, p2 (sequential kernels, 4 / 2 states per thread), ls (L-split) or v2 (the rewritten backward,
-//   sw_scan_bwd2_*); N = 16, chunk 256.
+//   var = p4, p2 (sequential kernels, 4 / 2 states per thread), ls (L-split), v2 (the rewritten backward,
+//   sw_scan_bwd2_*) or v2p2 (the same with 2 states per thread, sw_scan_bwd2_*_n16_p2); N = 16, chunk 256.
 #include <cuda.h>
 #include <cuda_runtime.h>
 #include <algorithm>
@@ -116,10 +116,11 @@ static Kern kernel(CUmodule m, bool fwd, const std::string& disc, const std::str
         k.threads = 256; k.cpb = 8;
         k.shared = fwd ? 4 * (3 * 8 * LS_SW + 2 * N * LS_SN + 256 + 3 * 8 * N)
                        : 4 * (3 * 8 * LS_SW + 2 * N * LS_SN + 4 * 8 * 256 + 256 + 8 * 4 * N + 4 * 8 * N + 64);
-    } else if (var == "v2") {
-        name = std::string("sw_scan_bwd2_") + disc + "_n16";
-        k.threads = 128; k.cpb = 32;
-        k.shared = 2 * 4 * 32 * 2 * N * 4 + (CHUNK + 15) / 16 * 128 * 16;
+    } else if (var == "v2" || var == "v2p2") {
+        const int npt = var == "v2" ? 4 : 2;
+        name = std::string("sw_scan_bwd2_") + disc + "_n16" + (npt == 2 ? "_p2" : "");
+        k.threads = 128; k.cpb = 128 / (N / npt);
+        k.shared = 2 * 4 * k.cpb * 2 * N * 4 + (CHUNK + 15) / 16 * 128 * npt * 4;
     } else {
         int npt = var[1] - '0';
         name = std::string("sw_scan_") + (fwd ? "fwd_" : "bwd_") + disc + "_n16_" + var;
@@ -128,7 +129,7 @@ static Kern kernel(CUmodule m, bool fwd, const std::string& disc, const std::str
     }
     DK(pModuleGetFunction(&k.f, m, name.c_str()));
     if (k.shared > 0) DK(pFuncSetAttribute(k.f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, k.shared));
-    if (var == "ls" || var == "v2") DK(pFuncSetAttribute(k.f, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100));
+    if (var == "ls" || var == "v2" || var == "v2p2") DK(pFuncSetAttribute(k.f, CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100));
     return k;
 }
 

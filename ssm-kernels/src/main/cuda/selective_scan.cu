@@ -1284,22 +1284,27 @@ SCAN_ALL(16, 2)
     SCAN_BWD_(N, BILINEAR, NPT, false, BMINB, sw_scan_bwdsg_bilinear_n##N##_p##NPT##_o)
 SCAN_OCC(16, 2)
 
-// The rewritten backward (selective_scan_bwd2.cuh), 4 states per thread; kernel names sw_scan_bwd2_{disc}_n{N}.
+// The rewritten backward (selective_scan_bwd2.cuh), 4 states per thread; kernel names sw_scan_bwd2_{disc}_n{N}, and
+// sw_scan_bwd2_{disc}_n16_p2 with 2 states per thread (twice the warps, 128 registers for 4 blocks per SM).
 // Same parameters as the sequential backward (the last three unused), so DeviceScan launches it the same way.
 #ifndef BWD2_BLOCKS
 #define BWD2_BLOCKS 3
 #endif
-#define SCAN_BWD2(N, DISC, NAME)                                                                                \
-    extern "C" __global__ void __launch_bounds__(kThreads, BWD2_BLOCKS) NAME(                                   \
+#ifndef BWD2_P2_BLOCKS
+#define BWD2_P2_BLOCKS 4
+#endif
+#define SCAN_BWD2_(N, DISC, NPT, MINB, NAME)                                                                    \
+    extern "C" __global__ void __launch_bounds__(kThreads, MINB) NAME(                                          \
             int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
             const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
             const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,    \
             float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0,  \
             int deterministic, int, float*, float*) {                                                             \
-        scan_backward_v2<N, DISC>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,     \
+        scan_backward_v2<N, DISC, NPT>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,     \
                                   chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, dbias, dh0, \
                                   deterministic);                                                                 \
     }
+#define SCAN_BWD2(N, DISC, NAME) SCAN_BWD2_(N, DISC, 4, BWD2_BLOCKS, NAME)
 #define SCAN_BWD2_ALL(N)                                  \
     SCAN_BWD2(N, ZOH, sw_scan_bwd2_zoh_n##N)              \
     SCAN_BWD2(N, BILINEAR, sw_scan_bwd2_bilinear_n##N)    \
@@ -1307,6 +1312,9 @@ SCAN_OCC(16, 2)
 SCAN_BWD2_ALL(8)
 SCAN_BWD2_ALL(16)
 SCAN_BWD2_ALL(32)
+SCAN_BWD2_(16, ZOH, 2, BWD2_P2_BLOCKS, sw_scan_bwd2_zoh_n16_p2)
+SCAN_BWD2_(16, BILINEAR, 2, BWD2_P2_BLOCKS, sw_scan_bwd2_bilinear_n16_p2)
+SCAN_BWD2_(16, EULER, 2, BWD2_P2_BLOCKS, sw_scan_bwd2_euler_n16_p2)
 
 #ifndef LS_FWD_BLOCKS
 #define LS_FWD_BLOCKS 3

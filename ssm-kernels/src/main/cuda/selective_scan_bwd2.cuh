@@ -1,7 +1,8 @@
-// The rewritten sequential backward (run 11): sw_scan_bwd2_{zoh,bilinear,euler}_n{8,16,32}.
+// The rewritten sequential backward (run 11): sw_scan_bwd2_{zoh,bilinear,euler}_n{8,16,32}, and _n16_p2.
 //
 // Same parallel shape as the 4-states-per-thread kernels (one thread owns 4 states of one (batch, channel), the
-// N/4 lanes of a channel adjacent, 128 threads), but about half the instructions per element:
+// N/4 lanes of a channel adjacent, 128 threads; the _p2 kernels 2 states, twice the threads, where the 4/thread grid
+// gives an SM only 2 blocks), but about half the instructions per element:
 // - the state every 16 steps is kept in shared memory by a first walk over the chunk (the last tile is not walked),
 //   and each 16-step tile is recomputed into registers once (no second sub-tile level, no dA/f arrays);
 // - the reverse step recomputes dA = exp(Δ·a) (one ex2) instead of keeping it, and uses gradient forms that need
@@ -29,9 +30,30 @@ template <bool V>
 struct Flag {
     static constexpr bool value = V;
 };
+// K consecutive floats through one vector access (K = 4: float4, 2: float2); p 8·K/2-byte aligned.
+template <int K>
+__device__ __forceinline__ void load(const float* p, float* v) {
+    if constexpr (K == 4) {
+        const float4 q = *reinterpret_cast<const float4*>(p);
+        v[0] = q.x, v[1] = q.y, v[2] = q.z, v[3] = q.w;
+    } else {
+        static_assert(K == 2, "2 or 4 states per thread");
+        const float2 q = *reinterpret_cast<const float2*>(p);
+        v[0] = q.x, v[1] = q.y;
+    }
+}
+template <int K>
+__device__ __forceinline__ void store(float* p, const float* v) {
+    if constexpr (K == 4) {
+        *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
+    } else {
+        static_assert(K == 2, "2 or 4 states per thread");
+        *reinterpret_cast<float2*>(p) = make_float2(v[0], v[1]);
+    }
+}
 }  // namespace bw2
 
-template <int N, int DISC>
+template <int N, int DISC, int NPT>
 __device__ __forceinline__ void scan_backward_v2(
         int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
         const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
@@ -41,11 +63,12 @@ __device__ __forceinline__ void scan_backward_v2(
         float* __restrict__ du, float* __restrict__ ddelta_raw, float* __restrict__ dz,
         float* __restrict__ dB, float* __restrict__ dC, float* __restrict__ dA_out, float* __restrict__ dD_out,
         float* __restrict__ dbias_out, float* __restrict__ dh0, int deterministic) {
-    constexpr int NPT = 4;
+    static_assert(NPT == 4 || (NPT == 2 && N == 16), "4 states per thread, or 2 at N = 16");
     using S = Shape<N, NPT>;
     constexpr int T = bw2::T, RS = bw2::RS, SUB = bw2::SUB;
-    // s_red float4 column swizzle by channel: a quarter-warp's float4 stores (N = 16: 2 channels, N = 8: 4) land in
-    // distinct banks; the reductions' reads cover whole rows, so they stay conflict-free.
+    // s_red float4 column swizzle by channel: a quarter-warp's float4 stores (N = 16: 2 channels, N = 8: 4), or a
+    // half-warp's float2 stores (2 per thread, N = 16: 2 channels), land in distinct banks; the reductions' reads
+    // cover whole rows, so they stay conflict-free.
     auto swz = [](int c) { return N == 16 ? (c & 1) << 2 : N == 8 ? ((c >> 1) & 1) << 1 : 0; };
     constexpr int LPC = S::kLpc, CPB = S::kCpb;
     static_assert(kThreads / 32 == RS, "one warp per step of a reduction round");
@@ -58,13 +81,14 @@ __device__ __forceinline__ void scan_backward_v2(
     __shared__ __align__(16) float s_C[T][N];
     __shared__ float s_keep[T];
     // Dynamic: s_red[2][RS][CPB][2N] (per step of a reduction round: [channel][dB n…, dC n…]; 2 × 16 KiB for every N),
-    // then s_ck[ceil(chunk_length / T)][kThreads] (float4: the state entering each tile of the chunk).
+    // then s_ck[ceil(chunk_length / T)][kThreads][NPT] (the state entering each tile of the chunk).
     extern __shared__ float4 s_dyn[];
     float(*s_red2)[CPB][2 * N] = reinterpret_cast<float(*)[CPB][2 * N]>(s_dyn);   // two buffers of RS steps
-    float4* s_ck = s_dyn + 2 * RS * CPB * 2 * N / 4;
+    float* s_ck = reinterpret_cast<float*>(s_dyn + 2 * RS * CPB * 2 * N / 4);
     int round_parity = 0;   // alternates every reduction round: one barrier per round
 
     const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    auto ck = [&](int tile) { return &s_ck[(tile * kThreads + tid) * NPT]; };
     const int cl = tid / LPC, q = tid % LPC;
     const int d0 = blockIdx.x * CPB, d = d0 + cl, b = blockIdx.y;
     const bool active = d < D;
@@ -161,8 +185,8 @@ __device__ __forceinline__ void scan_backward_v2(
     auto fwd_step = [&](int s, const float* prev, float* h, bool with_keep, auto wf_c) {
         const float4 p = s_p[s][cl];
         const float dt = p.x, uv = p.y;
-        const float4 bq = *reinterpret_cast<const float4*>(&s_B[s][n0]);
-        const float bb[4] = {bq.x, bq.y, bq.z, bq.w};
+        float bb[NPT];
+        bw2::load<NPT>(&s_B[s][n0], bb);
         const float keep = with_keep ? s_keep[s] : 1.f;
 #pragma unroll
         for (int i = 0; i < NPT; i++) {
@@ -184,15 +208,15 @@ __device__ __forceinline__ void scan_backward_v2(
         const int last_tile = c0 + ((c1 - c0 - 1) / T) * T;
         // Phase 1: walk the chunk's tiles before the last from the stored entry state, keeping each tile's entry.
         float hs[NPT];
-        {
-            const float4 st = active ? *reinterpret_cast<const float4*>(
-                                               &chunk_states[(((size_t)b * n_chunks + k) * D + d) * N + n0])
-                                     : make_float4(0.f, 0.f, 0.f, 0.f);
-            hs[0] = st.x, hs[1] = st.y, hs[2] = st.z, hs[3] = st.w;
+        if (active) {
+            bw2::load<NPT>(&chunk_states[(((size_t)b * n_chunks + k) * D + d) * N + n0], hs);
+        } else {
+#pragma unroll
+            for (int i = 0; i < NPT; i++) hs[i] = 0.f;
         }
         for (int t0 = c0; t0 < last_tile; t0 += T) {   // these tiles are full
             const bool any_reset = stage(t0, T, false);
-            s_ck[((t0 - c0) / T) * kThreads + tid] = make_float4(hs[0], hs[1], hs[2], hs[3]);
+            bw2::store<NPT>(ck((t0 - c0) / T), hs);
             auto walk = [&](auto wf_c) {
                 if (any_reset) {
 #pragma unroll 4
@@ -206,7 +230,7 @@ __device__ __forceinline__ void scan_backward_v2(
             else walk(bw2::Flag<false>());
             __syncthreads();
         }
-        s_ck[((last_tile - c0) / T) * kThreads + tid] = make_float4(hs[0], hs[1], hs[2], hs[3]);
+        bw2::store<NPT>(ck((last_tile - c0) / T), hs);
 
         // Phase 2: tiles in reverse.
         for (int t0 = last_tile; t0 >= c0; t0 -= T) {
@@ -220,10 +244,7 @@ __device__ __forceinline__ void scan_backward_v2(
               {
                 constexpr int hf = 0;
                 float h_start[NPT], hsub[SUB][NPT];
-                {
-                    const float4 st = s_ck[((t0 - c0) / T) * kThreads + tid];
-                    h_start[0] = st.x, h_start[1] = st.y, h_start[2] = st.z, h_start[3] = st.w;
-                }
+                bw2::load<NPT>(ck((t0 - c0) / T), h_start);
 #pragma unroll
                 for (int jl = 0; jl < SUB; jl++) {
                     const float* prev = jl == 0 ? h_start : hsub[jl - 1];
@@ -248,9 +269,9 @@ __device__ __forceinline__ void scan_backward_v2(
                         if (!FULL && j >= steps) continue;
                         const float4 p = s_p[j][cl];
                         const float dt = p.x, uv = p.y, dyp = p.z;
-                        const float4 bq = *reinterpret_cast<const float4*>(&s_B[j][n0]);
-                        const float4 cq = *reinterpret_cast<const float4*>(&s_C[j][n0]);
-                        const float bb[4] = {bq.x, bq.y, bq.z, bq.w}, cc[4] = {cq.x, cq.y, cq.z, cq.w};
+                        float bb[NPT], cc[NPT];
+                        bw2::load<NPT>(&s_B[j][n0], bb);
+                        bw2::load<NPT>(&s_C[j][n0], cc);
                         const float keep = FULL ? 1.f : s_keep[j];
                         float dbv[NPT], dcv[NPT];
 #pragma unroll
@@ -289,10 +310,8 @@ __device__ __forceinline__ void scan_backward_v2(
                             yv[jj] = fmaf(cc[i], h, yv[jj]);
                             if constexpr (DISC != BILINEAR) gc[i] = FULL ? dA * g : (dA * keep) * g;
                         }
-                        *reinterpret_cast<float4*>(&s_red[jj][cl][((n0 >> 2) ^ swz(cl)) * 4]) =
-                                make_float4(dbv[0], dbv[1], dbv[2], dbv[3]);
-                        *reinterpret_cast<float4*>(&s_red[jj][cl][(((N + n0) >> 2) ^ swz(cl)) * 4]) =
-                                make_float4(dcv[0], dcv[1], dcv[2], dcv[3]);
+                        bw2::store<NPT>(&s_red[jj][cl][(((n0 >> 2) ^ swz(cl)) << 2) + (n0 & 3)], dbv);
+                        bw2::store<NPT>(&s_red[jj][cl][((((N + n0) >> 2) ^ swz(cl)) << 2) + (n0 & 3)], dcv);
                     }
                     // Per-(t, d) sums over the channel's lanes: y (for dz), dΔ, du of the round's steps.
                     int vi = 0, vi2 = 0, vi3 = 0;

@@ -36,7 +36,8 @@ public final class CudaTrainStepBenchmark {
 
         // First row: the defaults (CudaTrainStep.DEFAULT_FORWARD / DEFAULT_BACKWARD), the step the ratio is about.
         String[][] configs = {{"LSPLIT", "LSPLIT", "true"}, {"BWD2", "LSPLIT", "true"}, {"BWD2", "BWD2", "true"},
-                {"LSPLIT", "BWD2", "true"}, {"LSPLIT", "LSPLIT", "false"}};
+                {"LSPLIT", "BWD2", "true"}, {"LSPLIT", "BWD2P2", "true"}, {"BWD2", "BWD2P2", "true"},
+                {"LSPLIT", "LSPLIT", "false"}};
         for (String[] conf : configs) {
             boolean graphs = Boolean.parseBoolean(conf[2]);
             try (CudaTrainStep step = new CudaTrainStep(rt, p, batch, len, graphs,

@@ -49,6 +49,8 @@ class CudaTrainStepParityTest {
             "EULER, 2, 3, 150, true, BWD2, BWD2",     // ... nor of the bwd2 chunk (64)
             "ZOH, 1, 2, 300, false, BWD2, LSPLIT",    // two L-split tiles; kernels launched one by one, no graphs
             "ZOH, 1, 2, 70, false, LSPLIT, BWD2",
+            "ZOH, 1, 8, 256, true, BWD2, BWD2P2",     // bwd2 with 2 states per thread
+            "EULER, 2, 3, 150, true, LSPLIT, BWD2P2",
     })
     void stepMatchesFp32Backprop(Discretization disc, int channels, int batch, int len, boolean graphs, String fwd,
                                  String bwd) {
@@ -94,7 +96,11 @@ class CudaTrainStepParityTest {
     }
 
     static int variant(String name) {
-        return name.equals("LSPLIT") ? DeviceScan.L_SPLIT : DeviceScan.BWD2;
+        return switch (name) {
+            case "LSPLIT" -> DeviceScan.L_SPLIT;
+            case "BWD2P2" -> DeviceScan.BWD2_P2;
+            default -> DeviceScan.BWD2;
+        };
     }
 
     static ModelParameters perturbed(ModelConfig cfg, SplittableRandom r) {

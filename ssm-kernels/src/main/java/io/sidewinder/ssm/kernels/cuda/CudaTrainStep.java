@@ -79,7 +79,8 @@ public final class CudaTrainStep implements AutoCloseable {
 
     /**
      * {@code forwardScan}, {@code backwardScan}: the scan kernel family per direction, {@link DeviceScan#BWD2} (the
-     * 4-states-per-thread forward, the bwd2 backward: one thread walks L, 16 blocks at this model's batch 8) or
+     * sequential forward, the bwd2 backward: one thread walks L, 16 blocks at this model's batch 8; for the backward
+     * also {@link DeviceScan#BWD2_P2}, bwd2 with 2 states per thread, d_state 16) or
      * {@link DeviceScan#L_SPLIT} (a warp's lanes split 256-step tiles of one channel: 64 blocks of 8 warps). The
      * chunk of stored states is {@link #CHUNK} for bwd2 and one L-split tile (256) when the backward is L-split.
      */
@@ -135,8 +136,12 @@ public final class CudaTrainStep implements AutoCloseable {
         features = alloc((long) rows * dm);
         rstdF = alloc(rows);
         if ((forwardScan != DeviceScan.BWD2 && forwardScan != DeviceScan.L_SPLIT)
-                || (backwardScan != DeviceScan.BWD2 && backwardScan != DeviceScan.L_SPLIT)) {
-            throw new IllegalArgumentException("scan kernels: DeviceScan.BWD2 or DeviceScan.L_SPLIT per direction");
+                || (!DeviceScan.isBwd2(backwardScan) && backwardScan != DeviceScan.L_SPLIT)) {
+            throw new IllegalArgumentException("scan kernels: DeviceScan.BWD2 or DeviceScan.L_SPLIT forward, "
+                    + "DeviceScan.BWD2, BWD2_P2 or L_SPLIT backward");
+        }
+        if (backwardScan == DeviceScan.BWD2_P2 && c.dState() != 16) {
+            throw new IllegalArgumentException("DeviceScan.BWD2_P2 is built for d_state 16, not " + c.dState());
         }
         this.fwdVariant = forwardScan;
         this.bwdVariant = backwardScan;
@@ -172,7 +177,6 @@ public final class CudaTrainStep implements AutoCloseable {
         dNormed = alloc((long) rows * dm);
 
         String disc = c.discretization().name().toLowerCase(Locale.ROOT);
-        int seqPerBlock = DeviceScan.THREADS / (n / 4);    // channels per block of the 4-per-thread kernels
         int lsW = DeviceScan.LS_W, lsSW = DeviceScan.LS_SW, lsSN = DeviceScan.LS_SN, lsTL = DeviceScan.LS_TL;
         if (forwardScan == DeviceScan.L_SPLIT) {
             scanFwd = "sw_scan_ls_fwd_" + disc + "_n" + n;
@@ -194,11 +198,12 @@ public final class CudaTrainStep implements AutoCloseable {
             bwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + 4 * lsW * lsTL + lsTL + lsW * DeviceScan.LS_MAXT * n
                     + 4 * lsW * n + lsW * lsW);
         } else {
-            scanBwd = "sw_scan_bwd2_" + disc + "_n" + n;
+            int npt = DeviceScan.bwd2StatesPerThread(backwardScan);
+            int bwdPerBlock = DeviceScan.THREADS / (n / npt);
+            scanBwd = "sw_scan_bwd2_" + disc + "_n" + n + (npt == 2 ? "_p2" : "");
             bwdThreads = DeviceScan.THREADS;
-            bwdBlocks = (di + seqPerBlock - 1) / seqPerBlock;
-            bwdShared = 2 * 4 * DeviceScan.BWD2_ROUND * seqPerBlock * 2 * n
-                    + (chunk + DeviceScan.BWD2_TILE - 1) / DeviceScan.BWD2_TILE * DeviceScan.THREADS * 16;
+            bwdBlocks = (di + bwdPerBlock - 1) / bwdPerBlock;
+            bwdShared = DeviceScan.bwd2Shared(n, npt, chunk);
         }
         fwdSegLen = (Math.max(1, length) + 31) / 32 * 32;
         // Resolve every kernel (and load the training fatbin) before any graph capture starts.

@@ -21,11 +21,35 @@ public final class DeviceScan implements AutoCloseable {
      * selective_scan_bwd2.cuh) with the 4-per-thread forward; N = 8, 16, 32, one walk over L.
      */
     public static final int BWD2 = 5;
+    /**
+     * {@code statesPerThread} value that selects the rewritten backward with 2 states per thread
+     * ({@code sw_scan_bwd2_*_n16_p2}: twice the warps of {@link #BWD2}) and the 2-per-thread forward; N = 16 only.
+     */
+    public static final int BWD2_P2 = 6;
     // sw_scan_bwd2_*: tile and reduction round (bw2::T, bw2::RS in selective_scan_bwd2.cuh): keep in step.
     static final int BWD2_TILE = 16, BWD2_ROUND = 4;
     // The L-split kernels' shape and shared layouts (selective_scan_lsplit.cuh, namespace ls): keep in step.
     static final int LS_K = 8, LS_TL = 32 * LS_K, LS_W = 8, LS_THREADS = 32 * LS_W, LS_ROW = 33;
     static final int LS_SW = LS_K * LS_ROW + 4, LS_SN = LS_K * LS_ROW + 2, LS_MAXT = 4;
+    static boolean isBwd2(int statesPerThread) {
+        return statesPerThread == BWD2 || statesPerThread == BWD2_P2;
+    }
+
+    /** States per thread of the bwd2 kernel a {@link #BWD2} / {@link #BWD2_P2} value selects. */
+    static int bwd2StatesPerThread(int statesPerThread) {
+        return statesPerThread == BWD2_P2 ? 2 : 4;
+    }
+
+    /**
+     * Dynamic shared memory of {@code sw_scan_bwd2_*}: s_red[2][RS][channels per block][2N] floats, then each
+     * thread's states entering each tile of the chunk.
+     */
+    static int bwd2Shared(int n, int statesPerThread, int chunkLength) {
+        int channelsPerBlock = THREADS / (n / statesPerThread);
+        return 2 * 4 * BWD2_ROUND * channelsPerBlock * 2 * n
+                + (chunkLength + BWD2_TILE - 1) / BWD2_TILE * THREADS * statesPerThread * 4;
+    }
+
     /** Largest chunk whose sub-tile states fit the backward kernel's shared memory. */
     public static final int MAX_BACKWARD_CHUNK = 512;
 
@@ -58,7 +82,7 @@ public final class DeviceScan implements AutoCloseable {
      * built for N = 16: twice the threads, each with half the work); {@link #L_SPLIT} (0): the L-split kernels
      * for N = 8, 16, 32, where the 32 lanes of a warp split each 256-step tile of one channel's sequence and
      * combine through a parallel scan; {@link #BWD2} (5): the 4-per-thread forward with the rewritten backward
-     * (the fastest backward, run 11).
+     * (run 11); {@link #BWD2_P2} (6): both with 2 states per thread (N = 16).
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
         this(rt, in, chunkLength, statesPerThread, 1, false);
@@ -72,7 +96,7 @@ public final class DeviceScan implements AutoCloseable {
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread, int segments, boolean capped) {
         int n = in.stateSize();
-        if (segments < 1 || (segments > 1 && (statesPerThread == L_SPLIT || statesPerThread == BWD2))) {
+        if (segments < 1 || (segments > 1 && (statesPerThread == L_SPLIT || isBwd2(statesPerThread)))) {
             throw new IllegalArgumentException("segments must be 1 for the L-split and bwd2 kernels and positive, got "
                     + segments);
         }
@@ -81,7 +105,7 @@ public final class DeviceScan implements AutoCloseable {
         }
         boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT || statesPerThread == BWD2)
                         && (n == 8 || n == 16 || n == 32))
-                || (statesPerThread == 2 && n == 16);
+                || ((statesPerThread == 2 || statesPerThread == BWD2_P2) && n == 16);
         if (!built) {
             throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (4 states per "
                     + "thread) and 16 (2 per thread), not N = " + n + " with " + statesPerThread + " per thread");
@@ -101,18 +125,19 @@ public final class DeviceScan implements AutoCloseable {
             this.channelsPerBlock = LS_W;
             this.fwdKernel = "sw_scan_ls_fwd_" + disc + "_n" + n;
             bwdName = "sw_scan_ls_bwd_" + disc + "_n" + n;
-        } else if (statesPerThread == BWD2) {
+        } else if (isBwd2(statesPerThread)) {
+            int npt = bwd2StatesPerThread(statesPerThread);
             this.threads = THREADS;
-            this.channelsPerBlock = THREADS / (n / 4);
-            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p4";
-            bwdName = "sw_scan_bwd2_" + disc + "_n" + n;
+            this.channelsPerBlock = THREADS / (n / npt);
+            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + npt;
+            bwdName = "sw_scan_bwd2_" + disc + "_n" + n + (npt == 2 ? "_p2" : "");
         } else {
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / statesPerThread);
             String o = capped ? "_o" : "";
             this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
         }
-        int familyNpt = statesPerThread == BWD2 ? 4 : statesPerThread;
+        int familyNpt = isBwd2(statesPerThread) ? bwd2StatesPerThread(statesPerThread) : statesPerThread;
         this.fwdSegKernel = "sw_scan_fwdseg_" + disc + "_n" + n + "_p" + familyNpt;
         this.bwdSegKernel = "sw_scan_bwdseg_" + disc + "_n" + n + "_p" + familyNpt;
         int len = Math.max(1, in.length());
@@ -121,7 +146,7 @@ public final class DeviceScan implements AutoCloseable {
         this.fwdSegLen = segLen;
         int perSeg = (chunks + segments - 1) / segments;
         this.bwdSegments = (chunks + perSeg - 1) / perSeg;
-        if (statesPerThread != L_SPLIT && statesPerThread != BWD2) {
+        if (statesPerThread != L_SPLIT && !isBwd2(statesPerThread)) {
             // the single-walk kernel for one segment, the segmented one (also the capped twins) otherwise
             String family = bwdSegments > 1 || capped ? "sw_scan_bwdsg_" : "sw_scan_bwd_";
             bwdName = family + disc + "_n" + n + "_p" + statesPerThread + (capped ? "_o" : "");
@@ -287,7 +312,7 @@ public final class DeviceScan implements AutoCloseable {
     private void setShared(String kernel, int bytes) {
         long f = rt.function(kernel);
         rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
-        if (statesPerThread == L_SPLIT || statesPerThread == BWD2) {
+        if (statesPerThread == L_SPLIT || isBwd2(statesPerThread)) {
             rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
         }
     }
@@ -299,10 +324,8 @@ public final class DeviceScan implements AutoCloseable {
             return 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
                     + LS_W * LS_W);
         }
-        if (statesPerThread == BWD2) {
-            // s_red[2][RS][channels per block][2N] floats, then one float4 state per thread and tile of the chunk
-            return 2 * 4L * BWD2_ROUND * channelsPerBlock * 2 * n
-                    + (long) (chunkLength + BWD2_TILE - 1) / BWD2_TILE * THREADS * 16;
+        if (isBwd2(statesPerThread)) {
+            return bwd2Shared(n, bwd2StatesPerThread(statesPerThread), chunkLength);
         }
         return (long) (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
     }

@@ -28,14 +28,15 @@ public final class CudaScanBenchmark {
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
             ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
             // {chunk, states per thread, segments, capped}
-            int[][] variants = {{256, DeviceScan.BWD2, 1, 0}, {128, DeviceScan.BWD2, 1, 0}, {256, DeviceScan.L_SPLIT, 1, 0},
+            int[][] variants = {{256, DeviceScan.BWD2_P2, 1, 0}, {128, DeviceScan.BWD2_P2, 1, 0},
+                    {256, DeviceScan.BWD2, 1, 0}, {128, DeviceScan.BWD2, 1, 0}, {256, DeviceScan.L_SPLIT, 1, 0},
                     {256, 4, 1, 0}, {256, 2, 1, 0}, {256, 2, 2, 0},
                     {256, 2, 4, 0}, {256, 2, 8, 0}, {256, 2, 4, 1}, {256, 2, 8, 1}, {128, 2, 16, 1}, {256, 4, 4, 0},
                     {256, 4, 8, 0}};
             for (int[] variant : variants) {
                 int chunk = variant[0], npt = variant[1], segs = variant[2];
                 boolean capped = variant[3] == 1;
-                if (npt == 2 && n != 16) continue;
+                if ((npt == 2 || npt == DeviceScan.BWD2_P2) && n != 16) continue;
                 try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt, segs, capped)) {
                     scan.h.fill(0f);
                     scan.dy.upload(ScanProblems.uniform(new java.util.SplittableRandom(7), batch * len * channels, 1f));
@@ -44,7 +45,7 @@ public final class CudaScanBenchmark {
                     scan.backward(false);
                     System.out.println("  " + scan.occupancy() + "; " + scan.segments());
                     String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : npt == DeviceScan.BWD2 ? " bwd2 (4/thread fwd)"
-                            : " " + npt + "/thread")
+                            : npt == DeviceScan.BWD2_P2 ? " bwd2 2/thread (2/thread fwd)" : " " + npt + "/thread")
                             + (segs > 1 ? " seg " + segs : "") + (capped ? " cap" : "") + " chunk " + chunk;
                     report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {

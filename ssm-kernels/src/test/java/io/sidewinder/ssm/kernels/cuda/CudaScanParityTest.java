@@ -29,7 +29,7 @@ class CudaScanParityTest {
         if (scan == null) scan = new CudaSelectiveScan(Cuda.runtime().orElseThrow());
     }
 
-    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7} (0 = L-split, 5 = bwd2, -1 = auto)")
+    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7} (0 = L-split, 5 = bwd2, 6 = bwd2 2/thread, -1 = auto)")
     @CsvSource({
             "ZOH, 1, 5, 16, 64, true, false, 4",
             "ZOH, 33, 40, 16, 16, true, true, 4",
@@ -60,6 +60,14 @@ class CudaScanParityTest {
             "ZOH, 777, 72, 32, 256, false, true, 5",
             "ZOH, 515, 136, 8, 100, true, true, 5",
             "EULER, 513, 64, 16, 256, true, true, 5",
+            "ZOH, 1, 5, 16, 64, true, false, 6",
+            "ZOH, 33, 40, 16, 16, true, true, 6",
+            "ZOH, 300, 40, 16, 64, true, true, 6",
+            "EULER, 1000, 70, 16, 128, true, false, 6",
+            "BILINEAR, 200, 20, 16, 48, true, true, 6",
+            "ZOH, 2100, 64, 16, 512, true, true, 6",
+            "ZOH, 515, 136, 16, 100, false, true, 6",
+            "EULER, 513, 24, 16, 256, true, true, 6",
             "ZOH, 600, 48, 16, 256, true, true, -1",
             "EULER, 700, 40, 16, 128, true, true, -1",
     })
