@@ -1,6 +1,5 @@
 package io.sidewinder.ssm.kernels.cuda;
 
-import io.sidewinder.ssm.Discretization;
 import io.sidewinder.ssm.kernels.ScanGradients;
 import io.sidewinder.ssm.kernels.ScanBatch;
 
@@ -40,13 +39,13 @@ public final class CudaSelectiveScan {
      * The backward kernel family: the rewritten sequential backward (bench/results/CUDA-SCAN.md, run 11, N = 16,
      * chunk 256: ZOH 1132 µs vs 1553 µs L-split; EULER 993 µs vs 1259 µs for 2/thread; BILINEAR, N = 8 and 32 with
      * resets at a small shape: 1.3-1.7× faster than 4/thread), with 2 states per thread ({@link DeviceScan#BWD2_P2})
-     * for N = 16 except EULER, 4 ({@link DeviceScan#BWD2}) otherwise. 2/thread at the issue's shape (2026-12-07, H100):
-     * ZOH 995 vs 1120 µs, BILINEAR 1234 vs 1264 µs, EULER 1001 vs 945 µs; 1.2-1.5× faster for all three at small
-     * shapes, where 4/thread leaves SMs idle.
+     * for N = 16 and 4 ({@link DeviceScan#BWD2}) otherwise. 2/thread against 4/thread at the issue's shape
+     * (2026-12-07, H100, bench/results/2026-12-07-h100-bwd-p2/): ZOH 979 vs 1077 µs, BILINEAR 1214 vs 1288 µs,
+     * EULER 1010 vs 1029 µs (another H100 that day: 1001 vs 945); 1.2-1.5× faster at small shapes, where the
+     * 4/thread grid leaves SMs idle.
      */
     static int backwardVariant(ScanBatch in) {
-        boolean twoPerThread = in.stateSize() == 16 && in.discretization() != Discretization.EULER;
-        return twoPerThread ? DeviceScan.BWD2_P2 : DeviceScan.BWD2;
+        return in.stateSize() == 16 ? DeviceScan.BWD2_P2 : DeviceScan.BWD2;
     }
 
     /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
