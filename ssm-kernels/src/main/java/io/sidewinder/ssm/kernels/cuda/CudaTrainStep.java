@@ -200,7 +200,7 @@ public final class CudaTrainStep implements AutoCloseable {
         } else {
             int npt = DeviceScan.bwd2StatesPerThread(backwardScan);
             int bwdPerBlock = DeviceScan.THREADS / (n / npt);
-            scanBwd = "sw_scan_bwd2_" + disc + "_n" + n + (npt == 2 ? "_p2" : "");
+            scanBwd = DeviceScan.bwd2Kernel(disc, n, npt);
             bwdThreads = DeviceScan.THREADS;
             bwdBlocks = (di + bwdPerBlock - 1) / bwdPerBlock;
             bwdShared = DeviceScan.bwd2Shared(n, npt, chunk);

@@ -40,6 +40,11 @@ public final class DeviceScan implements AutoCloseable {
         return statesPerThread == BWD2_P2 ? 2 : 4;
     }
 
+    /** Name of the bwd2 kernel for a discretization (lower case), state size and states per thread. */
+    static String bwd2Kernel(String disc, int n, int statesPerThread) {
+        return "sw_scan_bwd2_" + disc + "_n" + n + (statesPerThread == 2 ? "_p2" : "");
+    }
+
     /**
      * Dynamic shared memory of {@code sw_scan_bwd2_*}: s_red[2][RS][channels per block][2N] floats, then each
      * thread's states entering each tile of the chunk.
@@ -130,7 +135,7 @@ public final class DeviceScan implements AutoCloseable {
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / npt);
             this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + npt;
-            bwdName = "sw_scan_bwd2_" + disc + "_n" + n + (npt == 2 ? "_p2" : "");
+            bwdName = bwd2Kernel(disc, n, npt);
         } else {
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / statesPerThread);
