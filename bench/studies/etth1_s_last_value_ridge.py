@@ -1,6 +1,7 @@
 """ETTh1 S (OT only), horizon 96: closed-form ridge forecasters with the window's last value subtracted
 (NLinear's normalisation: no per-window scaling, no cycle), over lookbacks and ridge strengths, chosen on the
-validation split; plus equal-weight ensembles of distinct lookbacks. The ETT protocol of ../shared/docs/benchmarks.md:
+validation split; plus equal-weight ensembles of distinct lookbacks, and the intercept scaled by the window's σ
+(what a bias in the trainer's normalised units amounts to) against one in the series' units. The ETT protocol of ../shared/docs/benchmarks.md:
 12/4/4 months, z-scored with the training split's statistics, MSE over every test window.
 
     python3 bench/studies/etth1_s_last_value_ridge.py [path/to/ETTh1.csv]
@@ -23,10 +24,16 @@ def windows(L, lo, hi):
     return (np.stack([series[t:t + L] for t in starts]), np.stack([series[t + L:t + L + H] for t in starts]))
 
 
-def fit(L, lam):
+def intercept(X, scaled):
+    # the intercept's design column: 1 (an offset in the series' units), or the window's σ (the head's bias, which
+    # the trainer's normalised units scale with the causal normaliser's σ_t)
+    return X.std(1, keepdims=True) + 1e-3 if scaled else np.ones((len(X), 1))
+
+
+def fit(L, lam, scaled=False):
     X, Y = windows(L, borders[0], borders[1])
     last = X[:, -1:]
-    Z = np.hstack([X - last, np.ones((len(X), 1))])
+    Z = np.hstack([X - last, intercept(X, scaled)])
     A = Z.T @ Z
     A[np.diag_indices(L)] += lam * len(X)
     W = np.linalg.solve(A, Z.T @ (Y - last))
@@ -34,7 +41,7 @@ def fit(L, lam):
     def predict(lo, hi):
         Xs, Ys = windows(L, lo, hi)
         ls = Xs[:, -1:]
-        return np.hstack([Xs - ls, np.ones((len(Xs), 1))]) @ W + ls, Ys
+        return np.hstack([Xs - ls, intercept(Xs, scaled)]) @ W + ls, Ys
     return predict
 
 
@@ -61,3 +68,9 @@ for size in [2, 3, 4]:
 rows.sort()
 v, t, combo = rows[0]
 print(f'ensemble chosen on validation: {combo}: validation {v:.4f} test {t:.4f}')
+for L in [264, 288]:
+    for scaled in [False, True]:
+        pv, yv2 = fit(L, 1e-4, scaled)(borders[1], borders[2])
+        pt, yt2 = fit(L, 1e-4, scaled)(borders[2], borders[3])
+        print(f'L {L} ridge 1e-4, intercept {"× window σ" if scaled else "in series units"}: '
+              f'validation {((pv - yv2) ** 2).mean():.4f} test {((pt - yt2) ** 2).mean():.4f}')

@@ -236,6 +236,21 @@ class TrainCommandTest {
         assertTrue(snap.getProvenance().get("readout_form").startsWith("residual (auto, closed-form start's validation MSE normalised "),
                 snap.getProvenance().get("readout_form"));
         assertTrue(auto.err().contains("train: readout form residual"), auto.err());
+        assertTrue(snap.getProvenance().get("readout_form").contains("; gain over normalised residual ")
+                && snap.getProvenance().get("readout_form").contains(", last-value "), snap.getProvenance().get("readout_form"));
+
+        String[] lastValue = java.util.Arrays.copyOf(common, common.length + 2);
+        lastValue[common.length] = "--readout-form";
+        lastValue[common.length + 1] = "last-value";
+        Run last = train(dir, lastValue);
+        assertEquals(0, last.code(), last.err());
+        snap = ModelSnapshots.read(dir.resolve("model.avro"));
+        var lastParams = ModelSnapshots.toParameters(snap);
+        assertEquals(io.sidewinder.ssm.ReadoutForm.LAST_VALUE, lastParams.config().readoutForm());
+        assertEquals("last-value", snap.getProvenance().get("readout_form"));
+        float[] offset = lastParams.data(io.sidewinder.ssm.LagReadout.OFFSET);
+        assertTrue(offset.length == 4 * lastParams.config().channels()
+                && !java.util.Arrays.equals(offset, new float[offset.length]), "the snapshot carries the fitted offset");
 
         String[] named = java.util.Arrays.copyOf(common, common.length + 2);
         named[common.length] = "--readout-form";
@@ -251,7 +266,7 @@ class TrainCommandTest {
         assertTrue(noLags.err().contains("--readout-lags 0 leaves none"), noLags.err());
         Run bogus = train(dir, "--readout-form", "sideways");
         assertEquals(2, bogus.code(), bogus.err());
-        assertTrue(bogus.err().contains("is not auto, normalised, residual or mixed"), bogus.err());
+        assertTrue(bogus.err().contains("is not auto, normalised, residual, last-value or mixed"), bogus.err());
     }
 
     @Test

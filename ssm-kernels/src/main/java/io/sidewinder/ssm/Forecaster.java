@@ -108,9 +108,11 @@ public final class Forecaster {
         private final ModelConfig config;
         private final float[] weight; // W of the lag readout, null without one
         private final float[] weightT; // Wᵀ, for the one-reading product of advance()
+        private final float[] offset; // b [H][C] in the series' units (ReadoutForm.hasOffset), else null
         private final float[] cycle; // Q of the seasonal cycle, null without one or for a series it has no profile for
         private final int series;
-        private final boolean residual;
+        private final ReadoutForm form;
+        private final boolean residual; // centred lags, the cycle in the series' units (ReadoutForm.centred)
 
         /** {@code same}: a readout of the same parameters (another series) whose Wᵀ is reused, or null. */
         Readout(ModelParameters params, int series, Readout same) {
@@ -121,7 +123,9 @@ public final class Forecaster {
             this.cycle = config.cycleLength() > 0 && series < config.cycleSeries()
                     ? params.data(SeasonalCycle.WEIGHT) : null;
             this.series = series;
-            this.residual = config.readoutForm() == ReadoutForm.RESIDUAL;
+            this.form = config.readoutForm();
+            this.offset = weight != null && form.hasOffset() ? params.data(LagReadout.OFFSET) : null;
+            this.residual = form.centred();
         }
 
         /** Adds the readout and cycle to one head row made after the reading just pushed into {@code history}. */
@@ -134,11 +138,12 @@ public final class Forecaster {
                 LagReadout.addToRow(kernels, weightT, config.horizon(), config.channels(), config.readoutLags(),
                         lags, head, 0);
                 if (centre != null) addCentre(centre, 0, head, 0);
+                if (offset != null) addOffset(scale, head, 0);
             }
             if (cycle != null) SeasonalCycle.addToMeans(cycle, config, series, phase, head, 0, scale);
         }
 
-        /** 1/σ_c of each channel under the {@link ReadoutForm#RESIDUAL} form (series-unit terms into the head's units), else null. */
+        /** 1/σ_c of each channel under a centred form (series-unit terms into the head's units), else null. */
         float[] seriesUnitScale(CausalNormalizer norm) {
             if (!residual) return null;
             float[] s = new float[config.channels()];
@@ -149,8 +154,8 @@ public final class Forecaster {
         /**
          * The readout's inputs after the latest push into {@code row} ([K][C]): the history normalised at t, less the
          * cycle at each lag's phase ({@code phases}: scratch of K, null without a cycle) times {@code scale} (null: 1).
-         * With {@code centre} (the RESIDUAL form) the lags the key has are then centred on their mean, which goes into
-         * centre[c]: (m_t − μ_t)/σ_t.
+         * With {@code centre} (a centred form) the lags the key has are then centred on the form's centre
+         * ({@link ReadoutForm#centreWeight}: their mean, or the latest), which goes into centre[c]: (m_t − μ_t)/σ_t.
          */
         void inputs(LagReadout.History history, CausalNormalizer norm, float[] row, int[] phases, float[] scale,
                     float[] centre) {
@@ -164,18 +169,26 @@ public final class Forecaster {
                 int ch = config.channels();
                 for (int c = 0; c < ch; c++) {
                     double sum = 0;
-                    for (int j = 0; j < count; j++) sum += row[j * ch + c];
-                    centre[c] = count == 0 ? 0f : (float) (sum / count);
+                    for (int j = 0; j < count; j++) sum += form.centreWeight(j, count) * row[j * ch + c];
+                    centre[c] = (float) sum;
                     for (int j = 0; j < count; j++) row[j * ch + c] -= centre[c];
                 }
             }
         }
 
-        /** head[offset + h·C + c] += centre[from + c] over the H mean rows: the level the RESIDUAL readout forecasts around. */
+        /** head[offset + h·C + c] += centre[from + c] over the H mean rows: the level a centred readout forecasts around. */
         void addCentre(float[] centre, int from, float[] head, int offset) {
             int ch = config.channels();
             for (int h = 0; h < config.horizon(); h++) {
                 for (int c = 0; c < ch; c++) head[offset + h * ch + c] += centre[from + c];
+            }
+        }
+
+        /** head[offset + h·C + c] += b[h][c]/σ_c over the H mean rows ({@code scale}: 1/σ): the offset in head units. */
+        void addOffset(float[] scale, float[] head, int at) {
+            int ch = config.channels();
+            for (int h = 0; h < config.horizon(); h++) {
+                for (int c = 0; c < ch; c++) head[at + h * ch + c] += offset[h * ch + c] * scale[c];
             }
         }
 
@@ -218,6 +231,7 @@ public final class Forecaster {
                     // Added after the model's head, as advance() adds it after the step.
                     LagReadout.addTo(kernels, weight, config.horizon(), c, config.readoutLags(), length, lags, head, 0);
                     for (int t = 0; centres != null && t < length; t++) addCentre(centres, t * c, head, t * hw);
+                    for (int t = 0; offset != null && t < length; t++) addOffset(scales[t], head, t * hw);
                 }
                 if (cycle != null) {
                     for (int t = 0; t < length; t++) {

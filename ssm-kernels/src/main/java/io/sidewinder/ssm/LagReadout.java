@@ -16,6 +16,11 @@ import java.nio.ByteBuffer;
 public final class LagReadout {
     /** The parameter name of W, [2H][K]. */
     public static final String WEIGHT = "readout.weight";
+    /**
+     * The parameter name of the readout's offset b [H][C] in the series' units, which a {@link ReadoutForm#hasOffset}
+     * form adds to the forecast means (in the head's normalised units b[h][c]/σ_t,c).
+     */
+    public static final String OFFSET = "readout.offset";
 
     private LagReadout() {}
 

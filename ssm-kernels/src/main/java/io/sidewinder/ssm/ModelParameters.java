@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
  * All weights of a {@link MambaModel}, by name, in a fixed order. Names follow state-spaces/mamba:
  * {@code embed.*}, {@code layers.<i>.{norm,in_proj,conv,x_proj,dt_proj,out_proj}.*}, {@code layers.<i>.A_log},
  * {@code layers.<i>.D}, {@code norm_f.weight}, {@code head.*}, {@code readout.weight} when the config has
- * readout lags ({@link LagReadout}) and {@code cycle.weight} when it has a seasonal cycle ({@link SeasonalCycle}).
+ * readout lags ({@link LagReadout}), with {@code readout.offset} in a form that has one ({@link ReadoutForm#hasOffset}),
+ * and {@code cycle.weight} when it has a seasonal cycle ({@link SeasonalCycle}).
  * An ensemble of K members ({@link ModelConfig#members()}) has member 0's stack under these names and member m's
  * under {@code members.<m>.} + the same names; the readout and the cycle are shared, except under
  * {@link ReadoutForm#MIXED}, where each member has its own under its prefix.
@@ -43,6 +44,7 @@ public final class ModelParameters {
         Map<String, int[]> s = new LinkedHashMap<>();
         if (c.readoutLags() > 0) {
             s.put(LagReadout.WEIGHT, new int[] {2 * c.horizon(), c.readoutLags()});
+            if (c.readoutForm().hasOffset()) s.put(LagReadout.OFFSET, new int[] {c.horizon(), c.channels()});
         }
         if (c.cycleLength() > 0) {
             s.put(SeasonalCycle.WEIGHT, new int[] {c.cycleLength(), c.cycleColumns()});
@@ -253,7 +255,7 @@ public final class ModelParameters {
                 m.put(prefix + name, new Parameter(prefix + name, p.shape(), p.data().clone()));
             }
         }
-        for (String name : List.of(LagReadout.WEIGHT, SeasonalCycle.WEIGHT)) {
+        for (String name : List.of(LagReadout.WEIGHT, LagReadout.OFFSET, SeasonalCycle.WEIGHT)) {
             if (!members.get(0).byName.containsKey(name)) continue;
             float[] mean = new float[members.get(0).get(name).size()];
             for (ModelParameters p : members) {

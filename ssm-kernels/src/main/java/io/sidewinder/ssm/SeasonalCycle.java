@@ -33,7 +33,7 @@ public final class SeasonalCycle {
     /**
      * head[offset + h·C + c] += Q[φ_h][s·C + c]·scale[c] over the H mean rows of a forecast made for series
      * {@code series} at a reading of {@code phase}; {@code scale} null is 1 (Q in normalised units, the
-     * {@link ReadoutForm#NORMALISED} form), 1/σ_c for a Q in the series' units ({@link ReadoutForm#RESIDUAL}).
+     * {@link ReadoutForm#NORMALISED} form), 1/σ_c for a Q in the series' units (a {@link ReadoutForm#centred} form).
      */
     public static void addToMeans(float[] q, ModelConfig c, int series, int phase, float[] head, int offset,
                                   float[] scale) {

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class ReadoutFormTest {
     /** Hourly readings, a daily cycle for 2 series, 2 channels, 5 lags, under the RESIDUAL form. */
@@ -18,20 +20,25 @@ class ReadoutFormTest {
     /** p with its readout and cycle zeroed, in the NORMALISED form: the same Mamba stack and head alone. */
     static ModelParameters headOnly(ModelParameters p) {
         ModelParameters h = ModelParameters.initialise(p.config().withReadoutForm(ReadoutForm.NORMALISED), 0);
-        p.all().forEach(t -> System.arraycopy(t.data(), 0, h.data(t.name()), 0, t.data().length));
+        p.all().stream().filter(t -> !t.name().equals(LagReadout.OFFSET))
+                .forEach(t -> System.arraycopy(t.data(), 0, h.data(t.name()), 0, t.data().length));
         java.util.Arrays.fill(h.data(LagReadout.WEIGHT), 0f);
         java.util.Arrays.fill(h.data(SeasonalCycle.WEIGHT), 0f);
         return h;
     }
 
-    @Test
-    void theResidualFormForecastsTheLagsLessTheirCycleAroundTheirOwnMeanAndAddsTheCycleInSeriesUnits() {
-        ModelParameters p = SeasonalCycleTest.withRandomCycle(CFG, 7);
+    @ParameterizedTest
+    @EnumSource(value = ReadoutForm.class, names = {"RESIDUAL", "LAST_VALUE"})
+    void aCentredFormForecastsTheLagsLessTheirCycleAroundTheirCentreAndAddsTheCycleInSeriesUnits(ReadoutForm form) {
+        ModelConfig cfg = CFG.withReadoutForm(form);
+        ModelParameters p = SeasonalCycleTest.withRandomCycle(cfg, 7);
+        float[] offset = form.hasOffset() ? p.data(LagReadout.OFFSET) : new float[cfg.horizon() * 2];
+        for (int i = 0; form.hasOffset() && i < offset.length; i++) offset[i] = 0.4f * (i % 5 - 2); // series' units
         // 3 readings (fewer than the 5 lags: the mean is over those the key has) and 40 (a full history)
         for (int len : new int[] {3, 40}) {
             long[] times = SeasonalCycleTest.hourlyWithGaps(len);
             float[][] values = ForecasterTest.readings(len);
-            StreamState a = StreamState.fresh(CFG), b = StreamState.fresh(CFG);
+            StreamState a = StreamState.fresh(cfg), b = StreamState.fresh(cfg);
             Forecaster residual = new Forecaster(new MambaModel(p)).forSeries(1);
             Forecaster plain = new Forecaster(new MambaModel(headOnly(p)));
             Forecaster.Prediction pa = null, pb = null;
@@ -39,7 +46,8 @@ class ReadoutFormTest {
                 pa = residual.advance(a, times[t], values[t]);
                 pb = plain.advance(b, times[t], values[t]);
             }
-            // By hand: plain is μ + σ·o_h; residual is m + Q[φ_h] + σ·o_h + Σ_j W[h][j]·(r_j − m), r_j = x_{t−j} − Q[φ_j].
+            // By hand: plain is μ + σ·o_h; centred is m + Q[φ_h] + σ·o_h + Σ_j W[h][j]·(r_j − m), r_j = x_{t−j} − Q[φ_j],
+            // m the mean of the r (RESIDUAL) or r_0, the latest (LAST_VALUE), which adds its offset b[h][c] too.
             float[] q = p.data(SeasonalCycle.WEIGHT), w = p.data(LagReadout.WEIGHT);
             int last = len - 1, k = CFG.readoutLags(), n = Math.min(k, len), hz = CFG.horizon();
             for (int c = 0; c < 2; c++) {
@@ -49,9 +57,11 @@ class ReadoutFormTest {
                     r[j] = values[last - j][c] - q[SeasonalCycle.phase(CFG, times[last - j]) * 4 + 2 + c];
                     m += r[j] / n;
                 }
+                if (form == ReadoutForm.LAST_VALUE) m = r[0];
                 double mu = b.normalizer().mean(c), sd = b.normalizer().std(c);
                 for (int h = 0; h < hz; h++) {
-                    double want = m - mu + q[SeasonalCycle.futurePhase(SeasonalCycle.phase(CFG, times[last]), h, 24) * 4 + 2 + c];
+                    double want = m - mu + q[SeasonalCycle.futurePhase(SeasonalCycle.phase(CFG, times[last]), h, 24) * 4 + 2 + c]
+                            + offset[h * 2 + c];
                     double logStd = 0;
                     for (int j = 0; j < n; j++) {
                         want += w[h * k + j] * (r[j] - m);
@@ -93,9 +103,11 @@ class ReadoutFormTest {
         }
     }
 
-    @Test
-    void streamingAdvanceEqualsBatchForwardInTheResidualFormThroughGaps() {
-        Forecaster f = new Forecaster(new MambaModel(SeasonalCycleTest.withRandomCycle(CFG, 4))).forSeries(1);
+    @ParameterizedTest
+    @EnumSource(value = ReadoutForm.class, names = {"RESIDUAL", "LAST_VALUE"})
+    void streamingAdvanceEqualsBatchForwardInACentredFormThroughGaps(ReadoutForm form) {
+        Forecaster f = new Forecaster(new MambaModel(SeasonalCycleTest.withRandomCycle(CFG.withReadoutForm(form), 4)))
+                .forSeries(1);
         SeasonalCycleTest.assertStreamingEqualsBatchHourly(f, 200);
     }
 
@@ -119,9 +131,31 @@ class ReadoutFormTest {
     }
 
     @Test
+    void theCentreWeightsAreTheLagsMeanUnderResidualAndTheLatestLagUnderLastValue() {
+        for (int count = 1; count <= 4; count++) {
+            double residual = 0, last = 0;
+            for (int j = 0; j < count; j++) {
+                assertEquals(1.0 / count, ReadoutForm.RESIDUAL.centreWeight(j, count));
+                assertEquals(j == 0 ? 1 : 0, ReadoutForm.LAST_VALUE.centreWeight(j, count));
+                residual += ReadoutForm.RESIDUAL.centreWeight(j, count);
+                last += ReadoutForm.LAST_VALUE.centreWeight(j, count);
+            }
+            assertEquals(1, residual, 1e-12);
+            assertEquals(1, last);
+        }
+        assertFalse(ReadoutForm.NORMALISED.centred());
+        assertFalse(ReadoutForm.MIXED.centred());
+        assertThrows(IllegalStateException.class, () -> ReadoutForm.NORMALISED.centreWeight(0, 1));
+        assertThrows(IllegalArgumentException.class, () -> ReadoutForm.LAST_VALUE.centreWeight(3, 3));
+    }
+
+    @Test
     void theFormRoundTripsThroughTheConfigAndAnOlderConfigIsNormalised() {
         assertEquals(CFG, ModelConfig.fromMap(CFG.toMap()));
         assertEquals("RESIDUAL", CFG.toMap().get("readout.form"));
+        ModelConfig lastValue = CFG.withReadoutForm(ReadoutForm.LAST_VALUE);
+        assertEquals(lastValue, ModelConfig.fromMap(lastValue.toMap()));
+        assertThrows(IllegalArgumentException.class, () -> ForecasterTest.CFG.withReadoutForm(ReadoutForm.LAST_VALUE));
         assertFalse(SeasonalCycleTest.CFG.toMap().containsKey("readout.form"), "the first form writes no key");
         assertEquals(ReadoutForm.NORMALISED, ModelConfig.fromMap(SeasonalCycleTest.CFG.toMap()).readoutForm());
         Map<String, String> bad = new HashMap<>(CFG.toMap());

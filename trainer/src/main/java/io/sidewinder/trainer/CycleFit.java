@@ -20,9 +20,10 @@ import java.util.List;
  * which is linear in Q, so each column of Q (one series and channel) is a ridge regression of the readout's
  * residuals y_h − Σ_j W[h][j]·lag_j − b_h on the design rows e(φ_h) − Σ_j W[h][j]·e(φ_j). Alternating it with
  * {@link ReadoutFit} is CycleNet's residual cycle forecasting solved exactly instead of by SGD; one round is enough
- * (a second moved ETTh1's test MSE by less than 1e-3). Under the {@link ReadoutForm#RESIDUAL} form Q is in the
- * series' units and the lags are centred on their mean, Q's included: the design row becomes
- * (e(φ_h) − ē − Σ_j W[h][j]·(e(φ_j) − ē))/σ with ē the mean of the lags' e(φ_j), still linear in Q.
+ * (a second moved ETTh1's test MSE by less than 1e-3). Under a centred form ({@link ReadoutForm#centred}) Q is in
+ * the series' units and the lags are centred, Q's included: the design row becomes
+ * (e(φ_h) − ē − Σ_j W[h][j]·(e(φ_j) − ē))/σ with ē the form's centre of the lags' e(φ_j) (their mean under
+ * RESIDUAL, lag 0's under LAST_VALUE), still linear in Q.
  */
 public final class CycleFit {
     private CycleFit() {}
@@ -56,11 +57,13 @@ public final class CycleFit {
                               boolean scaled, double delta) {
         ModelConfig c = model.config();
         int p = c.cycleLength(), kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), cols = c.cycleColumns();
-        boolean residual = c.readoutForm() == ReadoutForm.RESIDUAL;
+        ReadoutForm form = c.readoutForm();
+        boolean residual = form.centred();
         if (p == 0) throw new IllegalArgumentException("the model has no seasonal cycle to fit");
         double[] w = kk > 0 ? model.parameters().get(LagReadout.WEIGHT) : new double[0];
-        double[] rest = residual ? remainders(w, kk, h) : null; // 1 − Σ_j W[h][j]: the weight of the lags' mean
+        double[] rest = residual ? remainders(w, kk, h) : null; // 1 − Σ_j W[h][j]: the weight of the lags' centre
         double[] bias = model.parameters().get("head.bias");
+        double[] offset = model.parameters().get(LagReadout.OFFSET); // null in a form without one
         // Windows of a regular cadence share their design by the phase of their last reading: the Gram matrix is then
         // Σ_φ (Σ weights at φ)·D_φᵀD_φ, one P×P product per phase instead of one per window.
         double[][] regularWeight = new double[cols][p];
@@ -91,6 +94,7 @@ public final class CycleFit {
                 boolean complete = true;
                 for (int o = 0; o < h; o++) {
                     double y = last.targets()[o * ch + k], pred = bias[o * ch + k];
+                    if (offset != null) pred += offset[o * ch + k] / last.std()[k];
                     for (int j = 0; j < lags; j++) pred += w[o * kk + j] * last.lags()[j * ch + k];
                     r[o] = y - pred;
                     complete &= !Double.isNaN(y);
@@ -99,8 +103,10 @@ public final class CycleFit {
                 double sd = scaled ? last.std()[k] : 1, weight = sd * sd, rowWeight = 0;
                 // Q's term in the row's normalised units: ×1 (Q normalised), ×1/σ (Q in the series' units)
                 double inv = residual ? 1 / last.std()[k] : 1;
-                double lagMean = 0; // Q̄ over the lags (RESIDUAL only)
-                for (int j = 0; residual && delta > 0 && j < lags; j++) lagMean += q[lagPhases[j] * cols + col] / lags;
+                double lagMean = 0; // the centre of Q over the lags (centred forms only)
+                for (int j = 0; residual && delta > 0 && j < lags; j++) {
+                    lagMean += form.centreWeight(j, lags) * q[lagPhases[j] * cols + col];
+                }
                 for (int o = 0; o < h; o++) {
                     stepWeight[o] = weight;
                     if (delta > 0) {
@@ -122,13 +128,15 @@ public final class CycleFit {
                     for (int j = 0; j < lags; j++) u[j] += w[o * kk + j] * wr;
                     if (residual) restSum += rest[o] * wr;
                 }
-                for (int j = 0; j < lags; j++) rhs[col][lagPhases[j]] -= u[j] + restSum / lags;
+                for (int j = 0; j < lags; j++) {
+                    rhs[col][lagPhases[j]] -= u[j] + (residual ? restSum * form.centreWeight(j, lags) : 0);
+                }
                 if (regular && delta > 0) {
                     for (int o = 0; o < h; o++) regularStepWeight[col][phase][o] += stepWeight[o];
                 } else if (regular) {
                     regularWeight[col][phase] += weight * inv * inv;
                 } else {
-                    addDesignGram(design(w, rest, kk, h, p, phase, lagPhases, lags), h, p, stepWeight, gram[col]);
+                    addDesignGram(design(w, rest, form, kk, h, p, phase, lagPhases, lags), h, p, stepWeight, gram[col]);
                 }
                 weights[col] += rowWeight;
                 rows++;
@@ -141,14 +149,14 @@ public final class CycleFit {
                 throw new IllegalArgumentException("the seasonal cycle's series " + col / ch + " has no training window");
             }
             for (int phase = 0; delta > 0 && phase < p; phase++) {
-                if (regularDesign[phase] == null) regularDesign[phase] = regularDesign(w, rest, kk, h, p, phase);
+                if (regularDesign[phase] == null) regularDesign[phase] = regularDesign(w, rest, form, kk, h, p, phase);
                 addDesignGram(regularDesign[phase], h, p, regularStepWeight[col][phase], gram[col]);
             }
             for (int phase = 0; phase < p; phase++) {
                 if (regularWeight[col][phase] == 0) continue;
                 if (regularGram[phase] == null) {
                     regularGram[phase] = new double[p * p];
-                    addDesignGram(regularDesign(w, rest, kk, h, p, phase), h, p, ones(h), regularGram[phase]);
+                    addDesignGram(regularDesign(w, rest, form, kk, h, p, phase), h, p, ones(h), regularGram[phase]);
                 }
                 double[] g = regularGram[phase];
                 for (int a = 0; a < p * p; a++) gram[col][a] += regularWeight[col][phase] * g[a];
@@ -162,28 +170,29 @@ public final class CycleFit {
     }
 
     /** {@link #design} of a regular window whose last reading has {@code phase}: lag j at phase − j. */
-    private static double[] regularDesign(double[] w, double[] rest, int kk, int h, int p, int phase) {
+    private static double[] regularDesign(double[] w, double[] rest, ReadoutForm form, int kk, int h, int p, int phase) {
         int[] phases = new int[kk];
         for (int j = 0; j < kk; j++) phases[j] = Math.floorMod(phase - j, p);
-        return design(w, rest, kk, h, p, phase, phases, kk);
+        return design(w, rest, form, kk, h, p, phase, phases, kk);
     }
 
     /**
-     * D [H][P]: row h = e(φ_h) − Σ_j W[h][j]·e(φ_j), less rest[h]·ē under the RESIDUAL form ({@code rest} non-null;
-     * ē the mean of the lags' e(φ_j)), without its 1/σ.
+     * D [H][P]: row h = e(φ_h) − Σ_j W[h][j]·e(φ_j), less rest[h]·ē under a centred form ({@code rest} non-null;
+     * ē the form's centre of the lags' e(φ_j)), without its 1/σ.
      */
-    private static double[] design(double[] w, double[] rest, int kk, int h, int p, int phase, int[] lagPhases, int lags) {
+    private static double[] design(double[] w, double[] rest, ReadoutForm form, int kk, int h, int p, int phase,
+                                   int[] lagPhases, int lags) {
         double[] d = new double[h * p];
         for (int o = 0; o < h; o++) {
             d[o * p + SeasonalCycle.futurePhase(phase, o, p)] += 1;
             for (int j = 0; j < lags; j++) {
-                d[o * p + lagPhases[j]] -= w[o * kk + j] + (rest == null ? 0 : rest[o] / lags);
+                d[o * p + lagPhases[j]] -= w[o * kk + j] + (rest == null ? 0 : rest[o] * form.centreWeight(j, lags));
             }
         }
         return d;
     }
 
-    /** 1 − Σ_j W[h][j] for each horizon step: what the RESIDUAL form's lag mean adds to a forecast. */
+    /** 1 − Σ_j W[h][j] for each horizon step: what a centred form's centre of the lags adds to a forecast. */
     private static double[] remainders(double[] w, int kk, int h) {
         double[] r = new double[h];
         for (int o = 0; o < h; o++) {

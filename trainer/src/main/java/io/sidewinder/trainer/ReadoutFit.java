@@ -15,7 +15,10 @@ import java.util.List;
  * rows and the head's bias, with the head's weights zeroed. Training then begins at the linear forecaster and the
  * Mamba layers learn what it misses, instead of first unlearning a random head: from a zero readout and a random
  * head, AdamW stopped early well short of the linear forecaster on ETTh1. A model with a {@link SeasonalCycle} is
- * fitted with its current Q removed from the lags and targets ({@link CycleFit} fits Q for a given readout).
+ * fitted with its current Q removed from the lags and targets ({@link CycleFit} fits Q for a given readout). In a form
+ * with an offset ({@link io.sidewinder.ssm.ReadoutForm#hasOffset}) the intercept is that offset, one per horizon step
+ * and channel in the series' units (its design column is 1/σ in the rows' normalised units), and the head's bias
+ * rows of the means stay zero.
  */
 public final class ReadoutFit {
     private ReadoutFit() {}
@@ -46,8 +49,9 @@ public final class ReadoutFit {
     public static double fit(TrainableModel model, List<Series> data, List<Window> windows, double ridge,
                              boolean scaled, double huberDelta) {
         ModelConfig c = model.config();
-        int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = kk + 1;
+        int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = columns(c);
         if (kk == 0) throw new IllegalArgumentException("the model has no lag readout to fit");
+        boolean withOffset = c.readoutForm().hasOffset();
         double[] cycle = c.cycleLength() > 0 ? model.parameters().get(SeasonalCycle.WEIGHT) : null;
         double[] gram = new double[p * p], cross = new double[p * h];
         double stride = Math.max(1.0, (double) windows.size() / MAX_WINDOWS);
@@ -72,15 +76,21 @@ public final class ReadoutFit {
             for (int b = 0; b < a; b++) gram[b * p + a] = gram[a * p + b];
         }
         for (int j = 0; j < kk; j++) gram[j * p + j] += ridge * weights; // not on the intercept
+        // A channel without rows leaves its offset's column empty: keep it determined (at 0).
+        for (int a = kk; a < p; a++) if (gram[a * p + a] == 0) gram[a * p + a] = 1;
         double[] sol = HeadFit.Cholesky.solve(gram, cross, p, h);
         if (huberDelta > 0) huberRounds(c, cycle, data, windows, ridge, scaled, huberDelta, sol);
         double[] wr = model.parameters().get(LagReadout.WEIGHT);
         double[] headW = model.parameters().get("head.weight"), headB = model.parameters().get("head.bias");
         java.util.Arrays.fill(wr, 0);
         java.util.Arrays.fill(headW, 0);
+        double[] offset = withOffset ? model.parameters().get(LagReadout.OFFSET) : null;
         for (int o = 0; o < h; o++) {
             for (int j = 0; j < kk; j++) wr[o * kk + j] = sol[j * h + o];
-            for (int k = 0; k < ch; k++) headB[o * ch + k] = sol[kk * h + o];
+            for (int k = 0; k < ch; k++) {
+                headB[o * ch + k] = withOffset ? 0 : sol[kk * h + o];
+                if (withOffset) offset[o * ch + k] = sol[(kk + k) * h + o];
+            }
         }
         // The fit's error from the normal equations: Σy² is not kept, so measure it with a second, cheap pass.
         double sse = 0;
@@ -92,7 +102,7 @@ public final class ReadoutFit {
                 for (int o = 0; o < h; o++) {
                     double target = s.targets()[o * ch + k];
                     if (Double.isNaN(target)) continue;
-                    double pred = sol[kk * h + o];
+                    double pred = withOffset ? sol[(kk + k) * h + o] / s.std()[k] : sol[kk * h + o];
                     for (int j = 0; j < kk; j++) pred += sol[j * h + o] * s.lags()[j * ch + k];
                     sse += (target - pred) * (target - pred);
                     n++;
@@ -111,7 +121,7 @@ public final class ReadoutFit {
      */
     private static void huberRounds(ModelConfig c, double[] cycle, List<Series> data, List<Window> windows,
                                     double ridge, boolean scaled, double delta, double[] sol) {
-        int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = kk + 1;
+        int kk = c.readoutLags(), ch = c.channels(), h = c.horizon(), p = columns(c);
         List<double[]> xs = new java.util.ArrayList<>(), ys = new java.util.ArrayList<>();
         java.util.stream.DoubleStream.Builder sdOf = java.util.stream.DoubleStream.builder();
         forEachRow(c, cycle, data, windows, HUBER_WINDOWS, scaled, (row, y, sd) -> {
@@ -149,6 +159,11 @@ public final class ReadoutFit {
         }
     }
 
+    /** The fit's columns: the K lags and the intercept, or the K lags and one offset column per channel. */
+    private static int columns(ModelConfig c) {
+        return c.readoutLags() + (c.readoutForm().hasOffset() ? c.channels() : 1);
+    }
+
     /** A window's complete (lags + intercept, targets, σ) row of one channel; the arrays are reused between calls. */
     private interface RowConsumer {
         void accept(double[] row, double[] y, double sd);
@@ -156,13 +171,14 @@ public final class ReadoutFit {
 
     /**
      * The fits' rows: each channel of at most {@code maxWindows} windows (evenly spaced) whose H targets are all
-     * present, as its readout inputs at the window's last position with a trailing 1, its targets and its σ (1 unless
-     * {@code scaled}).
+     * present, as its readout inputs at the window's last position with a trailing 1 (or, in a form with an offset,
+     * 1/σ in the channel's offset column and 0 in the others), its targets and its σ (1 unless {@code scaled}).
      */
     private static void forEachRow(ModelConfig c, double[] cycle, List<Series> data, List<Window> windows,
                                    int maxWindows, boolean scaled, RowConsumer consumer) {
         int kk = c.readoutLags(), ch = c.channels(), h = c.horizon();
-        double[] row = new double[kk + 1], y = new double[h];
+        boolean withOffset = c.readoutForm().hasOffset();
+        double[] row = new double[columns(c)], y = new double[h];
         double stride = Math.max(1.0, (double) windows.size() / maxWindows);
         for (double i = 0; i < windows.size(); i += stride) {
             Window w = windows.get((int) i);
@@ -175,7 +191,11 @@ public final class ReadoutFit {
                 }
                 if (!complete) continue;
                 for (int j = 0; j < kk; j++) row[j] = s.lags()[j * ch + k];
-                row[kk] = 1;
+                if (withOffset) {
+                    for (int o = 0; o < ch; o++) row[kk + o] = o == k ? 1 / s.std()[k] : 0;
+                } else {
+                    row[kk] = 1;
+                }
                 consumer.accept(row, y, scaled ? s.std()[k] : 1);
             }
         }

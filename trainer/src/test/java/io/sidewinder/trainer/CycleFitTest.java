@@ -2,6 +2,7 @@ package io.sidewinder.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,7 +110,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL", "LAST_VALUE"})
     void aHuberFitWhoseDeltaNoErrorReachesIsTheLeastSquaresFit(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7);
@@ -122,7 +123,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL", "LAST_VALUE"})
     void aFittedDailyCycleCutsTheLinearForecastersErrorWhenTheLookbackIsShorterThanADay(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(120);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
@@ -137,7 +138,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL", "LAST_VALUE"})
     void theTrainersCycleTermsAreTheServedForecastersOnes(ReadoutForm form) {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
@@ -166,7 +167,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL", "LAST_VALUE"})
     void trainingKeepsTheFittedCycleAndNeverEndsWorseThanItsStart(ReadoutForm form) throws Exception {
         List<Windows.Series> data = dailySeries(40);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
@@ -183,7 +184,7 @@ class CycleFitTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
+    @EnumSource(value = ReadoutForm.class, names = {"NORMALISED", "RESIDUAL", "LAST_VALUE"})
     void noSmallChangeOfTheFittedCycleLowersTheServedForecastsTrainingError(ReadoutForm form) {
         // Unweighted least squares in the series' units (SCALED_MSE's weights) is what the served forecast's MSE
         // measures, so at the fit's optimum (a ridge of 1e-9: least squares) no direction of Q may lower that MSE.
@@ -214,32 +215,87 @@ class CycleFitTest {
     }
 
     @Test
-    void theFormChoiceScoresEachFormsClosedFormStartAndTakesResidualOnlyBeyondTwoStandardErrors() {
+    void theLastValueFormsOffsetIsInTheSeriesUnitsAndFittedJointlyWithTheReadoutByLeastSquares() {
+        // A drift in the series' own units: each day the level rises by 0.5, whatever the window's spread.
+        List<Windows.Series> data = new ArrayList<>();
+        for (Windows.Series s : dailySeries(40)) {
+            float[][] v = new float[s.rows()][];
+            for (int i = 0; i < v.length; i++) v[i] = new float[] {s.values()[i][0] + 0.5f * s.times()[i] / (24 * HOUR)};
+            data.add(new Windows.Series(s.times(), v));
+        }
+        List<Windows.Window> train = windows(data, 0, 0.7);
+        ModelConfig cfg = CFG.withReadoutForm(ReadoutForm.LAST_VALUE);
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(cfg, 3));
+        ReadoutFit.fit(m, data, train, 1e-9, true);
+        double[] offset = m.parameters().get(io.sidewinder.ssm.LagReadout.OFFSET);
+        double[] bias = m.parameters().get("head.bias");
+        for (int h = 0; h < HORIZON; h++) assertEquals(0, bias[h], "the means' head bias stays zero: the offset is the intercept");
+        // Unweighted least squares in the series' units (SCALED_MSE's weights) over W and the offset together: no
+        // small change of either lowers the served forecast's training MSE.
+        ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
+        double at = trainer.validationMse(m, train);
+        double[] w = m.parameters().get(io.sidewinder.ssm.LagReadout.WEIGHT);
+        SplittableRandom r = new SplittableRandom(4);
+        for (double[] tensor : List.of(offset, w)) {
+            for (int trial = 0; trial < 6; trial++) {
+                int i = tensor == w ? r.nextInt(HORIZON * LOOKBACK) : r.nextInt(tensor.length); // W's mean rows
+                for (double step : new double[] {0.02, -0.02}) {
+                    tensor[i] += step;
+                    double moved = trainer.validationMse(m, train);
+                    tensor[i] -= step;
+                    assertTrue(moved > at - 1e-6 * at, "entry " + i + " step " + step + ": " + moved + " < " + at);
+                }
+            }
+        }
+        assertTrue(Arrays.stream(offset).anyMatch(v -> Math.abs(v) > 1e-3), "the drift gives the offset a value");
+    }
+
+    @Test
+    void theFormChoiceScoresEachFormsClosedFormStartAndTakesACentredFormOnlyBeyondTwoStandardErrors() {
         List<Windows.Series> data = dailySeries(60);
         List<Windows.Window> train = windows(data, 0, 0.7), val = windows(data, 0.7, 1);
         ModelConfig cfg = CFG.withCycle(24, 2);
         ForecastTrainer trainer = new ForecastTrainer(data, ForecastTrainer.Options.defaults());
         ForecastTrainer.FormChoice choice = trainer.chooseReadoutForm(cfg, train, val);
-        List<ReadoutForm> forms = List.of(ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL);
+        List<ReadoutForm> forms = List.of(ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL, ReadoutForm.LAST_VALUE);
         assertEquals(forms, List.copyOf(choice.validationMse().keySet()));
+        assertEquals(forms.subList(1, 3), List.copyOf(choice.gains().keySet()));
         for (ReadoutForm form : forms) {
             double want = trainer.validationMse(fitted(cfg.withReadoutForm(form), data, train),
                     ForecastTrainer.validationSample(val));
             assertEquals(want, choice.validationMse().get(form), 1e-12 * want, form.name());
         }
-        // Every window has H points, so the per-window gain averages to the pooled difference.
-        double pooled = choice.validationMse().get(ReadoutForm.NORMALISED) - choice.validationMse().get(ReadoutForm.RESIDUAL);
-        assertEquals(pooled, choice.gain(), 1e-9 * Math.abs(pooled) + 1e-15);
-        assertTrue(choice.standardError() > 0 && Double.isFinite(choice.standardError()));
-        assertEquals(choice.gain() > 2 * choice.standardError() ? ReadoutForm.RESIDUAL : ReadoutForm.NORMALISED,
-                choice.chosen());
-        // Without a cycle, and with the normaliser over exactly the window's lags, the forms are one model: a tie.
+        for (ReadoutForm form : forms.subList(1, 3)) {
+            // Every window has H points, so the per-window gain averages to the pooled difference.
+            double pooled = choice.validationMse().get(ReadoutForm.NORMALISED) - choice.validationMse().get(form);
+            ForecastTrainer.Gain gain = choice.gains().get(form);
+            assertEquals(pooled, gain.mean(), 1e-9 * Math.abs(pooled) + 1e-15, form.name());
+            assertTrue(gain.standardError() > 0 && Double.isFinite(gain.standardError()), form.name());
+        }
+        assertEquals(expectedChoice(choice), choice.chosen());
+        // Without a cycle, and with the normaliser over exactly the window's lags, NORMALISED and RESIDUAL are one
+        // model: a tie, which never takes RESIDUAL.
         ForecastTrainer.FormChoice same = trainer.chooseReadoutForm(CFG, train, val);
         assertEquals(same.validationMse().get(ReadoutForm.NORMALISED), same.validationMse().get(ReadoutForm.RESIDUAL),
                 1e-9 * same.validationMse().get(ReadoutForm.NORMALISED));
-        assertEquals(ReadoutForm.NORMALISED, same.chosen(), "a tie keeps the default form");
+        assertNotEquals(ReadoutForm.RESIDUAL, same.chosen(), "a tie keeps the default form");
+        assertEquals(expectedChoice(same), same.chosen());
         assertThrows(IllegalArgumentException.class, () -> trainer.chooseReadoutForm(
                 CFG.withReadoutLags(0), train, val), "no readout, no form to choose");
+    }
+
+    /** The rule by hand: of the centred forms whose gain clears two standard errors, the lower MSE; else NORMALISED. */
+    private static ReadoutForm expectedChoice(ForecastTrainer.FormChoice choice) {
+        ReadoutForm best = ReadoutForm.NORMALISED;
+        double tie = 1e-9 * choice.validationMse().get(ReadoutForm.NORMALISED);
+        for (var e : choice.gains().entrySet()) {
+            boolean clears = e.getValue().mean() > Math.max(2 * e.getValue().standardError(), tie);
+            if (clears && (best == ReadoutForm.NORMALISED
+                    || choice.validationMse().get(e.getKey()) < choice.validationMse().get(best))) {
+                best = e.getKey();
+            }
+        }
+        return best;
     }
 
     @Test

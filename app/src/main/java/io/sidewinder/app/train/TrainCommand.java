@@ -96,8 +96,9 @@ public final class TrainCommand implements Callable<Integer> {
     String cycle;
     @Option(names = "--readout-form", defaultValue = "auto", description = "How the lag readout and the cycle meet the "
             + "normaliser (ReadoutForm): normalised (lags z-scored, the cycle in normalised units), residual (lags less "
-            + "the cycle centred on their own mean, the cycle in the series' units: CycleNet's form), or auto: under "
-            + "the ETT protocol residual when its closed-form start beats normalised's on validation by more than two "
+            + "the cycle centred on their own mean, the cycle in the series' units: CycleNet's form), last-value (the "
+            + "same centred on the latest reading: NLinear's form), or auto: under the ETT protocol the better of "
+            + "residual and last-value whose closed-form start beats normalised's on validation by more than two "
             + "standard errors, normalised otherwise; or mixed (with --members 2 or more): members alternate "
             + "normalised and residual, each with its own readout and cycle, and the model serves their mean forecast.")
     String readoutForm;
@@ -194,9 +195,9 @@ public final class TrainCommand implements Callable<Integer> {
             if (form == null) {
                 ForecastTrainer.FormChoice choice = exp.chooseReadoutForm(config, options, kernels);
                 form = choice.chosen();
-                formChoice = String.format(Locale.ROOT, "auto, closed-form start's validation MSE %s; residual's gain "
-                        + "%.5f ± %.5f", formScores(choice.validationMse()), choice.gain(), choice.standardError());
-                System.err.printf(Locale.ROOT, "train: readout form %s (%s)%n", form.name().toLowerCase(Locale.ROOT),
+                formChoice = String.format(Locale.ROOT, "auto, closed-form start's validation MSE %s; gain over "
+                        + "normalised %s", formScores(choice.validationMse()), formGains(choice.gains()));
+                System.err.printf(Locale.ROOT, "train: readout form %s (%s)%n", formName(form),
                         formChoice);
             }
             ensemble = trainMembers(withForm(config, form), options, kernels, (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
@@ -263,7 +264,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         provenance.put("loss", loss.name());
         if (trained.config().readoutLags() > 0) {
-            String f = trained.config().readoutForm().name().toLowerCase(Locale.ROOT);
+            String f = formName(trained.config().readoutForm());
             provenance.put("readout_form", formChoice == null ? f : f + " (" + formChoice + ")");
         }
         provenance.put("code_version", String.valueOf(TrainCommand.class.getPackage().getImplementationVersion()));
@@ -328,16 +329,17 @@ public final class TrainCommand implements Callable<Integer> {
             case "auto" -> null;
             case "normalised", "normalized" -> ReadoutForm.NORMALISED;
             case "residual" -> ReadoutForm.RESIDUAL;
+            case "last-value", "last_value" -> ReadoutForm.LAST_VALUE;
             case "mixed" -> ReadoutForm.MIXED;
             default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --readout-form " + readoutForm + " is not auto, normalised, residual or mixed");
+                    "train: --readout-form " + readoutForm + " is not auto, normalised, residual, last-value or mixed");
         };
         if (form == ReadoutForm.MIXED && members < 2) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "train: --readout-form mixed alternates the forms over an ensemble's members: it needs --members 2 or more");
         }
         if (config.readoutLags() > 0) return form;
-        if (form == ReadoutForm.RESIDUAL || form == ReadoutForm.MIXED) {
+        if (form != null && (form.centred() || form == ReadoutForm.MIXED)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --readout-form " + f
                     + " centres the readout's lags, and --readout-lags 0 leaves none");
         }
@@ -352,9 +354,21 @@ public final class TrainCommand implements Callable<Integer> {
 
     private static String formScores(Map<ReadoutForm, Double> scores) {
         StringBuilder b = new StringBuilder();
-        scores.forEach((f, v) -> b.append(b.isEmpty() ? "" : ", ").append(f.name().toLowerCase(Locale.ROOT))
+        scores.forEach((f, v) -> b.append(b.isEmpty() ? "" : ", ").append(formName(f))
                 .append(String.format(Locale.ROOT, " %.4f", v)));
         return b.toString();
+    }
+
+    private static String formGains(Map<ReadoutForm, ForecastTrainer.Gain> gains) {
+        StringBuilder b = new StringBuilder();
+        gains.forEach((f, g) -> b.append(b.isEmpty() ? "" : ", ").append(formName(f))
+                .append(String.format(Locale.ROOT, " %.5f ± %.5f", g.mean(), g.standardError())));
+        return b.toString();
+    }
+
+    /** A form as --readout-form names it. */
+    static String formName(ReadoutForm form) {
+        return form.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     private int cyclePhasesOrUsageError(boolean ett, long spacing) {

@@ -226,6 +226,8 @@ public final class ForecastTrainer implements AutoCloseable {
         trainedGrads.remove(io.sidewinder.ssm.LagReadout.WEIGHT);
         trainedParams.remove(io.sidewinder.ssm.SeasonalCycle.WEIGHT); // likewise the cycle fitted with it
         trainedGrads.remove(io.sidewinder.ssm.SeasonalCycle.WEIGHT);
+        trainedParams.remove(io.sidewinder.ssm.LagReadout.OFFSET); // and the readout's offset
+        trainedGrads.remove(io.sidewinder.ssm.LagReadout.OFFSET);
         ExecutorService pool = Executors.newFixedThreadPool(o.threads());
         Throwable failure = null;
         try {
@@ -312,20 +314,34 @@ public final class ForecastTrainer implements AutoCloseable {
     }
 
     /**
-     * Each readout form's closed-form start scored on the validation sample, and the form to train:
-     * {@link ReadoutForm#RESIDUAL} only when its gain over {@link ReadoutForm#NORMALISED} (the paired per-window
-     * difference of squared errors, averaged) exceeds {@value #FORM_CHOICE_STANDARD_ERRORS} standard errors of that
-     * mean, so that a difference the validation sample cannot tell from noise keeps the default form.
+     * Each single readout form's closed-form start scored on the validation sample, and the form to train: a centred
+     * form ({@link ReadoutForm#RESIDUAL}, {@link ReadoutForm#LAST_VALUE}) only when its gain over
+     * {@link ReadoutForm#NORMALISED} (the paired per-window difference of squared errors, averaged) exceeds
+     * {@value #FORM_CHOICE_STANDARD_ERRORS} standard errors of that mean, so that a difference the validation sample
+     * cannot tell from noise keeps the default form; of the centred forms that clear it, the lower validation MSE.
      *
      * @param validationMse per form, the closed-form start's validation MSE
-     * @param gain NORMALISED's MSE less RESIDUAL's, per window averaged (> 0: RESIDUAL is better)
-     * @param standardError the standard error of {@code gain}
+     * @param gains per centred form, its gain over NORMALISED
      */
-    public record FormChoice(EnumMap<ReadoutForm, Double> validationMse, double gain, double standardError,
+    public record FormChoice(EnumMap<ReadoutForm, Double> validationMse, EnumMap<ReadoutForm, Gain> gains,
                              ReadoutForm chosen) {}
 
-    /** Standard errors by which RESIDUAL's validation gain must clear zero for {@link #chooseReadoutForm} to take it. */
+    /**
+     * @param mean NORMALISED's MSE less the form's, per window averaged (> 0: the form is better)
+     * @param standardError the standard error of {@code mean}
+     */
+    public record Gain(double mean, double standardError) {
+        /** True when the gain clears {@value #FORM_CHOICE_STANDARD_ERRORS} standard errors and {@code tie}. */
+        boolean clears(double tie) {
+            return mean > Math.max(FORM_CHOICE_STANDARD_ERRORS * standardError, tie);
+        }
+    }
+
+    /** Standard errors by which a centred form's validation gain must clear zero for {@link #chooseReadoutForm} to take it. */
     public static final double FORM_CHOICE_STANDARD_ERRORS = 2;
+
+    /** The single forms {@link #chooseReadoutForm} scores; the first is the default. */
+    static final ReadoutForm[] CHOSEN_AMONG = {ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL, ReadoutForm.LAST_VALUE};
 
     /** See {@link FormChoice}; the sample is {@link #validationSample} of {@code allVal}. */
     public FormChoice chooseReadoutForm(ModelConfig config, List<Window> train, List<Window> allVal) {
@@ -333,7 +349,7 @@ public final class ForecastTrainer implements AutoCloseable {
         List<Window> val = validationSample(allVal);
         EnumMap<ReadoutForm, Double> mse = new EnumMap<>(ReadoutForm.class);
         EnumMap<ReadoutForm, double[][]> perWindow = new EnumMap<>(ReadoutForm.class);
-        for (ReadoutForm form : new ReadoutForm[] {ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL}) {
+        for (ReadoutForm form : CHOSEN_AMONG) {
             TrainableModel model = new TrainableModel(ModelParameters.initialise(
                     config.withReadoutForm(form).withMembers(1), options.seed()));
             fitLinearStart(model, train);
@@ -341,28 +357,45 @@ public final class ForecastTrainer implements AutoCloseable {
             perWindow.put(form, e);
             mse.put(form, pooled(e));
         }
-        double[][] a = perWindow.get(ReadoutForm.NORMALISED), b = perWindow.get(ReadoutForm.RESIDUAL);
+        // Where two forms are the same model (e.g. RESIDUAL without a cycle and with a normaliser over exactly the
+        // lags) only rounding separates them.
+        double tie = 1e-9 * mse.get(ReadoutForm.NORMALISED);
+        EnumMap<ReadoutForm, Gain> gains = new EnumMap<>(ReadoutForm.class);
+        ReadoutForm chosen = ReadoutForm.NORMALISED;
+        for (ReadoutForm form : CHOSEN_AMONG) {
+            if (!form.centred()) continue;
+            Gain g = pairedGain(perWindow.get(ReadoutForm.NORMALISED), perWindow.get(form));
+            gains.put(form, g);
+            if (g.clears(tie) && (chosen == ReadoutForm.NORMALISED || mse.get(form) < mse.get(chosen))) chosen = form;
+        }
+        return new FormChoice(mse, gains, chosen);
+    }
+
+    /** The mean per-window gain of b over a ({@link #validationErrors}: [squared error sum][count] per window). */
+    private static Gain pairedGain(double[][] a, double[][] b) {
         double sum = 0, sumSq = 0;
         int n = 0;
         for (int i = 0; i < a[0].length; i++) {
             if (a[1][i] == 0) continue;
-            double d = (a[0][i] - b[0][i]) / a[1][i]; // the window's mean squared error, NORMALISED less RESIDUAL
+            double d = (a[0][i] - b[0][i]) / a[1][i]; // the window's mean squared error, a less b
             sum += d;
             sumSq += d * d;
             n++;
         }
         double gain = n == 0 ? 0 : sum / n;
         double se = n < 2 ? Double.POSITIVE_INFINITY : Math.sqrt(Math.max(0, (sumSq - n * gain * gain) / (n - 1)) / n);
-        // Where the forms are the same model (no cycle, a normaliser over exactly the lags) only rounding separates them.
-        double tie = 1e-9 * mse.get(ReadoutForm.NORMALISED);
-        ReadoutForm chosen = gain > Math.max(FORM_CHOICE_STANDARD_ERRORS * se, tie) ? ReadoutForm.RESIDUAL : ReadoutForm.NORMALISED;
-        return new FormChoice(mse, gain, se, chosen);
+        return new Gain(gain, se);
     }
 
     private static boolean startsFromTheLinearForecaster(TrainableModel model) {
         if (model.config().readoutLags() == 0) return false;
         for (double w : model.parameters().get(io.sidewinder.ssm.LagReadout.WEIGHT)) if (w != 0) return false;
         return true;
+    }
+
+    /** The model's readout offset b [H][C] (series' units), or null in a form without one. */
+    private static double[] offset(TrainableModel model) {
+        return model.parameters().get(io.sidewinder.ssm.LagReadout.OFFSET);
     }
 
     /** The model's seasonal cycle Q, or null without one. */
@@ -392,7 +425,7 @@ public final class ForecastTrainer implements AutoCloseable {
         double count = 0;
         for (int i = 0; i < batch.length; i++) {
             Window w = windows.get(batch[i]);
-            samples[i] = Windows.sample(model.config(), cycle(model), data.get(w.series()), w);
+            samples[i] = Windows.sample(model.config(), cycle(model), offset(model), data.get(w.series()), w);
             for (double t : samples[i].targets()) if (!Double.isNaN(t)) count++;
         }
         double scale = 1 / Math.max(1, count);
@@ -449,9 +482,9 @@ public final class ForecastTrainer implements AutoCloseable {
         int ch = model.config().channels(), h = model.config().horizon(), hw = model.config().headWidth();
         Sample[] samples = new Sample[windows.size()];
         int[] lengths = new int[windows.size()];
-        double[] cycle = cycle(model);
+        double[] cycle = cycle(model), offset = offset(model);
         for (int i = 0; i < samples.length; i++) {
-            samples[i] = Windows.sample(model.config(), cycle, data.get(windows.get(i).series()), windows.get(i));
+            samples[i] = Windows.sample(model.config(), cycle, offset, data.get(windows.get(i).series()), windows.get(i));
             lengths[i] = windows.get(i).length();
         }
         // The fp32 trainer validates through its own fp32 forward; the double trainer through the double model.
@@ -476,7 +509,8 @@ public final class ForecastTrainer implements AutoCloseable {
                 if (row >= w.targetLimit() || row >= s.rows()) continue;
                 for (int k = 0; k < ch; k++) {
                     double pred = smp.denormalise(t, k, head[base + i * ch + k],
-                            Windows.cycleMean(model.config(), cycle, w.series(), s.times()[row - 1 - i], i, k));
+                            Windows.cycleMean(model.config(), cycle, w.series(), s.times()[row - 1 - i], i, k)
+                                    + (offset == null ? 0 : offset[i * ch + k]));
                     double e = pred - s.values()[row][k];
                     errors[0][wi] += e * e;
                     errors[1][wi]++;

@@ -12,7 +12,8 @@ import io.sidewinder.ssm.SeasonalCycle;
  * position t (the next H readings) are normalised with the statistics at t, as the stream denormalises the
  * forecast it makes at t. With a {@link SeasonalCycle} Q (frozen while the rest trains), the readout's lags come
  * with the cycle removed and the targets with the cycle of their steps removed: the model learns what the cycle
- * misses, and the served forecaster adds the cycle back to its means.
+ * misses, and the served forecaster adds the cycle back to its means. The readout's offset (a
+ * {@link ReadoutForm#hasOffset} form, frozen likewise) comes off the targets the same way.
  */
 public final class Windows {
     private Windows() {}
@@ -34,8 +35,8 @@ public final class Windows {
      * Inputs, gaps, targets and the statistics at every position of one window; lags ([L][K][C], null when the
      * model has no readout) are the readout's inputs: reading t−j normalised with the statistics at t, 0 before the
      * window's first reading (the stream's {@link io.sidewinder.ssm.LagReadout.History} of a fresh key). Under the
-     * {@link ReadoutForm#RESIDUAL} form the cycle is removed in the series' units and lags and targets are centred on
-     * the lags' mean, which {@code centre} ([L][C], normalised units) keeps; it is null otherwise.
+     * centred forms ({@link ReadoutForm#centred}) the cycle is removed in the series' units and lags and targets are
+     * centred on the form's centre of the lags, which {@code centre} ([L][C], normalised units) keeps; it is null otherwise.
      */
     public record Sample(double[] x, double[] gaps, double[] targets, double[][] mean, double[][] std, double[] lags,
                          double[][] centre) {
@@ -46,8 +47,8 @@ public final class Windows {
 
         /**
          * The forecast mean in the series' units at position t, channel k, from the model's normalised output there
-         * ({@code head}: head + readout) and the cycle's term ({@link #cycleMean}): in series units with a centre (the
-         * RESIDUAL form), in normalised units without.
+         * ({@code head}: head + readout) and the cycle's term ({@link #cycleMean}; plus the readout's offset where the
+         * form has one): in series units with a centre (a centred form), in normalised units without.
          */
         public double denormalise(int t, int k, double head, double cycleMean) {
             return centre != null ? (head + centre[t][k]) * std[t][k] + mean[t][k] + cycleMean
@@ -92,7 +93,7 @@ public final class Windows {
         if (cycle != null) {
             removeCycle(c, cycle, w.series(), s, row, Math.min(kk, len), lags, 0, targets, 0, std);
         }
-        if (c.readoutForm() == ReadoutForm.RESIDUAL) centre(c, Math.min(kk, len), lags, 0, targets, 0, null);
+        if (c.readoutForm().centred()) centre(c, Math.min(kk, len), lags, 0, targets, 0, null);
         return new LastPosition(lags, targets, std);
     }
 
@@ -105,13 +106,13 @@ public final class Windows {
 
     /**
      * The served forecaster's cycle terms: lags[j][c] −= Q at lag j's phase, targets[h][c] −= Q at step h's; in the
-     * normalised units of σ ({@code std}, [C]) under the RESIDUAL form, where Q is in the series' units.
+     * normalised units of σ ({@code std}, [C]) under a centred form, where Q is in the series' units.
      */
     private static void removeCycle(ModelConfig c, double[] cycle, int series, Series s, int row, int lagCount,
                                     double[] lags, int lagOffset, double[] targets, int targetOffset, double[] std) {
         if (series >= c.cycleSeries()) return;
         int ch = c.channels(), cols = c.cycleColumns(), p = c.cycleLength();
-        boolean residual = c.readoutForm() == ReadoutForm.RESIDUAL;
+        boolean residual = c.readoutForm().centred();
         for (int j = 0; j < lagCount; j++) {
             int q = SeasonalCycle.phase(c, s.times()[row - j]) * cols + series * ch;
             for (int k = 0; k < ch; k++) lags[lagOffset + j * ch + k] -= residual ? cycle[q + k] / std[k] : cycle[q + k];
@@ -126,16 +127,16 @@ public final class Windows {
     }
 
     /**
-     * The RESIDUAL form's centring (the served forecaster's): each channel's mean over the {@code lagCount} lags is
-     * taken off those lags and off the targets, and kept in {@code centre} ([C], may be null).
+     * A centred form's centring (the served forecaster's): each channel's centre of the {@code lagCount} lags
+     * ({@link ReadoutForm#centreWeight}) is taken off those lags and off the targets, and kept in {@code centre}
+     * ([C], may be null).
      */
     private static void centre(ModelConfig c, int lagCount, double[] lags, int lagOffset, double[] targets,
                                int targetOffset, double[] centre) {
         int ch = c.channels();
         for (int k = 0; k < ch; k++) {
-            double sum = 0;
-            for (int j = 0; j < lagCount; j++) sum += lags[lagOffset + j * ch + k];
-            double m = lagCount == 0 ? 0 : sum / lagCount;
+            double m = 0;
+            for (int j = 0; j < lagCount; j++) m += c.readoutForm().centreWeight(j, lagCount) * lags[lagOffset + j * ch + k];
             for (int j = 0; j < lagCount; j++) lags[lagOffset + j * ch + k] -= m;
             for (int i = 0; i < c.horizon(); i++) targets[targetOffset + i * ch + k] -= m;
             if (centre != null) centre[k] = m;
@@ -147,8 +148,21 @@ public final class Windows {
         return sample(c, null, s, w);
     }
 
-    /** Inputs and targets of one window for a model whose seasonal cycle (if any) is {@code cycle}. */
+    /** {@link #sample(ModelConfig, double[], double[], Series, Window)} of a model without a readout offset. */
     public static Sample sample(ModelConfig c, double[] cycle, Series s, Window w) {
+        return sample(c, cycle, null, s, w);
+    }
+
+    /**
+     * Inputs and targets of one window for a model whose seasonal cycle (if any) is {@code cycle} and whose readout
+     * offset ({@link io.sidewinder.ssm.LagReadout#OFFSET}, [H][C] in the series' units; null: none) is {@code offset}:
+     * target (t, h, c) less offset[h][c]/σ_t,c, the offset's part of the served forecast in normalised units.
+     */
+    public static Sample sample(ModelConfig c, double[] cycle, double[] offset, Series s, Window w) {
+        if (offset != null && offset.length != c.horizon() * c.channels()) {
+            throw new IllegalArgumentException("a readout offset has H·C = " + c.horizon() * c.channels()
+                    + " values, got " + offset.length);
+        }
         if (c.cycleLength() > 0 && cycle == null) {
             throw new IllegalArgumentException("the model has a seasonal cycle: its samples need the cycle's Q");
         }
@@ -156,7 +170,7 @@ public final class Windows {
         double[] x = new double[len * ch], gaps = new double[len], targets = new double[len * h * ch];
         double[][] mean = new double[len][ch], std = new double[len][ch];
         int kk = c.readoutLags();
-        double[][] centre = c.readoutForm() == ReadoutForm.RESIDUAL ? new double[len][ch] : null;
+        double[][] centre = c.readoutForm().centred() ? new double[len][ch] : null;
         double[] lags = new double[len * kk * ch];
         // No target before the normaliser has a scale, nor before the readout has its K readings: the readout is
         // fitted for a full history, and the Mamba layers should learn what it misses there, not its zero padding.
@@ -193,6 +207,9 @@ public final class Windows {
                         std[t]);
             }
             if (centre != null) centre(c, Math.min(kk, t + 1), lags, t * kk * ch, targets, t * h * ch, centre[t]);
+            for (int i = 0; offset != null && i < h; i++) {
+                for (int k = 0; k < ch; k++) targets[(t * h + i) * ch + k] -= offset[i * ch + k] / std[t][k];
+            }
         }
         return new Sample(x, gaps, targets, mean, std, kk > 0 ? lags : null, centre);
     }

@@ -69,7 +69,7 @@ class ForecastTrainerTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = io.sidewinder.ssm.ReadoutForm.class, names = {"NORMALISED", "RESIDUAL"})
+    @org.junit.jupiter.params.provider.EnumSource(value = io.sidewinder.ssm.ReadoutForm.class, names = {"NORMALISED", "RESIDUAL", "LAST_VALUE"})
     void theLastPositionShortcutEqualsTheFullSampleThere(io.sidewinder.ssm.ReadoutForm form) {
         ModelConfig cfg = ModelConfig.defaults(2).withShape(8, 1, 4, 5).withReadoutLags(30).withReadoutForm(form);
         SplittableRandom r = new SplittableRandom(4);
