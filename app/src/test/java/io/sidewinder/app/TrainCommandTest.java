@@ -236,8 +236,8 @@ class TrainCommandTest {
         assertTrue(snap.getProvenance().get("readout_form").startsWith("residual (auto, closed-form start's validation MSE normalised "),
                 snap.getProvenance().get("readout_form"));
         assertTrue(auto.err().contains("train: readout form residual"), auto.err());
-        assertTrue(snap.getProvenance().get("readout_form").contains("; gain over normalised residual ")
-                && snap.getProvenance().get("readout_form").contains(", last-value "), snap.getProvenance().get("readout_form"));
+        assertTrue(snap.getProvenance().get("readout_form").contains("; gains residual over normalised ")
+                && snap.getProvenance().get("readout_form").contains(", last-value over residual "), snap.getProvenance().get("readout_form"));
 
         String[] lastValue = java.util.Arrays.copyOf(common, common.length + 2);
         lastValue[common.length] = "--readout-form";

@@ -155,7 +155,7 @@ public final class Forecaster {
          * The readout's inputs after the latest push into {@code row} ([K][C]): the history normalised at t, less the
          * cycle at each lag's phase ({@code phases}: scratch of K, null without a cycle) times {@code scale} (null: 1).
          * With {@code centre} (a centred form) the lags the key has are then centred on the form's centre
-         * ({@link ReadoutForm#centreWeight}: their mean, or the latest), which goes into centre[c]: (m_t − μ_t)/σ_t.
+         * ({@link ReadoutForm#centre}: their mean, or the latest), which goes into centre[c]: (m_t − μ_t)/σ_t.
          */
         void inputs(LagReadout.History history, CausalNormalizer norm, float[] row, int[] phases, float[] scale,
                     float[] centre) {
@@ -168,9 +168,8 @@ public final class Forecaster {
             if (centre != null) {
                 int ch = config.channels();
                 for (int c = 0; c < ch; c++) {
-                    double sum = 0;
-                    for (int j = 0; j < count; j++) sum += form.centreWeight(j, count) * row[j * ch + c];
-                    centre[c] = (float) sum;
+                    int channel = c;
+                    centre[c] = (float) form.centre(j -> row[j * ch + channel], count);
                     for (int j = 0; j < count; j++) row[j * ch + c] -= centre[c];
                 }
             }

@@ -46,14 +46,27 @@ public enum ReadoutForm {
     }
 
     /**
-     * The weight of lag j (0: the latest reading) in the centre m_t of a key with {@code count} lags: 1/count each
-     * under RESIDUAL, all on lag 0 under LAST_VALUE. The weights sum to 1, so a constant shift of the lags moves
-     * m_t by the same amount and the centred lags not at all.
+     * The centre m_t of a key's {@code count} lags ({@code lag.applyAsDouble(j)}, j = 0 the latest reading): their
+     * mean under RESIDUAL (summed, then divided), lag 0 under LAST_VALUE; 0 without lags. A constant shift of the lags
+     * moves m_t by the same amount and the centred lags not at all.
      */
-    public double centreWeight(int j, int count) {
+    public double centre(java.util.function.IntToDoubleFunction lag, int count) {
+        if (!centred()) throw new IllegalStateException(this + " does not centre its lags");
+        if (count == 0) return 0;
+        if (this == LAST_VALUE) return lag.applyAsDouble(0);
+        double sum = 0;
+        for (int j = 0; j < count; j++) sum += lag.applyAsDouble(j);
+        return sum / count;
+    }
+
+    /**
+     * Lag j's part of {@link #centre} for a value x at that lag, for sums over j that are linear in the lags (the
+     * cycle's design row): x/count under RESIDUAL, x for lag 0 and 0 for the others under LAST_VALUE.
+     */
+    public double centreShare(double x, int j, int count) {
         if (!centred()) throw new IllegalStateException(this + " does not centre its lags");
         if (j < 0 || j >= count) throw new IllegalArgumentException("lag " + j + " outside 0.." + (count - 1));
-        return this == RESIDUAL ? 1.0 / count : j == 0 ? 1 : 0;
+        return this == RESIDUAL ? x / count : j == 0 ? x : 0;
     }
 
     /** The form of ensemble member k under this form: itself, except under MIXED. */

@@ -131,22 +131,23 @@ class ReadoutFormTest {
     }
 
     @Test
-    void theCentreWeightsAreTheLagsMeanUnderResidualAndTheLatestLagUnderLastValue() {
-        for (int count = 1; count <= 4; count++) {
-            double residual = 0, last = 0;
-            for (int j = 0; j < count; j++) {
-                assertEquals(1.0 / count, ReadoutForm.RESIDUAL.centreWeight(j, count));
-                assertEquals(j == 0 ? 1 : 0, ReadoutForm.LAST_VALUE.centreWeight(j, count));
-                residual += ReadoutForm.RESIDUAL.centreWeight(j, count);
-                last += ReadoutForm.LAST_VALUE.centreWeight(j, count);
+    void theCentreIsTheLagsMeanUnderResidualAndTheLatestLagUnderLastValueAndItsSharesSumToIt() {
+        double[] lags = {2.5, -1, 4, 0.25};
+        for (int count = 0; count <= lags.length; count++) {
+            double mean = 0;
+            for (int j = 0; j < count; j++) mean += lags[j] / count;
+            assertEquals(mean, ReadoutForm.RESIDUAL.centre(j -> lags[j], count), 1e-12);
+            assertEquals(count == 0 ? 0 : lags[0], ReadoutForm.LAST_VALUE.centre(j -> lags[j], count));
+            for (ReadoutForm form : new ReadoutForm[] {ReadoutForm.RESIDUAL, ReadoutForm.LAST_VALUE}) {
+                double shares = 0;
+                for (int j = 0; j < count; j++) shares += form.centreShare(lags[j], j, count);
+                assertEquals(form.centre(j -> lags[j], count), shares, 1e-12, form + " over " + count + " lags");
             }
-            assertEquals(1, residual, 1e-12);
-            assertEquals(1, last);
         }
         assertFalse(ReadoutForm.NORMALISED.centred());
         assertFalse(ReadoutForm.MIXED.centred());
-        assertThrows(IllegalStateException.class, () -> ReadoutForm.NORMALISED.centreWeight(0, 1));
-        assertThrows(IllegalArgumentException.class, () -> ReadoutForm.LAST_VALUE.centreWeight(3, 3));
+        assertThrows(IllegalStateException.class, () -> ReadoutForm.NORMALISED.centre(j -> 1, 1));
+        assertThrows(IllegalArgumentException.class, () -> ReadoutForm.LAST_VALUE.centreShare(1, 3, 3));
     }
 
     @Test

@@ -105,7 +105,7 @@ public final class CycleFit {
                 double inv = residual ? 1 / last.std()[k] : 1;
                 double lagMean = 0; // the centre of Q over the lags (centred forms only)
                 for (int j = 0; residual && delta > 0 && j < lags; j++) {
-                    lagMean += form.centreWeight(j, lags) * q[lagPhases[j] * cols + col];
+                    lagMean += form.centreShare(q[lagPhases[j] * cols + col], j, lags);
                 }
                 for (int o = 0; o < h; o++) {
                     stepWeight[o] = weight;
@@ -129,7 +129,7 @@ public final class CycleFit {
                     if (residual) restSum += rest[o] * wr;
                 }
                 for (int j = 0; j < lags; j++) {
-                    rhs[col][lagPhases[j]] -= u[j] + (residual ? restSum * form.centreWeight(j, lags) : 0);
+                    rhs[col][lagPhases[j]] -= u[j] + (residual ? form.centreShare(restSum, j, lags) : 0);
                 }
                 if (regular && delta > 0) {
                     for (int o = 0; o < h; o++) regularStepWeight[col][phase][o] += stepWeight[o];
@@ -186,7 +186,7 @@ public final class CycleFit {
         for (int o = 0; o < h; o++) {
             d[o * p + SeasonalCycle.futurePhase(phase, o, p)] += 1;
             for (int j = 0; j < lags; j++) {
-                d[o * p + lagPhases[j]] -= w[o * kk + j] + (rest == null ? 0 : rest[o] * form.centreWeight(j, lags));
+                d[o * p + lagPhases[j]] -= w[o * kk + j] + (rest == null ? 0 : form.centreShare(rest[o], j, lags));
             }
         }
         return d;

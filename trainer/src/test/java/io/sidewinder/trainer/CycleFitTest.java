@@ -265,10 +265,14 @@ class CycleFitTest {
                     ForecastTrainer.validationSample(val));
             assertEquals(want, choice.validationMse().get(form), 1e-12 * want, form.name());
         }
+        assertEquals(ReadoutForm.NORMALISED, choice.gains().get(ReadoutForm.RESIDUAL).over());
+        assertEquals(choice.gains().get(ReadoutForm.RESIDUAL).mean() > 2 * choice.gains().get(ReadoutForm.RESIDUAL).standardError()
+                ? ReadoutForm.RESIDUAL : ReadoutForm.NORMALISED, choice.gains().get(ReadoutForm.LAST_VALUE).over(),
+                "LAST_VALUE is measured against the form chosen before it");
         for (ReadoutForm form : forms.subList(1, 3)) {
             // Every window has H points, so the per-window gain averages to the pooled difference.
-            double pooled = choice.validationMse().get(ReadoutForm.NORMALISED) - choice.validationMse().get(form);
             ForecastTrainer.Gain gain = choice.gains().get(form);
+            double pooled = choice.validationMse().get(gain.over()) - choice.validationMse().get(form);
             assertEquals(pooled, gain.mean(), 1e-9 * Math.abs(pooled) + 1e-15, form.name());
             assertTrue(gain.standardError() > 0 && Double.isFinite(gain.standardError()), form.name());
         }
@@ -284,18 +288,16 @@ class CycleFitTest {
                 CFG.withReadoutLags(0), train, val), "no readout, no form to choose");
     }
 
-    /** The rule by hand: of the centred forms whose gain clears two standard errors, the lower MSE; else NORMALISED. */
+    /** The rule by hand: in the order NORMALISED, RESIDUAL, LAST_VALUE a form replaces the choice when it clears 2 s.e. */
     private static ReadoutForm expectedChoice(ForecastTrainer.FormChoice choice) {
-        ReadoutForm best = ReadoutForm.NORMALISED;
+        ReadoutForm chosen = ReadoutForm.NORMALISED;
         double tie = 1e-9 * choice.validationMse().get(ReadoutForm.NORMALISED);
-        for (var e : choice.gains().entrySet()) {
-            boolean clears = e.getValue().mean() > Math.max(2 * e.getValue().standardError(), tie);
-            if (clears && (best == ReadoutForm.NORMALISED
-                    || choice.validationMse().get(e.getKey()) < choice.validationMse().get(best))) {
-                best = e.getKey();
-            }
+        for (ReadoutForm form : List.of(ReadoutForm.RESIDUAL, ReadoutForm.LAST_VALUE)) {
+            ForecastTrainer.Gain g = choice.gains().get(form);
+            assertEquals(chosen, g.over(), form + " is measured against the choice so far");
+            if (g.mean() > Math.max(2 * g.standardError(), tie)) chosen = form;
         }
-        return best;
+        return chosen;
     }
 
     @Test

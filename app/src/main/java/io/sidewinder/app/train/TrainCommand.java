@@ -97,9 +97,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--readout-form", defaultValue = "auto", description = "How the lag readout and the cycle meet the "
             + "normaliser (ReadoutForm): normalised (lags z-scored, the cycle in normalised units), residual (lags less "
             + "the cycle centred on their own mean, the cycle in the series' units: CycleNet's form), last-value (the "
-            + "same centred on the latest reading: NLinear's form), or auto: under the ETT protocol the better of "
-            + "residual and last-value whose closed-form start beats normalised's on validation by more than two "
-            + "standard errors, normalised otherwise; or mixed (with --members 2 or more): members alternate "
+            + "same centred on the latest reading: NLinear's form), or auto: under the ETT protocol normalised, then "
+            + "residual, then last-value, each taken only when its closed-form start beats the form taken so far on "
+            + "validation by more than two standard errors; or mixed (with --members 2 or more): members alternate "
             + "normalised and residual, each with its own readout and cycle, and the model serves their mean forecast.")
     String readoutForm;
 
@@ -195,8 +195,8 @@ public final class TrainCommand implements Callable<Integer> {
             if (form == null) {
                 ForecastTrainer.FormChoice choice = exp.chooseReadoutForm(config, options, kernels);
                 form = choice.chosen();
-                formChoice = String.format(Locale.ROOT, "auto, closed-form start's validation MSE %s; gain over "
-                        + "normalised %s", formScores(choice.validationMse()), formGains(choice.gains()));
+                formChoice = String.format(Locale.ROOT, "auto, closed-form start's validation MSE %s; gains %s",
+                        formScores(choice.validationMse()), formGains(choice.gains()));
                 System.err.printf(Locale.ROOT, "train: readout form %s (%s)%n", formName(form),
                         formChoice);
             }
@@ -361,8 +361,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     private static String formGains(Map<ReadoutForm, ForecastTrainer.Gain> gains) {
         StringBuilder b = new StringBuilder();
-        gains.forEach((f, g) -> b.append(b.isEmpty() ? "" : ", ").append(formName(f))
-                .append(String.format(Locale.ROOT, " %.5f ± %.5f", g.mean(), g.standardError())));
+        gains.forEach((f, g) -> b.append(b.isEmpty() ? "" : ", ").append(formName(f)).append(" over ")
+                .append(formName(g.over())).append(String.format(Locale.ROOT, " %.5f ± %.5f", g.mean(), g.standardError())));
         return b.toString();
     }
 

@@ -128,15 +128,15 @@ public final class Windows {
 
     /**
      * A centred form's centring (the served forecaster's): each channel's centre of the {@code lagCount} lags
-     * ({@link ReadoutForm#centreWeight}) is taken off those lags and off the targets, and kept in {@code centre}
+     * ({@link ReadoutForm#centre}) is taken off those lags and off the targets, and kept in {@code centre}
      * ([C], may be null).
      */
     private static void centre(ModelConfig c, int lagCount, double[] lags, int lagOffset, double[] targets,
                                int targetOffset, double[] centre) {
         int ch = c.channels();
         for (int k = 0; k < ch; k++) {
-            double m = 0;
-            for (int j = 0; j < lagCount; j++) m += c.readoutForm().centreWeight(j, lagCount) * lags[lagOffset + j * ch + k];
+            int channel = k;
+            double m = c.readoutForm().centre(j -> lags[lagOffset + j * ch + channel], lagCount);
             for (int j = 0; j < lagCount; j++) lags[lagOffset + j * ch + k] -= m;
             for (int i = 0; i < c.horizon(); i++) targets[targetOffset + i * ch + k] -= m;
             if (centre != null) centre[k] = m;
