@@ -239,10 +239,7 @@ class TrainCommandTest {
         assertTrue(snap.getProvenance().get("readout_form").contains("; gains residual over normalised ")
                 && snap.getProvenance().get("readout_form").contains(", last-value over residual "), snap.getProvenance().get("readout_form"));
 
-        String[] lastValue = java.util.Arrays.copyOf(common, common.length + 2);
-        lastValue[common.length] = "--readout-form";
-        lastValue[common.length + 1] = "last-value";
-        Run last = train(dir, lastValue);
+        Run last = train(dir, withReadoutForm(common, "last-value"));
         assertEquals(0, last.code(), last.err());
         snap = ModelSnapshots.read(dir.resolve("model.avro"));
         var lastParams = ModelSnapshots.toParameters(snap);
@@ -252,10 +249,7 @@ class TrainCommandTest {
         assertTrue(offset.length == 4 * lastParams.config().channels()
                 && !java.util.Arrays.equals(offset, new float[offset.length]), "the snapshot carries the fitted offset");
 
-        String[] named = java.util.Arrays.copyOf(common, common.length + 2);
-        named[common.length] = "--readout-form";
-        named[common.length + 1] = "normalised";
-        Run normalised = train(dir, named);
+        Run normalised = train(dir, withReadoutForm(common, "normalised"));
         assertEquals(0, normalised.code(), normalised.err());
         snap = ModelSnapshots.read(dir.resolve("model.avro"));
         assertEquals(io.sidewinder.ssm.ReadoutForm.NORMALISED, ModelSnapshots.toParameters(snap).config().readoutForm());
@@ -267,6 +261,13 @@ class TrainCommandTest {
         Run bogus = train(dir, "--readout-form", "sideways");
         assertEquals(2, bogus.code(), bogus.err());
         assertTrue(bogus.err().contains("is not auto, normalised, residual, last-value or mixed"), bogus.err());
+    }
+
+    private static String[] withReadoutForm(String[] args, String form) {
+        String[] named = java.util.Arrays.copyOf(args, args.length + 2);
+        named[args.length] = "--readout-form";
+        named[args.length + 1] = form;
+        return named;
     }
 
     @Test

@@ -153,6 +153,7 @@ public final class ReadoutFit {
                     for (int b = 0; b < a; b++) gram[b * p + a] = gram[a * p + b];
                 }
                 for (int j = 0; j < kk; j++) gram[j * p + j] += ridge * weights;
+                for (int j = kk; j < p; j++) if (gram[j * p + j] == 0) gram[j * p + j] = 1; // as in fit()
                 double[] col = HeadFit.Cholesky.solve(gram, cross, p, 1);
                 for (int j = 0; j < p; j++) sol[j * h + o] = col[j];
             });
