@@ -112,7 +112,6 @@ public final class Forecaster {
         private final float[] cycle; // Q of the seasonal cycle, null without one or for a series it has no profile for
         private final int series;
         private final ReadoutForm form;
-        private final boolean residual; // centred lags, the cycle in the series' units (ReadoutForm.centred)
 
         /** {@code same}: a readout of the same parameters (another series) whose Wᵀ is reused, or null. */
         Readout(ModelParameters params, int series, Readout same) {
@@ -125,7 +124,6 @@ public final class Forecaster {
             this.series = series;
             this.form = config.readoutForm();
             this.offset = weight != null && form.hasOffset() ? params.data(LagReadout.OFFSET) : null;
-            this.residual = form.centred();
         }
 
         /** Adds the readout and cycle to one head row made after the reading just pushed into {@code history}. */
@@ -133,7 +131,7 @@ public final class Forecaster {
             float[] scale = seriesUnitScale(norm);
             if (weight != null) {
                 float[] lags = new float[config.readoutLags() * config.channels()];
-                float[] centre = residual ? new float[config.channels()] : null;
+                float[] centre = form.centred() ? new float[config.channels()] : null;
                 inputs(history, norm, lags, cycle == null ? null : new int[config.readoutLags()], scale, centre);
                 LagReadout.addToRow(kernels, weightT, config.horizon(), config.channels(), config.readoutLags(),
                         lags, head, 0);
@@ -145,7 +143,7 @@ public final class Forecaster {
 
         /** 1/σ_c of each channel under a centred form (series-unit terms into the head's units), else null. */
         float[] seriesUnitScale(CausalNormalizer norm) {
-            if (!residual) return null;
+            if (!form.centred()) return null;
             float[] s = new float[config.channels()];
             for (int c = 0; c < s.length; c++) s[c] = (float) (1 / norm.std(c));
             return s;
@@ -208,8 +206,8 @@ public final class Forecaster {
                 lags = weight == null ? null : new float[length * lagWidth];
                 lagRow = new float[lagWidth];
                 lagPhases = cycle == null ? null : new int[config.readoutLags()];
-                scales = residual ? new float[length][] : null;
-                centres = residual && weight != null ? new float[length * c] : null;
+                scales = form.centred() ? new float[length][] : null;
+                centres = form.centred() && weight != null ? new float[length * c] : null;
                 centre = new float[c];
             }
 
