@@ -132,20 +132,13 @@ struct Shape {
 
 // ------------------------------------------------------------------------------------------------ forward
 
-// Segments (n_seg > 1): L is cut into n_seg segments of seg_len steps (a multiple of 32 steps), one per
-// blockIdx.z. A first launch (LOCAL) walks segments 0 … n_seg−2: segment 0 from h0 to its true end state (slot 0 of
-// seg_state, and h0 copied to slot n_seg−1 so that the second launch never reads h while the last segment writes
-// it), segment j ≥ 1 from zero to its local end state (slot j) and the product of its dA·keep (seg_decay slot j).
-// The second launch walks every segment from its true entry state, entry(s) = P_{s−1}·entry(s−1) + local_{s−1},
-// composed in order from these slots: twice the exps of the segments after the first, for n_seg× the warps.
-template <int N, int DISC, int NPT, bool LOCAL>
+template <int N, int DISC, int NPT>
 __device__ __forceinline__ void scan_forward_impl(
         int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
         const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
         const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ Cm,
         const float* __restrict__ Dskip, const float* __restrict__ z, const uint8_t* __restrict__ resets,
-        int chunk_length, float* __restrict__ h, float* __restrict__ y, float* __restrict__ chunk_states,
-        int seg_len, int n_seg, float* __restrict__ seg_state, float* __restrict__ seg_decay) {
+        int chunk_length, float* __restrict__ h, float* __restrict__ y, float* __restrict__ chunk_states) {
     using S = Shape<N, NPT>;
     // 64-step tiles for N = 16 (measured 1.08× over 32 at the issue's shape); N = 8 and 32 keep 32, within the
     // static shared-memory and register budgets.
@@ -169,11 +162,6 @@ __device__ __forceinline__ void scan_forward_impl(
     const bool active = d < D;
     const int n0 = q * NPT;
     const size_t row = (size_t)b * L;  // first (b, t=0) row index
-    const int seg = blockIdx.z;
-    const int t_begin = n_seg > 1 ? seg * seg_len : 0;
-    const int t_end = n_seg > 1 ? min(L, t_begin + seg_len) : L;
-    // seg_state / seg_decay slot j of this thread's first state
-    auto slot = [&](int j) { return (((size_t)b * n_seg + j) * D + (active ? d : 0)) * N + n0; };
     const int stage_d = tid % CPB, stage_t = tid / CPB;   // this thread's staged column and first row
     const bool stage_active = d0 + stage_d < D;
     const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
@@ -193,38 +181,18 @@ __device__ __forceinline__ void scan_forward_impl(
 #pragma unroll
     for (int j = 0; j < 4; j++) v_bias[j] = (delta_bias != nullptr && v_active) ? delta_bias[d0 + v_c + j] : 0.f;
 
-    float a[NPT], a2[NPT], inv_a[NPT], hs[NPT], decay[NPT];
+    float a[NPT], a2[NPT], inv_a[NPT], hs[NPT];
 #pragma unroll
     for (int i = 0; i < NPT; i++) {
         a[i] = active ? A[(size_t)d * N + n0 + i] : -1.f;
         a2[i] = a[i] * kLog2e;
         inv_a[i] = 1.f / a[i];
-        decay[i] = 1.f;
-    }
-    if (n_seg == 1 || (LOCAL && seg == 0)) {
-#pragma unroll
-        for (int i = 0; i < NPT; i++) hs[i] = active ? h[((size_t)b * D + d) * N + n0 + i] : 0.f;
-        if (LOCAL && active) {
-#pragma unroll
-            for (int i = 0; i < NPT; i++) seg_state[slot(n_seg - 1) + i] = hs[i];
-        }
-    } else if (LOCAL) {
-#pragma unroll
-        for (int i = 0; i < NPT; i++) hs[i] = 0.f;
-    } else {
-        // True entry state: h0 (copied by the first launch), then through segments 0 … seg−1.
-#pragma unroll
-        for (int i = 0; i < NPT; i++) hs[i] = seg_state[slot(seg == 0 ? n_seg - 1 : 0) + i];
-        for (int j = 1; j < seg; j++) {
-#pragma unroll
-            for (int i = 0; i < NPT; i++) hs[i] = seg_decay[slot(j) + i] * hs[i] + seg_state[slot(j) + i];
-        }
+        hs[i] = active ? h[((size_t)b * D + d) * N + n0 + i] : 0.f;
     }
     const float dskip = (Dskip != nullptr && active) ? Dskip[d] : 0.f;
     const int n_chunks = (L + chunk_length - 1) / chunk_length;
-    int chunk_index = (t_begin + chunk_length - 1) / chunk_length;
-    int next_boundary = chunk_index * chunk_length;
-    if (LOCAL) next_boundary = 0x7fffffff;   // no chunk states from the first launch
+    int chunk_index = 0;
+    int next_boundary = 0;
 
     const size_t bld0 = row * D, bln0 = row * N;
     const float *u_b = u + bld0, *raw_b = delta_raw + bld0, *z_b = z != nullptr ? z + bld0 : nullptr;
@@ -233,7 +201,7 @@ __device__ __forceinline__ void scan_forward_impl(
     // Raw inputs of one tile, loaded into registers a tile ahead so global latency hides behind the scan.
     float r_u[ITEMS], r_raw[ITEMS], r_z[ITEMS], r_B[BC_ITEMS], r_C[BC_ITEMS], r_gap = 1.f, r_keep = 1.f;
     auto load_tile = [&](int t0) {
-        const int steps = min(T, t_end - t0);
+        const int steps = min(T, L - t0);
         if (vec) {
             const float4 zero4 = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
@@ -243,7 +211,7 @@ __device__ __forceinline__ void scan_forward_impl(
                 const int idx = (t0 + tt) * D + d0 + v_c;
                 const float4 vu = in ? *reinterpret_cast<const float4*>(u_b + idx) : zero4;
                 const float4 vr = in ? *reinterpret_cast<const float4*>(raw_b + idx) : zero4;
-                const float4 vz = (!LOCAL && in && z != nullptr) ? *reinterpret_cast<const float4*>(z_b + idx) : zero4;
+                const float4 vz = (in && z != nullptr) ? *reinterpret_cast<const float4*>(z_b + idx) : zero4;
                 r_u[4 * p] = vu.x; r_u[4 * p + 1] = vu.y; r_u[4 * p + 2] = vu.z; r_u[4 * p + 3] = vu.w;
                 r_raw[4 * p] = vr.x; r_raw[4 * p + 1] = vr.y; r_raw[4 * p + 2] = vr.z; r_raw[4 * p + 3] = vr.w;
                 r_z[4 * p] = vz.x; r_z[4 * p + 1] = vz.y; r_z[4 * p + 2] = vz.z; r_z[4 * p + 3] = vz.w;
@@ -256,7 +224,7 @@ __device__ __forceinline__ void scan_forward_impl(
             const int idx = (t0 + tt) * D + d0 + stage_d;   // 32-bit offsets inside batch b's rows
             r_u[k] = in ? u_b[idx] : 0.f;
             r_raw[k] = in ? raw_b[idx] : 0.f;
-            r_z[k] = (!LOCAL && in && z != nullptr) ? z_b[idx] : 0.f;
+            r_z[k] = (in && z != nullptr) ? z_b[idx] : 0.f;
         }
         }
         if (bc_vec) {
@@ -266,7 +234,7 @@ __device__ __forceinline__ void scan_forward_impl(
                 const int f = 4 * (tid + j * kThreads);   // float offset inside the tile's T·N block
                 const bool in = f / N < steps;
                 const float4 vb = in ? *reinterpret_cast<const float4*>(B_b + t0 * N + f) : zero4;
-                const float4 vc = (!LOCAL && in) ? *reinterpret_cast<const float4*>(C_b + t0 * N + f) : zero4;
+                const float4 vc = in ? *reinterpret_cast<const float4*>(C_b + t0 * N + f) : zero4;
                 r_B[4 * j] = vb.x; r_B[4 * j + 1] = vb.y; r_B[4 * j + 2] = vb.z; r_B[4 * j + 3] = vb.w;
                 r_C[4 * j] = vc.x; r_C[4 * j + 1] = vc.y; r_C[4 * j + 2] = vc.z; r_C[4 * j + 3] = vc.w;
             }
@@ -276,7 +244,7 @@ __device__ __forceinline__ void scan_forward_impl(
             const int i = tid + k * kThreads, tt = i / N, nn = i % N;
             const bool in = tt < steps;
             r_B[k] = in ? B_b[(t0 + tt) * N + nn] : 0.f;
-            r_C[k] = (!LOCAL && in) ? C_b[(t0 + tt) * N + nn] : 0.f;
+            r_C[k] = in ? C_b[(t0 + tt) * N + nn] : 0.f;
         }
         }
         if (tid < T) {
@@ -328,7 +296,7 @@ __device__ __forceinline__ void scan_forward_impl(
 #pragma unroll
                 for (int k = 0; k < ITEMS; k++) dts[k] = r_raw[k] + v_bias[k % 4];
             }
-            if (!LOCAL && z != nullptr) {
+            if (z != nullptr) {
 #pragma unroll
                 for (int k = 0; k < ITEMS; k++) gates[k] = r_z[k] * sigmoidf_(r_z[k]);
             } else {
@@ -342,7 +310,7 @@ __device__ __forceinline__ void scan_forward_impl(
                 float4* du4 = reinterpret_cast<float4*>(&s_du[tt][v_c]);
                 du4[0] = make_float4(dts[4 * p] * g, r_u[4 * p], dts[4 * p + 1] * g, r_u[4 * p + 1]);
                 du4[1] = make_float4(dts[4 * p + 2] * g, r_u[4 * p + 2], dts[4 * p + 3] * g, r_u[4 * p + 3]);
-                if (!LOCAL) *reinterpret_cast<float4*>(&s_gate[tt][v_c]) = make_float4(gates[4 * p], gates[4 * p + 1], gates[4 * p + 2], gates[4 * p + 3]);
+                *reinterpret_cast<float4*>(&s_gate[tt][v_c]) = make_float4(gates[4 * p], gates[4 * p + 1], gates[4 * p + 2], gates[4 * p + 3]);
             }
             return any_reset;
         }
@@ -354,7 +322,7 @@ __device__ __forceinline__ void scan_forward_impl(
             float dt = r_raw[k] + stage_bias;
             if (softplus) dt = softplusf_(dt);
             s_du[tt][stage_d] = make_float2(dt * gap_col[k], r_u[k]);
-            if (!LOCAL) s_gate[tt][stage_d] = z != nullptr ? r_z[k] * sigmoidf_(r_z[k]) : 1.f;
+            s_gate[tt][stage_d] = z != nullptr ? r_z[k] * sigmoidf_(r_z[k]) : 1.f;
         }
         return any_reset;
     };
@@ -390,8 +358,7 @@ __device__ __forceinline__ void scan_forward_impl(
             if (with_keep) dA *= keep;
             const float inc = DISC == EULER ? bv[i] * dtu : f * (bv[i] * uv);
             hs[i] = dA * hs[i] + inc;
-            if (LOCAL) decay[i] *= dA;
-            else acc += cv[i] * hs[i];
+            acc += cv[i] * hs[i];
         }
         return acc;
     };
@@ -414,7 +381,7 @@ __device__ __forceinline__ void scan_forward_impl(
         return acc;
     };
     bool w_form = false;
-    if constexpr (DISC == ZOH && !LOCAL) {
+    if constexpr (DISC == ZOH) {
         float min_abs = fabsf(a[0]);
 #pragma unroll
         for (int i = 1; i < NPT; i++) min_abs = fminf(min_abs, fabsf(a[i]));
@@ -443,23 +410,13 @@ __device__ __forceinline__ void scan_forward_impl(
         chunk_index++;
     };
 
-    if (t_begin < t_end) load_tile(t_begin);
-    for (int t0 = t_begin; t0 < t_end; t0 += T) {
-        const int steps = min(T, t_end - t0);
+    if (L > 0) load_tile(0);
+    for (int t0 = 0; t0 < L; t0 += T) {
+        const int steps = min(T, L - t0);
         const bool tile_reset = commit_tile();
         __syncthreads();
-        if (t0 + T < t_end) load_tile(t0 + T);
+        if (t0 + T < L) load_tile(t0 + T);
 
-        if (LOCAL) {
-            if (!tile_reset && steps == T) {
-#pragma unroll 8
-                for (int s = 0; s < T; s++) step(s, false);
-            } else {
-                for (int s = 0; s < steps; s++) step(s, true);
-            }
-            __syncthreads();
-            continue;
-        }
         if (t0 == next_boundary) store_chunk_state();   // state entering a chunk that starts with the tile
         if (!tile_reset && steps == T && next_boundary >= t0 + T) {
             if constexpr (DISC == ZOH) {
@@ -511,15 +468,7 @@ __device__ __forceinline__ void scan_forward_impl(
         }
         }
     }
-    if (LOCAL) {
-        if (active) {
-#pragma unroll
-            for (int i = 0; i < NPT; i++) {
-                seg_state[slot(seg) + i] = hs[i];
-                seg_decay[slot(seg) + i] = decay[i];
-            }
-        }
-    } else if (active && t_end == L && t_begin < t_end) {
+    if (active && L > 0) {
 #pragma unroll
         for (int i = 0; i < NPT; i++) h[((size_t)b * D + d) * N + n0 + i] = hs[i];
     }
@@ -530,10 +479,9 @@ __device__ __forceinline__ void scan_forward_impl(
 constexpr int kBwdTile = 16;   // steps staged per tile
 constexpr int kSub = 8;        // steps recomputed into registers at once
 
-// The single-walk backward exactly as measured in run 7 (1281 µs EULER 2/thread): kept verbatim for the
-// unsegmented kernels, since the segmented version below compiles to slower code for n_seg = 1.
+// The sequential backward of runs 1-10 (sw_scan_bwd_*; bwd2 below replaced it as the default in run 11).
 template <int N, int DISC, int NPT>
-__device__ __forceinline__ void scan_backward_impl_v1(
+__device__ __forceinline__ void scan_backward_seq(
         int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
         const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
         const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ Cm,
@@ -837,362 +785,6 @@ __device__ __forceinline__ void scan_backward_impl_v1(
     }
 }
 
-// Segments (n_seg > 1): the chunks are cut into n_seg runs of ceil(chunks / n_seg), one per blockIdx.z. A first
-// launch (ADJ) walks the runs 1 … n_seg−1 backwards with the adjoint alone (G ← reset ? 0 : dA·(G + C·dy')),
-// from zero, and leaves each run's adjoint at its start (seg_state slot j) and the product of its dA·keep
-// (seg_decay slot j). The second launch starts run s from the adjoint flowing out of runs s+1 …, composed from
-// these slots, so every run proceeds in parallel. dA/dD/dΔ_bias partials (deterministic) are per (b, run).
-template <int N, int DISC, int NPT, bool ADJ>
-__device__ __forceinline__ void scan_backward_impl(
-        int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
-        const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
-        const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ Cm,
-        const float* __restrict__ Dskip, const float* __restrict__ z, const uint8_t* __restrict__ resets,
-        int chunk_length, const float* __restrict__ chunk_states, const float* __restrict__ dout,
-        float* __restrict__ du, float* __restrict__ ddelta_raw, float* __restrict__ dz,
-        float* __restrict__ dB, float* __restrict__ dC, float* __restrict__ dA_out, float* __restrict__ dD_out,
-        float* __restrict__ dbias_out, float* __restrict__ dh0, int deterministic,
-        int n_seg, float* __restrict__ seg_state, float* __restrict__ seg_decay) {
-    using S = Shape<N, NPT>;
-    constexpr int T = kBwdTile;
-    constexpr int LPC = S::kLpc, CPB = S::kCpb, CPW = S::kCpw;
-    constexpr int WARPS = kThreads / 32;
-    __shared__ float s_u[T][CPB], s_dt[T][CPB], s_dtf[T][CPB], s_dyp[T][CPB], s_dzf[T][CPB];
-    __shared__ float s_du[T][CPB + 1], s_ddt[T][CPB + 1], s_dz[T][CPB + 1];
-    __shared__ float s_B[T][N], s_C[T][N];
-    __shared__ float s_dbc[WARPS][T][2 * N];
-    __shared__ uint8_t s_reset[T];
-    extern __shared__ float s_ckpt[];  // [chunk_length / kSub][kThreads][NPT]
-
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int cl = tid / LPC, q = tid % LPC;
-    const int d0 = blockIdx.x * CPB, d = d0 + cl, b = blockIdx.y;
-    const bool active = d < D;
-    const int n0 = q * NPT;
-    const size_t row = (size_t)b * L;
-    const int n_chunks = (L + chunk_length - 1) / chunk_length;
-    const int n_dblocks = gridDim.x;
-
-    float a[NPT], a2[NPT], inv_a[NPT];
-#pragma unroll
-    for (int i = 0; i < NPT; i++) {
-        a[i] = active ? A[(size_t)d * N + n0 + i] : -1.f;
-        a2[i] = a[i] * kLog2e;
-        inv_a[i] = 1.f / a[i];
-    }
-    const float dskip = (Dskip != nullptr && active) ? Dskip[d] : 0.f;
-    float g_carry[NPT], dA_acc[NPT];   // g_carry = dA_{t+1}·g_{t+1}: the adjoint flowing into step t
-#pragma unroll
-    for (int i = 0; i < NPT; i++) g_carry[i] = dA_acc[i] = 0.f;
-    const int seg = ADJ ? blockIdx.z + 1 : blockIdx.z;
-    const int per_seg = (n_chunks + n_seg - 1) / n_seg;
-    const int k_lo = min(n_chunks, seg * per_seg), k_hi = min(n_chunks, k_lo + per_seg);
-    auto slot = [&](int j) { return (((size_t)b * n_seg + j) * D + (active ? d : 0)) * N + n0; };
-    if (!ADJ && n_seg > 1) {
-        for (int j = n_seg - 1; j > seg; j--) {
-#pragma unroll
-            for (int i = 0; i < NPT; i++) g_carry[i] = seg_decay[slot(j) + i] * g_carry[i] + seg_state[slot(j) + i];
-        }
-    }
-    const int part = b * n_seg + seg;   // deterministic partial slot of dA, dD, dΔ_bias
-    float dD_acc = 0.f, dbias_acc = 0.f;
-
-    // Stages steps [t0, t0 + steps) of u, Δ, B (and, when full, the rest) into shared memory. All global loads
-    // of the tile are issued before any is used, so the tile pays one memory latency, not one per entry.
-    constexpr int ITEMS = T * CPB / kThreads, BC_ITEMS = T * N / kThreads, T_STRIDE = kThreads / CPB;
-    const int stage_d = tid % CPB, stage_t = tid / CPB;
-    const bool stage_active = d0 + stage_d < D;
-    const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
-    auto stage = [&](int t0, int steps, bool full) {
-        float r_u[ITEMS], r_raw[ITEMS], r_z[ITEMS], r_go[ITEMS], r_gap[ITEMS], r_B[BC_ITEMS], r_C[BC_ITEMS];
-#pragma unroll
-        for (int k = 0; k < ITEMS; k++) {
-            const int tt = stage_t + k * T_STRIDE;
-            const bool in = tt < steps && stage_active;
-            const size_t idx = (row + t0 + tt) * D + d0 + stage_d;
-            r_u[k] = in ? u[idx] : 0.f;
-            r_raw[k] = in ? delta_raw[idx] : 0.f;
-            r_gap[k] = (in && gap != nullptr) ? gap[row + t0 + tt] : 1.f;
-            r_z[k] = (full && in && z != nullptr) ? z[idx] : 0.f;
-            r_go[k] = (full && in) ? dout[idx] : 0.f;
-        }
-#pragma unroll
-        for (int k = 0; k < BC_ITEMS; k++) {
-            const int i = tid + k * kThreads, tt = i / N, nn = i % N;
-            const bool in = tt < steps;
-            r_B[k] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
-            r_C[k] = (full && in) ? Cm[(row + t0 + tt) * N + nn] : 0.f;
-        }
-        if (tid < T) s_reset[tid] = (resets != nullptr && tid < steps) ? resets[row + t0 + tid] : 0;
-#pragma unroll
-        for (int k = 0; k < BC_ITEMS; k++) {
-            const int i = tid + k * kThreads;
-            s_B[i / N][i % N] = r_B[k];
-            if (full) s_C[i / N][i % N] = r_C[k];
-        }
-#pragma unroll
-        for (int k = 0; k < ITEMS; k++) {
-            const int tt = stage_t + k * T_STRIDE;
-            const float raw = r_raw[k] + stage_bias, g = r_gap[k];
-            s_u[tt][stage_d] = r_u[k];
-            s_dt[tt][stage_d] = (softplus ? softplusf_(raw) : raw) * g;
-            if (full) {
-                s_dtf[tt][stage_d] = (softplus && raw <= kSoftplusThreshold) ? g * sigmoidf_(raw) : g;
-                const float go = r_go[k];
-                if (z != nullptr) {
-                    const float zv = r_z[k], sg = sigmoidf_(zv);
-                    s_dyp[tt][stage_d] = go * zv * sg;
-                    s_dzf[tt][stage_d] = go * sg * (1.f + zv * (1.f - sg));
-                } else {
-                    s_dyp[tt][stage_d] = go;
-                    s_dzf[tt][stage_d] = 0.f;
-                }
-            }
-        }
-        __syncthreads();
-    };
-
-    if constexpr (ADJ) {
-        float decay[NPT];
-#pragma unroll
-        for (int i = 0; i < NPT; i++) decay[i] = 1.f;
-        const int r0 = k_lo * chunk_length, r1 = min(L, k_hi * chunk_length);
-        if (r0 < r1) {
-            const int last = r0 + ((r1 - r0 - 1) / T) * T;
-            for (int t0 = last; t0 >= r0; t0 -= T) {
-                const int steps = min(T, r1 - t0);
-                stage(t0, steps, true);
-                for (int s = steps - 1; s >= 0; s--) {
-                    const float dt = s_dt[s][cl], dyp = s_dyp[s][cl];
-                    const float keep = s_reset[s] ? 0.f : 1.f;
-#pragma unroll
-                    for (int i = 0; i < NPT; i++) {
-                        float dA, f;
-                        discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
-                        dA *= keep;
-                        g_carry[i] = dA * (g_carry[i] + s_C[s][n0 + i] * dyp);
-                        decay[i] *= dA;
-                    }
-                }
-                __syncthreads();
-            }
-        }
-        if (active) {
-#pragma unroll
-            for (int i = 0; i < NPT; i++) {
-                seg_state[slot(seg) + i] = g_carry[i];
-                seg_decay[slot(seg) + i] = decay[i];
-            }
-        }
-        return;
-    }
-    for (int k = k_hi - 1; k >= k_lo; k--) {
-        const int c0 = k * chunk_length, c1 = min(L, c0 + chunk_length);
-        // Phase 1: forward over the chunk from its stored entry state, keeping the state every kSub steps.
-        float hs[NPT];
-        {
-            const float* st = &chunk_states[(((size_t)b * n_chunks + k) * D + (active ? d : 0)) * N + n0];
-#pragma unroll
-            for (int i = 0; i < NPT; i++) hs[i] = active ? st[i] : 0.f;
-        }
-        for (int t0 = c0; t0 < c1; t0 += T) {
-            const int steps = min(T, c1 - t0);
-            stage(t0, steps, false);
-            for (int sb = 0; sb < steps; sb += kSub) {
-                float* ck = &s_ckpt[(((t0 - c0 + sb) / kSub) * kThreads + tid) * NPT];
-#pragma unroll
-                for (int i = 0; i < NPT; i++) ck[i] = hs[i];
-#pragma unroll
-                for (int j = 0; j < kSub; j++) {
-                    const int s = sb + j;
-                    if (s < steps) {
-                        const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_reset[s] ? 0.f : 1.f;
-#pragma unroll
-                        for (int i = 0; i < NPT; i++) {
-                            float dA, f;
-                            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
-                            hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
-                        }
-                    }
-                }
-            }
-            __syncthreads();
-        }
-        // Phase 2: tiles of the chunk in reverse; in each, sub-tiles of kSub steps in reverse.
-        const int last_tile = c0 + ((c1 - c0 - 1) / T) * T;
-        for (int t0 = last_tile; t0 >= c0; t0 -= T) {
-            const int steps = min(T, c1 - t0);
-            stage(t0, steps, true);
-            for (int sb = (steps - 1) / kSub; sb >= 0; sb--) {
-                const int sbase = sb * kSub;
-                const int sub_steps = min(kSub, steps - sbase);
-                float h_start[NPT], hsub[kSub][NPT], dAsub[kSub][NPT], fsub[kSub][NPT];
-                {
-                    const float* ck = &s_ckpt[(((t0 - c0 + sbase) / kSub) * kThreads + tid) * NPT];
-#pragma unroll
-                    for (int i = 0; i < NPT; i++) h_start[i] = ck[i];
-                }
-                float yv[kSub];
-#pragma unroll
-                for (int j = 0; j < kSub; j++) {
-                    const int s = sbase + j;
-                    yv[j] = 0.f;
-#pragma unroll
-                    for (int i = 0; i < NPT; i++) {
-                        float prev = j == 0 ? h_start[i] : hsub[j - 1][i];
-                        if (j < sub_steps) {
-                            if (s_reset[s]) prev = 0.f;
-                            const float dt = s_dt[s][cl], uv = s_u[s][cl];
-                            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dAsub[j][i], fsub[j][i]);
-                            hsub[j][i] = dAsub[j][i] * prev + fsub[j][i] * (s_B[s][n0 + i] * uv);
-                            yv[j] += s_C[s][n0 + i] * hsub[j][i];
-                        } else {
-                            hsub[j][i] = prev;
-                            dAsub[j][i] = 1.f;
-                            fsub[j][i] = 0.f;
-                        }
-                    }
-                }
-                // The pre-gate output y_t + D·u_t, for dz.
-#pragma unroll
-                for (int g0 = 0; g0 < kSub; g0 += LPC) {
-                    int vi = 0;
-                    float part[LPC];
-#pragma unroll
-                    for (int j = 0; j < LPC; j++) part[j] = (g0 + j < kSub) ? yv[g0 + j] : 0.f;
-                    transpose_reduce<LPC, LPC / 2, 1>(part, lane, vi);
-                    const int s = sbase + g0 + vi;
-                    if (g0 + vi < sub_steps) s_dz[s][cl] = s_dzf[s][cl] * (part[0] + dskip * s_u[s][cl]);
-                }
-                // The adjoint, backwards over the sub-tile.
-                float ddt_v[kSub], du_v[kSub];
-#pragma unroll
-                for (int j = kSub - 1; j >= 0; j--) {
-                    ddt_v[j] = 0.f;
-                    du_v[j] = 0.f;
-                    if (j < sub_steps) {
-                        const int s = sbase + j;
-                        const float dt = s_dt[s][cl], uv = s_u[s][cl], dyp = s_dyp[s][cl];
-                        const bool reset = s_reset[s] != 0;
-                        float dbc[2 * NPT];
-#pragma unroll
-                        for (int i = 0; i < NPT; i++) {
-                            const float bn = s_B[s][n0 + i], cn = s_C[s][n0 + i];
-                            const float g = g_carry[i] + cn * dyp;
-                            const float prev = reset ? 0.f : (j == 0 ? h_start[i] : hsub[j - 1][i]);
-                            float dA_ddt, f_ddt, dA_da, f_da;
-                            discretize_grads<DISC>(dt, a[i], dAsub[j][i], fsub[j][i], dA_ddt, f_ddt, dA_da, f_da);
-                            const float bu = bn * uv;
-                            ddt_v[j] += g * (bu * f_ddt + prev * dA_ddt);
-                            dA_acc[i] += g * (bu * f_da + prev * dA_da);
-                            du_v[j] += g * fsub[j][i] * bn;
-                            dbc[i] = g * fsub[j][i] * uv;
-                            dbc[NPT + i] = dyp * hsub[j][i];
-                            g_carry[i] = reset ? 0.f : dAsub[j][i] * g;
-                        }
-                        // Σ over the warp's channels for dB, dC of step s; each lane keeps some of the 2·NPT.
-                        int vi = 0;
-                        transpose_reduce<2 * NPT, 16, LPC>(dbc, lane, vi);
-                        // Levels past log2(2·NPT) only add (one value left): lanes differing in those channel bits
-                        // hold the same sums, and only the one with the bits clear writes.
-                        constexpr int LOG_CPW = CPW >= 32 ? 5 : CPW >= 16 ? 4 : CPW >= 8 ? 3 : CPW >= 4 ? 2 : CPW >= 2 ? 1 : 0;
-                        constexpr int LOG_V = NPT == 1 ? 1 : NPT == 2 ? 2 : NPT == 4 ? 3 : 4;   // log2(2·NPT)
-                        constexpr int TRANSPOSED = LOG_CPW < LOG_V ? LOG_CPW : LOG_V;
-                        constexpr int KEPT = (2 * NPT) >> TRANSPOSED;
-                        constexpr int PLAIN_MASK = (1 << (LOG_CPW - TRANSPOSED)) - 1;
-                        const bool owner = ((lane / LPC) & PLAIN_MASK) == 0;
-                        if (owner) {
-#pragma unroll
-                            for (int e = 0; e < KEPT; e++) {
-                                int v = vi + e;   // below NPT → dB n0+v, else dC n0+v−NPT
-                                int col = v < NPT ? n0 + v : N + n0 + v - NPT;
-                                s_dbc[warp][s][col] = dbc[e];
-                            }
-                        }
-                    }
-                }
-                // dΔ and du per (t, d): Σ over the channel's lanes.
-#pragma unroll
-                for (int g0 = 0; g0 < kSub; g0 += LPC) {
-                    float p1[LPC], p2[LPC];
-#pragma unroll
-                    for (int j = 0; j < LPC; j++) {
-                        p1[j] = (g0 + j < kSub) ? ddt_v[g0 + j] : 0.f;
-                        p2[j] = (g0 + j < kSub) ? du_v[g0 + j] : 0.f;
-                    }
-                    int vi = 0, vi2 = 0;
-                    transpose_reduce<LPC, LPC / 2, 1>(p1, lane, vi);
-                    transpose_reduce<LPC, LPC / 2, 1>(p2, lane, vi2);
-                    const int s = sbase + g0 + vi;
-                    if (g0 + vi < sub_steps) {
-                        const float dyp = s_dyp[s][cl], uv = s_u[s][cl];
-                        const float ddraw = p1[0] * s_dtf[s][cl];
-                        s_ddt[s][cl] = ddraw;
-                        s_du[s][cl] = p2[0] + dskip * dyp;
-                        if (active) {
-                            dD_acc += dyp * uv;
-                            dbias_acc += ddraw;
-                        }
-                    }
-                }
-            }
-            __syncthreads();
-            // Write the tile's per-(t, d) gradients, coalesced, and its dB/dC partial sums over the block.
-            for (int i = tid; i < T * CPB; i += kThreads) {
-                int tt = i / CPB, dd = i % CPB;
-                if (tt < steps && d0 + dd < D) {
-                    size_t idx = (row + t0 + tt) * D + d0 + dd;
-                    du[idx] = s_du[tt][dd];
-                    ddelta_raw[idx] = s_ddt[tt][dd];
-                    if (dz != nullptr) dz[idx] = s_dz[tt][dd];
-                }
-            }
-            for (int i = tid; i < T * 2 * N; i += kThreads) {
-                int tt = i / (2 * N), col = i % (2 * N);
-                if (tt < steps) {
-                    float sum = 0.f;
-#pragma unroll
-                    for (int w = 0; w < WARPS; w++) sum += s_dbc[w][tt][col];
-                    float* dst = col < N ? dB : dC;
-                    int nn = col < N ? col : col - N;
-                    if (deterministic) {
-                        dst[(((size_t)b * n_dblocks + blockIdx.x) * L + t0 + tt) * N + nn] = sum;
-                    } else {
-                        atomicAdd(&dst[(row + t0 + tt) * N + nn], sum);
-                    }
-                }
-            }
-            __syncthreads();
-        }
-    }
-    // ∂L/∂h0 is what flows out of step 0; per-(d, n) and per-d sums leave through partials or atomics.
-#pragma unroll
-    for (int off = 1; off < LPC; off *= 2) {
-        dD_acc += __shfl_xor_sync(FULL_MASK, dD_acc, off);
-        dbias_acc += __shfl_xor_sync(FULL_MASK, dbias_acc, off);
-    }
-    if (active) {
-#pragma unroll
-        for (int i = 0; i < NPT; i++) {
-            if (seg == 0) dh0[((size_t)b * D + d) * N + n0 + i] = g_carry[i];
-            if (deterministic) {
-                dA_out[((size_t)part * D + d) * N + n0 + i] = dA_acc[i];
-            } else {
-                atomicAdd(&dA_out[(size_t)d * N + n0 + i], dA_acc[i]);
-            }
-        }
-        if (q == 0) {
-            if (deterministic) {
-                dD_out[(size_t)part * D + d] = dD_acc;
-                dbias_out[(size_t)part * D + d] = dbias_acc;
-            } else {
-                atomicAdd(&dD_out[d], dD_acc);
-                atomicAdd(&dbias_out[d], dbias_acc);
-            }
-        }
-    }
-}
-
 #include "selective_scan_lsplit.cuh"
 #include "selective_scan_bwd2.cuh"
 
@@ -1200,93 +792,53 @@ __device__ __forceinline__ void scan_backward_impl(
 
 // ------------------------------------------------------------------------------------------------ entry points
 
-#define SCAN_FWD_(N, DISC, NPT, LOCAL, MINB, NAME)                                                              \
-    extern "C" __global__ void __launch_bounds__(kThreads, MINB) NAME(                                                  \
-            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
-            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
-            const uint8_t* resets, int chunk_length, float* h, float* y, float* chunk_states, int seg_len,       \
-            int n_seg, float* seg_state, float* seg_decay) {                                                      \
-        scan_forward_impl<N, DISC, NPT, LOCAL>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, \
-                                   resets, chunk_length, h, y, chunk_states, seg_len, n_seg, seg_state, seg_decay); \
+// The forward kernels' common parameters (the sequential and L-split families take the same), and the backward's.
+#define SCAN_FWD_PARAMS                                                                                         \
+    int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus, const float* gap, \
+            const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z,               \
+            const uint8_t* resets, int chunk_length, float* h, float* y, float* chunk_states
+#define SCAN_FWD_ARGS L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets, chunk_length, h, y, chunk_states
+#define SCAN_BWD_PARAMS                                                                                         \
+    int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus, const float* gap, \
+            const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z,               \
+            const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,    \
+            float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0,  \
+            int deterministic
+#define SCAN_BWD_ARGS                                                                                           \
+    L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets, chunk_length, chunk_states, dout, du, \
+            ddelta_raw, dz, dB, dC, dA, dD, dbias, dh0, deterministic
+
+#define SCAN_FWD_(N, DISC, NPT, MINB, NAME)                                                                     \
+    extern "C" __global__ void __launch_bounds__(kThreads, MINB) NAME(SCAN_FWD_PARAMS) {                         \
+        scan_forward_impl<N, DISC, NPT>(SCAN_FWD_ARGS);                                                         \
     }
-// Kernel names: sw_scan_fwd_… (the scan), sw_scan_fwdseg_… (first launch of the segmented forward).
 // 2 states per thread: capped at 128 registers so that 4 blocks (16 warps) fit an SM — the grid has twice the warps
 // of 4 per thread, and they hide the exp and shared-load latencies that bound this kernel.
 #define FWD_MINB(NPT) ((NPT) == 2 ? 4 : 1)
-#define SCAN_FWD(N, DISC, NPT, NAME) SCAN_FWD_(N, DISC, NPT, false, FWD_MINB(NPT), NAME)
-#define SCAN_FWDSEG(N, DISC, NPT, NAME) SCAN_FWD_(N, DISC, NPT, true, 1, NAME)
+#define SCAN_FWD(N, DISC, NPT, NAME) SCAN_FWD_(N, DISC, NPT, FWD_MINB(NPT), NAME)
 
-#define SCAN_BWD_(N, DISC, NPT, ADJ, MINB, NAME)                                                                \
-    extern "C" __global__ void __launch_bounds__(kThreads, MINB) NAME(                                                  \
-            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
-            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
-            const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,    \
-            float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0,  \
-            int deterministic, int n_seg, float* seg_state, float* seg_decay) {                                  \
-        scan_backward_impl<N, DISC, NPT, ADJ>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z,   \
-                                    resets, chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, \
-                                    dbias, dh0, deterministic, n_seg, seg_state, seg_decay);                      \
+#define SCAN_BWD(N, DISC, NPT, NAME)                                                                            \
+    extern "C" __global__ void __launch_bounds__(kThreads) NAME(SCAN_BWD_PARAMS) {                               \
+        scan_backward_seq<N, DISC, NPT>(SCAN_BWD_ARGS);                                                         \
     }
-// Kernel names: sw_scan_bwd_… (the backward), sw_scan_bwdseg_… (first launch: run adjoints of the segmented one).
-#define SCAN_BWD1(N, DISC, NPT, NAME)                                                                           \
-    extern "C" __global__ void __launch_bounds__(kThreads) NAME(                                                  \
-            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
-            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
-            const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,    \
-            float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0,  \
-            int deterministic, int, float*, float*) {                                                             \
-        scan_backward_impl_v1<N, DISC, NPT>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z,     \
-                                    resets, chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, \
-                                    dbias, dh0, deterministic);                                                   \
-    }
-// sw_scan_bwd_…: one walk (n_seg = 1); sw_scan_bwdsg_…: the segmented backward's second launch.
-#define SCAN_BWD(N, DISC, NPT, NAME) SCAN_BWD1(N, DISC, NPT, NAME)
-#define SCAN_BWDSG(N, DISC, NPT, NAME) SCAN_BWD_(N, DISC, NPT, false, 1, NAME)
-#define SCAN_BWDSEG(N, DISC, NPT, NAME) SCAN_BWD_(N, DISC, NPT, true, 1, NAME)
 
 // Kernel names: sw_scan_{fwd,bwd}_{zoh,bilinear,euler}_n{N}_p{states per thread}.
-#define SCAN_ALL(N, NPT)                                                 \
-    SCAN_FWD(N, ZOH, NPT, sw_scan_fwd_zoh_n##N##_p##NPT)                 \
-    SCAN_FWD(N, BILINEAR, NPT, sw_scan_fwd_bilinear_n##N##_p##NPT)       \
-    SCAN_FWD(N, EULER, NPT, sw_scan_fwd_euler_n##N##_p##NPT)             \
-    SCAN_BWD(N, ZOH, NPT, sw_scan_bwd_zoh_n##N##_p##NPT)                 \
-    SCAN_BWD(N, BILINEAR, NPT, sw_scan_bwd_bilinear_n##N##_p##NPT)       \
-    SCAN_BWD(N, EULER, NPT, sw_scan_bwd_euler_n##N##_p##NPT)             \
-    SCAN_FWDSEG(N, ZOH, NPT, sw_scan_fwdseg_zoh_n##N##_p##NPT)           \
-    SCAN_FWDSEG(N, BILINEAR, NPT, sw_scan_fwdseg_bilinear_n##N##_p##NPT) \
-    SCAN_FWDSEG(N, EULER, NPT, sw_scan_fwdseg_euler_n##N##_p##NPT)       \
-    SCAN_BWDSEG(N, ZOH, NPT, sw_scan_bwdseg_zoh_n##N##_p##NPT)           \
-    SCAN_BWDSEG(N, BILINEAR, NPT, sw_scan_bwdseg_bilinear_n##N##_p##NPT) \
-    SCAN_BWDSEG(N, EULER, NPT, sw_scan_bwdseg_euler_n##N##_p##NPT)       \
-    SCAN_BWDSG(N, ZOH, NPT, sw_scan_bwdsg_zoh_n##N##_p##NPT)             \
-    SCAN_BWDSG(N, BILINEAR, NPT, sw_scan_bwdsg_bilinear_n##N##_p##NPT)   \
-    SCAN_BWDSG(N, EULER, NPT, sw_scan_bwdsg_euler_n##N##_p##NPT)
+#define SCAN_ALL(N, NPT)                                           \
+    SCAN_FWD(N, ZOH, NPT, sw_scan_fwd_zoh_n##N##_p##NPT)           \
+    SCAN_FWD(N, BILINEAR, NPT, sw_scan_fwd_bilinear_n##N##_p##NPT) \
+    SCAN_FWD(N, EULER, NPT, sw_scan_fwd_euler_n##N##_p##NPT)       \
+    SCAN_BWD(N, ZOH, NPT, sw_scan_bwd_zoh_n##N##_p##NPT)           \
+    SCAN_BWD(N, BILINEAR, NPT, sw_scan_bwd_bilinear_n##N##_p##NPT) \
+    SCAN_BWD(N, EULER, NPT, sw_scan_bwd_euler_n##N##_p##NPT)
 
 SCAN_ALL(8, 4)
 SCAN_ALL(16, 4)
 SCAN_ALL(32, 4)
 SCAN_ALL(16, 2)
 
-// Occupancy-capped twins for the segmented launches (many more blocks than SM slots): register budgets of
-// FMINB / BMINB blocks of 128 threads per SM. Names end in _o.
-#ifndef FMINB
-#define FMINB 7
-#endif
-#ifndef BMINB
-#define BMINB 5
-#endif
-#define SCAN_OCC(N, NPT)                                                                    \
-    SCAN_FWD_(N, ZOH, NPT, false, FMINB, sw_scan_fwd_zoh_n##N##_p##NPT##_o)                 \
-    SCAN_FWD_(N, EULER, NPT, false, FMINB, sw_scan_fwd_euler_n##N##_p##NPT##_o)             \
-    SCAN_FWD_(N, BILINEAR, NPT, false, FMINB, sw_scan_fwd_bilinear_n##N##_p##NPT##_o)       \
-    SCAN_BWD_(N, ZOH, NPT, false, BMINB, sw_scan_bwdsg_zoh_n##N##_p##NPT##_o)                 \
-    SCAN_BWD_(N, EULER, NPT, false, BMINB, sw_scan_bwdsg_euler_n##N##_p##NPT##_o)             \
-    SCAN_BWD_(N, BILINEAR, NPT, false, BMINB, sw_scan_bwdsg_bilinear_n##N##_p##NPT##_o)
-SCAN_OCC(16, 2)
-
 // The rewritten backward (selective_scan_bwd2.cuh), 4 states per thread; kernel names sw_scan_bwd2_{disc}_n{N}, and
 // sw_scan_bwd2_{disc}_n16_p2 with 2 states per thread (twice the warps, 128 registers for 4 blocks per SM).
-// Same parameters as the sequential backward (the last three unused), so DeviceScan launches it the same way.
+// Same parameters as the sequential backward, so DeviceScan launches it the same way.
 #ifndef BWD2_BLOCKS
 #define BWD2_BLOCKS 3
 #endif
@@ -1294,15 +846,8 @@ SCAN_OCC(16, 2)
 #define BWD2_P2_BLOCKS 4
 #endif
 #define SCAN_BWD2_(N, DISC, NPT, MINB, NAME)                                                                    \
-    extern "C" __global__ void __launch_bounds__(kThreads, MINB) NAME(                                          \
-            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,         \
-            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
-            const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,    \
-            float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0,  \
-            int deterministic, int, float*, float*) {                                                             \
-        scan_backward_v2<N, DISC, NPT>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,     \
-                                  chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, dbias, dh0, \
-                                  deterministic);                                                                 \
+    extern "C" __global__ void __launch_bounds__(kThreads, MINB) NAME(SCAN_BWD_PARAMS) {                         \
+        scan_backward_v2<N, DISC, NPT>(SCAN_BWD_ARGS);                                                          \
     }
 #define SCAN_BWD2(N, DISC, NAME) SCAN_BWD2_(N, DISC, 4, BWD2_BLOCKS, NAME)
 #define SCAN_BWD2_ALL(N)                                  \
@@ -1322,25 +867,13 @@ SCAN_BWD2_(16, EULER, 2, BWD2_P2_BLOCKS, sw_scan_bwd2_euler_n16_p2)
 #ifndef LS_BWD_BLOCKS
 #define LS_BWD_BLOCKS 2
 #endif
-#define LS_FWD(N, DISC, NAME)                                                                                    \
-    extern "C" __global__ void __launch_bounds__(ls::THREADS, LS_FWD_BLOCKS) NAME(                                             \
-            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,       \
-            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
-            const uint8_t* resets, int chunk_length, float* h, float* y, float* chunk_states) {                \
-        ls_forward_impl<N, DISC>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,    \
-                                 chunk_length, h, y, chunk_states);                                             \
+#define LS_FWD(N, DISC, NAME)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(ls::THREADS, LS_FWD_BLOCKS) NAME(SCAN_FWD_PARAMS) {             \
+        ls_forward_impl<N, DISC>(SCAN_FWD_ARGS);                                                                \
     }
-
-#define LS_BWD(N, DISC, NAME)                                                                                    \
-    extern "C" __global__ void __launch_bounds__(ls::THREADS, LS_BWD_BLOCKS) NAME(                                             \
-            int L, int D, const float* u, const float* delta_raw, const float* delta_bias, int softplus,       \
-            const float* gap, const float* A, const float* Bm, const float* Cm, const float* Dskip, const float* z, \
-            const uint8_t* resets, int chunk_length, const float* chunk_states, const float* dout, float* du,  \
-            float* ddelta_raw, float* dz, float* dB, float* dC, float* dA, float* dD, float* dbias, float* dh0, \
-            int deterministic) {                                                                                \
-        ls_backward_impl<N, DISC>(L, D, u, delta_raw, delta_bias, softplus, gap, A, Bm, Cm, Dskip, z, resets,   \
-                                  chunk_length, chunk_states, dout, du, ddelta_raw, dz, dB, dC, dA, dD, dbias, \
-                                  dh0, deterministic);                                                          \
+#define LS_BWD(N, DISC, NAME)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(ls::THREADS, LS_BWD_BLOCKS) NAME(SCAN_BWD_PARAMS) {             \
+        ls_backward_impl<N, DISC>(SCAN_BWD_ARGS);                                                               \
     }
 
 // Kernel names: sw_scan_ls_{fwd,bwd}_{zoh,bilinear,euler}_n{N}.

@@ -13,8 +13,6 @@ public final class CudaSelectiveScan {
 
     private final CudaRuntime rt;
     private final int statesPerThread;
-    private final int segments;
-    private final boolean capped;
 
     /** {@code statesPerThread} value: pick the fastest measured kernel family per direction (see {@link #forwardVariant}). */
     public static final int AUTO = -1;
@@ -50,19 +48,8 @@ public final class CudaSelectiveScan {
 
     /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
     public CudaSelectiveScan(CudaRuntime rt, int statesPerThread) {
-        this(rt, statesPerThread, 1, false);
-    }
-
-    /**
-     * A fixed sequential kernel family ({@code statesPerThread} 2 or 4) with L cut into {@code segments} run in
-     * parallel; {@code capped}: the register-capped twins (N = 16, 2 per thread). See
-     * {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int, int, boolean)}.
-     */
-    public CudaSelectiveScan(CudaRuntime rt, int statesPerThread, int segments, boolean capped) {
         this.rt = rt;
         this.statesPerThread = statesPerThread;
-        this.segments = segments;
-        this.capped = capped;
     }
 
     /**
@@ -71,7 +58,7 @@ public final class CudaSelectiveScan {
      */
     public void forward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
         int variant = statesPerThread == AUTO ? forwardVariant(in) : statesPerThread;
-        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, variant, segments, capped)) {
+        try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, variant)) {
             scan.h.upload(h);
             scan.forward();
             scan.h.download(h);
@@ -92,7 +79,7 @@ public final class CudaSelectiveScan {
         int maxChunk = variant == DeviceScan.L_SPLIT ? 4 * 256 : DeviceScan.MAX_BACKWARD_CHUNK;
         boolean reuse = chunkStates != null && chunkLength <= maxChunk;
         int recompute = variant == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // 256: one L-split tile
-        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, variant, segments, capped)) {
+        try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, variant)) {
             long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();
             if (reuse) {
                 scan.chunkStates.upload(java.util.Arrays.copyOf(chunkStates, (int) states));

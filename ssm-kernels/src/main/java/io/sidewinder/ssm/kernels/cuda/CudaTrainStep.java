@@ -54,8 +54,7 @@ public final class CudaTrainStep implements AutoCloseable {
     // later kernel of the step overwrites
     private final DeviceBuffer[] dResid, dDeltaRaw, dDbc, dXz;
     private final String scanFwd, scanBwd;
-    private final int fwdVariant, bwdVariant, chunk, fwdThreads, bwdThreads, fwdBlocks, bwdBlocks, fwdShared, bwdShared,
-            fwdSegLen;
+    private final int fwdVariant, bwdVariant, chunk, fwdThreads, bwdThreads, fwdBlocks, bwdBlocks, fwdShared, bwdShared;
     private final long stream, side;     // side: the weight-gradient GEMMs, forked off and joined in the graph
     private final long[] forkEvents;
     private int forkNext;
@@ -205,7 +204,6 @@ public final class CudaTrainStep implements AutoCloseable {
             bwdBlocks = (di + bwdPerBlock - 1) / bwdPerBlock;
             bwdShared = DeviceScan.bwd2Shared(n, npt, chunk);
         }
-        fwdSegLen = (Math.max(1, length) + 31) / 32 * 32;
         // Resolve every kernel (and load the training fatbin) before any graph capture starts.
         for (String name : new String[] {scanFwd, "sw_ts_gemm", "sw_ts_rmsnorm_fwd", "sw_ts_rmsnorm_bwd",
                 "sw_ts_conv_fwd", "sw_ts_conv_bwd", "sw_ts_xproj_fwd", "sw_ts_xproj_bwd", "sw_ts_zero", "sw_ts_spin"}) {
@@ -467,8 +465,7 @@ public final class CudaTrainStep implements AutoCloseable {
             long h = hState.pointer() + (long) l * batch * di * n * 4;
             kl().i32(len).i32(di).pointer(xs[l]).pointer(dtIn[l]).pointer(p(pre + "dt_proj.bias")).i32(1)
                     .pointer(gaps).pointer(aNeg(l)).pointer(bm[l]).pointer(cm[l]).pointer(p(pre + "D")).pointer(z[l])
-                    .pointer(0L).i32(chunk).pointer(h).pointer(y[l]).pointer(chunkStates[l]).i32(fwdSegLen).i32(1)
-                    .pointer(0L).pointer(0L)
+                    .pointer(0L).i32(chunk).pointer(h).pointer(y[l]).pointer(chunkStates[l])
                     .launch(rt, scanFwd, fwdBlocks, batch, 1, fwdThreads, fwdShared);
             // resid_{l+1} = y·W_outᵀ + resid_l
             linear(y[l].pointer(), di, p(pre + "out_proj.weight"), 0, resid[l].pointer(), resid[l + 1].pointer(), dm);
@@ -546,7 +543,7 @@ public final class CudaTrainStep implements AutoCloseable {
                 .pointer(aNeg(l)).pointer(bm[l]).pointer(cm[l]).pointer(p(pre + "D")).pointer(z[l]).pointer(0L)
                 .i32(chunk).pointer(chunkStates[l]).pointer(dY).pointer(du).pointer(dDeltaRaw[l]).pointer(dz)
                 .pointer(db).pointer(dc).pointer(da).pointer(g(pre + "D")).pointer(g(pre + "dt_proj.bias"))
-                .pointer(dh0).i32(0).i32(1).pointer(0L).pointer(0L)
+                .pointer(dh0).i32(0)
                 .launch(rt, scanBwd, bwdBlocks, batch, 1, bwdThreads, bwdShared);
         int shared = 4 * (proj * di + di * r + ROWS_PER_BLOCK * di + ROWS_PER_BLOCK * proj);
         kl().i32(rows).i32(di).i32(r).i32(n).pointer(dDeltaRaw[l]).pointer(db).pointer(dc).pointer(du)

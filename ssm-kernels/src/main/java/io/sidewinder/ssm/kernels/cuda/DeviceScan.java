@@ -61,14 +61,12 @@ public final class DeviceScan implements AutoCloseable {
     private final CudaRuntime rt;
     private final ScanBatch shape;
     private final int chunkLength, chunks, statesPerThread, channelsPerBlock, channelBlocks;
-    private final String fwdKernel, bwdKernel, fwdSegKernel, bwdSegKernel;
-    /** Segments of L run in parallel (sequential kernels only): forward in 32-step tiles, backward in chunks. */
-    private final int fwdSegments, fwdSegLen, bwdSegments;
+    private final String fwdKernel, bwdKernel;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     final DeviceBuffer u, deltaRaw, deltaBias, gap, a, b, c, d, z, resets;
     final DeviceBuffer h, y, chunkStates, dy;
     final DeviceBuffer du, dDeltaRaw, dz, db, dc, da, dd, dDeltaBias, dh0;
-    private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart, segState, segDecay;
+    private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart;
     private int dynamicSharedSet, forwardSharedSet;
     private final int threads;
 
@@ -90,24 +88,7 @@ public final class DeviceScan implements AutoCloseable {
      * (run 11); {@link #BWD2_P2} (6): both with 2 states per thread (N = 16).
      */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
-        this(rt, in, chunkLength, statesPerThread, 1, false);
-    }
-
-    /**
-     * {@code segments}: for the sequential kernels (2 or 4 states per thread), how many segments of L run in
-     * parallel (each direction then takes two launches: the segments' local states/adjoints and decay products,
-     * then the scan from the composed entry states); 1 = one walk over L. {@code capped}: the kernels compiled
-     * for more blocks per SM (N = 16, 2 per thread), for segmented launches.
-     */
-    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread, int segments, boolean capped) {
         int n = in.stateSize();
-        if (segments < 1 || (segments > 1 && (statesPerThread == L_SPLIT || isBwd2(statesPerThread)))) {
-            throw new IllegalArgumentException("segments must be 1 for the L-split and bwd2 kernels and positive, got "
-                    + segments);
-        }
-        if (capped && !(statesPerThread == 2 && n == 16)) {
-            throw new UnsupportedOperationException("capped kernels are built for N = 16 with 2 states per thread");
-        }
         boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT || statesPerThread == BWD2)
                         && (n == 8 || n == 16 || n == 32))
                 || ((statesPerThread == 2 || statesPerThread == BWD2_P2) && n == 16);
@@ -124,39 +105,23 @@ public final class DeviceScan implements AutoCloseable {
         this.chunks = Math.max(1, (in.length() + chunkLength - 1) / chunkLength);
         this.statesPerThread = statesPerThread;
         String disc = in.discretization().name().toLowerCase(Locale.ROOT);
-        String bwdName = null;   // for the sequential kernels: set below, once the backward's segments are known
         if (statesPerThread == L_SPLIT) {
             this.threads = LS_THREADS;
             this.channelsPerBlock = LS_W;
             this.fwdKernel = "sw_scan_ls_fwd_" + disc + "_n" + n;
-            bwdName = "sw_scan_ls_bwd_" + disc + "_n" + n;
+            this.bwdKernel = "sw_scan_ls_bwd_" + disc + "_n" + n;
         } else if (isBwd2(statesPerThread)) {
             int npt = bwd2StatesPerThread(statesPerThread);
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / npt);
             this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + npt;
-            bwdName = bwd2Kernel(disc, n, npt);
+            this.bwdKernel = bwd2Kernel(disc, n, npt);
         } else {
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / statesPerThread);
-            String o = capped ? "_o" : "";
-            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread + o;
+            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
+            this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
         }
-        int familyNpt = isBwd2(statesPerThread) ? bwd2StatesPerThread(statesPerThread) : statesPerThread;
-        this.fwdSegKernel = "sw_scan_fwdseg_" + disc + "_n" + n + "_p" + familyNpt;
-        this.bwdSegKernel = "sw_scan_bwdseg_" + disc + "_n" + n + "_p" + familyNpt;
-        int len = Math.max(1, in.length());
-        int segLen = ((len + segments - 1) / segments + 31) / 32 * 32;
-        this.fwdSegments = (len + segLen - 1) / segLen;
-        this.fwdSegLen = segLen;
-        int perSeg = (chunks + segments - 1) / segments;
-        this.bwdSegments = (chunks + perSeg - 1) / perSeg;
-        if (statesPerThread != L_SPLIT && !isBwd2(statesPerThread)) {
-            // the single-walk kernel for one segment, the segmented one (also the capped twins) otherwise
-            String family = bwdSegments > 1 || capped ? "sw_scan_bwdsg_" : "sw_scan_bwd_";
-            bwdName = family + disc + "_n" + n + "_p" + statesPerThread + (capped ? "_o" : "");
-        }
-        this.bwdKernel = bwdName;
         this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         rt.bind();
         long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
@@ -193,12 +158,9 @@ public final class DeviceScan implements AutoCloseable {
         dh0 = alloc(bdn * 4);
         dbPart = alloc(bln * channelBlocks * 4);
         dcPart = alloc(bln * channelBlocks * 4);
-        daPart = alloc(bdn * bwdSegments * 4);
-        ddPart = alloc((long) in.batch() * bwdSegments * in.channels() * 4);
-        dBiasPart = alloc((long) in.batch() * bwdSegments * in.channels() * 4);
-        int maxSeg = Math.max(fwdSegments, bwdSegments);
-        segState = maxSeg > 1 ? alloc(bdn * maxSeg * 4) : null;
-        segDecay = maxSeg > 1 ? alloc(bdn * maxSeg * 4) : null;
+        daPart = alloc(bdn * 4);
+        ddPart = alloc((long) in.batch() * in.channels() * 4);
+        dBiasPart = alloc((long) in.batch() * in.channels() * 4);
     }
 
     private DeviceBuffer alloc(long bytes) {
@@ -241,17 +203,10 @@ public final class DeviceScan implements AutoCloseable {
                 forwardSharedSet = dynamicShared;
             }
         }
-        if (fwdSegments > 1) {
-            forwardArgs().launch(rt, fwdSegKernel, channelBlocks, shape.batch(), fwdSegments - 1, threads, 0);
-        }
-        forwardArgs().launch(rt, fwdKernel, channelBlocks, shape.batch(), fwdSegments, threads, dynamicShared);
-    }
-
-    private KernelLaunch forwardArgs() {
-        return new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw)
+        new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw)
                 .pointer(deltaBias).i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c)
                 .pointer(d).pointer(z).pointer(resets).i32(chunkLength).pointer(h).pointer(y).pointer(chunkStates)
-                .i32(fwdSegLen).i32(fwdSegments).pointer(segState).pointer(segDecay);
+                .launch(rt, fwdKernel, channelBlocks, shape.batch(), 1, threads, dynamicShared);
     }
 
     /**
@@ -278,12 +233,7 @@ public final class DeviceScan implements AutoCloseable {
             dd.fill(0f);
             dDeltaBias.fill(0f);
         }
-        if (bwdSegments > 1) {
-            backwardArgs(deterministic).launch(rt, bwdSegKernel, channelBlocks, shape.batch(), bwdSegments - 1,
-                    threads, 0);
-        }
-        backwardArgs(deterministic).launch(rt, bwdKernel, channelBlocks, shape.batch(), bwdSegments, threads,
-                dynamicShared);
+        backwardArgs(deterministic).launch(rt, bwdKernel, channelBlocks, shape.batch(), 1, threads, dynamicShared);
         if (deterministic) {
             long perBatch = (long) shape.length() * shape.stateSize();
             reduceBlocks(dbPart, perBatch, db);
@@ -301,13 +251,7 @@ public final class DeviceScan implements AutoCloseable {
                 .pointer(dDeltaRaw).pointer(dz)
                 .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
                 .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
-                .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0)
-                .i32(bwdSegments).pointer(segState).pointer(segDecay);
-    }
-
-    /** "forward S segments, backward S segments" of L run in parallel. */
-    public String segments() {
-        return "segments: forward " + fwdSegments + " x " + fwdSegLen + " steps, backward " + bwdSegments;
+                .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0);
     }
 
     /**
@@ -353,7 +297,7 @@ public final class DeviceScan implements AutoCloseable {
     }
 
     private void reduceParts(DeviceBuffer part, long count, DeviceBuffer out) {
-        new KernelLaunch().pointer(part).i32(shape.batch() * bwdSegments).i64(count).pointer(out)
+        new KernelLaunch().pointer(part).i32(shape.batch()).i64(count).pointer(out)
                 .launch(rt, "sw_reduce_parts", gridFor(count), 1, 256, 0);
     }
 

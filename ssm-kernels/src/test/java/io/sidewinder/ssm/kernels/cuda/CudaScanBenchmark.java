@@ -27,26 +27,22 @@ public final class CudaScanBenchmark {
                 + "132 SMs, 1.98 GHz)%n", fwdBytes / HBM_BYTES_PER_S * 1e6, elems / (132 * 16 * 1.98e9) * 1e6);
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
             ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
-            // {chunk, states per thread, segments, capped}
-            int[][] variants = {{256, DeviceScan.BWD2_P2, 1, 0}, {128, DeviceScan.BWD2_P2, 1, 0},
-                    {256, DeviceScan.BWD2, 1, 0}, {128, DeviceScan.BWD2, 1, 0}, {256, DeviceScan.L_SPLIT, 1, 0},
-                    {256, 4, 1, 0}, {256, 2, 1, 0}, {256, 2, 2, 0},
-                    {256, 2, 4, 0}, {256, 2, 8, 0}, {256, 2, 4, 1}, {256, 2, 8, 1}, {128, 2, 16, 1}, {256, 4, 4, 0},
-                    {256, 4, 8, 0}};
+            // {chunk, kernel family: states per thread or DeviceScan's L_SPLIT / BWD2 / BWD2_P2}
+            int[][] variants = {{256, DeviceScan.BWD2_P2}, {128, DeviceScan.BWD2_P2}, {256, DeviceScan.BWD2},
+                    {128, DeviceScan.BWD2}, {256, DeviceScan.L_SPLIT}, {256, 4}, {256, 2}};
             for (int[] variant : variants) {
-                int chunk = variant[0], npt = variant[1], segs = variant[2];
-                boolean capped = variant[3] == 1;
+                int chunk = variant[0], npt = variant[1];
                 if ((npt == 2 || npt == DeviceScan.BWD2_P2) && n != 16) continue;
-                try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt, segs, capped)) {
+                try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt)) {
                     scan.h.fill(0f);
                     scan.dy.upload(ScanProblems.uniform(new java.util.SplittableRandom(7), batch * len * channels, 1f));
                     double statesBytes = 4.0 * scan.chunks() * batch * channels * n;
                     double[] fwd = time(rt, warmup, iters, scan::forward);
                     scan.backward(false);
-                    System.out.println("  " + scan.occupancy() + "; " + scan.segments());
+                    System.out.println("  " + scan.occupancy());
                     String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : npt == DeviceScan.BWD2 ? " bwd2 (4/thread fwd)"
                             : npt == DeviceScan.BWD2_P2 ? " bwd2 2/thread (2/thread fwd)" : " " + npt + "/thread")
-                            + (segs > 1 ? " seg " + segs : "") + (capped ? " cap" : "") + " chunk " + chunk;
+                            + " chunk " + chunk;
                     report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {
                         double[] bwd = time(rt, warmup, iters, () -> scan.backward(det));

@@ -77,27 +77,6 @@ class CudaScanParityTest {
                 gate, resets);
     }
 
-    /** Segmented launches: L cut into segments run in parallel, entry states / adjoints composed across them. */
-    @ParameterizedTest(name = "{0} L={1} D={2} N={3} chunk={4} gate={5} resets={6} states/thread={7} segments={8} capped={9}")
-    @CsvSource({
-            "ZOH, 2100, 64, 16, 512, true, true, 2, 4, false",
-            "ZOH, 2100, 64, 16, 256, true, true, 2, 4, true",
-            "EULER, 1030, 64, 16, 256, true, false, 2, 8, true",
-            "EULER, 1000, 70, 16, 128, true, true, 4, 3, false",
-            "ZOH, 333, 70, 16, 64, true, true, 2, 4, true",
-            "ZOH, 300, 40, 16, 48, true, true, 4, 8, false",
-            "EULER, 257, 33, 8, 32, false, true, 4, 4, false",
-            "BILINEAR, 200, 20, 32, 48, true, true, 4, 2, false",
-            "BILINEAR, 700, 40, 16, 64, true, true, 2, 5, true",
-            "ZOH, 33, 40, 16, 16, true, true, 4, 4, false",
-            "ZOH, 1, 5, 16, 64, true, false, 2, 4, true",
-    })
-    void segmentedMatchTheReference(Discretization disc, int len, int channels, int n, int chunk, boolean gate,
-                                    boolean resets, int statesPerThread, int segments, boolean capped) {
-        check(new CudaSelectiveScan(Cuda.runtime().orElseThrow(), statesPerThread, segments, capped), disc, len,
-                channels, n, chunk, gate, resets);
-    }
-
     private static void check(CudaSelectiveScan scan, Discretization disc, int len, int channels, int n, int chunk,
                               boolean gate, boolean resets) {
         int batch = 2;
