@@ -5,8 +5,9 @@
 //   nvcc -O2 -o scan-harness bench/gpu/scan-harness.cu
 //   ./scan-harness old.fatbin new.fatbin [B L D] spec...     spec = fwd|bwd:zoh|euler|bilinear:oldvar:newvar
 //   SCAN_CHUNK=k sets the chunk interval (default 256).
-//   var = p4, p2 (sequential kernels, 4 / 2 states per thread), ls (L-split), v2 (the rewritten backward,
-//   sw_scan_bwd2_*) or v2p2 (the same with 2 states per thread, sw_scan_bwd2_*_n16_p2); N = 16, chunk 256.
+//   var = p4, p2 (sequential kernels, 4 / 2 states per thread; as backwards, sw_scan_bwd_*_p{4,2}, only in builds up
+//   to commit 5359045), ls (L-split), v2 (the rewritten backward, sw_scan_bwd2_*) or v2p2 (the same with 2 states per
+//   thread, sw_scan_bwd2_*_n16_p2); N = 16, chunk 256.
 #include <cuda.h>
 #include <cuda_runtime.h>
 #include <algorithm>

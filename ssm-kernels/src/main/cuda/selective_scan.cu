@@ -12,9 +12,10 @@
 // and the rows are 16-byte aligned, and keeps (Δ, u) and each thread's (B, C) interleaved in shared memory so a
 // step reads them with one or two wide loads.
 //
-// The forward stores the state entering every chunk (chunk_length steps); the backward recomputes the
-// forward of one chunk from it, keeps the state every S = 8 steps in shared memory, and walks the adjoint
-// backwards sub-tile by sub-tile, recomputing the 8 steps' states into registers.
+// The forward stores the state entering every chunk (chunk_length steps); the backward (bwd2, in
+// selective_scan_bwd2.cuh, in the same parallel shape) recomputes the forward of one chunk from it, keeps the state
+// every 16 steps in shared memory, and walks the adjoint backwards tile by tile, recomputing each tile's states into
+// registers. selective_scan_lsplit.cuh holds the L-split family (the lanes of a warp split the sequence).
 
 #include <cstdint>
 
@@ -476,314 +477,7 @@ __device__ __forceinline__ void scan_forward_impl(
 
 // ------------------------------------------------------------------------------------------------ backward
 
-constexpr int kBwdTile = 16;   // steps staged per tile
-constexpr int kSub = 8;        // steps recomputed into registers at once
-
-// The sequential backward of runs 1-10 (sw_scan_bwd_*; bwd2 below replaced it as the default in run 11).
-template <int N, int DISC, int NPT>
-__device__ __forceinline__ void scan_backward_seq(
-        int L, int D, const float* __restrict__ u, const float* __restrict__ delta_raw,
-        const float* __restrict__ delta_bias, int softplus, const float* __restrict__ gap,
-        const float* __restrict__ A, const float* __restrict__ Bm, const float* __restrict__ Cm,
-        const float* __restrict__ Dskip, const float* __restrict__ z, const uint8_t* __restrict__ resets,
-        int chunk_length, const float* __restrict__ chunk_states, const float* __restrict__ dout,
-        float* __restrict__ du, float* __restrict__ ddelta_raw, float* __restrict__ dz,
-        float* __restrict__ dB, float* __restrict__ dC, float* __restrict__ dA_out, float* __restrict__ dD_out,
-        float* __restrict__ dbias_out, float* __restrict__ dh0, int deterministic) {
-    using S = Shape<N, NPT>;
-    constexpr int T = kBwdTile;
-    constexpr int LPC = S::kLpc, CPB = S::kCpb, CPW = S::kCpw;
-    constexpr int WARPS = kThreads / 32;
-    __shared__ float s_u[T][CPB], s_dt[T][CPB], s_dtf[T][CPB], s_dyp[T][CPB], s_dzf[T][CPB];
-    __shared__ float s_du[T][CPB + 1], s_ddt[T][CPB + 1], s_dz[T][CPB + 1];
-    __shared__ float s_B[T][N], s_C[T][N];
-    __shared__ float s_dbc[WARPS][T][2 * N];
-    __shared__ uint8_t s_reset[T];
-    extern __shared__ float s_ckpt[];  // [chunk_length / kSub][kThreads][NPT]
-
-    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    const int cl = tid / LPC, q = tid % LPC;
-    const int d0 = blockIdx.x * CPB, d = d0 + cl, b = blockIdx.y;
-    const bool active = d < D;
-    const int n0 = q * NPT;
-    const size_t row = (size_t)b * L;
-    const int n_chunks = (L + chunk_length - 1) / chunk_length;
-    const int n_dblocks = gridDim.x;
-
-    float a[NPT], a2[NPT], inv_a[NPT];
-#pragma unroll
-    for (int i = 0; i < NPT; i++) {
-        a[i] = active ? A[(size_t)d * N + n0 + i] : -1.f;
-        a2[i] = a[i] * kLog2e;
-        inv_a[i] = 1.f / a[i];
-    }
-    const float dskip = (Dskip != nullptr && active) ? Dskip[d] : 0.f;
-    float g_carry[NPT], dA_acc[NPT];   // g_carry = dA_{t+1}·g_{t+1}: the adjoint flowing into step t
-#pragma unroll
-    for (int i = 0; i < NPT; i++) g_carry[i] = dA_acc[i] = 0.f;
-    float dD_acc = 0.f, dbias_acc = 0.f;
-
-    // Stages steps [t0, t0 + steps) of u, Δ, B (and, when full, the rest) into shared memory. All global loads
-    // of the tile are issued before any is used, so the tile pays one memory latency, not one per entry.
-    constexpr int ITEMS = T * CPB / kThreads, BC_ITEMS = T * N / kThreads, T_STRIDE = kThreads / CPB;
-    const int stage_d = tid % CPB, stage_t = tid / CPB;
-    const bool stage_active = d0 + stage_d < D;
-    const float stage_bias = (delta_bias != nullptr && stage_active) ? delta_bias[d0 + stage_d] : 0.f;
-    auto stage = [&](int t0, int steps, bool full) {
-        float r_u[ITEMS], r_raw[ITEMS], r_z[ITEMS], r_go[ITEMS], r_gap[ITEMS], r_B[BC_ITEMS], r_C[BC_ITEMS];
-#pragma unroll
-        for (int k = 0; k < ITEMS; k++) {
-            const int tt = stage_t + k * T_STRIDE;
-            const bool in = tt < steps && stage_active;
-            const size_t idx = (row + t0 + tt) * D + d0 + stage_d;
-            r_u[k] = in ? u[idx] : 0.f;
-            r_raw[k] = in ? delta_raw[idx] : 0.f;
-            r_gap[k] = (in && gap != nullptr) ? gap[row + t0 + tt] : 1.f;
-            r_z[k] = (full && in && z != nullptr) ? z[idx] : 0.f;
-            r_go[k] = (full && in) ? dout[idx] : 0.f;
-        }
-#pragma unroll
-        for (int k = 0; k < BC_ITEMS; k++) {
-            const int i = tid + k * kThreads, tt = i / N, nn = i % N;
-            const bool in = tt < steps;
-            r_B[k] = in ? Bm[(row + t0 + tt) * N + nn] : 0.f;
-            r_C[k] = (full && in) ? Cm[(row + t0 + tt) * N + nn] : 0.f;
-        }
-        if (tid < T) s_reset[tid] = (resets != nullptr && tid < steps) ? resets[row + t0 + tid] : 0;
-#pragma unroll
-        for (int k = 0; k < BC_ITEMS; k++) {
-            const int i = tid + k * kThreads;
-            s_B[i / N][i % N] = r_B[k];
-            if (full) s_C[i / N][i % N] = r_C[k];
-        }
-#pragma unroll
-        for (int k = 0; k < ITEMS; k++) {
-            const int tt = stage_t + k * T_STRIDE;
-            const float raw = r_raw[k] + stage_bias, g = r_gap[k];
-            s_u[tt][stage_d] = r_u[k];
-            s_dt[tt][stage_d] = (softplus ? softplusf_(raw) : raw) * g;
-            if (full) {
-                s_dtf[tt][stage_d] = (softplus && raw <= kSoftplusThreshold) ? g * sigmoidf_(raw) : g;
-                const float go = r_go[k];
-                if (z != nullptr) {
-                    const float zv = r_z[k], sg = sigmoidf_(zv);
-                    s_dyp[tt][stage_d] = go * zv * sg;
-                    s_dzf[tt][stage_d] = go * sg * (1.f + zv * (1.f - sg));
-                } else {
-                    s_dyp[tt][stage_d] = go;
-                    s_dzf[tt][stage_d] = 0.f;
-                }
-            }
-        }
-        __syncthreads();
-    };
-
-    for (int k = n_chunks - 1; k >= 0; k--) {
-        const int c0 = k * chunk_length, c1 = min(L, c0 + chunk_length);
-        // Phase 1: forward over the chunk from its stored entry state, keeping the state every kSub steps.
-        float hs[NPT];
-        {
-            const float* st = &chunk_states[(((size_t)b * n_chunks + k) * D + (active ? d : 0)) * N + n0];
-#pragma unroll
-            for (int i = 0; i < NPT; i++) hs[i] = active ? st[i] : 0.f;
-        }
-        for (int t0 = c0; t0 < c1; t0 += T) {
-            const int steps = min(T, c1 - t0);
-            stage(t0, steps, false);
-            for (int sb = 0; sb < steps; sb += kSub) {
-                float* ck = &s_ckpt[(((t0 - c0 + sb) / kSub) * kThreads + tid) * NPT];
-#pragma unroll
-                for (int i = 0; i < NPT; i++) ck[i] = hs[i];
-#pragma unroll
-                for (int j = 0; j < kSub; j++) {
-                    const int s = sb + j;
-                    if (s < steps) {
-                        const float dt = s_dt[s][cl], uv = s_u[s][cl], keep = s_reset[s] ? 0.f : 1.f;
-#pragma unroll
-                        for (int i = 0; i < NPT; i++) {
-                            float dA, f;
-                            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dA, f);
-                            hs[i] = (dA * keep) * hs[i] + f * (s_B[s][n0 + i] * uv);
-                        }
-                    }
-                }
-            }
-            __syncthreads();
-        }
-        // Phase 2: tiles of the chunk in reverse; in each, sub-tiles of kSub steps in reverse.
-        const int last_tile = c0 + ((c1 - c0 - 1) / T) * T;
-        for (int t0 = last_tile; t0 >= c0; t0 -= T) {
-            const int steps = min(T, c1 - t0);
-            stage(t0, steps, true);
-            for (int sb = (steps - 1) / kSub; sb >= 0; sb--) {
-                const int sbase = sb * kSub;
-                const int sub_steps = min(kSub, steps - sbase);
-                float h_start[NPT], hsub[kSub][NPT], dAsub[kSub][NPT], fsub[kSub][NPT];
-                {
-                    const float* ck = &s_ckpt[(((t0 - c0 + sbase) / kSub) * kThreads + tid) * NPT];
-#pragma unroll
-                    for (int i = 0; i < NPT; i++) h_start[i] = ck[i];
-                }
-                float yv[kSub];
-#pragma unroll
-                for (int j = 0; j < kSub; j++) {
-                    const int s = sbase + j;
-                    yv[j] = 0.f;
-#pragma unroll
-                    for (int i = 0; i < NPT; i++) {
-                        float prev = j == 0 ? h_start[i] : hsub[j - 1][i];
-                        if (j < sub_steps) {
-                            if (s_reset[s]) prev = 0.f;
-                            const float dt = s_dt[s][cl], uv = s_u[s][cl];
-                            discretize<DISC>(dt, a[i], a2[i], inv_a[i], dAsub[j][i], fsub[j][i]);
-                            hsub[j][i] = dAsub[j][i] * prev + fsub[j][i] * (s_B[s][n0 + i] * uv);
-                            yv[j] += s_C[s][n0 + i] * hsub[j][i];
-                        } else {
-                            hsub[j][i] = prev;
-                            dAsub[j][i] = 1.f;
-                            fsub[j][i] = 0.f;
-                        }
-                    }
-                }
-                // The pre-gate output y_t + D·u_t, for dz.
-#pragma unroll
-                for (int g0 = 0; g0 < kSub; g0 += LPC) {
-                    int vi = 0;
-                    float part[LPC];
-#pragma unroll
-                    for (int j = 0; j < LPC; j++) part[j] = (g0 + j < kSub) ? yv[g0 + j] : 0.f;
-                    transpose_reduce<LPC, LPC / 2, 1>(part, lane, vi);
-                    const int s = sbase + g0 + vi;
-                    if (g0 + vi < sub_steps) s_dz[s][cl] = s_dzf[s][cl] * (part[0] + dskip * s_u[s][cl]);
-                }
-                // The adjoint, backwards over the sub-tile.
-                float ddt_v[kSub], du_v[kSub];
-#pragma unroll
-                for (int j = kSub - 1; j >= 0; j--) {
-                    ddt_v[j] = 0.f;
-                    du_v[j] = 0.f;
-                    if (j < sub_steps) {
-                        const int s = sbase + j;
-                        const float dt = s_dt[s][cl], uv = s_u[s][cl], dyp = s_dyp[s][cl];
-                        const bool reset = s_reset[s] != 0;
-                        float dbc[2 * NPT];
-#pragma unroll
-                        for (int i = 0; i < NPT; i++) {
-                            const float bn = s_B[s][n0 + i], cn = s_C[s][n0 + i];
-                            const float g = g_carry[i] + cn * dyp;
-                            const float prev = reset ? 0.f : (j == 0 ? h_start[i] : hsub[j - 1][i]);
-                            float dA_ddt, f_ddt, dA_da, f_da;
-                            discretize_grads<DISC>(dt, a[i], dAsub[j][i], fsub[j][i], dA_ddt, f_ddt, dA_da, f_da);
-                            const float bu = bn * uv;
-                            ddt_v[j] += g * (bu * f_ddt + prev * dA_ddt);
-                            dA_acc[i] += g * (bu * f_da + prev * dA_da);
-                            du_v[j] += g * fsub[j][i] * bn;
-                            dbc[i] = g * fsub[j][i] * uv;
-                            dbc[NPT + i] = dyp * hsub[j][i];
-                            g_carry[i] = reset ? 0.f : dAsub[j][i] * g;
-                        }
-                        // Σ over the warp's channels for dB, dC of step s; each lane keeps some of the 2·NPT.
-                        int vi = 0;
-                        transpose_reduce<2 * NPT, 16, LPC>(dbc, lane, vi);
-                        // Levels past log2(2·NPT) only add (one value left): lanes differing in those channel bits
-                        // hold the same sums, and only the one with the bits clear writes.
-                        constexpr int LOG_CPW = CPW >= 32 ? 5 : CPW >= 16 ? 4 : CPW >= 8 ? 3 : CPW >= 4 ? 2 : CPW >= 2 ? 1 : 0;
-                        constexpr int LOG_V = NPT == 1 ? 1 : NPT == 2 ? 2 : NPT == 4 ? 3 : 4;   // log2(2·NPT)
-                        constexpr int TRANSPOSED = LOG_CPW < LOG_V ? LOG_CPW : LOG_V;
-                        constexpr int KEPT = (2 * NPT) >> TRANSPOSED;
-                        constexpr int PLAIN_MASK = (1 << (LOG_CPW - TRANSPOSED)) - 1;
-                        const bool owner = ((lane / LPC) & PLAIN_MASK) == 0;
-                        if (owner) {
-#pragma unroll
-                            for (int e = 0; e < KEPT; e++) {
-                                int v = vi + e;   // below NPT → dB n0+v, else dC n0+v−NPT
-                                int col = v < NPT ? n0 + v : N + n0 + v - NPT;
-                                s_dbc[warp][s][col] = dbc[e];
-                            }
-                        }
-                    }
-                }
-                // dΔ and du per (t, d): Σ over the channel's lanes.
-#pragma unroll
-                for (int g0 = 0; g0 < kSub; g0 += LPC) {
-                    float p1[LPC], p2[LPC];
-#pragma unroll
-                    for (int j = 0; j < LPC; j++) {
-                        p1[j] = (g0 + j < kSub) ? ddt_v[g0 + j] : 0.f;
-                        p2[j] = (g0 + j < kSub) ? du_v[g0 + j] : 0.f;
-                    }
-                    int vi = 0, vi2 = 0;
-                    transpose_reduce<LPC, LPC / 2, 1>(p1, lane, vi);
-                    transpose_reduce<LPC, LPC / 2, 1>(p2, lane, vi2);
-                    const int s = sbase + g0 + vi;
-                    if (g0 + vi < sub_steps) {
-                        const float dyp = s_dyp[s][cl], uv = s_u[s][cl];
-                        const float ddraw = p1[0] * s_dtf[s][cl];
-                        s_ddt[s][cl] = ddraw;
-                        s_du[s][cl] = p2[0] + dskip * dyp;
-                        if (active) {
-                            dD_acc += dyp * uv;
-                            dbias_acc += ddraw;
-                        }
-                    }
-                }
-            }
-            __syncthreads();
-            // Write the tile's per-(t, d) gradients, coalesced, and its dB/dC partial sums over the block.
-            for (int i = tid; i < T * CPB; i += kThreads) {
-                int tt = i / CPB, dd = i % CPB;
-                if (tt < steps && d0 + dd < D) {
-                    size_t idx = (row + t0 + tt) * D + d0 + dd;
-                    du[idx] = s_du[tt][dd];
-                    ddelta_raw[idx] = s_ddt[tt][dd];
-                    if (dz != nullptr) dz[idx] = s_dz[tt][dd];
-                }
-            }
-            for (int i = tid; i < T * 2 * N; i += kThreads) {
-                int tt = i / (2 * N), col = i % (2 * N);
-                if (tt < steps) {
-                    float sum = 0.f;
-#pragma unroll
-                    for (int w = 0; w < WARPS; w++) sum += s_dbc[w][tt][col];
-                    float* dst = col < N ? dB : dC;
-                    int nn = col < N ? col : col - N;
-                    if (deterministic) {
-                        dst[(((size_t)b * n_dblocks + blockIdx.x) * L + t0 + tt) * N + nn] = sum;
-                    } else {
-                        atomicAdd(&dst[(row + t0 + tt) * N + nn], sum);
-                    }
-                }
-            }
-            __syncthreads();
-        }
-    }
-    // ∂L/∂h0 is what flows out of step 0; per-(d, n) and per-d sums leave through partials or atomics.
-#pragma unroll
-    for (int off = 1; off < LPC; off *= 2) {
-        dD_acc += __shfl_xor_sync(FULL_MASK, dD_acc, off);
-        dbias_acc += __shfl_xor_sync(FULL_MASK, dbias_acc, off);
-    }
-    if (active) {
-#pragma unroll
-        for (int i = 0; i < NPT; i++) {
-            dh0[((size_t)b * D + d) * N + n0 + i] = g_carry[i];
-            if (deterministic) {
-                dA_out[((size_t)b * D + d) * N + n0 + i] = dA_acc[i];
-            } else {
-                atomicAdd(&dA_out[(size_t)d * N + n0 + i], dA_acc[i]);
-            }
-        }
-        if (q == 0) {
-            if (deterministic) {
-                dD_out[(size_t)b * D + d] = dD_acc;
-                dbias_out[(size_t)b * D + d] = dbias_acc;
-            } else {
-                atomicAdd(&dD_out[d], dD_acc);
-                atomicAdd(&dbias_out[d], dbias_acc);
-            }
-        }
-    }
-}
+// The backward kernels: selective_scan_bwd2.cuh (sequential, the default) and selective_scan_lsplit.cuh.
 
 #include "selective_scan_lsplit.cuh"
 #include "selective_scan_bwd2.cuh"
@@ -817,28 +511,20 @@ __device__ __forceinline__ void scan_backward_seq(
 #define FWD_MINB(NPT) ((NPT) == 2 ? 4 : 1)
 #define SCAN_FWD(N, DISC, NPT, NAME) SCAN_FWD_(N, DISC, NPT, FWD_MINB(NPT), NAME)
 
-#define SCAN_BWD(N, DISC, NPT, NAME)                                                                            \
-    extern "C" __global__ void __launch_bounds__(kThreads) NAME(SCAN_BWD_PARAMS) {                               \
-        scan_backward_seq<N, DISC, NPT>(SCAN_BWD_ARGS);                                                         \
-    }
-
-// Kernel names: sw_scan_{fwd,bwd}_{zoh,bilinear,euler}_n{N}_p{states per thread}.
-#define SCAN_ALL(N, NPT)                                           \
+// Kernel names: sw_scan_fwd_{zoh,bilinear,euler}_n{N}_p{states per thread}.
+#define SCAN_FWD_ALL(N, NPT)                                       \
     SCAN_FWD(N, ZOH, NPT, sw_scan_fwd_zoh_n##N##_p##NPT)           \
     SCAN_FWD(N, BILINEAR, NPT, sw_scan_fwd_bilinear_n##N##_p##NPT) \
-    SCAN_FWD(N, EULER, NPT, sw_scan_fwd_euler_n##N##_p##NPT)       \
-    SCAN_BWD(N, ZOH, NPT, sw_scan_bwd_zoh_n##N##_p##NPT)           \
-    SCAN_BWD(N, BILINEAR, NPT, sw_scan_bwd_bilinear_n##N##_p##NPT) \
-    SCAN_BWD(N, EULER, NPT, sw_scan_bwd_euler_n##N##_p##NPT)
+    SCAN_FWD(N, EULER, NPT, sw_scan_fwd_euler_n##N##_p##NPT)
 
-SCAN_ALL(8, 4)
-SCAN_ALL(16, 4)
-SCAN_ALL(32, 4)
-SCAN_ALL(16, 2)
+SCAN_FWD_ALL(8, 4)
+SCAN_FWD_ALL(16, 4)
+SCAN_FWD_ALL(32, 4)
+SCAN_FWD_ALL(16, 2)
 
 // The rewritten backward (selective_scan_bwd2.cuh), 4 states per thread; kernel names sw_scan_bwd2_{disc}_n{N}, and
 // sw_scan_bwd2_{disc}_n16_p2 with 2 states per thread (twice the warps, 128 registers for 4 blocks per SM).
-// Same parameters as the sequential backward, so DeviceScan launches it the same way.
+// Same parameters as the L-split backward, so DeviceScan launches both the same way.
 #ifndef BWD2_BLOCKS
 #define BWD2_BLOCKS 3
 #endif

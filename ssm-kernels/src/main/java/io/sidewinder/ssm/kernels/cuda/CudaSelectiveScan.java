@@ -12,9 +12,9 @@ public final class CudaSelectiveScan {
     public static final int DEFAULT_CHUNK = 128;
 
     private final CudaRuntime rt;
-    private final int statesPerThread;
+    private final int family;
 
-    /** {@code statesPerThread} value: pick the fastest measured kernel family per direction (see {@link #forwardVariant}). */
+    /** {@code family} value: pick the fastest measured kernel family per direction (see {@link #forwardVariant}). */
     public static final int AUTO = -1;
 
     /** Picks per direction and discretization ({@link #AUTO}). */
@@ -30,7 +30,7 @@ public final class CudaSelectiveScan {
      * H200): 4/thread 269 µs, 2/thread 314 µs, L-split 583 µs, segmented ≥ 368 µs (ZOH).
      */
     static int forwardVariant(ScanBatch in) {
-        return DeviceScan.forwardStatesPerThread(in.stateSize());
+        return DeviceScan.forwardStatesPerThread(in.stateSize()) == 2 ? DeviceScan.BWD2_P2 : DeviceScan.BWD2;
     }
 
     /**
@@ -46,10 +46,10 @@ public final class CudaSelectiveScan {
         return in.stateSize() == 16 ? DeviceScan.BWD2_P2 : DeviceScan.BWD2;
     }
 
-    /** {@code statesPerThread}: see {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
-    public CudaSelectiveScan(CudaRuntime rt, int statesPerThread) {
+    /** {@code family}: {@link #AUTO} or a kernel family of {@link DeviceScan#DeviceScan(CudaRuntime, ScanBatch, int, int)}. */
+    public CudaSelectiveScan(CudaRuntime rt, int family) {
         this.rt = rt;
-        this.statesPerThread = statesPerThread;
+        this.family = family;
     }
 
     /**
@@ -57,7 +57,7 @@ public final class CudaSelectiveScan {
      * [batch][ceil(L/chunk)][channels][stateSize], the state entering each chunk, or null.
      */
     public void forward(ScanBatch in, float[] h, float[] y, float[] chunkStates, int chunkLength) {
-        int variant = statesPerThread == AUTO ? forwardVariant(in) : statesPerThread;
+        int variant = family == AUTO ? forwardVariant(in) : family;
         try (DeviceScan scan = new DeviceScan(rt, in, chunkLength, variant)) {
             scan.h.upload(h);
             scan.forward();
@@ -75,7 +75,7 @@ public final class CudaSelectiveScan {
      */
     public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                          ScanGradients out, boolean deterministic) {
-        int variant = statesPerThread == AUTO ? backwardVariant(in) : statesPerThread;
+        int variant = family == AUTO ? backwardVariant(in) : family;
         int maxChunk = variant == DeviceScan.L_SPLIT ? 4 * 256 : DeviceScan.MAX_BACKWARD_CHUNK;
         boolean reuse = chunkStates != null && chunkLength <= maxChunk;
         int recompute = variant == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // 256: one L-split tile

@@ -13,17 +13,16 @@ import java.util.Locale;
  */
 public final class DeviceScan implements AutoCloseable {
     static final int THREADS = 128;
-    static final int BACKWARD_SUBTILE = 8;
-    /** {@code statesPerThread} value that selects the L-split kernels (one warp per channel, lanes split L). */
+    /** Kernel family: the L-split kernels (one warp per channel, its lanes split L); N = 8, 16, 32. */
     public static final int L_SPLIT = 0;
     /**
-     * {@code statesPerThread} value that selects the rewritten backward ({@code sw_scan_bwd2_*}, 4 states per thread,
-     * selective_scan_bwd2.cuh) with the 4-per-thread forward; N = 8, 16, 32, one walk over L.
+     * Kernel family: the sequential kernels with 4 states per thread — the forward {@code sw_scan_fwd_*_p4} and the
+     * backward {@code sw_scan_bwd2_*} (selective_scan_bwd2.cuh); N = 8, 16, 32, one walk over L.
      */
     public static final int BWD2 = 5;
     /**
-     * {@code statesPerThread} value that selects the rewritten backward with 2 states per thread
-     * ({@code sw_scan_bwd2_*_n16_p2}: twice the warps of {@link #BWD2}) and the 2-per-thread forward; N = 16 only.
+     * Kernel family: the sequential kernels with 2 states per thread ({@code sw_scan_fwd_*_p2},
+     * {@code sw_scan_bwd2_*_n16_p2}: twice the warps of {@link #BWD2}); N = 16 only.
      */
     public static final int BWD2_P2 = 6;
     // sw_scan_bwd2_*: tile and reduction round (bw2::T, bw2::RS in selective_scan_bwd2.cuh): keep in step.
@@ -31,13 +30,13 @@ public final class DeviceScan implements AutoCloseable {
     // The L-split kernels' shape and shared layouts (selective_scan_lsplit.cuh, namespace ls): keep in step.
     static final int LS_K = 8, LS_TL = 32 * LS_K, LS_W = 8, LS_THREADS = 32 * LS_W, LS_ROW = 33;
     static final int LS_SW = LS_K * LS_ROW + 4, LS_SN = LS_K * LS_ROW + 2, LS_MAXT = 4;
-    static boolean isBwd2(int statesPerThread) {
-        return statesPerThread == BWD2 || statesPerThread == BWD2_P2;
+    static boolean isBwd2(int family) {
+        return family == BWD2 || family == BWD2_P2;
     }
 
-    /** States per thread of the bwd2 kernel a {@link #BWD2} / {@link #BWD2_P2} value selects. */
-    static int bwd2StatesPerThread(int statesPerThread) {
-        return statesPerThread == BWD2_P2 ? 2 : 4;
+    /** States per thread of the sequential kernels a {@link #BWD2} / {@link #BWD2_P2} family runs. */
+    static int bwd2StatesPerThread(int family) {
+        return family == BWD2_P2 ? 2 : 4;
     }
 
     /** Name of the bwd2 kernel for a discretization (lower case), state size and states per thread. */
@@ -60,7 +59,7 @@ public final class DeviceScan implements AutoCloseable {
 
     private final CudaRuntime rt;
     private final ScanBatch shape;
-    private final int chunkLength, chunks, statesPerThread, channelsPerBlock, channelBlocks;
+    private final int chunkLength, chunks, family, channelsPerBlock, channelBlocks;
     private final String fwdKernel, bwdKernel;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     final DeviceBuffer u, deltaRaw, deltaBias, gap, a, b, c, d, z, resets;
@@ -72,7 +71,7 @@ public final class DeviceScan implements AutoCloseable {
 
     /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
     public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength) {
-        this(rt, in, chunkLength, 4);
+        this(rt, in, chunkLength, BWD2);
     }
 
     /** States per thread of the fastest one-walk forward for state size n: 2 where it is built (N = 16), else 4. */
@@ -81,20 +80,18 @@ public final class DeviceScan implements AutoCloseable {
     }
 
     /**
-     * {@code statesPerThread}: how many of a channel's N states one GPU thread owns (4 for every N; 2 also
-     * built for N = 16: twice the threads, each with half the work); {@link #L_SPLIT} (0): the L-split kernels
-     * for N = 8, 16, 32, where the 32 lanes of a warp split each 256-step tile of one channel's sequence and
-     * combine through a parallel scan; {@link #BWD2} (5): the 4-per-thread forward with the rewritten backward
-     * (run 11); {@link #BWD2_P2} (6): both with 2 states per thread (N = 16).
+     * {@code family}: the kernels of both directions. {@link #BWD2} (5): the sequential kernels, one GPU thread
+     * owning 4 of a channel's N states and walking L; {@link #BWD2_P2} (6): the same with 2 states per thread
+     * (N = 16: twice the threads, each with half the work); {@link #L_SPLIT} (0): the L-split kernels, where the 32
+     * lanes of a warp split each 256-step tile of one channel's sequence and combine through a parallel scan.
      */
-    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int statesPerThread) {
+    public DeviceScan(CudaRuntime rt, ScanBatch in, int chunkLength, int family) {
         int n = in.stateSize();
-        boolean built = ((statesPerThread == 4 || statesPerThread == L_SPLIT || statesPerThread == BWD2)
-                        && (n == 8 || n == 16 || n == 32))
-                || ((statesPerThread == 2 || statesPerThread == BWD2_P2) && n == 16);
+        boolean built = ((family == L_SPLIT || family == BWD2) && (n == 8 || n == 16 || n == 32))
+                || (family == BWD2_P2 && n == 16);
         if (!built) {
-            throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (4 states per "
-                    + "thread) and 16 (2 per thread), not N = " + n + " with " + statesPerThread + " per thread");
+            throw new UnsupportedOperationException("the CUDA scan is built for state sizes 8, 16 and 32 (L-split and "
+                    + "4 states per thread) and 16 (2 per thread), not N = " + n + " with kernel family " + family);
         }
         if (chunkLength < 1) {
             throw new IllegalArgumentException("chunkLength must be positive, got " + chunkLength);
@@ -103,24 +100,19 @@ public final class DeviceScan implements AutoCloseable {
         this.shape = in;
         this.chunkLength = chunkLength;
         this.chunks = Math.max(1, (in.length() + chunkLength - 1) / chunkLength);
-        this.statesPerThread = statesPerThread;
+        this.family = family;
         String disc = in.discretization().name().toLowerCase(Locale.ROOT);
-        if (statesPerThread == L_SPLIT) {
+        if (family == L_SPLIT) {
             this.threads = LS_THREADS;
             this.channelsPerBlock = LS_W;
             this.fwdKernel = "sw_scan_ls_fwd_" + disc + "_n" + n;
             this.bwdKernel = "sw_scan_ls_bwd_" + disc + "_n" + n;
-        } else if (isBwd2(statesPerThread)) {
-            int npt = bwd2StatesPerThread(statesPerThread);
+        } else {
+            int npt = bwd2StatesPerThread(family);
             this.threads = THREADS;
             this.channelsPerBlock = THREADS / (n / npt);
             this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + npt;
             this.bwdKernel = bwd2Kernel(disc, n, npt);
-        } else {
-            this.threads = THREADS;
-            this.channelsPerBlock = THREADS / (n / statesPerThread);
-            this.fwdKernel = "sw_scan_fwd_" + disc + "_n" + n + "_p" + statesPerThread;
-            this.bwdKernel = "sw_scan_bwd_" + disc + "_n" + n + "_p" + statesPerThread;
         }
         this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         rt.bind();
@@ -178,7 +170,7 @@ public final class DeviceScan implements AutoCloseable {
 
     /** Longest chunk the backward takes stored states at: 512, or 1024 for the L-split kernels. */
     public int maxBackwardChunk() {
-        return statesPerThread == L_SPLIT ? LS_MAXT * LS_TL : MAX_BACKWARD_CHUNK;
+        return family == L_SPLIT ? LS_MAXT * LS_TL : MAX_BACKWARD_CHUNK;
     }
 
     public int chunkLength() {
@@ -195,7 +187,7 @@ public final class DeviceScan implements AutoCloseable {
      */
     public void forward() {
         int dynamicShared = 0;
-        if (statesPerThread == L_SPLIT) {
+        if (family == L_SPLIT) {
             int n = shape.stateSize();
             dynamicShared = 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n);
             if (dynamicShared > forwardSharedSet) {
@@ -255,34 +247,29 @@ public final class DeviceScan implements AutoCloseable {
     }
 
     /**
-     * Opts in to {@code bytes} of dynamic shared memory and, for the L-split kernels, asks for the largest shared
+     * Opts in to {@code bytes} of dynamic shared memory and asks for the largest shared
      * carveout: without it the driver may keep more L1 and fit fewer blocks per SM than the shared memory allows.
      */
     private void setShared(String kernel, int bytes) {
         long f = rt.function(kernel);
         rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
-        if (statesPerThread == L_SPLIT || isBwd2(statesPerThread)) {
-            rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
-        }
+        rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
     }
 
     /** Dynamic shared memory of the backward kernel at this shape and chunk length. */
     private long backwardShared() {
         int n = shape.stateSize();
-        if (statesPerThread == L_SPLIT) {
+        if (family == L_SPLIT) {
             return 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + 4 * LS_W * LS_TL + LS_TL + LS_W * LS_MAXT * n + 4 * LS_W * n
                     + LS_W * LS_W);
         }
-        if (isBwd2(statesPerThread)) {
-            return bwd2Shared(n, bwd2StatesPerThread(statesPerThread), chunkLength);
-        }
-        return (long) (chunkLength + BACKWARD_SUBTILE - 1) / BACKWARD_SUBTILE * THREADS * statesPerThread * 4;
+        return bwd2Shared(n, bwd2StatesPerThread(family), chunkLength);
     }
 
     /** "forward B blocks/SM, backward B blocks/SM" at this shape's block size and shared memory (after a launch). */
     public String occupancy() {
         int n = shape.stateSize();
-        long fwdShared = statesPerThread == L_SPLIT ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n) : 0;
+        long fwdShared = family == L_SPLIT ? 4L * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n) : 0;
         long bwdShared = backwardShared();
         return "blocks of " + threads + " threads per SM: forward "
                 + rt.driver().occupancy(rt.function(fwdKernel), threads, fwdShared) + " ("

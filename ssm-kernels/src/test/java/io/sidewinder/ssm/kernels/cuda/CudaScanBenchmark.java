@@ -27,22 +27,21 @@ public final class CudaScanBenchmark {
                 + "132 SMs, 1.98 GHz)%n", fwdBytes / HBM_BYTES_PER_S * 1e6, elems / (132 * 16 * 1.98e9) * 1e6);
         for (Discretization disc : new Discretization[] {Discretization.EULER, Discretization.ZOH}) {
             ScanBatch in = ScanProblems.random(batch, len, channels, n, disc, true, false, 42);
-            // {chunk, kernel family: states per thread or DeviceScan's L_SPLIT / BWD2 / BWD2_P2}
+            // {chunk, kernel family}
             int[][] variants = {{256, DeviceScan.BWD2_P2}, {128, DeviceScan.BWD2_P2}, {256, DeviceScan.BWD2},
-                    {128, DeviceScan.BWD2}, {256, DeviceScan.L_SPLIT}, {256, 4}, {256, 2}};
+                    {128, DeviceScan.BWD2}, {256, DeviceScan.L_SPLIT}};
             for (int[] variant : variants) {
-                int chunk = variant[0], npt = variant[1];
-                if ((npt == 2 || npt == DeviceScan.BWD2_P2) && n != 16) continue;
-                try (DeviceScan scan = new DeviceScan(rt, in, chunk, npt)) {
+                int chunk = variant[0], family = variant[1];
+                if (family == DeviceScan.BWD2_P2 && n != 16) continue;
+                try (DeviceScan scan = new DeviceScan(rt, in, chunk, family)) {
                     scan.h.fill(0f);
                     scan.dy.upload(ScanProblems.uniform(new java.util.SplittableRandom(7), batch * len * channels, 1f));
                     double statesBytes = 4.0 * scan.chunks() * batch * channels * n;
                     double[] fwd = time(rt, warmup, iters, scan::forward);
                     scan.backward(false);
                     System.out.println("  " + scan.occupancy());
-                    String tag = disc + (npt == DeviceScan.L_SPLIT ? " L-split" : npt == DeviceScan.BWD2 ? " bwd2 (4/thread fwd)"
-                            : npt == DeviceScan.BWD2_P2 ? " bwd2 2/thread (2/thread fwd)" : " " + npt + "/thread")
-                            + " chunk " + chunk;
+                    String tag = disc + (family == DeviceScan.L_SPLIT ? " L-split" : family == DeviceScan.BWD2
+                            ? " 4/thread (bwd2)" : " 2/thread (bwd2)") + " chunk " + chunk;
                     report(tag + " forward", fwd, fwdBytes + statesBytes, elems);
                     for (boolean det : new boolean[] {false, true}) {
                         double[] bwd = time(rt, warmup, iters, () -> scan.backward(det));
