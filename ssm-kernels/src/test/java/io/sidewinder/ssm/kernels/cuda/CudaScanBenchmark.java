@@ -53,8 +53,16 @@ public final class CudaScanBenchmark {
         }
     }
 
+    /** Warm-up lasts at least this long as well as {@code warmup} launches: a GPU fresh from idle clocks up over
+     *  the first ~100 ms, which a count of launches alone left in the first variant's median (+25 %). */
+    private static final long WARMUP_NANOS = 300_000_000L;
+
     private static double[] time(CudaRuntime rt, int warmup, int iters, Runnable launch) {
-        for (int i = 0; i < warmup; i++) launch.run();
+        long start = System.nanoTime();
+        for (int i = 0; i < warmup || System.nanoTime() - start < WARMUP_NANOS; i++) {
+            launch.run();
+            if (i % 16 == 15) rt.synchronize();   // the clock counts device time, not queued launches
+        }
         rt.synchronize();
         double[] us = new double[iters];
         for (int i = 0; i < iters; i++) us[i] = rt.timeMillis(launch) * 1e3;
