@@ -41,7 +41,7 @@ public class ForecasterBenchmark {
 
     @Param({"scalar", "simd"})
     public String backend;
-    @Param({"normalised-1", "residual-1", "normalised-2", "mixed-2"})
+    @Param({"normalised-1", "residual-1", "last-value-1", "normalised-2", "mixed-2"})
     public String form;
 
     Forecaster forecaster;
@@ -52,9 +52,10 @@ public class ForecasterBenchmark {
     @Setup
     public void setUp() {
         SsmKernels k = backend.equals("scalar") ? ScalarKernels.INSTANCE : Kernels.simdOrNull();
-        String[] parts = form.split("-");
+        int dash = form.lastIndexOf('-');   // "<readout form, as the CLI spells it>-<members>"
+        ReadoutForm readout = ReadoutForm.valueOf(form.substring(0, dash).replace('-', '_').toUpperCase(Locale.ROOT));
         ModelConfig cfg = ModelConfig.defaults(7).withShape(32, 2, 16, 96).withReadoutLags(96).withCycle(24, 7)
-                .withMembers(Integer.parseInt(parts[1])).withReadoutForm(ReadoutForm.valueOf(parts[0].toUpperCase(Locale.ROOT)));
+                .withMembers(Integer.parseInt(form.substring(dash + 1))).withReadoutForm(readout);
         forecaster = new Forecaster(new MambaModel(ModelParameters.initialise(cfg, 1), k));
         state = StreamState.fresh(cfg);
         SplittableRandom r = new SplittableRandom(7);
