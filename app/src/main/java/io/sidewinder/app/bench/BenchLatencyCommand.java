@@ -71,18 +71,11 @@ public final class BenchLatencyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
-            Map<String, Object> p = new HashMap<>();
-            p.put(SidewinderConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-            p.put(SidewinderConfig.STATE_DIR, dir.resolve("state").toString());
-            p.put(SidewinderConfig.HTTP_PORT, -1);
-            p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-            p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
-            p.put(SidewinderConfig.PROCESSING_GUARANTEE, guarantee);
-            p.put(StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG), lingerMs);
-            p.putAll(settings);
-            SidewinderConfig config = new SidewinderConfig(p);
-            SidewinderApp.createTopics(config);
-            DemoCommand.publishModel(config, 42);
+            SidewinderConfig config = EmbeddedPipeline.start(broker, dir, Map.of(
+                    StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs,
+                    SidewinderConfig.PROCESSING_GUARANTEE, guarantee,
+                    StreamsConfig.producerPrefix(org.apache.kafka.clients.producer.ProducerConfig.LINGER_MS_CONFIG),
+                    lingerMs), settings);
             Recorder recorder = new Recorder(3);
             AtomicBoolean running = new AtomicBoolean(true);
             java.util.concurrent.atomic.AtomicLong seen = new java.util.concurrent.atomic.AtomicLong();

@@ -54,17 +54,9 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
-            Map<String, Object> p = new HashMap<>();
-            p.put(SidewinderConfig.BOOTSTRAP_SERVERS, broker.bootstrapServers());
-            p.put(SidewinderConfig.STATE_DIR, dir.resolve("state").toString());
-            p.put(SidewinderConfig.HTTP_PORT, -1);
-            p.put(SidewinderConfig.TOPIC_PARTITIONS, 1);
-            p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
-            p.putAll(settings);
-            SidewinderConfig config = new SidewinderConfig(p);
-            SidewinderApp.createTopics(config);
+            SidewinderConfig config = EmbeddedPipeline.start(broker, dir, Map.of(SidewinderConfig.TOPIC_PARTITIONS, 1),
+                    settings);
             broker.createTopic("bench-passthrough-out", 1, Map.of());
-            DemoCommand.publishModel(config, 42);
             preload(config, broker.bootstrapServers());
 
             double passthrough = passthrough(config, broker.bootstrapServers());
