@@ -176,8 +176,10 @@ public final class SidewinderConfig extends AbstractConfig {
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 0);
         p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.NO_OPTIMIZATION);
         // Our global-store processor never throws on bad snapshots (the registry rejects them); opting in now
-        // is Kafka 5.0's default and silences Streams' start-up warning.
+        // is Kafka 5.0's default and silences Streams' start-up warning. The partition assignor builds a second
+        // StreamsConfig from the main consumer's settings alone, which warns again unless they carry it too.
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+        p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
         if (getInt(HTTP_PORT) > 0) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, getString(HTTP_HOST) + ":" + getInt(HTTP_PORT));
         }

@@ -42,6 +42,16 @@ class SidewinderConfigTest {
     }
 
     @Test
+    void theGlobalProcessingHandlerOptInReachesTheAssignorsConfigToo() {
+        Properties streams = new SidewinderConfig(Map.of()).streamsProperties();
+        assertEquals(true, streams.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG));
+        // StreamsPartitionAssignor builds its StreamsConfig from the main consumer's configs: without the flag there
+        // it logs "Processing exception handler is not enabled for the GlobalThread" on every start.
+        Map<String, Object> consumer = new StreamsConfig(streams).getMainConsumerConfigs("group", "client", 0);
+        assertEquals(true, consumer.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG));
+    }
+
+    @Test
     void aBadValueIsRefusedNamingTheKey() {
         var e = assertThrows(ConfigException.class,
                 () -> new SidewinderConfig(Map.of(SidewinderConfig.ANOMALY_THRESHOLD, "2.0")));
