@@ -127,7 +127,6 @@ template <int N, int NPT>
 struct Shape {
     static constexpr int kLpc = N / NPT;               // lanes per channel
     static constexpr int kCpb = kThreads / kLpc;        // channels per block
-    static constexpr int kCpw = 32 / kLpc;              // channels per warp
     static_assert(N % NPT == 0 && kLpc <= 8 && (kLpc & (kLpc - 1)) == 0, "N / NPT must be 1, 2, 4 or 8");
 };
 

@@ -76,7 +76,7 @@ public final class CudaSelectiveScan {
     public void backward(ScanBatch in, float[] h0, float[] chunkStates, int chunkLength, float[] dy,
                          ScanGradients out, boolean deterministic) {
         int variant = family == AUTO ? backwardVariant(in) : family;
-        int maxChunk = variant == DeviceScan.L_SPLIT ? 4 * 256 : DeviceScan.MAX_BACKWARD_CHUNK;
+        int maxChunk = DeviceScan.maxBackwardChunk(variant);
         boolean reuse = chunkStates != null && chunkLength <= maxChunk;
         int recompute = variant == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // 256: one L-split tile
         try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, variant)) {

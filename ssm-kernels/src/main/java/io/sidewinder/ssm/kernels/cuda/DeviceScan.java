@@ -54,8 +54,13 @@ public final class DeviceScan implements AutoCloseable {
                 + (chunkLength + BWD2_TILE - 1) / BWD2_TILE * THREADS * statesPerThread * 4;
     }
 
-    /** Largest chunk whose sub-tile states fit the backward kernel's shared memory. */
+    /** Largest chunk whose tile-entry states fit bwd2's shared memory. */
     public static final int MAX_BACKWARD_CHUNK = 512;
+
+    /** Longest chunk a family's backward takes stored states at: 512 for bwd2, 1024 (four tiles) for L-split. */
+    static int maxBackwardChunk(int family) {
+        return family == L_SPLIT ? LS_MAXT * LS_TL : MAX_BACKWARD_CHUNK;
+    }
 
     private final CudaRuntime rt;
     private final ScanBatch shape;
@@ -170,7 +175,7 @@ public final class DeviceScan implements AutoCloseable {
 
     /** Longest chunk the backward takes stored states at: 512, or 1024 for the L-split kernels. */
     public int maxBackwardChunk() {
-        return family == L_SPLIT ? LS_MAXT * LS_TL : MAX_BACKWARD_CHUNK;
+        return maxBackwardChunk(family);
     }
 
     public int chunkLength() {
