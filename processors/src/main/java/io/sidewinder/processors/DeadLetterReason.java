@@ -16,6 +16,8 @@ public enum DeadLetterReason {
     FUTURE_TIMESTAMP,
     /** The event time is not after the sensor's last applied reading (older than the reorder grace). */
     OUT_OF_ORDER,
+    /** The sensor's state would exceed sidewinder.max.state.bytes (too many channels for the changelog). */
+    STATE_TOO_LARGE,
     /** No valid model has been published yet. */
     NO_MODEL,
     /** Processing failed unexpectedly; the record is kept here instead of stopping the stream thread. */

@@ -42,6 +42,14 @@ public final class KeyState {
     /** A reading kept for replay. */
     public record Reading(long eventTime, float[] values) {}
 
+    void recordScore(AnomalyScorer.Score score, BaselineDeviation.Deviation deviation) {
+        lastSurprise = score.surprise();
+        lastLikelihood = score.likelihood();
+        lastFlagged = score.flagged();
+        lastDeviation = deviation.score();
+        lastDeviating = deviation.deviating();
+    }
+
     void remember(long eventTime, float[] values, int capacity) {
         if (capacity <= 0) {
             return;

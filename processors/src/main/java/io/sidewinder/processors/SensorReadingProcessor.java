@@ -18,6 +18,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.StreamsException;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -46,6 +47,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private final long graceMs;
     private final long futureToleranceMs;
     private final int ringSize;
+    private final int maxStateBytes;
     private final Deserializer<SensorReading> readings = AvroSerdes.sensorReading().deserializer();
     private final Serializer<Forecast> forecastSer = AvroSerdes.forecast().serializer();
     private final Serializer<AnomalyScore> scoreSer = AvroSerdes.anomalyScore().serializer();
@@ -72,6 +74,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         this.graceMs = config.getLong(SidewinderConfig.REORDER_GRACE_MS);
         this.futureToleranceMs = config.getLong(SidewinderConfig.FUTURE_TOLERANCE_MS);
         this.ringSize = config.getInt(SidewinderConfig.RING_BUFFER_SIZE);
+        this.maxStateBytes = config.getInt(SidewinderConfig.MAX_STATE_BYTES);
         this.cachedKeys = config.getInt(SidewinderConfig.DECODED_STATE_CACHE_KEYS);
     }
 
@@ -120,6 +123,11 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             } else {
                 apply(reading, source);
             }
+        } catch (StreamsException e) {
+            // Streams' own failures (a send that failed, a store that cannot write, a migrated task) must reach
+            // Streams, which aborts or retries the task; as dead letters they would hide a lost output.
+            forgetCurrentKey();
+            throw e;
         } catch (RuntimeException e) {
             LOG.warn("unexpected failure on {}: {}", source, e.toString(), e);
             forgetCurrentKey();
@@ -172,7 +180,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         }
         long now = System.currentTimeMillis();
         long eventTime = reading.getEventTime().toEpochMilli();
-        if (eventTime > now + futureToleranceMs) {
+        if (eventTime > now && eventTime - now > futureToleranceMs) {   // no now + tolerance: it overflows
             deadLetter(source, DeadLetterReason.FUTURE_TIMESTAMP, "event time " + reading.getEventTime()
                     + " is more than " + futureToleranceMs + " ms ahead of the clock (" + Instant.ofEpochMilli(now) + ")");
             return null;
@@ -207,8 +215,12 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         decoded.put(id, ks);
         float[] values = toArray(reading.getValues());
         SensorDetector.Observation o = detector.observe(ks.detector, eventTime, values);
+        // The score compares the reading with the previous forecast's first step: keep it before it is replaced.
+        float[] expected = null, expectedStd = null;
         if (o.score() != null) {
-            emitScore(id, eventTime, values, ks, serving, source, o.score(), o.deviation());
+            expected = java.util.Arrays.copyOf(ks.forecastMean, channels);
+            expectedStd = java.util.Arrays.copyOf(ks.forecastStd, channels);
+            ks.recordScore(o.score(), o.deviation());
         }
         ks.modelVersion = serving.version();
         ks.lastEventTime = eventTime;
@@ -216,9 +228,20 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         ks.forecastStd = o.forecastStd();
         ks.remember(eventTime, values, ringSize);
         byte[] bytes = ks.toBytes();
+        if (bytes.length > maxStateBytes) {
+            // The changelog would refuse the write and fail the task on every retry: refuse the reading instead.
+            decoded.remove(id);
+            deadLetter(source, DeadLetterReason.STATE_TOO_LARGE, "the state of sensor '" + id + "' with " + channels
+                    + " channels would take " + bytes.length + " bytes, over " + SidewinderConfig.MAX_STATE_BYTES
+                    + " = " + maxStateBytes);
+            return;
+        }
         states.put(id, bytes);
         metrics.stateBytes(bytes.length);
         metrics.reading();
+        if (o.score() != null) {
+            emitScore(id, eventTime, values, expected, expectedStd, serving, source, o.score(), o.deviation());
+        }
         ModelConfig config = serving.model().config();
         Forecast forecast = Forecast.newBuilder()
                 .setSensorId(id)
@@ -280,15 +303,9 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         metrics.rebuilt();
     }
 
-    private void emitScore(String id, long eventTime, float[] values, KeyState ks, ModelRegistry.ServingModel serving,
-                           Source source, AnomalyScorer.Score score, BaselineDeviation.Deviation deviation) {
-        int c = values.length;
-        float[] mean = java.util.Arrays.copyOf(ks.forecastMean, c), std = java.util.Arrays.copyOf(ks.forecastStd, c);
-        ks.lastSurprise = score.surprise();
-        ks.lastLikelihood = score.likelihood();
-        ks.lastFlagged = score.flagged();
-        ks.lastDeviation = deviation.score();
-        ks.lastDeviating = deviation.deviating();
+    private void emitScore(String id, long eventTime, float[] values, float[] mean, float[] std,
+                           ModelRegistry.ServingModel serving, Source source, AnomalyScorer.Score score,
+                           BaselineDeviation.Deviation deviation) {
         if (score.flagged()) {
             metrics.flagged();
         }
@@ -325,11 +342,13 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             }
         }
         for (KeyValue<Bytes, byte[]> kv : ready) {
-            reorder.delete(kv.key);
             Source source = Source.fromBytes(kv.value);
             try {
                 SensorReading reading = readings.deserialize(source.topic, source.value);
                 apply(reading, source);
+            } catch (StreamsException e) {
+                forgetCurrentKey();   // the reading stays buffered for the task's retry
+                throw e;
             } catch (RuntimeException e) {
                 LOG.warn("unexpected failure applying buffered {}: {}", source, e.toString(), e);
                 forgetCurrentKey();
@@ -337,6 +356,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             } finally {
                 currentKey = null;
             }
+            reorder.delete(kv.key);
         }
     }
 

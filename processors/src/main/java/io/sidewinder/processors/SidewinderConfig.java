@@ -51,6 +51,7 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String DEVIATION_RELEARN = "sidewinder.deviation.relearn.readings";
     public static final String GAP_MODE = "sidewinder.gap.mode";
     public static final String DECODED_STATE_CACHE_KEYS = "sidewinder.state.cache.keys";
+    public static final String MAX_STATE_BYTES = "sidewinder.max.state.bytes";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
 
@@ -76,14 +77,15 @@ public final class SidewinderConfig extends AbstractConfig {
             .define(MODEL_ID, Type.STRING, "default", Importance.HIGH, "Which model id on the models topic to serve.")
             .define(TOPIC_PARTITIONS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
                     "Partitions of topics Sidewinder creates (demo, `topics` setup).")
-            .define(TOPIC_REPLICATION, Type.SHORT, (short) 1, Importance.MEDIUM,
+            .define(TOPIC_REPLICATION, Type.SHORT, (short) 1, Range.between(1, Short.MAX_VALUE), Importance.MEDIUM,
                     "Replication factor of topics Sidewinder creates, and of internal topics.")
             .define(REORDER_GRACE_MS, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
                     "Event-time grace for out-of-order readings: readings are held until stream time passes their "
                             + "event time plus this, then applied in order; anything older than the last applied "
                             + "reading of its sensor is dead-lettered. 0 applies readings at once.")
             .define(FUTURE_TOLERANCE_MS, Type.LONG, 300_000L, Range.atLeast(0), Importance.MEDIUM,
-                    "Readings whose event time is further than this ahead of the wall clock are dead-lettered.")
+                    "Readings whose event time is further than this ahead of the wall clock are dead-lettered "
+                            + "(9223372036854775807: never).")
             .define(RING_BUFFER_SIZE, Type.INT, 64, Range.between(0, 100_000), Importance.MEDIUM,
                     "Recent readings kept per sensor; on a model swap they are replayed through the new model so "
                             + "forecasts stay warm.")
@@ -119,6 +121,11 @@ public final class SidewinderConfig extends AbstractConfig {
             .define(DECODED_STATE_CACHE_KEYS, Type.INT, 2_000, Range.atLeast(0), Importance.LOW,
                     "Sensors per stream task whose decoded state is kept in memory (about 12 KB each with the "
                             + "default model), saving a decode per reading; the state store remains the source of truth.")
+            .define(MAX_STATE_BYTES, Type.INT, 1_000_000, Range.between(1_024, Integer.MAX_VALUE), Importance.LOW,
+                    "Largest encoded state of one sensor (it grows with the channel count, the model and the ring "
+                            + "buffer). A reading that would make it larger is dead-lettered as STATE_TOO_LARGE instead "
+                            + "of failing the changelog write; raise it together with the changelog topic's "
+                            + "max.message.bytes and the producer's max.request.size.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health); -1 disables it, 0 picks one.")
             .define(HTTP_HOST, Type.STRING, "localhost", Importance.MEDIUM,

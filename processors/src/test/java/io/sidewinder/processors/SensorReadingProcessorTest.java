@@ -1,0 +1,159 @@
+package io.sidewinder.processors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sidewinder.schemas.DeadLetter;
+import io.sidewinder.schemas.serde.AvroSerdes;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.ModelSnapshots;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.errors.StreamsException;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sensor step's guards, fast, with TopologyTestDriver and MockProcessorContext. */
+class SensorReadingProcessorTest {
+    static final ModelConfig UNIVARIATE = ModelConfig.defaults(1).withShape(16, 2, 8, 4);
+
+    @TempDir
+    Path stateDir;
+
+    private SidewinderConfig config(Map<String, Object> extra) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(SidewinderConfig.STATE_DIR, stateDir.toString());
+        p.put(SidewinderConfig.HTTP_PORT, -1);
+        p.putAll(extra);
+        return new SidewinderConfig(p);
+    }
+
+    /** A driver serving one univariate model, with the readings input and every output topic. */
+    private record Pipeline(TopologyTestDriver driver, TestInputTopic<byte[], byte[]> in,
+                            TestOutputTopic<byte[], byte[]> forecasts, TestOutputTopic<byte[], byte[]> anomalies,
+                            TestOutputTopic<byte[], byte[]> dead) implements AutoCloseable {
+        static Pipeline start(SidewinderConfig config) {
+            ModelRegistry models = new ModelRegistry("default");
+            PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
+            TopologyTestDriver driver = new TopologyTestDriver(SidewinderTopology.build(config, models, metrics),
+                    config.streamsProperties());
+            var snapshot = ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, 3), "default", 1, Map.of(),
+                    Map.of());
+            driver.createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC), new StringSerializer(),
+                    new ByteArraySerializer()).pipeInput(ModelRegistry.key("default", 1),
+                    AvroSerdes.modelSnapshot().serialize(null, snapshot));
+            return new Pipeline(driver,
+                    driver.createInputTopic(config.inputTopics().getFirst(), new ByteArraySerializer(), new ByteArraySerializer()),
+                    output(driver, config, SidewinderConfig.FORECASTS_TOPIC),
+                    output(driver, config, SidewinderConfig.ANOMALIES_TOPIC),
+                    output(driver, config, SidewinderConfig.DEAD_LETTER_TOPIC));
+        }
+
+        private static TestOutputTopic<byte[], byte[]> output(TopologyTestDriver d, SidewinderConfig c, String key) {
+            return d.createOutputTopic(c.getString(key), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        }
+
+        void send(String id, long t, float... values) {
+            in.pipeInput(id.getBytes(StandardCharsets.UTF_8), PipelineHarness.reading(id, t, values), t);
+        }
+
+        List<String> deadLetterReasons() {
+            return dead.readValuesToList().stream().map(v -> AvroSerdes.deadLetter().deserialize("d", v).getReason()).toList();
+        }
+
+        @Override
+        public void close() {
+            driver.close();
+        }
+    }
+
+    @Test
+    void aReadingThatWouldOutgrowTheStateLimitIsDeadLetteredAndTheSensorsStateIsUntouched() {
+        // One channel of this model takes a few KB of state; 64 channels take far more than 40 KB.
+        try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.MAX_STATE_BYTES, 40_000)))) {
+            long t = System.currentTimeMillis() - 60_000;
+            p.send("small", t, 1f);
+            p.send("wide", t, new float[64]);
+            assertEquals(1, p.forecasts().readValuesToList().size(), "only the small sensor's forecast");
+            assertEquals(0, p.anomalies().getQueueSize());
+            DeadLetter d = AvroSerdes.deadLetter().deserialize("d", p.dead().readValue());
+            assertEquals("STATE_TOO_LARGE", d.getReason());
+            assertTrue(d.getError().contains("64 channels"), d.getError());
+            KeyValueStore<String, byte[]> states = p.driver().getKeyValueStore(SidewinderTopology.STATE_STORE);
+            assertNull(states.get("wide"), "nothing stored for the refused reading");
+
+            p.send("small", t + 1_000, 2f);   // the stream goes on
+            assertEquals(1, p.forecasts().readValuesToList().size());
+        }
+    }
+
+    @Test
+    void theLargestFutureToleranceMeansNeverInsteadOfOverflowing() {
+        try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.FUTURE_TOLERANCE_MS, Long.MAX_VALUE)))) {
+            p.send("s1", System.currentTimeMillis() + 86_400_000L, 1f);
+            assertEquals(List.of(), p.deadLetterReasons());
+            assertEquals(1, p.forecasts().getQueueSize());
+        }
+    }
+
+    @Test
+    void aFailureOfStreamsItselfReachesStreamsInsteadOfBecomingADeadLetter() {
+        SidewinderConfig config = config(Map.of());
+        ModelRegistry models = new ModelRegistry("default");
+        models.offer(ModelRegistry.key("default", 1), AvroSerdes.modelSnapshot().serialize(null,
+                ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, 3), "default", 1, Map.of(), Map.of())));
+        // Streams reports a failed send once, on the next forward (RecordCollectorImpl.checkForException).
+        // Raw: forward's type parameters are bounded by byte[], which an overriding method cannot spell.
+        @SuppressWarnings({"rawtypes", "unchecked"})
+        MockProcessorContext<byte[], byte[]> context = new MockProcessorContext() {
+            private boolean failed;
+
+            @Override
+            public void forward(Record record, String childName) {
+                if (!failed && SidewinderTopology.FORECASTS_SINK.equals(childName)) {
+                    failed = true;
+                    throw new StreamsException("Error encountered sending record to topic sensor-forecasts");
+                }
+                super.forward(record, childName);
+            }
+        };
+        for (String name : List.of(SidewinderTopology.STATE_STORE, SidewinderTopology.MODELS_STORE)) {
+            addStore(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(),
+                    Serdes.ByteArray()).withLoggingDisabled().build());
+        }
+        addStore(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SidewinderTopology.REORDER_STORE),
+                Serdes.Bytes(), Serdes.ByteArray()).withLoggingDisabled().build());
+        SensorReadingProcessor processor = new SensorReadingProcessor(config,
+                models, new PipelineMetrics(new SimpleMeterRegistry(), models));
+        processor.init(context);
+
+        byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+        Record<byte[], byte[]> reading = new Record<>(key, PipelineHarness.reading("s1", 1_000, 1f), 1_000);
+        assertThrows(StreamsException.class, () -> processor.process(reading));
+        assertTrue(context.forwarded().stream().noneMatch(f -> SidewinderTopology.DEAD_LETTER_SINK.equals(
+                f.childName().orElse(null))), "no dead letter for a record Streams will retry");
+    }
+
+    private static void addStore(MockProcessorContext<byte[], byte[]> context, KeyValueStore<?, ?> store) {
+        store.init(context.getStateStoreContext(), store);
+        context.addStateStore(store);
+    }
+}
