@@ -33,7 +33,7 @@ public final class EvalForecastCommand implements Callable<Integer> {
             System.err.println("eval forecast: give exactly one of --model or --baseline");
             return 2;
         }
-        CsvSeries csv = CsvSeries.read(data, timeColumn, null);
+        CsvSeries csv = TrainCommand.readCsv(data, timeColumn);
         EttProtocol p = EttProtocol.forFile(data.getFileName().toString(), lookback, horizon);
         EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
         ForecastEvaluation.Result r;

@@ -144,6 +144,15 @@ public final class TrainCommand implements Callable<Integer> {
         return io.sidewinder.ssm.kernels.Kernels.create(b, threads, requireGpu);
     }
 
+    /** Reads a CSV file and says which rows it left out. */
+    static CsvSeries readCsv(Path file, String timeColumn) throws java.io.IOException {
+        CsvSeries csv = CsvSeries.read(file, timeColumn, null);
+        if (!csv.skipped().isEmpty()) {
+            System.err.println("warning: " + csv.skipped());
+        }
+        return csv;
+    }
+
     @Override
     public Integer call() throws Exception {
         if (patience < 1) {
@@ -186,7 +195,7 @@ public final class TrainCommand implements Callable<Integer> {
         double valMse, valMae;
         String range, formChoice = null;
         if (proto.equals("ett")) {
-            CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
+            CsvSeries csv = readCsv(Path.of(data), timeColumn);
             EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
             EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
             base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
@@ -220,7 +229,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.err.printf("train: %d sensors from %s (%d readings dropped by the ordering rule)%n",
                         sensors.size(), data, h.dropped());
             } else {
-                CsvSeries csv = CsvSeries.read(Path.of(data), timeColumn, null);
+                CsvSeries csv = readCsv(Path.of(data), timeColumn);
                 sensors = Map.of(fileName, new Windows.Series(csv.times(), csv.values()));
             }
             // Any valid --cycle other than none/auto is refused here; validating against hourly rows keeps the

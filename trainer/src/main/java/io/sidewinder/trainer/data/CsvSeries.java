@@ -17,12 +17,15 @@ import java.util.List;
 /**
  * A multichannel time series read from CSV: one time column (ISO-like date-times such as
  * {@code 2016-07-01 00:00:00}, or epoch milliseconds) and numeric value columns. Rows must be in time order.
+ * Rows the stream would dead-letter are left out, as the stream would: a row with a non-finite value (NaN, Infinity),
+ * and a row whose time repeats the previous row's; {@link #skipped()} says how many and where.
  *
  * @param times event times, epoch ms (UTC)
  * @param values [rows][channels]
  * @param channels the value columns' names
+ * @param skipped the rows left out, for the user ("" when none)
  */
-public record CsvSeries(long[] times, float[][] values, List<String> channels) {
+public record CsvSeries(long[] times, float[][] values, List<String> channels, String skipped) {
 
     private static final DateTimeFormatter TIME = new DateTimeFormatterBuilder()
             .appendPattern("yyyy-MM-dd[ ]['T']HH:mm[:ss]")
@@ -72,7 +75,7 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels) {
             List<Long> times = new ArrayList<>();
             List<float[]> rows = new ArrayList<>();
             String line;
-            int lineNo = 1;
+            int lineNo = 1, nonFinite = 0, repeated = 0, firstNonFinite = 0, firstRepeated = 0;
             while ((line = in.readLine()) != null) {
                 lineNo++;
                 if (line.isBlank()) {
@@ -86,6 +89,10 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels) {
                 if (!times.isEmpty() && t < times.getLast()) {
                     throw new IOException(file + ":" + lineNo + ": time goes backwards");
                 }
+                if (!times.isEmpty() && t == times.getLast()) {
+                    firstRepeated = repeated++ == 0 ? lineNo : firstRepeated;
+                    continue;
+                }
                 float[] v = new float[idx.size()];
                 for (int j = 0; j < v.length; j++) {
                     try {
@@ -95,11 +102,26 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels) {
                                 + f[idx.get(j)], e);
                     }
                 }
+                boolean finite = true;
+                for (float x : v) finite &= Float.isFinite(x);
+                if (!finite) {
+                    firstNonFinite = nonFinite++ == 0 ? lineNo : firstNonFinite;
+                    continue;
+                }
                 times.add(t);
                 rows.add(v);
             }
             long[] ts = times.stream().mapToLong(Long::longValue).toArray();
-            return new CsvSeries(ts, rows.toArray(float[][]::new), List.copyOf(chosen));
+            List<String> skipped = new ArrayList<>();
+            if (nonFinite > 0) {
+                skipped.add(nonFinite + " with a non-finite value (first: line " + firstNonFinite + ")");
+            }
+            if (repeated > 0) {
+                skipped.add(repeated + " repeating the previous row's time (first: line " + firstRepeated + ")");
+            }
+            return new CsvSeries(ts, rows.toArray(float[][]::new), List.copyOf(chosen),
+                    skipped.isEmpty() ? "" : file.getFileName() + ": left out rows the stream would dead-letter: "
+                            + String.join(", ", skipped));
         }
     }
 

@@ -39,10 +39,15 @@ public final class HoldoutExperiment {
         medianSpacing = g.length == 0 ? 1000 : Math.max(1, g[g.length / 2]);
     }
 
-    /** Univariate config with the gap reference set to the data's median spacing. */
+    /**
+     * Univariate config with the gap reference set to the data's median spacing, and the causal normaliser over the
+     * lookback: every training window starts a fresh normaliser, so the model learns the scale of its last L
+     * readings, and the stream must give it the same scale, not that of thousands of readings.
+     */
     public ModelConfig modelConfig(ModelConfig base, int horizon) {
         return base.withChannels(1).withGap(new GapScaling(medianSpacing, 0.05, 1_000))
-                .withShape(base.dModel(), base.layers(), base.dState(), horizon);
+                .withShape(base.dModel(), base.layers(), base.dState(), horizon)
+                .withNormalizer(lookback, base.normalizerMinStd());
     }
 
     public List<Windows.Window> windows(boolean validation, int horizon, int stride) {

@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
  * a GPU has nothing to release). A closed trainer can train again.
  */
 public final class ForecastTrainer implements AutoCloseable {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ForecastTrainer.class);
 
     public record Options(int epochs, int batchSize, double learningRate, double weightDecay, double clipNorm,
                           double warmupFraction, int patience, long seed, int threads, int samplesPerEpoch,
@@ -202,7 +203,7 @@ public final class ForecastTrainer implements AutoCloseable {
         Map<String, double[]> best = copy(model.parameters());
         double bestVal = Double.POSITIVE_INFINITY;
         int bestEpoch = -1, epoch = 0, stale = 0, firstEpoch = 0;
-        long samples = 0, started = System.nanoTime();
+        long samples = 0, started = System.nanoTime(), skippedSteps = 0;
         if (o.checkpoint() != null && java.nio.file.Files.exists(o.checkpoint())) {
             Checkpoint cp = Checkpoint.read(o.checkpoint());
             cp.params().forEach((k, v) -> System.arraycopy(v, 0, model.parameters().get(k), 0, v.length));
@@ -237,9 +238,14 @@ public final class ForecastTrainer implements AutoCloseable {
                 for (int b = 0; b < order.length; b += o.batchSize()) {
                     int[] batch = java.util.Arrays.copyOfRange(order, b, Math.min(order.length, b + o.batchSize()));
                     double loss = batchGradients(model, workers, pool, train, batch);
-                    AdamW.clipGlobalNorm(trainedGrads, o.clipNorm());
-                    adam.step(trainedParams, trainedGrads,
-                            AdamW.learningRate(adam.steps(), warmup, totalSteps, o.learningRate(), 0.05));
+                    double norm = AdamW.clipGlobalNorm(trainedGrads, o.clipNorm());
+                    if (Double.isFinite(norm)) {
+                        adam.step(trainedParams, trainedGrads,
+                                AdamW.learningRate(adam.steps(), warmup, totalSteps, o.learningRate(), 0.05));
+                    } else if (skippedSteps++ == 0) {
+                        // One NaN would reach every parameter through AdamW and silently end the run at the start.
+                        LOG.warn("a batch's gradient is not finite (norm {}); its step is skipped", norm);
+                    }
                     samples += batch.length;
                     progress.update(epoch, o.epochs(), adam.steps(), totalSteps, loss, Double.NaN,
                             samples / ((System.nanoTime() - started) / 1e9));

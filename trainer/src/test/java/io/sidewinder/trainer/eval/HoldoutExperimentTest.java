@@ -38,4 +38,11 @@ class HoldoutExperimentTest {
         // the same windows and metric, the trainer's fp32 forward against the served one
         assertEquals(r.bestValidationMse(), served, 1e-4 * r.bestValidationMse());
     }
+
+    @Test
+    void theServedModelNormalisesOverTheLookbackLikeItsTrainingWindows() {
+        HoldoutExperiment exp = new HoldoutExperiment(List.of(noisySine(700, 1)), 48);
+        ModelConfig c = exp.modelConfig(ModelConfig.defaults(1), 6);
+        assertEquals(48, c.normalizerWindow(), "each training window starts a normaliser over its 48 readings");
+    }
 }

@@ -1,0 +1,50 @@
+package io.sidewinder.trainer.data;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CsvSeriesTest {
+    @TempDir
+    Path dir;
+
+    private Path csv(String text) throws IOException {
+        return Files.writeString(dir.resolve("s.csv"), text);
+    }
+
+    @Test
+    void rowsTheStreamWouldDeadLetterAreLeftOutAndNamed() throws IOException {
+        CsvSeries s = CsvSeries.read(csv("""
+                date,a,b
+                1000,1,2
+                2000,NaN,3
+                3000,4,5
+                3000,6,7
+                4000,8,Infinity
+                5000,9,10
+                """), "date", null);
+        assertArrayEquals(new long[] {1000, 3000, 5000}, s.times());
+        assertEquals(9f, s.values()[2][0]);
+        assertTrue(s.skipped().contains("2 with a non-finite value (first: line 3)"), s.skipped());
+        assertTrue(s.skipped().contains("1 repeating the previous row's time (first: line 5)"), s.skipped());
+    }
+
+    @Test
+    void aCleanFileLeavesNothingOut() throws IOException {
+        assertEquals("", CsvSeries.read(csv("date,a\n1000,1\n2000,2\n"), "date", null).skipped());
+    }
+
+    @Test
+    void timeGoingBackwardsIsAnErrorWithItsLine() throws IOException {
+        IOException e = assertThrows(IOException.class,
+                () -> CsvSeries.read(csv("date,a\n2000,1\n1000,2\n"), "date", null));
+        assertTrue(e.getMessage().endsWith(":3: time goes backwards"), e.getMessage());
+    }
+}
