@@ -1,5 +1,11 @@
 package io.sidewinder.app;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,13 +19,60 @@ import picocli.CommandLine.Command;
                 io.sidewinder.app.train.EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** Set to 1 for the stack trace of a failed command (a user error is otherwise one line). */
+    static final String DEBUG_ENV = "SIDEWINDER_DEBUG";
 
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler(Main::reportFailure);
+    }
+
+    /**
+     * A command that fails on its input (a missing file, a bad value, data that does not fit) prints one line,
+     * {@code sidewinder <command>: <what went wrong>}, and exits 1; anything else is a defect and keeps its trace.
+     */
+    static int reportFailure(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        boolean userError = isUserError(e);
+        cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + describe(e));
+        if (!userError || "1".equals(System.getenv(DEBUG_ENV))) {
+            e.printStackTrace(cmd.getErr());
+        } else {
+            cmd.getErr().println("(" + DEBUG_ENV + "=1 shows the stack trace)");
+        }
+        cmd.getErr().flush();
+        return 1;
+    }
+
+    private static final Set<Class<? extends Throwable>> USER_ERRORS = Set.of(IOException.class,
+            UncheckedIOException.class, IllegalArgumentException.class, IllegalStateException.class,
+            org.apache.kafka.common.KafkaException.class);
+
+    static boolean isUserError(Throwable e) {
+        return USER_ERRORS.stream().anyMatch(c -> c.isInstance(e));
+    }
+
+    /** The failure in words: file-system errors say what failed on which file; causes not already said follow. */
+    static String describe(Throwable e) {
+        StringBuilder b = new StringBuilder(own(e));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            String m = own(c);
+            if (!b.toString().contains(m)) {
+                b.append(": ").append(m);
+            }
+        }
+        return b.toString();
+    }
+
+    private static String own(Throwable e) {
+        if (e instanceof NoSuchFileException f) return "no such file: " + f.getFile();
+        if (e instanceof AccessDeniedException f) return "permission denied: " + f.getFile();
+        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason() + ": " + f.getFile();
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
     }
 
     @Override

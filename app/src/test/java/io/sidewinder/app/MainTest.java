@@ -32,4 +32,44 @@ class MainTest {
         cmd.setErr(new PrintWriter(new StringWriter()));
         assertEquals(2, cmd.execute("no-such-command"));
     }
+
+    /** Runs a command and returns its exit code and standard error. */
+    static Object[] fail(String... args) {
+        StringWriter err = new StringWriter();
+        var cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        cmd.setErr(new PrintWriter(err));
+        return new Object[] {cmd.execute(args), err.toString()};
+    }
+
+    @Test
+    void trainsHelpIsItsUsageNotAMissingOptionError() {
+        String help = run("train", "--help");
+        assertTrue(help.contains("--data") && help.contains("--model-version"), help);
+    }
+
+    @Test
+    void aCommandFailingOnItsInputSaysSoInOneLineWithoutAStackTrace() {
+        Object[] r = fail("info", "--model", "/no/such/model.avro");
+        String err = (String) r[1];
+        assertEquals(1, r[0]);
+        assertTrue(err.startsWith("sidewinder info: "), err);
+        assertTrue(err.contains("/no/such/model.avro"), err);
+        assertTrue(!err.contains("\tat "), "no stack trace:\n" + err);
+    }
+
+    @Test
+    void optionsOutsideTheirRangeAreUsageErrors() {
+        for (String[] args : new String[][] {
+                {"eval", "forecast", "--data", "ETTh1.csv", "--baseline", "repeat", "--horizon", "0"},
+                {"eval", "forecast", "--data", "ETTh1.csv", "--baseline", "repeat", "--horizon", "5000"},
+                {"eval", "forecast", "--data", "ETTh1.csv", "--baseline", "repeat", "--features", "X"},
+                {"train", "--data", "x.csv", "--out", "m.avro", "--lookback", "0"},
+                {"train", "--data", "x.csv", "--out", "m.avro", "--batch-size", "0"},
+                {"train", "--data", "x.csv", "--out", "m.avro", "--lr", "-1"},
+                {"demo", "--records", "-5"}}) {
+            Object[] r = fail(args);
+            assertEquals(2, r[0], String.join(" ", args) + ": " + r[1]);
+        }
+    }
 }

@@ -82,6 +82,23 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "PT10M", description = "Give up after this long (ISO-8601, default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    private void checkOptions() {
+        String bad = records < 0 ? "--records must be at least 0, got " + records
+                : sensors < 1 ? "--sensors must be at least 1, got " + sensors
+                : !(rate >= 0) || Double.isInfinite(rate) ? "--rate must be a number >= 0, got " + rate
+                : !(anomalyRate >= 0 && anomalyRate <= 1) ? "--anomaly-rate must be within [0, 1], got " + anomalyRate
+                : !(badRate >= 0 && badRate <= 1) ? "--bad-rate must be within [0, 1], got " + badRate
+                : graceMs < 0 ? "--reorder-grace-ms must be at least 0, got " + graceMs
+                : httpPort < -1 || httpPort > 65_535 ? "--http-port must be -1 (off), 0 (any) or a port, got " + httpPort
+                : timeout.isNegative() || timeout.isZero() ? "--timeout must be positive, got " + timeout : null;
+        if (bad != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "demo: " + bad);
+        }
+    }
+
     private final AtomicLong produced = new AtomicLong();
     private final AtomicLong forecasts = new AtomicLong();
     private final AtomicLong flagged = new AtomicLong();
@@ -95,6 +112,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        checkOptions();
         Path dir = Files.createTempDirectory("sidewinder-demo");
         AtomicBoolean running = new AtomicBoolean(true);
         Thread hook = new Thread(() -> running.set(false));

@@ -81,7 +81,16 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         java.io.PrintWriter out = spec.commandLine().getOut();
         IntUnaryOperator probationRule = probationRule(probation);
+        if (!settings.isEmpty() && detector != Detector.SIDEWINDER && detector != Detector.ALL) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set configures the sidewinder "
+                    + "detector; --detector " + detector.name().toLowerCase(Locale.ROOT) + " has no settings");
+        }
         List<LabelledStream> corpus = CorpusReader.read(data, labels);
+        int probationOfLongest = probationRule.applyAsInt(corpus.stream().mapToInt(s -> (int) s.rows()).max().orElse(0));
+        if (corpus.stream().allMatch(s -> probationRule.applyAsInt((int) s.rows()) >= s.rows())) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--probation " + probation
+                    + " leaves no row of any file to score (" + probationOfLongest + " probation rows)");
+        }
         out.printf(Locale.ROOT, "corpus: %d files, %d rows, %d labelled windows%n", corpus.size(),
                 corpus.stream().mapToLong(LabelledStream::rows).sum(), corpus.stream().mapToInt(s -> s.windows().size()).sum());
         List<StreamDetector.Factory> detectors = new ArrayList<>();

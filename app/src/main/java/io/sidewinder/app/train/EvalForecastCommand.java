@@ -17,11 +17,16 @@ import picocli.CommandLine.Option;
         description = "Evaluate a model or a baseline on an ETT file with the standard protocol (test split).")
 public final class EvalForecastCommand implements Callable<Integer> {
 
-    @Option(names = "--data", required = true) Path data;
-    @Option(names = "--time-column", defaultValue = "date") String timeColumn;
-    @Option(names = "--lookback", defaultValue = "96") int lookback;
-    @Option(names = "--horizon", defaultValue = "96") int horizon;
-    @Option(names = "--features", defaultValue = "M", description = "M (all channels) or S (OT only).") String features;
+    @Option(names = "--data", required = true, description = "An ETT CSV file (ETTh1.csv, ETTm1.csv, …: 20 months "
+            + "of rows, split 12/4/4).") Path data;
+    @Option(names = "--time-column", defaultValue = "date", description = "Name of the time column (default: "
+            + "${DEFAULT-VALUE}).") String timeColumn;
+    @Option(names = "--lookback", defaultValue = "96", description = "Window length L: where each window's history "
+            + "starts (default: ${DEFAULT-VALUE}).") int lookback;
+    @Option(names = "--horizon", defaultValue = "96", description = "Forecast horizon H (default: ${DEFAULT-VALUE}).")
+    int horizon;
+    @Option(names = "--features", defaultValue = "M", description = "M (all channels) or S (OT only) (default: "
+            + "${DEFAULT-VALUE}).") TrainCommand.Features features;
     @Option(names = "--model", description = "A ModelSnapshot (.avro) to evaluate.") Path model;
     @Option(names = "--baseline", description = "repeat or seasonal (one day).") String baseline;
     @Option(names = "--streaming", description = "Carry the model state from the start of the data instead of "
@@ -33,9 +38,14 @@ public final class EvalForecastCommand implements Callable<Integer> {
             System.err.println("eval forecast: give exactly one of --model or --baseline");
             return 2;
         }
+        EttProtocol p;
+        try {
+            p = EttProtocol.forFile(data.getFileName().toString(), lookback, horizon);
+        } catch (IllegalArgumentException e) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "eval forecast: " + e.getMessage());
+        }
         CsvSeries csv = TrainCommand.readCsv(data, timeColumn);
-        EttProtocol p = EttProtocol.forFile(data.getFileName().toString(), lookback, horizon);
-        EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
+        EttExperiment exp = new EttExperiment(csv, p, features == TrainCommand.Features.S);
         ForecastEvaluation.Result r;
         if (model != null) {
             ModelParameters params = ModelSnapshots.toParameters(ModelSnapshots.read(model));

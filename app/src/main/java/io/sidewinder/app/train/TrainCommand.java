@@ -24,7 +24,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Offline (re)training from CSV, Avro files of SensorReading, or a readings topic. */
-@Command(name = "train", mixinStandardHelpOptions = true,
+@Command(name = "train", sortOptions = false,
         description = "Train a forecaster (channel-independent Mamba, hand-written backward, AdamW) and write a model snapshot.")
 public final class TrainCommand implements Callable<Integer> {
 
@@ -45,8 +45,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--time-column", defaultValue = "date", description = "Name of the time column (default: ${DEFAULT-VALUE}).")
     String timeColumn;
 
-    @Option(names = "--features", defaultValue = "M", description = "M: every value column; S: the OT column only.")
-    String features;
+    /** Which columns of an ETT file the model reads and forecasts. */
+    public enum Features { M, S }
+
+    @Option(names = "--features", defaultValue = "M", description = "M: every value column; S: the OT column only "
+            + "(default: ${DEFAULT-VALUE}).")
+    Features features;
 
     @Option(names = "--lookback", defaultValue = "96", description = "Window length L (default: ${DEFAULT-VALUE}).")
     int lookback;
@@ -54,11 +58,16 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--horizon", defaultValue = "96", description = "Forecast horizon H (default: ${DEFAULT-VALUE}).")
     int horizon;
 
-    @Option(names = "--epochs", defaultValue = "10") int epochs;
-    @Option(names = "--samples-per-epoch", defaultValue = "4096") int samplesPerEpoch;
-    @Option(names = "--batch-size", defaultValue = "32") int batchSize;
-    @Option(names = "--lr", defaultValue = "3e-3") double learningRate;
-    @Option(names = "--seed", defaultValue = "1") long seed;
+    @Option(names = "--epochs", defaultValue = "10", description = "Most epochs to train; 0 keeps the closed-form "
+            + "start (default: ${DEFAULT-VALUE}).") int epochs;
+    @Option(names = "--samples-per-epoch", defaultValue = "4096", description = "Training windows drawn per epoch "
+            + "(default: ${DEFAULT-VALUE}).") int samplesPerEpoch;
+    @Option(names = "--batch-size", defaultValue = "32", description = "Windows per AdamW step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+    @Option(names = "--lr", defaultValue = "3e-3", description = "Peak learning rate of the warm-up + cosine schedule "
+            + "(default: ${DEFAULT-VALUE}).") double learningRate;
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the initialisation and the window order: "
+            + "a run is deterministic for a seed, backend and thread count (default: ${DEFAULT-VALUE}).") long seed;
     @Option(names = "--threads", defaultValue = "0", description = "Training threads (0: one per core).") int threads;
     @Option(names = "--loss", defaultValue = "GAUSSIAN_NLL", description = "GAUSSIAN_NLL, MSE (normalised units), SCALED_MSE (the series' "
             + "own units: the ETT metric on z-scored data) or SCALED_HUBER (SCALED_MSE's error under Huber's loss with "
@@ -67,7 +76,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--patience", defaultValue = "4", description = "Epochs without a better validation MSE before "
             + "training stops early (the best epoch's parameters are kept).") int patience;
     @Option(names = "--huber-delta", defaultValue = "1.0", description = "Huber's δ of SCALED_HUBER, in the series' units "
-            + "(0.25 on the z-scored ETT data).") double huberDelta;
+            + "(default: ${DEFAULT-VALUE}; 0.25 suits the z-scored ETT data).") double huberDelta;
     @Option(names = "--precision", description = "DOUBLE (the double-precision trainer) or "
             + "FP32 (batched fp32 forward/backward on the kernels of --backend; AdamW stays double). Default: DOUBLE, "
             + "or FP32 when --backend is given.")
@@ -83,9 +92,11 @@ public final class TrainCommand implements Callable<Integer> {
             + "--seed, --seed + 1, …) side by side, --threads split between them, and serve the mean of their "
             + "forecasts: lower variance for K times the serving cost (default: ${DEFAULT-VALUE}, a single model).")
     int members;
-    @Option(names = "--d-model", defaultValue = "32") int dModel;
-    @Option(names = "--layers", defaultValue = "2") int layers;
-    @Option(names = "--d-state", defaultValue = "16") int dState;
+    @Option(names = "--d-model", defaultValue = "32", description = "Width of the Mamba blocks (default: ${DEFAULT-VALUE}).")
+    int dModel;
+    @Option(names = "--layers", defaultValue = "2", description = "Mamba blocks (default: ${DEFAULT-VALUE}).") int layers;
+    @Option(names = "--d-state", defaultValue = "16", description = "SSM state size N (default: ${DEFAULT-VALUE}).")
+    int dState;
     @Option(names = "--readout-lags", description = "Readings the head also reads linearly (the lag readout; "
             + "0: none). Default: the lookback L.")
     Integer readoutLags;
@@ -115,8 +126,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", description = "Kafka brokers for --publish.")
     String bootstrapServers;
 
-    @Option(names = "--model-id", defaultValue = "default") String modelId;
-    @Option(names = "--version", defaultValue = "1") long version;
+    @Option(names = "--model-id", defaultValue = "default", description = "The model id the snapshot serves under "
+            + "(sidewinder.model.id; default: ${DEFAULT-VALUE}).") String modelId;
+    // Not the usual -V/--version: here --version is the snapshot's, as it was before -h/--help were spelt out.
+    @Option(names = {"--model-version", "--version"}, defaultValue = "1", description = "The snapshot's version; the "
+            + "stream serves the highest valid one (default: ${DEFAULT-VALUE}).") long version;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -155,6 +172,20 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        requireAtLeast("--lookback", lookback, 1);
+        requireAtLeast("--horizon", horizon, 1);
+        requireAtLeast("--epochs", epochs, 0);
+        requireAtLeast("--samples-per-epoch", samplesPerEpoch, 1);
+        requireAtLeast("--batch-size", batchSize, 1);
+        requireAtLeast("--threads", threads, 0);
+        requireAtLeast("--d-model", dModel, 1);
+        requireAtLeast("--layers", layers, 1);
+        requireAtLeast("--d-state", dState, 1);
+        if (readoutLags != null) requireAtLeast("--readout-lags", readoutLags, 0);
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --lr must be a positive number, got " + learningRate);
+        }
         if (patience < 1) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "train: --patience must be at least 1, got " + patience);
@@ -197,7 +228,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (proto.equals("ett")) {
             CsvSeries csv = readCsv(Path.of(data), timeColumn);
             EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
-            EttExperiment exp = new EttExperiment(csv, p, features.equalsIgnoreCase("S"));
+            EttExperiment exp = new EttExperiment(csv, p, features == Features.S);
             base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
             ModelConfig config = exp.modelConfig(base);
             ReadoutForm form = readoutFormOrUsageError(config);
@@ -259,7 +290,7 @@ public final class TrainCommand implements Callable<Integer> {
         provenance.put("data", kafka ? data : Path.of(data).toAbsolutePath().toString());
         provenance.put("data.range", range);
         provenance.put("protocol", proto);
-        provenance.put("features", features);
+        provenance.put("features", features.name());
         provenance.put("seed", Long.toString(seed));
         provenance.put("precision", prec.name());
         if (prec == ForecastTrainer.Precision.FP32) {
@@ -267,7 +298,7 @@ public final class TrainCommand implements Callable<Integer> {
             provenance.put("kernels", (kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name());
         }
         ForecastTrainer.Result first = ensemble.members().get(0);
-        provenance.put("epochs", members == 1 ? first.epochsRun() + " (best " + first.bestEpoch() + ")" : epochsSummary(ensemble));
+        provenance.put("epochs", members == 1 ? epochs(first) : epochsSummary(ensemble));
         if (members > 1) {
             provenance.put("members", members + " (seeds " + seed + ".." + (seed + members - 1) + ")");
         }
@@ -293,8 +324,8 @@ public final class TrainCommand implements Callable<Integer> {
         String mae = Double.isNaN(valMae) ? "n/a" : String.format(Locale.ROOT, "%.4f", valMae);
         for (int k = 1; k < members; k++) {
             ForecastTrainer.Result m = ensemble.members().get(k);
-            System.out.printf(Locale.ROOT, "train: member %d (seed %d): %d epochs (best %d), val mse=%.4f%n", k,
-                    seed + k, m.epochsRun(), m.bestEpoch(), m.bestValidationMse());
+            System.out.printf(Locale.ROOT, "train: member %d (seed %d): %s, val mse=%.4f%n", k,
+                    seed + k, epochs(m), m.bestValidationMse());
         }
         System.out.printf(Locale.ROOT, "train: %s in %.0f s, %.0f samples/s, val mse=%.4f mae=%s -> %s%n",
                 epochsSummary(ensemble), seconds, ensemble.samplesPerSecond(), valMse, mae, out);
@@ -307,15 +338,26 @@ public final class TrainCommand implements Callable<Integer> {
     /** "E epochs (best B)" for a single model, per member for an ensemble. */
     private static String epochsSummary(EnsembleTrainer.Result e) {
         if (e.members().size() == 1) {
-            ForecastTrainer.Result r = e.members().get(0);
-            return r.epochsRun() + " epochs (best " + r.bestEpoch() + ")";
+            return epochs(e.members().get(0));
         }
         StringBuilder b = new StringBuilder(e.members().size() + " members: ");
         for (int k = 0; k < e.members().size(); k++) {
-            ForecastTrainer.Result r = e.members().get(k);
-            b.append(k == 0 ? "" : ", ").append(r.epochsRun()).append(" epochs (best ").append(r.bestEpoch()).append(')');
+            b.append(k == 0 ? "" : ", ").append(epochs(e.members().get(k)));
         }
         return b.toString();
+    }
+
+    /** "E epochs (best: epoch B)", epochs counted from 1 as the progress bar does, or the closed-form start. */
+    static String epochs(ForecastTrainer.Result r) {
+        return r.epochsRun() + (r.epochsRun() == 1 ? " epoch" : " epochs") + " (best: "
+                + (r.bestEpoch() < 0 ? "the closed-form start" : "epoch " + (r.bestEpoch() + 1)) + ")";
+    }
+
+    private void requireAtLeast(String option, int value, int min) {
+        if (value < min) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: " + option + " must be at least " + min + ", got " + value);
+        }
     }
 
     /**
@@ -414,6 +456,8 @@ public final class TrainCommand implements Callable<Integer> {
         private double lastVal = Double.NaN;
         private long lastPrint;
         private final long start = System.nanoTime();
+        /** On a terminal one line redrawn in place; in a log one line per validated epoch. */
+        private final boolean terminal = System.console() != null && System.console().isTerminal();
 
         @Override
         public void update(int epoch, int epochs, long step, long steps, double trainLoss, double valLoss, double sps) {
@@ -421,21 +465,26 @@ public final class TrainCommand implements Callable<Integer> {
                 lastVal = valLoss;
             }
             long now = System.nanoTime();
-            if (now - lastPrint < 200_000_000L && Double.isNaN(valLoss)) {
+            if ((now - lastPrint < 200_000_000L || !terminal) && Double.isNaN(valLoss)) {
                 return;
             }
             lastPrint = now;
             double elapsed = (now - start) / 1e9, eta = step == 0 ? 0 : elapsed * (steps - step) / step;
             int width = 24, done = (int) (width * step / Math.max(1, steps));
-            System.err.printf(Locale.ROOT, "\r[%s%s] epoch %d/%d step %d/%d loss %s val-mse %s %5.0f samples/s ETA %s   ",
+            System.err.printf(Locale.ROOT, (terminal ? "\r" : "") + "[%s%s] epoch %d/%d step %d/%d loss %s val-mse %s %5.0f samples/s ETA %s   ",
                     "#".repeat(done), ".".repeat(width - done), epoch + 1, epochs, step, steps,
                     Double.isNaN(trainLoss) ? "  -   " : String.format(Locale.ROOT, "%.4f", trainLoss),
                     Double.isNaN(lastVal) ? "  -   " : String.format(Locale.ROOT, "%.4f", lastVal), sps,
                     String.format(Locale.ROOT, "%d:%02d", (long) eta / 60, (long) eta % 60));
+            if (!terminal) {
+                System.err.println();
+            }
         }
 
         void finish() {
-            System.err.println();
+            if (terminal) {
+                System.err.println();
+            }
         }
     }
 }

@@ -47,6 +47,9 @@ public final class CorpusReader {
     }
 
     static Map<String, List<long[]>> readLabels(Path labelsFile) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(labelsFile)) {
+            throw new java.nio.file.NoSuchFileException(labelsFile.toString(), null, "labels file not found");
+        }
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(labelsFile.toFile());

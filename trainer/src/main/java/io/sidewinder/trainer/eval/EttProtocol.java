@@ -8,6 +8,20 @@ package io.sidewinder.trainer.eval;
  */
 public record EttProtocol(int rowsPerDay, int lookback, int horizon) {
 
+    public EttProtocol {
+        if (rowsPerDay < 1 || lookback < 1 || horizon < 1) {
+            throw new IllegalArgumentException("the ETT protocol needs rows per day, lookback and horizon of at least "
+                    + "1, got " + rowsPerDay + ", " + lookback + " and " + horizon);
+        }
+        // The smallest split (validation, 4 months) must hold one window; the training split must hold the lookback.
+        int months4 = 4 * 30 * rowsPerDay;
+        if (horizon > months4 || lookback > 12 * 30 * rowsPerDay) {
+            throw new IllegalArgumentException("lookback " + lookback + " and horizon " + horizon + " do not fit the "
+                    + "ETT splits: at most " + 12 * 30 * rowsPerDay + " and " + months4 + " rows at " + rowsPerDay
+                    + " rows per day");
+        }
+    }
+
     /** 24 rows per day for hourly files (ETTh*), 96 for 15-minute ones (ETTm*). */
     public static EttProtocol forFile(String fileName, int lookback, int horizon) {
         return new EttProtocol(fileName.startsWith("ETTm") ? 96 : 24, lookback, horizon);
@@ -76,7 +90,8 @@ public record EttProtocol(int rowsPerDay, int lookback, int horizon) {
     /** The z-scored copy of the rows up to the end of the test segment. */
     public float[][] standardise(float[][] values) {
         if (values.length < testEnd()) {
-            throw new IllegalArgumentException("the protocol needs " + testEnd() + " rows, the file has " + values.length);
+            throw new IllegalArgumentException("the ETT protocol needs " + testEnd() + " rows (20 months of "
+                    + rowsPerDay + " rows per day: an ETTh*/ETTm* file), the file has " + values.length);
         }
         double[][] st = trainStatistics(values);
         float[][] z = new float[testEnd()][values[0].length];
