@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -37,15 +36,19 @@ final class QueryServer {
         this.app = app;
     }
 
-    static QueryServer start(int port, SidewinderApp app) throws IOException {
+    /** Binds the port (0: any free one) without serving yet, so that Streams can be told the real port. */
+    static QueryServer bind(int port, SidewinderApp app) throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
         QueryServer qs = new QueryServer(server, app);
         server.createContext("/health", qs::health);
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", app.registry().scrape()));
         server.createContext("/sensors/", qs::sensor);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.start();
         return qs;
+    }
+
+    void start() {
+        server.start();
     }
 
     int port() {
@@ -54,6 +57,7 @@ final class QueryServer {
 
     void stop() {
         server.stop(0);
+        client.close();
     }
 
     private void health(HttpExchange ex) throws IOException {
@@ -65,7 +69,16 @@ final class QueryServer {
     }
 
     private void sensor(HttpExchange ex) throws IOException {
-        String id = URLDecoder.decode(ex.getRequestURI().getPath().substring("/sensors/".length()), StandardCharsets.UTF_8);
+        try {
+            sensorOrError(ex);
+        } catch (RuntimeException e) {
+            // e.g. a stored state this version cannot read: an answer, not a dropped connection
+            respond(ex, 500, "application/json", "{\"error\":" + json(e.toString()) + "}");
+        }
+    }
+
+    private void sensorOrError(HttpExchange ex) throws IOException {
+        String id = ex.getRequestURI().getPath().substring("/sensors/".length());   // getPath() is decoded once already
         if (id.isEmpty()) {
             respond(ex, 400, "application/json", "{\"error\":\"sensor id missing\"}");
             return;
@@ -78,10 +91,16 @@ final class QueryServer {
             proxy(ex, owner, id);
             return;
         }
+        if (meta == null || meta.partition() < 0) {
+            respond(ex, 503, "application/json", "{\"error\":\"key metadata not available (rebalancing)\"}");
+            return;
+        }
         byte[] bytes;
         try {
+            // The key's own partition: a task that is still restoring answers 503, not a wrong 404.
             ReadOnlyKeyValueStore<String, byte[]> store = streams.store(StoreQueryParameters.fromNameAndType(
-                    SidewinderTopology.STATE_STORE, QueryableStoreTypes.<String, byte[]>keyValueStore()));
+                    SidewinderTopology.STATE_STORE, QueryableStoreTypes.<String, byte[]>keyValueStore())
+                    .withPartition(meta.partition()));
             bytes = store.get(id);
         } catch (RuntimeException e) {
             respond(ex, 503, "application/json", "{\"error\":" + json(e.getMessage()) + "}");
@@ -100,14 +119,16 @@ final class QueryServer {
 
     private void proxy(HttpExchange ex, HostInfo owner, String id) throws IOException {
         try {
-            URI uri = URI.create("http://" + owner.host() + ":" + owner.port() + "/sensors/"
-                    + java.net.URLEncoder.encode(id, StandardCharsets.UTF_8) + "?forwarded");
+            // The multi-argument URI constructor percent-encodes the path as a path (a space as %20, not '+').
+            URI uri = new URI("http", null, owner.host(), owner.port(), "/sensors/" + id, "forwarded", null);
             HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
                     HttpResponse.BodyHandlers.ofString());
             respond(ex, r.statusCode(), "application/json", r.body());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             respond(ex, 503, "application/json", "{\"error\":\"interrupted\"}");
+        } catch (java.net.URISyntaxException e) {
+            respond(ex, 400, "application/json", "{\"error\":" + json("sensor id not usable in a URI: " + e.getMessage()) + "}");
         } catch (IOException e) {
             respond(ex, 502, "application/json", "{\"error\":" + json("owner " + owner + " unreachable: " + e) + "}");
         }

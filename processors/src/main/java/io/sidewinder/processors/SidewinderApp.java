@@ -27,14 +27,29 @@ public final class SidewinderApp implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final PipelineMetrics metrics;
     private final KafkaStreams streams;
-    private QueryServer http;
+    private final QueryServer http;
 
+    /** Builds the instance and binds its HTTP port (so that other instances are told the port really bound). */
     public SidewinderApp(SidewinderConfig config) {
         this.config = config;
         this.models = new ModelRegistry(config.getString(SidewinderConfig.MODEL_ID));
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new PipelineMetrics(registry, models);
-        this.streams = new KafkaStreams(SidewinderTopology.build(config, models, metrics), config.streamsProperties());
+        int port = config.getInt(SidewinderConfig.HTTP_PORT);
+        try {
+            this.http = port >= 0 ? QueryServer.bind(port, this) : null;
+        } catch (IOException e) {
+            registry.close();
+            throw new java.io.UncheckedIOException("cannot serve the HTTP API on port " + port + ": " + e.getMessage(), e);
+        }
+        try {
+            this.streams = new KafkaStreams(SidewinderTopology.build(config, models, metrics),
+                    config.streamsProperties(http == null ? -1 : http.port()));
+        } catch (RuntimeException e) {
+            if (http != null) http.stop();
+            registry.close();
+            throw e;
+        }
         // A thread that dies on an unexpected error is replaced instead of stopping the application.
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed; replacing it", e);
@@ -70,12 +85,17 @@ public final class SidewinderApp implements AutoCloseable {
     }
 
     public SidewinderApp start() throws IOException {
-        int port = config.getInt(SidewinderConfig.HTTP_PORT);
-        if (port >= 0) {
-            http = QueryServer.start(port, this);
-            LOG.info("HTTP API on port {} (/sensors/{{id}}, /metrics, /health)", http.port());
+        if (http != null) {
+            http.start();
+            LOG.info("HTTP API on port {} (/sensors/{{id}}, /metrics, /health); other instances reach it as {}:{}",
+                    http.port(), config.getString(SidewinderConfig.HTTP_HOST), http.port());
         }
-        streams.start();
+        try {
+            streams.start();
+        } catch (RuntimeException e) {
+            close();   // the HTTP server and Streams' clients would outlive an instance nobody holds
+            throw e;
+        }
         return this;
     }
 

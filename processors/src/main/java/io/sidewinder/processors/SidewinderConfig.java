@@ -174,6 +174,11 @@ public final class SidewinderConfig extends AbstractConfig {
 
     /** Kafka Streams properties: our defaults for Streams, then every pass-through key. */
     public Properties streamsProperties() {
+        return streamsProperties(getInt(HTTP_PORT));
+    }
+
+    /** The same, with the HTTP API's port as bound (sidewinder.http.port 0 binds any free one). */
+    public Properties streamsProperties(int boundHttpPort) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, getString(APPLICATION_ID));
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", getList(BOOTSTRAP_SERVERS)));
@@ -187,8 +192,8 @@ public final class SidewinderConfig extends AbstractConfig {
         // StreamsConfig from the main consumer's settings alone, which warns again unless they carry it too.
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
-        if (getInt(HTTP_PORT) > 0) {
-            p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, getString(HTTP_HOST) + ":" + getInt(HTTP_PORT));
+        if (boundHttpPort > 0) {
+            p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, getString(HTTP_HOST) + ":" + boundHttpPort);
         }
         originals().forEach((k, v) -> {
             if (!DEF.names().contains(k)) {

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sidewinder.kafka.embedded.EmbeddedKafkaBroker;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -23,20 +23,17 @@ class QueryRoutingTest {
     @TempDir
     Path dir;
 
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
+    /** Ids that a second decoding or form encoding would change: '+', '%', a space, a slash. */
+    static final List<String> SENSORS = List.of("s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "a+b", "100% c", "x/y", "z");
 
     @Test
     void aQueryToEitherInstanceIsAnsweredByTheInstanceThatOwnsTheSensor() throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"));
              PipelineHarness h = new PipelineHarness(broker, "routing")) {
-            int portA = freePort(), portB = freePort();
-            SidewinderConfig a = h.config(dir.resolve("a"), Map.of(SidewinderConfig.HTTP_PORT, portA,
+            // Port 0 on both: each binds a free port, and Streams must advertise the port really bound.
+            SidewinderConfig a = h.config(dir.resolve("a"), Map.of(SidewinderConfig.HTTP_PORT, 0,
                     SidewinderConfig.TOPIC_PARTITIONS, 4));
-            SidewinderConfig b = h.config(dir.resolve("b"), Map.of(SidewinderConfig.HTTP_PORT, portB,
+            SidewinderConfig b = h.config(dir.resolve("b"), Map.of(SidewinderConfig.HTTP_PORT, 0,
                     SidewinderConfig.TOPIC_PARTITIONS, 4));
             SidewinderApp.createTopics(a);
             h.publish(a, PipelineHarness.params(1), 1);
@@ -44,23 +41,24 @@ class QueryRoutingTest {
                 await().atMost(Duration.ofSeconds(60)).until(() -> appA.streams().state() == KafkaStreams.State.RUNNING
                         && appB.streams().state() == KafkaStreams.State.RUNNING
                         && appA.streams().metadataForAllStreamsClients().size() == 2);
+                int portA = appA.httpPort(), portB = appB.httpPort();
                 long now = System.currentTimeMillis();
-                int sensors = 12;
-                for (int i = 0; i < sensors; i++) {
-                    h.send(a, "s" + i, PipelineHarness.reading("s" + i, now - 1000, 1f, 2f), now);
+                int sensors = SENSORS.size();
+                for (String id : SENSORS) {
+                    h.send(a, id, PipelineHarness.reading(id, now - 1000, 1f, 2f), now);
                 }
                 await().atMost(Duration.ofSeconds(60))
                         .until(() -> appA.metrics().readings() + appB.metrics().readings() == sensors);
                 assertTrue(appA.metrics().readings() > 0 && appB.metrics().readings() > 0,
                         "both instances own some sensors (A " + appA.metrics().readings() + ", B " + appB.metrics().readings() + ")");
                 HttpClient client = HttpClient.newHttpClient();
-                for (int i = 0; i < sensors; i++) {
-                    String id = "s" + i;
+                for (String id : SENSORS) {
                     int owner = appA.streams().queryMetadataForKey(SidewinderTopology.STATE_STORE, id, new StringSerializer())
                             .activeHost().port();
                     for (int port : new int[] {portA, portB}) {
-                        HttpResponse<String> r = client.send(HttpRequest.newBuilder(
-                                URI.create("http://localhost:" + port + "/sensors/" + id)).build(), HttpResponse.BodyHandlers.ofString());
+                        URI uri = new URI("http", null, "localhost", port, "/sensors/" + id, null, null);
+                        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).build(),
+                                HttpResponse.BodyHandlers.ofString());
                         assertEquals(200, r.statusCode(), "asked " + port + " for " + id + " (owner " + owner + "): " + r.body());
                         assertTrue(r.body().contains("\"sensorId\":\"" + id + "\""), r.body());
                     }
