@@ -64,6 +64,10 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private Map<String, KeyState> decoded;
     private final int cachedKeys;
     private String currentKey;
+    /** Wall-clock time of the last input record (the punctuation clock's). */
+    private long lastInputWallMs;
+    /** The pending drain of readings buffered under an earlier grace; null when none. */
+    private org.apache.kafka.streams.processor.Cancellable drainBuffered;
 
     public SensorReadingProcessor(SidewinderConfig config, ModelRegistry models, PipelineMetrics metrics) {
         this.models = models;
@@ -97,9 +101,36 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 models.offer(kv.key, kv.value);
             }
         }
+        lastInputWallMs = context.currentSystemTimeMs();
         if (graceMs > 0) {
-            context.schedule(Duration.ofMillis(Math.max(1, Math.min(graceMs, 1_000))), PunctuationType.STREAM_TIME,
-                    this::flushReorderBuffer);
+            Duration every = Duration.ofMillis(Math.max(1, Math.min(graceMs, 1_000)));
+            context.schedule(every, PunctuationType.STREAM_TIME, streamTime -> flushReorderBuffer(streamTime - graceMs));
+            // Stream time stands still while the partition is quiet: after a grace of wall-clock silence the
+            // buffered readings are applied rather than held until the next reading arrives.
+            context.schedule(every, PunctuationType.WALL_CLOCK_TIME, now -> {
+                if (now - lastInputWallMs >= graceMs) {
+                    flushReorderBuffer(Long.MAX_VALUE);
+                }
+            });
+        } else if (hasBufferedReadings()) {
+            // Readings buffered under an earlier, non-zero grace: applied before anything newer, or soon if
+            // nothing newer comes, so that lowering the grace never strands them.
+            drainBuffered = context.schedule(Duration.ofMillis(1), PunctuationType.WALL_CLOCK_TIME,
+                    now -> drainBufferedReadings());
+        }
+    }
+
+    private boolean hasBufferedReadings() {
+        try (KeyValueIterator<Bytes, byte[]> it = reorder.all()) {
+            return it.hasNext();
+        }
+    }
+
+    private void drainBufferedReadings() {
+        if (drainBuffered != null) {
+            drainBuffered.cancel();
+            drainBuffered = null;
+            flushReorderBuffer(Long.MAX_VALUE);
         }
     }
 
@@ -108,6 +139,8 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         long start = System.nanoTime();
         Source source = Source.of(context.recordMetadata().orElse(null), record.key(), record.value(), record.headers(),
                 record.timestamp());
+        lastInputWallMs = context.currentSystemTimeMs();
+        drainBufferedReadings();
         try {
             SensorReading reading = validate(source);
             if (reading == null) {
@@ -329,9 +362,8 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 eventTime, source.headers()), SidewinderTopology.ANOMALIES_SINK);
     }
 
-    /** Applies buffered readings whose event time is at least the grace behind stream time, in order. */
-    private void flushReorderBuffer(long streamTime) {
-        long cutoff = streamTime - graceMs;
+    /** Applies the buffered readings whose event time is at or before the cutoff, each sensor's in event-time order. */
+    private void flushReorderBuffer(long cutoff) {
         List<KeyValue<Bytes, byte[]>> ready = new ArrayList<>();
         try (KeyValueIterator<Bytes, byte[]> it = reorder.all()) {
             while (it.hasNext()) {

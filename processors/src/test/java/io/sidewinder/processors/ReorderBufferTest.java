@@ -63,4 +63,62 @@ class ReorderBufferTest {
             assertEquals(0, forecasts.getQueueSize());
         }
     }
+
+    @Test
+    void aQuietPartitionAppliesItsBufferedReadingsAfterAGraceOfWallClockSilence() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(SidewinderConfig.STATE_DIR, stateDir.toString());
+        p.put(SidewinderConfig.REORDER_GRACE_MS, 5_000L);
+        p.put(SidewinderConfig.HTTP_PORT, -1);
+        SidewinderConfig config = new SidewinderConfig(p);
+        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
+        PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
+        try (TopologyTestDriver driver = new TopologyTestDriver(SidewinderTopology.build(config, models, metrics),
+                config.streamsProperties())) {
+            TestInputTopic<byte[], byte[]> in = driver.createInputTopic(config.inputTopics().getFirst(),
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            TestOutputTopic<byte[], byte[]> forecasts = driver.createOutputTopic(
+                    config.getString(SidewinderConfig.FORECASTS_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+            for (long t : new long[] {10_000, 12_000, 11_000}) {
+                in.pipeInput(key, PipelineHarness.reading("s1", t, 1f), t);
+            }
+            driver.advanceWallClockTime(java.time.Duration.ofMillis(4_000));
+            assertEquals(0, forecasts.getQueueSize(), "still within the grace");
+            driver.advanceWallClockTime(java.time.Duration.ofMillis(1_000));
+            assertEquals(List.of(10_000L, 11_000L, 12_000L), forecasts.readValuesToList().stream()
+                    .map(v -> AvroSerdes.forecast().deserialize("f", v).getEventTime().toEpochMilli()).toList());
+        }
+    }
+
+    @Test
+    void readingsBufferedUnderAnEarlierGraceAreAppliedFirstWhenTheGraceIsLowered() {
+        SidewinderConfig config = new SidewinderConfig(Map.of(SidewinderConfig.HTTP_PORT, -1,
+                SidewinderConfig.STATE_DIR, stateDir.toString()));
+        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
+        org.apache.kafka.streams.processor.api.MockProcessorContext<byte[], byte[]> context =
+                new org.apache.kafka.streams.processor.api.MockProcessorContext<>(config.streamsProperties());
+        SensorReadingProcessorTest.addStores(context);
+        org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> buffer =
+                context.getStateStore(SidewinderTopology.REORDER_STORE);
+        byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+        for (long t : new long[] {10_000, 11_000}) {   // what a run with a grace left behind
+            var reading = AvroSerdes.sensorReading().deserialize("r", PipelineHarness.reading("s1", t, 1f));
+            var source = new SensorReadingProcessor.Source("readings", 0, t, t, key, PipelineHarness.reading("s1", t, 1f),
+                    new org.apache.kafka.common.header.internals.RecordHeaders());
+            buffer.put(SensorReadingProcessor.bufferKey(reading, source), source.toBytes());
+        }
+        SensorReadingProcessor processor = new SensorReadingProcessor(config, models,
+                new PipelineMetrics(new SimpleMeterRegistry(), models));
+        processor.init(context);
+        processor.process(new org.apache.kafka.streams.processor.api.Record<>(key,
+                PipelineHarness.reading("s1", 12_000, 1f), 12_000));
+        List<Long> applied = context.forwarded().stream()
+                .filter(f -> SidewinderTopology.FORECASTS_SINK.equals(f.childName().orElse(null)))
+                .map(f -> AvroSerdes.forecast().deserialize("f", f.record().value()).getEventTime().toEpochMilli()).toList();
+        assertEquals(List.of(10_000L, 11_000L, 12_000L), applied);
+        try (var it = buffer.all()) {
+            assertEquals(false, it.hasNext(), "the buffer is empty");
+        }
+    }
 }

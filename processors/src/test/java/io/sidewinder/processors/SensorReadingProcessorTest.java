@@ -117,13 +117,11 @@ class SensorReadingProcessorTest {
     @Test
     void aFailureOfStreamsItselfReachesStreamsInsteadOfBecomingADeadLetter() {
         SidewinderConfig config = config(Map.of());
-        ModelRegistry models = new ModelRegistry("default");
-        models.offer(ModelRegistry.key("default", 1), AvroSerdes.modelSnapshot().serialize(null,
-                ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, 3), "default", 1, Map.of(), Map.of())));
+        ModelRegistry models = servingUnivariate();
         // Streams reports a failed send once, on the next forward (RecordCollectorImpl.checkForException).
         // Raw: forward's type parameters are bounded by byte[], which an overriding method cannot spell.
         @SuppressWarnings({"rawtypes", "unchecked"})
-        MockProcessorContext<byte[], byte[]> context = new MockProcessorContext() {
+        MockProcessorContext<byte[], byte[]> context = new MockProcessorContext(config.streamsProperties()) {
             private boolean failed;
 
             @Override
@@ -135,12 +133,7 @@ class SensorReadingProcessorTest {
                 super.forward(record, childName);
             }
         };
-        for (String name : List.of(SidewinderTopology.STATE_STORE, SidewinderTopology.MODELS_STORE)) {
-            addStore(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(),
-                    Serdes.ByteArray()).withLoggingDisabled().build());
-        }
-        addStore(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SidewinderTopology.REORDER_STORE),
-                Serdes.Bytes(), Serdes.ByteArray()).withLoggingDisabled().build());
+        addStores(context);
         SensorReadingProcessor processor = new SensorReadingProcessor(config,
                 models, new PipelineMetrics(new SimpleMeterRegistry(), models));
         processor.init(context);
@@ -150,6 +143,24 @@ class SensorReadingProcessorTest {
         assertThrows(StreamsException.class, () -> processor.process(reading));
         assertTrue(context.forwarded().stream().noneMatch(f -> SidewinderTopology.DEAD_LETTER_SINK.equals(
                 f.childName().orElse(null))), "no dead letter for a record Streams will retry");
+    }
+
+    /** The step's three stores, in memory, registered with a mock context. */
+    static void addStores(MockProcessorContext<byte[], byte[]> context) {
+        context.setCurrentSystemTimeMs(1_000_000);
+        for (String name : List.of(SidewinderTopology.STATE_STORE, SidewinderTopology.MODELS_STORE)) {
+            addStore(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(),
+                    Serdes.ByteArray()).withLoggingDisabled().build());
+        }
+        addStore(context, Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SidewinderTopology.REORDER_STORE),
+                Serdes.Bytes(), Serdes.ByteArray()).withLoggingDisabled().build());
+    }
+
+    static ModelRegistry servingUnivariate() {
+        ModelRegistry models = new ModelRegistry("default");
+        models.offer(ModelRegistry.key("default", 1), AvroSerdes.modelSnapshot().serialize(null,
+                ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, 3), "default", 1, Map.of(), Map.of())));
+        return models;
     }
 
     private static void addStore(MockProcessorContext<byte[], byte[]> context, KeyValueStore<?, ?> store) {
