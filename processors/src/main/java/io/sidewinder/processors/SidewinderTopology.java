@@ -19,7 +19,7 @@ import org.apache.kafka.streams.state.Stores;
  *   models topic → models-updater → sidewinder-models (global store) → ModelRegistry
  * </pre>
  * Readings are read as bytes so that undecodable input reaches the processor and its dead-letter sink instead
- * of a deserialization handler.
+ * of a deserialization handler; stream time follows their event times ({@link EventTimeExtractor}).
  */
 public final class SidewinderTopology {
     public static final String STATE_STORE = "sensor-state";
@@ -42,8 +42,10 @@ public final class SidewinderTopology {
                         .withLoggingDisabled(),
                 MODELS_SOURCE, new StringDeserializer(), new ByteArrayDeserializer(),
                 config.getString(SidewinderConfig.MODELS_TOPIC), MODELS_PROCESSOR, () -> new ModelStoreUpdater(models));
-        t.addSource(READINGS_SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
-                config.inputTopics().toArray(String[]::new));
+        // No per-source offset reset (null): the consumer's auto.offset.reset applies, as for the models source.
+        t.addSource((org.apache.kafka.streams.AutoOffsetReset) null, READINGS_SOURCE,
+                new EventTimeExtractor(config.getLong(SidewinderConfig.FUTURE_TOLERANCE_MS)),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.inputTopics().toArray(String[]::new));
         t.addProcessor(STEP_PROCESSOR, () -> new SensorReadingProcessor(config, models, metrics), READINGS_SOURCE);
         // Caching collapses the many updates of a busy key between commits into one changelog write.
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(),

@@ -121,4 +121,34 @@ class ReorderBufferTest {
             assertEquals(false, it.hasNext(), "the buffer is empty");
         }
     }
+
+    @Test
+    void theGraceOrdersByEventTimeEvenWhenTheRecordsCarryTheirUploadTime() {
+        Map<String, Object> p = new HashMap<>();
+        p.put(SidewinderConfig.STATE_DIR, stateDir.toString());
+        p.put(SidewinderConfig.REORDER_GRACE_MS, 5_000L);
+        p.put(SidewinderConfig.HTTP_PORT, -1);
+        SidewinderConfig config = new SidewinderConfig(p);
+        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
+        PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
+        try (TopologyTestDriver driver = new TopologyTestDriver(SidewinderTopology.build(config, models, metrics),
+                config.streamsProperties())) {
+            TestInputTopic<byte[], byte[]> in = driver.createInputTopic(config.inputTopics().getFirst(),
+                    new ByteArraySerializer(), new ByteArraySerializer());
+            TestOutputTopic<byte[], byte[]> forecasts = driver.createOutputTopic(
+                    config.getString(SidewinderConfig.FORECASTS_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            TestOutputTopic<byte[], byte[]> dead = driver.createOutputTopic(
+                    config.getString(SidewinderConfig.DEAD_LETTER_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+            long uploaded = 1_000_000;   // a backlog sent at once: every record stamped with the upload time
+            for (long t : new long[] {10_000, 12_000, 11_000}) {
+                in.pipeInput(key, PipelineHarness.reading("s1", t, 1f), uploaded);
+            }
+            assertEquals(0, forecasts.getQueueSize(), "held: stream time is the readings' 12 s, not the upload's");
+            in.pipeInput(key, PipelineHarness.reading("s1", 20_000, 1f), uploaded);
+            assertEquals(List.of(10_000L, 11_000L, 12_000L), forecasts.readValuesToList().stream()
+                    .map(v -> AvroSerdes.forecast().deserialize("f", v).getEventTime().toEpochMilli()).toList());
+            assertEquals(0, dead.getQueueSize());
+        }
+    }
 }
