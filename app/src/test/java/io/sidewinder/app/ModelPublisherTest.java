@@ -24,8 +24,36 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelPublisherTest {
 
     static ModelSnapshot challenger(double valMse) {
-        return ModelSnapshots.toSnapshot(ModelParameters.initialise(ModelConfig.defaults(1).withShape(8, 1, 4, 2), 1),
+        return challenger(valMse, 2, 1);
+    }
+
+    static ModelSnapshot challenger(double valMse, int horizon, long seed) {
+        return ModelSnapshots.toSnapshot(ModelParameters.initialise(ModelConfig.defaults(1).withShape(8, 1, 4, horizon), seed),
                 "pumps", 1, Map.of(), Map.of(ModelPublisher.METRIC, valMse));
+    }
+
+    @Test
+    void theRefereeScoresBothOnTheChallengersDataAndOtherHorizonsAreNotCompared(@TempDir Path dir) throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+            broker.createTopic("models", 1, Map.of("cleanup.policy", "compact"));
+            ModelPublisher publisher = new ModelPublisher(broker.bootstrapServers(), "models");
+            assertTrue(publisher.offer(challenger(0.50, 2, 1)).published());
+            // Recorded 0.10 looks better, but on the challenger's own validation data the champion (seed 1) wins.
+            ModelParameters seed1 = ModelSnapshots.toParameters(challenger(0, 2, 1));
+            String name = seed1.all().getFirst().name();
+            ModelPublisher.Referee referee = m -> java.util.Arrays.equals(m.data(name), seed1.data(name)) ? 0.2 : 0.3;
+            var refereed = publisher.offer(challenger(0.10, 2, 2), referee, false);
+            assertFalse(refereed.published(), refereed.reason());
+            assertEquals(0.2, refereed.championMse());
+            assertEquals(0.3, refereed.challengerMse());
+
+            var otherHorizon = publisher.offer(challenger(0.01, 4, 3), referee, false);
+            assertFalse(otherHorizon.published(), otherHorizon.reason());
+            assertTrue(otherHorizon.reason().contains("forecasts 2 steps, the challenger 4"), otherHorizon.reason());
+            var forced = publisher.offer(challenger(0.01, 4, 3), referee, true);
+            assertTrue(forced.published(), forced.reason());
+            assertEquals(2, forced.version());
+        }
     }
 
     @Test

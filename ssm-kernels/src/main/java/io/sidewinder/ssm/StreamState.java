@@ -86,11 +86,15 @@ public final class StreamState {
 
     /** Bytes of {@link #toBytes()} for a config. */
     public static int serializedSize(ModelConfig c) {
+        return serializedSize(c, c.readoutLags() > 0, c.cycleLength() > 0);
+    }
+
+    /** The size of a state of this model written with or without a readout history and cycle phases. */
+    private static int serializedSize(ModelConfig c, boolean withHistory, boolean withPhases) {
         int header = 2 + 1 + 5 * 4 + 3 * 8;
         int norm = 2 * 8 * c.channels();
         int layers = c.stateLayers() * (c.dInner() * c.dState() + (c.dConv() - 1) * c.dInner()) * 4;
-        int readout = c.readoutLags() > 0
-                ? LagReadout.History.serializedSize(c.readoutLags(), c.channels(), c.cycleLength() > 0) : 0;
+        int readout = withHistory ? LagReadout.History.serializedSize(c.readoutLags(), c.channels(), withPhases) : 0;
         return header + norm + layers + readout;
     }
 
@@ -155,9 +159,9 @@ public final class StreamState {
                 throw new IllegalArgumentException("stream state shape (channels, state layers = members × layers, d_inner, d_state, d_conv) "
                         + java.util.Arrays.toString(dims) + " does not match the model's " + java.util.Arrays.toString(want));
             }
-            ModelConfig layout = !withHistory ? config.withReadoutLags(0)
-                    : withPhases ? config : config.withCycle(0, 0);
-            int expected = serializedSize(layout);
+            // Sized from the format's own flags, not a config: a model whose readout form needs lags has no
+            // lag-free config to size an older state with.
+            int expected = serializedSize(config, withHistory, withPhases);
             if (bytes.length != expected) {
                 throw new IllegalArgumentException("stream state has " + bytes.length + " bytes, expected " + expected);
             }

@@ -58,4 +58,15 @@ class StreamStateTest {
         future[2] = 9;
         assertThrows(IllegalArgumentException.class, () -> StreamState.fromBytes(future, cfg));
     }
+
+    @Test
+    void aStateWrittenWithoutAReadoutLoadsIntoAModelWhoseReadoutFormNeedsLags() {
+        ModelConfig before = ModelConfig.defaults(1);
+        byte[] bytes = StreamState.fresh(before).toBytes();
+        for (ReadoutForm form : new ReadoutForm[] {ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL, ReadoutForm.LAST_VALUE}) {
+            ModelConfig after = before.withReadoutLags(24).withReadoutForm(form);
+            StreamState s = StreamState.fromBytes(bytes, after);
+            assertEquals(StreamState.fresh(after).toBytes().length, s.toBytes().length, form + ": upgraded, history empty");
+        }
+    }
 }

@@ -4,6 +4,8 @@ import io.sidewinder.processors.ModelRegistry;
 import io.sidewinder.schemas.ModelSnapshot;
 import io.sidewinder.schemas.serde.AvroSerdes;
 import io.sidewinder.ssm.InvalidModelException;
+import io.sidewinder.ssm.ModelConfig;
+import io.sidewinder.ssm.ModelParameters;
 import io.sidewinder.ssm.ModelSnapshots;
 import java.time.Duration;
 import java.util.HashMap;
@@ -24,7 +26,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Champion/challenger publishing to the compacted models topic: the challenger is published, as the champion's
- * version + 1, only when its validation MSE beats the champion's (the highest valid version of the model id).
+ * version + 1, only when its validation MSE beats the champion's (the highest valid version of the model id),
+ * both scored on the challenger's validation data when the trainer passes a {@link Referee}.
  */
 public final class ModelPublisher {
     public static final String METRIC = "val_mse";
@@ -68,18 +71,62 @@ public final class ModelPublisher {
         return Optional.ofNullable(best);
     }
 
-    /** Publishes the challenger when it beats the champion; the snapshot's version is set to champion + 1. */
+    /** Scores a model on the challenger's validation windows, through the forecast the stream serves. */
+    @FunctionalInterface
+    public interface Referee {
+        double validationMse(ModelParameters model);
+    }
+
+    /** Publishes the challenger when its recorded val_mse beats the champion's (see the refereed overload). */
     public Decision offer(ModelSnapshot challenger) throws Exception {
+        return offer(challenger, null, false);
+    }
+
+    /**
+     * Publishes the challenger, as the champion's version + 1, when it beats the champion. With a referee both are
+     * scored on the challenger's own validation windows (recorded metrics come from other data and other
+     * protocols, so they do not compare); without one, the recorded val_mse are compared. Models that forecast a
+     * different horizon or read a different channel count are not compared at all: the challenger is kept back
+     * unless {@code force}.
+     */
+    public Decision offer(ModelSnapshot challenger, Referee referee, boolean force) throws Exception {
         Double mse = challenger.getMetrics().get(METRIC);
         if (mse == null || !Double.isFinite(mse)) {
             throw new InvalidModelException("the challenger has no finite " + METRIC + " metric to compare");
         }
         Optional<ModelSnapshot> champ = champion(challenger.getModelId());
-        Double champMse = champ.map(c -> c.getMetrics().get(METRIC)).orElse(null);
         long version = champ.map(c -> c.getVersion() + 1).orElse(1L);
-        if (champ.isPresent() && champMse != null && mse >= champMse) {
-            return new Decision(false, champ.get().getVersion(), champMse, mse,
-                    "champion v" + champ.get().getVersion() + " has " + METRIC + " " + champMse + " <= " + mse);
+        Double champMse = null;
+        String reason;
+        if (champ.isEmpty()) {
+            reason = "no champion yet";
+        } else if (force) {
+            reason = "forced over champion v" + champ.get().getVersion();
+        } else {
+            long v = champ.get().getVersion();
+            ModelParameters champion = ModelSnapshots.toParameters(champ.get());
+            ModelParameters candidate = ModelSnapshots.toParameters(challenger);
+            String incomparable = incomparable(champion.config(), candidate.config());
+            if (incomparable == null && referee != null) {
+                try {
+                    champMse = referee.validationMse(champion);
+                    mse = referee.validationMse(candidate);
+                } catch (RuntimeException e) {
+                    incomparable = "the champion cannot be scored on the challenger's validation data (" + e.getMessage() + ")";
+                }
+            } else if (incomparable == null) {
+                champMse = champ.get().getMetrics().get(METRIC);
+            }
+            if (incomparable != null) {
+                return new Decision(false, v, null, mse, "not compared with champion v" + v + ": " + incomparable
+                        + "; publish under another model id, or force it");
+            }
+            if (champMse != null && mse >= champMse) {
+                return new Decision(false, v, champMse, mse, "champion v" + v + " has " + METRIC + " " + champMse
+                        + " <= " + mse + (referee != null ? " on the challenger's validation data" : ""));
+            }
+            reason = "beats champion v" + v + " (" + METRIC + " " + champMse + " > " + mse
+                    + (referee != null ? " on the challenger's validation data)" : ")");
         }
         ModelSnapshot toPublish = ModelSnapshot.newBuilder(challenger).setVersion(version).build();
         Map<String, Object> p = new HashMap<>();
@@ -90,7 +137,17 @@ public final class ModelPublisher {
             producer.send(new ProducerRecord<>(topic, ModelRegistry.key(toPublish.getModelId(), version),
                     AvroSerdes.modelSnapshot().serialize(topic, toPublish))).get();
         }
-        return new Decision(true, version, champMse, mse, champ.isEmpty() ? "no champion yet"
-                : "beats champion v" + champ.get().getVersion() + " (" + METRIC + " " + champMse + ")");
+        return new Decision(true, version, champMse, mse, reason);
+    }
+
+    /** Why two models' validation errors do not compare, or null when they do. */
+    static String incomparable(ModelConfig champion, ModelConfig challenger) {
+        if (champion.horizon() != challenger.horizon()) {
+            return "it forecasts " + champion.horizon() + " steps, the challenger " + challenger.horizon();
+        }
+        if (champion.channels() != challenger.channels()) {
+            return "it reads " + champion.channels() + " channels, the challenger " + challenger.channels();
+        }
+        return null;
     }
 }

@@ -120,8 +120,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", description = "Save after every epoch here, and resume from it when it exists.")
     Path checkpoint;
 
-    @Option(names = "--publish", description = "Also publish to this compacted models topic if it beats the champion.")
+    @Option(names = "--publish", description = "Also publish to this compacted models topic if it beats the champion: "
+            + "both are scored on this run's validation data; a champion of another horizon or channel count is "
+            + "not compared and keeps serving.")
     String publishTopic;
+
+    @Option(names = "--force-publish", description = "With --publish: publish even when the champion scores better "
+            + "or cannot be compared.")
+    boolean forcePublish;
 
     @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", description = "Kafka brokers for --publish.")
     String bootstrapServers;
@@ -225,6 +231,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelParameters trained;
         double valMse, valMae;
         String range, formChoice = null;
+        ModelPublisher.Referee referee;
         if (proto.equals("ett")) {
             CsvSeries csv = readCsv(Path.of(data), timeColumn);
             EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
@@ -243,6 +250,7 @@ public final class TrainCommand implements Callable<Integer> {
             ensemble = trainMembers(withForm(config, form), options, kernels, (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
             trained = ensemble.model();
             ForecastEvaluation.Result val = exp.evaluate(trained, EttProtocol.Split.VAL);
+            referee = model -> exp.evaluate(model, EttProtocol.Split.VAL).mse();
             valMse = val.mse();
             valMae = val.mae();
             range = "rows [0, " + p.trainEnd() + ") train, [" + p.trainEnd() + ", " + p.valEnd() + ") validation";
@@ -278,6 +286,7 @@ public final class TrainCommand implements Callable<Integer> {
             trained = ensemble.model();
             // a single model's validation MSE is the trainer's; an ensemble's, the same metric through its forecast
             valMse = members == 1 ? ensemble.members().get(0).bestValidationMse() : exp.validationMse(trained);
+            referee = exp::validationMse;
             valMae = Double.NaN;
             range = "first 80 % of each sensor train, last 20 % validation; " + (from == null ? "" : "from " + from + " ")
                     + (to == null ? "" : "to " + to);
@@ -316,7 +325,7 @@ public final class TrainCommand implements Callable<Integer> {
         ModelSnapshot snapshot = ModelSnapshots.toSnapshot(trained, modelId, version, provenance, metrics);
         ModelSnapshots.write(snapshot, out);
         if (publishTopic != null) {
-            ModelPublisher.Decision d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot);
+            ModelPublisher.Decision d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot, referee, forcePublish);
             System.out.printf(Locale.ROOT, "publish: %s v%d to %s (%s)%n", d.published() ? "published" : "kept the champion",
                     d.version(), publishTopic, d.reason());
         }

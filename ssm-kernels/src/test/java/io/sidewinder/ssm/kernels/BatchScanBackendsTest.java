@@ -61,6 +61,25 @@ class BatchScanBackendsTest {
         compare(ref.dz(), got.dz(), w + "dz");
     }
 
+    @org.junit.jupiter.api.Test
+    void aNegligibleOrUnderflowedAAgreesWithTheScalarReference() {
+        for (Discretization disc : Discretization.values()) {
+            ScanProblem p = new ScanProblem(2, 40, 5, 16, disc, Options.ALL, 17);
+            p.a[0] = -1e-30f;
+            p.a[16 + 1] = -(float) Math.exp(-95);
+            p.a[32 + 2] = -(float) Math.exp(-104);
+            ScanGradients ref = ScanGradients.zerosFor(p.batch()), got = ScanGradients.zerosFor(p.batch());
+            float[][] r = p.run(ScalarKernels.INSTANCE, CHUNK, ref);
+            float[][] g = p.run(Kernels.get(), CHUNK, got);
+            assertClose(toDouble(r[0]), g[0], 3e-4, 1e-5, disc + " y");
+            assertClose(toDouble(r[1]), g[1], 3e-4, 1e-5, disc + " h");
+            compare(ref.du(), got.du(), disc + " du");
+            compare(ref.dDeltaRaw(), got.dDeltaRaw(), disc + " dDeltaRaw");
+            compare(ref.db(), got.db(), disc + " db");
+            compare(ref.dh0(), got.dh0(), disc + " dh0");
+        }
+    }
+
     static void compare(float[] expected, float[] actual, String what) {
         if (expected == null) {
             assertArrayEquals((float[]) null, actual, what);

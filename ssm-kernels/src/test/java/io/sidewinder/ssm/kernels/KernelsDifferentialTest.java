@@ -100,6 +100,26 @@ class KernelsDifferentialTest {
     }
 
     @Test
+    void aNegligibleOrUnderflowedAIsDeltaTimesBNotInfinityOrNaN() {
+        int n = 16, channels = 3;
+        float[] delta = {0.05f, 0.5f, 2f}, u = {1f, -2f, 0.5f}, bc = random(2 * n, 9, 1);
+        float[] a = random(channels * n, 10, 4);
+        for (int i = 0; i < a.length; i++) a[i] = -Math.abs(a[i]) - 0.1f;
+        a[0] = -1e-30f;                            // A_log ≈ −69
+        a[n + 1] = -(float) Math.exp(-95);          // A_log = −95: 1/a is infinite in fp32
+        a[2 * n + 2] = -(float) Math.exp(-104);     // A_log = −104: a underflows to −0
+        for (Discretization disc : Discretization.values()) {
+            float[] h1 = new float[channels * n], h2 = h1.clone(), y1 = new float[channels], y2 = new float[channels];
+            for (int step = 0; step < 5; step++) {
+                scalar.scanStep(channels, n, delta, u, a, bc, 0, bc, n, disc, h1, y1);
+                simd.scanStep(channels, n, delta, u, a, bc, 0, bc, n, disc, h2, y2);
+            }
+            assertClose(toDouble(h1), h2, 1e-5, 1e-6, disc + " state");
+            assertClose(toDouble(y1), y2, 1e-5, 1e-5, disc + " output");
+        }
+    }
+
+    @Test
     void scanStepAgreesWithScalarForEveryDiscretizationAndStateSize() {
         for (Discretization disc : Discretization.values()) {
             for (int n : new int[] {1, 4, 8, 13, 16, 17, 33}) {

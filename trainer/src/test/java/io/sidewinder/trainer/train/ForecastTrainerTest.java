@@ -164,6 +164,18 @@ class ForecastTrainerTest {
     }
 
     @Test
+    void aCheckpointOfAnotherRunIsRefusedNamingWhatDiffers(@TempDir Path dir) throws Exception {
+        List<Windows.Series> data = List.of(sine(600, 4));
+        Path cp = dir.resolve("train.ckpt");
+        new ForecastTrainer(data, options(1).withCheckpoint(cp)).train(new TrainableModel(ModelParameters.initialise(CFG, 3)),
+                windows(0, 450, 40), windows(450, 600, 40), QUIET);
+        ForecastTrainer.Options moreEpochs = options(2).withCheckpoint(cp);
+        var e = assertThrows(java.io.IOException.class, () -> new ForecastTrainer(data, moreEpochs).train(
+                new TrainableModel(ModelParameters.initialise(CFG, 3)), windows(0, 450, 40), windows(450, 600, 40), QUIET));
+        assertTrue(e.getMessage().contains("epochs=1") && e.getMessage().contains("epochs=2"), e.getMessage());
+    }
+
+    @Test
     void targetsAreTheNextReadingsNormalisedByTheStatisticsAtTheirPosition() {
         Windows.Series s = sine(200, 5);
         Windows.Window w = new Windows.Window(0, 10, 40, 60);

@@ -177,7 +177,9 @@ public final class VectorKernels implements SsmKernels, TiledScan {
                         // One transcendental: dA = 1 + expm1(Δa) loses nothing that matters in fp32.
                         FloatVector em = x.lanewise(VectorOperators.EXPM1);
                         dA = em.add(1f);
-                        f = em.div(av, m);
+                        // expm1(aΔ)/a is Δ where a is negligible (and 0/0 where a underflowed to 0)
+                        f = em.div(av, m).blend(FloatVector.broadcast(S, dl),
+                                av.abs().compare(VectorOperators.LT, VectorScan.NEGLIGIBLE_A));
                     }
                     case EULER -> {
                         dA = x.lanewise(VectorOperators.EXP);

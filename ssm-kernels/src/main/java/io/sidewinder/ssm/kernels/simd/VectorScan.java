@@ -28,6 +28,9 @@ final class VectorScan {
 
     private VectorScan() {}
 
+    /** |A| below this is 0 for the ZOH discretisation: |AΔ| < 1e-17 for any Δ the gap scaling allows. */
+    static final float NEGLIGIBLE_A = 1e-20f;
+
     /** A, 1/A and [A == 0] for one channel vector, transposed to [N][V] (padding lanes: A = −1). */
     private static final class TransposedA {
         final float[] a, invA, isZero;
@@ -40,9 +43,12 @@ final class VectorScan {
             for (int j = 0; j < n; j++) {
                 for (int l = 0; l < V; l++) {
                     float v = l < valid ? in.a()[(cv + l) * n + j] : -1f;
+                    // Below NEGLIGIBLE_A, 1/a overflows (|a| < 3e-39) long before expm1(aΔ)/a differs from Δ in
+                    // fp32: such an A is taken as 0 (f = Δ, dA = 1), as the scalar path's Taylor branch gives.
+                    boolean zero = Math.abs(v) < NEGLIGIBLE_A;
                     a[j * V + l] = v;
-                    invA[j * V + l] = v == 0f ? 0f : 1f / v;
-                    isZero[j * V + l] = v == 0f ? 1f : 0f;
+                    invA[j * V + l] = zero ? 0f : 1f / v;
+                    isZero[j * V + l] = zero ? 1f : 0f;
                 }
             }
         }
