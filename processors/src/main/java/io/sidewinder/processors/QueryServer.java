@@ -24,7 +24,8 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
  * The read-only HTTP API: {@code GET /sensors/{id}} (latest forecast, score and state summary of a sensor,
- * routed to the instance that owns the key), {@code GET /metrics} (Prometheus text), {@code GET /health}.
+ * routed to the instance that owns the key), {@code GET /metrics} (Prometheus text), {@code GET /health} (200
+ * while Streams runs: liveness) and {@code GET /ready} (200 once a model is served too: readiness).
  */
 final class QueryServer {
     private final HttpServer server;
@@ -41,6 +42,7 @@ final class QueryServer {
         HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
         QueryServer qs = new QueryServer(server, app);
         server.createContext("/health", qs::health);
+        server.createContext("/ready", qs::ready);
         server.createContext("/metrics", ex -> respond(ex, 200, "text/plain; version=0.0.4", app.registry().scrape()));
         server.createContext("/sensors/", qs::sensor);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -75,6 +77,15 @@ final class QueryServer {
             // e.g. a stored state this version cannot read: an answer, not a dropped connection
             respond(ex, 500, "application/json", "{\"error\":" + json(e.toString()) + "}");
         }
+    }
+
+    /** Ready to serve: Streams running and a valid model in service (before one, every reading is a dead letter). */
+    private void ready(HttpExchange ex) throws IOException {
+        KafkaStreams.State s = app.streams().state();
+        var model = app.models().current();
+        boolean ready = (s == KafkaStreams.State.RUNNING || s == KafkaStreams.State.REBALANCING) && model != null;
+        respond(ex, ready ? 200 : 503, "application/json", "{\"state\":\"" + s + "\",\"modelVersion\":"
+                + (model == null ? -1 : model.version()) + ",\"ready\":" + ready + "}");
     }
 
     private void sensorOrError(HttpExchange ex) throws IOException {

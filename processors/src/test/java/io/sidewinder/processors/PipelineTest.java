@@ -123,6 +123,12 @@ class PipelineTest {
         }
     }
 
+    static int httpStatus(SidewinderApp app, String path) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:" + app.httpPort() + path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
     /** The read-only HTTP API: a sensor's latest state, 404 for unknown ones, Prometheus metrics, health. */
     static void assertHttpApiShowsTheSensor(SidewinderApp app, int readings) throws Exception {
         var client = java.net.http.HttpClient.newHttpClient();
@@ -149,7 +155,7 @@ class PipelineTest {
     @Test
     void badInputOfEveryKindIsDeadLetteredWithItsReasonAndTheAppKeepsRunning() throws Exception {
         try (PipelineHarness h = new PipelineHarness(broker, "bad")) {
-            SidewinderConfig c = h.config(stateDir, Map.of());
+            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.HTTP_PORT, 0));
             SidewinderApp.createTopics(c);
             try (SidewinderApp app = new SidewinderApp(c).start();
                  KafkaConsumer<byte[], byte[]> dead = h.consumer(c.getString(SidewinderConfig.DEAD_LETTER_TOPIC));
@@ -159,8 +165,11 @@ class PipelineTest {
                 h.send(c, "s1", PipelineHarness.reading("s1", now - 10_000, 1f, 2f), now); // before any model
                 List<ConsumerRecord<byte[], byte[]>> letters = collect(dead, 1);
                 assertEquals("NO_MODEL", AvroSerdes.deadLetter().deserialize("d", letters.getFirst().value()).getReason());
+                assertEquals(200, httpStatus(app, "/health"), "alive");
+                assertEquals(503, httpStatus(app, "/ready"), "not ready without a model");
                 h.publish(c, PipelineHarness.params(2), 1);
                 await().atMost(Duration.ofSeconds(30)).until(() -> app.models().current() != null);
+                assertEquals(200, httpStatus(app, "/ready"));
                 h.send(c, "s1", PipelineHarness.reading("s1", now - 5_000, 1f, 2f), now);                  // good
                 h.send(c, "s1", "garbage".getBytes(StandardCharsets.UTF_8), now);                            // UNDECODABLE
                 h.send(c, "s1", PipelineHarness.reading("s1", now - 4_000, Float.NaN, 2f), now);           // NON_FINITE
