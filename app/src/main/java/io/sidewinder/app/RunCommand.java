@@ -40,19 +40,63 @@ final class RunCommand implements Callable<Integer> {
             overrides.put(SidewinderConfig.BOOTSTRAP_SERVERS, bootstrapServers);
         }
         SidewinderConfig cfg = SidewinderConfig.load(config, System.getenv(), overrides);
+        String brokers = String.join(",", cfg.getList(SidewinderConfig.BOOTSTRAP_SERVERS));
         if (createTopics) {
+            System.err.println("run: creating missing topics on " + brokers);
             SidewinderApp.createTopics(cfg);
         }
         CountDownLatch stop = new CountDownLatch(1);
         try (SidewinderApp app = new SidewinderApp(cfg)) {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-            app.start();
-            if (!app.awaitRunning(Duration.ofMinutes(5))) {
-                System.err.println("run: Kafka Streams did not reach RUNNING: " + app.streams().state());
-                return 1;
+            // Streams retries an unreachable cluster silently (and start() itself waits for the global models
+            // store): say what it waits for while it does.
+            Thread reporter = Thread.ofVirtual().start(() -> {
+                try {
+                    while (!app.awaitRunning(WAIT_REPORT)) {
+                        var state = app.streams().state();
+                        if (state == org.apache.kafka.streams.KafkaStreams.State.ERROR
+                                || state == org.apache.kafka.streams.KafkaStreams.State.NOT_RUNNING) {
+                            return;
+                        }
+                        System.err.println("run: waiting for Kafka Streams (" + app.streams().state() + "); brokers "
+                                + brokers + ": " + reachability(brokers));
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                app.start();
+                if (!app.awaitRunning(Duration.ofMinutes(5))) {
+                    System.err.println("run: Kafka Streams did not reach RUNNING: " + app.streams().state());
+                    return 1;
+                }
+            } finally {
+                reporter.interrupt();
             }
+            System.err.println("run: RUNNING against " + brokers);
             stop.await();
         }
         return 0;
+    }
+
+    static final Duration WAIT_REPORT = Duration.ofSeconds(15);
+
+    /** Whether the cluster answers a metadata request within 10 s, in words. */
+    static String reachability(String brokers) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers,
+                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000,
+                org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
+            int nodes = admin.describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
+            return "reachable, " + nodes + (nodes == 1 ? " broker" : " brokers");
+        } catch (java.util.concurrent.TimeoutException e) {
+            return "no answer within 10 s (wrong address, or the cluster is down?)";
+        } catch (java.util.concurrent.ExecutionException e) {
+            return "unreachable: " + e.getCause().getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
     }
 }

@@ -72,7 +72,8 @@ public final class SidewinderApp implements AutoCloseable {
         topics.add(new NewTopic(config.getString(SidewinderConfig.MODELS_TOPIC), 1, rf)
                 .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS))))) {
+                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS)),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
@@ -87,7 +88,7 @@ public final class SidewinderApp implements AutoCloseable {
     public SidewinderApp start() throws IOException {
         if (http != null) {
             http.start();
-            LOG.info("HTTP API on port {} (/sensors/{{id}}, /metrics, /health); other instances reach it as {}:{}",
+            LOG.info("HTTP API on port {} (/sensors/{id}, /metrics, /health, /ready); other instances reach it as {}:{}",
                     http.port(), config.getString(SidewinderConfig.HTTP_HOST), http.port());
         }
         try {
