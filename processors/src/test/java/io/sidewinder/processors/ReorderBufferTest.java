@@ -64,30 +64,21 @@ class ReorderBufferTest {
         }
     }
 
+    private SensorReadingProcessorTest.Pipeline withGrace(long graceMs) {
+        return SensorReadingProcessorTest.Pipeline.start(SensorReadingProcessorTest.config(stateDir,
+                Map.of(SidewinderConfig.REORDER_GRACE_MS, graceMs)));
+    }
+
     @Test
     void aQuietPartitionAppliesItsBufferedReadingsAfterAGraceOfWallClockSilence() {
-        Map<String, Object> p = new HashMap<>();
-        p.put(SidewinderConfig.STATE_DIR, stateDir.toString());
-        p.put(SidewinderConfig.REORDER_GRACE_MS, 5_000L);
-        p.put(SidewinderConfig.HTTP_PORT, -1);
-        SidewinderConfig config = new SidewinderConfig(p);
-        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
-        PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
-        try (TopologyTestDriver driver = new TopologyTestDriver(SidewinderTopology.build(config, models, metrics),
-                config.streamsProperties())) {
-            TestInputTopic<byte[], byte[]> in = driver.createInputTopic(config.inputTopics().getFirst(),
-                    new ByteArraySerializer(), new ByteArraySerializer());
-            TestOutputTopic<byte[], byte[]> forecasts = driver.createOutputTopic(
-                    config.getString(SidewinderConfig.FORECASTS_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+        try (var p = withGrace(5_000)) {
             for (long t : new long[] {10_000, 12_000, 11_000}) {
-                in.pipeInput(key, PipelineHarness.reading("s1", t, 1f), t);
+                p.send("s1", t, 1f);
             }
-            driver.advanceWallClockTime(java.time.Duration.ofMillis(4_000));
-            assertEquals(0, forecasts.getQueueSize(), "still within the grace");
-            driver.advanceWallClockTime(java.time.Duration.ofMillis(1_000));
-            assertEquals(List.of(10_000L, 11_000L, 12_000L), forecasts.readValuesToList().stream()
-                    .map(v -> AvroSerdes.forecast().deserialize("f", v).getEventTime().toEpochMilli()).toList());
+            p.driver().advanceWallClockTime(java.time.Duration.ofMillis(4_000));
+            assertEquals(0, p.forecasts().getQueueSize(), "still within the grace");
+            p.driver().advanceWallClockTime(java.time.Duration.ofMillis(1_000));
+            assertEquals(List.of(10_000L, 11_000L, 12_000L), p.forecastTimes());
         }
     }
 
@@ -124,31 +115,15 @@ class ReorderBufferTest {
 
     @Test
     void theGraceOrdersByEventTimeEvenWhenTheRecordsCarryTheirUploadTime() {
-        Map<String, Object> p = new HashMap<>();
-        p.put(SidewinderConfig.STATE_DIR, stateDir.toString());
-        p.put(SidewinderConfig.REORDER_GRACE_MS, 5_000L);
-        p.put(SidewinderConfig.HTTP_PORT, -1);
-        SidewinderConfig config = new SidewinderConfig(p);
-        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
-        PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
-        try (TopologyTestDriver driver = new TopologyTestDriver(SidewinderTopology.build(config, models, metrics),
-                config.streamsProperties())) {
-            TestInputTopic<byte[], byte[]> in = driver.createInputTopic(config.inputTopics().getFirst(),
-                    new ByteArraySerializer(), new ByteArraySerializer());
-            TestOutputTopic<byte[], byte[]> forecasts = driver.createOutputTopic(
-                    config.getString(SidewinderConfig.FORECASTS_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            TestOutputTopic<byte[], byte[]> dead = driver.createOutputTopic(
-                    config.getString(SidewinderConfig.DEAD_LETTER_TOPIC), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+        try (var p = withGrace(5_000)) {
             long uploaded = 1_000_000;   // a backlog sent at once: every record stamped with the upload time
             for (long t : new long[] {10_000, 12_000, 11_000}) {
-                in.pipeInput(key, PipelineHarness.reading("s1", t, 1f), uploaded);
+                p.send("s1", t, uploaded, 1f);
             }
-            assertEquals(0, forecasts.getQueueSize(), "held: stream time is the readings' 12 s, not the upload's");
-            in.pipeInput(key, PipelineHarness.reading("s1", 20_000, 1f), uploaded);
-            assertEquals(List.of(10_000L, 11_000L, 12_000L), forecasts.readValuesToList().stream()
-                    .map(v -> AvroSerdes.forecast().deserialize("f", v).getEventTime().toEpochMilli()).toList());
-            assertEquals(0, dead.getQueueSize());
+            assertEquals(0, p.forecasts().getQueueSize(), "held: stream time is the readings' 12 s, not the upload's");
+            p.send("s1", 20_000, uploaded, 1f);
+            assertEquals(List.of(10_000L, 11_000L, 12_000L), p.forecastTimes());
+            assertEquals(List.of(), p.deadLetterReasons());
         }
     }
 }

@@ -39,6 +39,10 @@ class SensorReadingProcessorTest {
     Path stateDir;
 
     private SidewinderConfig config(Map<String, Object> extra) {
+        return config(stateDir, extra);
+    }
+
+    static SidewinderConfig config(Path stateDir, Map<String, Object> extra) {
         Map<String, Object> p = new HashMap<>();
         p.put(SidewinderConfig.STATE_DIR, stateDir.toString());
         p.put(SidewinderConfig.HTTP_PORT, -1);
@@ -47,7 +51,7 @@ class SensorReadingProcessorTest {
     }
 
     /** A driver serving one univariate model, with the readings input and every output topic. */
-    private record Pipeline(TopologyTestDriver driver, TestInputTopic<byte[], byte[]> in,
+    record Pipeline(TopologyTestDriver driver, TestInputTopic<byte[], byte[]> in,
                             TestOutputTopic<byte[], byte[]> forecasts, TestOutputTopic<byte[], byte[]> anomalies,
                             TestOutputTopic<byte[], byte[]> dead) implements AutoCloseable {
         static Pipeline start(SidewinderConfig config) {
@@ -72,7 +76,17 @@ class SensorReadingProcessorTest {
         }
 
         void send(String id, long t, float... values) {
-            in.pipeInput(id.getBytes(StandardCharsets.UTF_8), PipelineHarness.reading(id, t, values), t);
+            send(id, t, t, values);
+        }
+
+        /** A reading of event time t in a record stamped recordTime. */
+        void send(String id, long t, long recordTime, float... values) {
+            in.pipeInput(id.getBytes(StandardCharsets.UTF_8), PipelineHarness.reading(id, t, values), recordTime);
+        }
+
+        List<Long> forecastTimes() {
+            return forecasts.readValuesToList().stream()
+                    .map(v -> AvroSerdes.forecast().deserialize("f", v).getEventTime().toEpochMilli()).toList();
         }
 
         List<String> deadLetterReasons() {
