@@ -86,6 +86,7 @@ public final class SidewinderApp implements AutoCloseable {
     }
 
     public SidewinderApp start() throws IOException {
+        requireCoPartitionedInputs(config);
         if (http != null) {
             http.start();
             LOG.info("HTTP API on port {} (/sensors/{id}, /metrics, /health, /ready); other instances reach it as {}:{}",
@@ -98,6 +99,34 @@ public final class SidewinderApp implements AutoCloseable {
             throw e;
         }
         return this;
+    }
+
+    /**
+     * Several input topics feed one task per partition number: a sensor's readings stay in one task (one state)
+     * only if every input topic has the same partition count. Streams does not check this for one source reading
+     * several topics, so it is checked here; topics not found (yet) are left to Streams.
+     */
+    static void requireCoPartitionedInputs(SidewinderConfig config) {
+        List<String> inputs = config.inputTopics();
+        if (inputs.size() < 2) {
+            return;
+        }
+        Map<String, Integer> partitions = new java.util.TreeMap<>();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS)),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+            admin.describeTopics(inputs).topicNameValues().forEach((name, f) -> {
+                try {
+                    partitions.put(name, f.get().partitions().size());
+                } catch (ExecutionException | InterruptedException e) {
+                    if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+                }
+            });
+        }
+        if (new java.util.HashSet<>(partitions.values()).size() > 1) {
+            throw new IllegalStateException("the input topics have different partition counts " + partitions
+                    + ": a sensor's readings would reach two tasks and keep two states; give them one count");
+        }
     }
 
     /** Waits until Kafka Streams is RUNNING; false on timeout or when it failed or stopped first. */

@@ -2,6 +2,7 @@ package io.sidewinder.processors;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sidewinder.kafka.embedded.EmbeddedKafkaBroker;
@@ -150,6 +151,19 @@ class PipelineTest {
         assertTrue(metrics.body().contains("sidewinder_readings_total " + readings + ".0"), metrics.body());
         assertTrue(metrics.body().contains("sidewinder_model_version 1.0"));
         assertEquals(200, get.apply("/health").statusCode());
+    }
+
+    @Test
+    void inputTopicsOfDifferentPartitionCountsAreRefusedAtStart() throws Exception {
+        try (PipelineHarness h = new PipelineHarness(broker, "copart")) {
+            broker.createTopic("copart-a", 2, Map.of());
+            broker.createTopic("copart-b", 3, Map.of());
+            SidewinderConfig c = h.config(stateDir, Map.of(SidewinderConfig.INPUT_TOPICS, "copart-a,copart-b"));
+            try (SidewinderApp app = new SidewinderApp(c)) {
+                var e = assertThrows(IllegalStateException.class, app::start);
+                assertTrue(e.getMessage().contains("{copart-a=2, copart-b=3}"), e.getMessage());
+            }
+        }
     }
 
     @Test
