@@ -66,6 +66,8 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private String currentKey;
     /** Wall-clock time of the last input record (the punctuation clock's). */
     private long lastInputWallMs;
+    /** Whether the buffer may hold keys of the earlier sensor-major layout (true until a full scan finds none). */
+    private boolean legacyKeys = true;
     /** The pending drain of readings buffered under an earlier grace; null when none. */
     private org.apache.kafka.streams.processor.Cancellable drainBuffered;
 
@@ -362,17 +364,32 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 eventTime, source.headers()), SidewinderTopology.ANOMALIES_SINK);
     }
 
-    /** Applies the buffered readings whose event time is at or before the cutoff, each sensor's in event-time order. */
+    /**
+     * Applies the buffered readings whose event time is at or before the cutoff, in event-time order. The buffer is
+     * keyed by event time first, so a flush reads only what it applies, not every buffered reading.
+     */
     private void flushReorderBuffer(long cutoff) {
         List<KeyValue<Bytes, byte[]>> ready = new ArrayList<>();
+        boolean sawLegacy = false;
         try (KeyValueIterator<Bytes, byte[]> it = reorder.all()) {
             while (it.hasNext()) {
                 KeyValue<Bytes, byte[]> kv = it.next();
-                if (eventTimeOf(kv.key.get()) <= cutoff) {
-                    ready.add(kv);
+                byte[] k = kv.key.get();
+                if (isTimeMajor(k)) {
+                    if (eventTimeOf(k) <= cutoff) {
+                        ready.add(kv);
+                    } else if (!legacyKeys) {
+                        break;   // time-major keys come first and in order: nothing later is due
+                    }
+                } else {
+                    sawLegacy = true;
+                    if (eventTimeOf(k) <= cutoff) ready.add(kv);
                 }
             }
         }
+        legacyKeys = sawLegacy;
+        // Keys of both layouts (during an upgrade) merge into one event-time order; the sort is stable.
+        ready.sort(java.util.Comparator.comparingLong(kv -> eventTimeOf(kv.key.get())));
         for (KeyValue<Bytes, byte[]> kv : ready) {
             Source source = Source.fromBytes(kv.value);
             try {
@@ -392,16 +409,32 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         }
     }
 
-    /** Buffer key: sensor id, 0, event time (order-preserving), offset — sorts by sensor, then time. */
+    /** First byte of a buffer key in the time-major layout; earlier versions began with the sensor id. */
+    static final byte TIME_MAJOR = 0;
+
+    /** Buffer key: 0, event time (order-preserving), offset, sensor id — sorts by time, then input order. */
     static Bytes bufferKey(SensorReading r, Source s) {
+        byte[] id = r.getSensorId().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(1 + 16 + id.length);
+        b.put(TIME_MAJOR).putLong(r.getEventTime().toEpochMilli() ^ Long.MIN_VALUE).putLong(s.offset).put(id);
+        return Bytes.wrap(b.array());
+    }
+
+    /** The sensor-major key of earlier versions: sensor id, 0, event time, offset (still read, never written). */
+    static Bytes legacyBufferKey(SensorReading r, Source s) {
         byte[] id = r.getSensorId().getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(id.length + 1 + 16);
         b.put(id).put((byte) 0).putLong(r.getEventTime().toEpochMilli() ^ Long.MIN_VALUE).putLong(s.offset);
         return Bytes.wrap(b.array());
     }
 
+    private static boolean isTimeMajor(byte[] key) {
+        return key.length >= 17 && key[0] == TIME_MAJOR;   // a sensor id never starts with NUL
+    }
+
     static long eventTimeOf(byte[] bufferKey) {
-        return ByteBuffer.wrap(bufferKey, bufferKey.length - 16, 8).getLong() ^ Long.MIN_VALUE;
+        int at = isTimeMajor(bufferKey) ? 1 : bufferKey.length - 16;
+        return ByteBuffer.wrap(bufferKey, at, 8).getLong() ^ Long.MIN_VALUE;
     }
 
     private KeyState load(String id) {

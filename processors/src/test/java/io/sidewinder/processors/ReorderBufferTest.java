@@ -93,11 +93,13 @@ class ReorderBufferTest {
         org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> buffer =
                 context.getStateStore(SidewinderTopology.REORDER_STORE);
         byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
-        for (long t : new long[] {10_000, 11_000}) {   // what a run with a grace left behind
+        // What a run with a grace left behind, one reading in this version's key layout, one in the earlier one's.
+        for (long t : new long[] {11_000, 10_000}) {
             var reading = AvroSerdes.sensorReading().deserialize("r", PipelineHarness.reading("s1", t, 1f));
             var source = new SensorReadingProcessor.Source("readings", 0, t, t, key, PipelineHarness.reading("s1", t, 1f),
                     new org.apache.kafka.common.header.internals.RecordHeaders());
-            buffer.put(SensorReadingProcessor.bufferKey(reading, source), source.toBytes());
+            buffer.put(t == 10_000 ? SensorReadingProcessor.legacyBufferKey(reading, source)
+                    : SensorReadingProcessor.bufferKey(reading, source), source.toBytes());
         }
         SensorReadingProcessor processor = new SensorReadingProcessor(config, models,
                 new PipelineMetrics(new SimpleMeterRegistry(), models));
