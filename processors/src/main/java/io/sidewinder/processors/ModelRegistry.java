@@ -102,6 +102,33 @@ public final class ModelRegistry {
         }
     }
 
+    /**
+     * A tombstone on the models topic. Deleting the version being served retracts it: the highest valid version
+     * left ({@code remaining}: the global store's snapshots after the delete) serves instead, or nothing. Every
+     * instance sees the same store, so they all fall back alike. Returns true when the model serving changed.
+     */
+    public boolean retract(String key, Iterable<byte[]> remaining) {
+        ServingModel now = current.get();
+        if (now == null || !key.equals(key(now.modelId(), now.version()))) {
+            return false;   // an older version, or another model's: nothing serving changes
+        }
+        ServingModel best = null;
+        for (byte[] bytes : remaining) {
+            try {
+                ModelSnapshot s = decoder.deserialize(null, bytes);
+                if (modelId.equals(s.getModelId()) && (best == null || s.getVersion() > best.version())) {
+                    best = new ServingModel(s.getModelId(), s.getVersion(), new Forecaster(ModelSnapshots.toModel(s)));
+                }
+            } catch (RuntimeException e) {
+                // rejected when it was offered; it cannot serve now either
+            }
+        }
+        current.set(best);
+        LOG.warn("model {} v{} was deleted from the models topic; {}", now.modelId(), now.version(),
+                best == null ? "no valid version is left to serve" : "serving v" + best.version() + " again");
+        return true;
+    }
+
     private void reject(String source, String why) {
         rejected.incrementAndGet();
         LOG.warn("rejected model snapshot {}: {}; still serving {}", source, why,

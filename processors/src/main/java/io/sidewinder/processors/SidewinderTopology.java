@@ -82,6 +82,11 @@ public final class SidewinderTopology {
             }
             if (record.value() == null) {
                 store.delete(record.key());
+                java.util.List<byte[]> remaining = new java.util.ArrayList<>();
+                try (var it = store.all()) {
+                    it.forEachRemaining(kv -> remaining.add(kv.value));
+                }
+                models.retract(record.key(), remaining);
             } else {
                 store.put(record.key(), record.value());
                 models.offer(record.key(), record.value());

@@ -120,6 +120,24 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void deletingTheServedVersionFallsBackToTheHighestVersionLeft() {
+        SidewinderConfig config = config(Map.of());
+        try (Pipeline p = Pipeline.start(config)) {
+            var models = p.driver().createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC),
+                    new StringSerializer(), new ByteArraySerializer());
+            models.pipeInput(ModelRegistry.key("default", 2), AvroSerdes.modelSnapshot().serialize(null,
+                    ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, 4), "default", 2, Map.of(), Map.of())));
+            long t = System.currentTimeMillis() - 60_000;
+            p.send("s1", t, 1f);
+            models.pipeInput(ModelRegistry.key("default", 2), (byte[]) null);   // v2 retracted
+            p.send("s1", t + 1_000, 2f);
+            List<Long> versions = p.forecasts().readValuesToList().stream()
+                    .map(v -> AvroSerdes.forecast().deserialize("f", v).getModelVersion()).toList();
+            assertEquals(List.of(2L, 1L), versions);
+        }
+    }
+
+    @Test
     void theLargestFutureToleranceMeansNeverInsteadOfOverflowing() {
         try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.FUTURE_TOLERANCE_MS, Long.MAX_VALUE)))) {
             p.send("s1", System.currentTimeMillis() + 86_400_000L, 1f);
