@@ -45,9 +45,24 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("run: creating missing topics on " + brokers);
             SidewinderApp.createTopics(cfg);
         }
-        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch stop = new CountDownLatch(1), closed = new CountDownLatch(1);
+        // The JVM halts once its hooks return: on SIGTERM wait for Streams to close (leave the group, commit or
+        // abort its transaction, write its checkpoints), or a restart restores state from the changelog.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stop.countDown();
+            try {
+                closed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
         try (SidewinderApp app = new SidewinderApp(cfg)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            app.streams().setStateListener((now, before) -> {
+                if (now == org.apache.kafka.streams.KafkaStreams.State.ERROR
+                        || now == org.apache.kafka.streams.KafkaStreams.State.NOT_RUNNING) {
+                    stop.countDown();   // nothing left to run: end instead of waiting for a signal
+                }
+            });
             // Streams retries an unreachable cluster silently (and start() itself waits for the global models
             // store): say what it waits for while it does.
             Thread reporter = Thread.ofVirtual().start(() -> {
@@ -76,6 +91,13 @@ final class RunCommand implements Callable<Integer> {
             }
             System.err.println("run: RUNNING against " + brokers);
             stop.await();
+            var state = app.streams().state();
+            if (state == org.apache.kafka.streams.KafkaStreams.State.ERROR) {
+                System.err.println("run: Kafka Streams failed (" + state + "); see the log above");
+                return 1;
+            }
+        } finally {
+            closed.countDown();
         }
         return 0;
     }

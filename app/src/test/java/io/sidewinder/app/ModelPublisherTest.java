@@ -2,6 +2,7 @@ package io.sidewinder.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sidewinder.app.train.ModelPublisher;
@@ -73,8 +74,27 @@ class ModelPublisherTest {
             var better = publisher.offer(challenger(0.40));
             assertTrue(better.published(), better.reason());
             assertEquals(2, better.version());
+            assertEquals(2, better.snapshot().getVersion());
             assertEquals(2, publisher.champion("pumps").orElseThrow().getVersion());
             assertEquals(0.40, publisher.champion("pumps").orElseThrow().getMetrics().get(ModelPublisher.METRIC));
+            // A tombstone retracts v2 on the stream (ModelRegistry.retract): v1 is the champion again.
+            try (var p = new KafkaProducer<>(broker.adminConfig(), new StringSerializer(), new ByteArraySerializer())) {
+                p.send(new ProducerRecord<>("models", ModelRegistry.key("pumps", 2), null)).get();
+            }
+            assertEquals(1, publisher.champion("pumps").orElseThrow().getVersion());
+        }
+    }
+
+    @Test
+    void aMissingOrNonCompactedModelsTopicIsRefused(@TempDir Path dir) throws Exception {
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+            broker.createTopic("plain", 1, Map.of());
+            var missing = assertThrows(IllegalStateException.class,
+                    () -> new ModelPublisher(broker.bootstrapServers(), "nope").offer(challenger(0.5)));
+            assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+            var plain = assertThrows(IllegalStateException.class,
+                    () -> new ModelPublisher(broker.bootstrapServers(), "plain").offer(challenger(0.5)));
+            assertTrue(plain.getMessage().contains("cleanup.policy=delete"), plain.getMessage());
         }
     }
 }

@@ -115,7 +115,16 @@ public final class DemoCommand implements Callable<Integer> {
         checkOptions();
         Path dir = Files.createTempDirectory("sidewinder-demo");
         AtomicBoolean running = new AtomicBoolean(true);
-        Thread hook = new Thread(() -> running.set(false));
+        java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+        // The JVM halts once its hooks return: wait for the pipeline and broker to close and the summary to print.
+        Thread hook = new Thread(() -> {
+            running.set(false);
+            try {
+                finished.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         Runtime.getRuntime().addShutdownHook(hook);
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             SidewinderConfig config = config(broker.bootstrapServers(), dir);
@@ -142,8 +151,12 @@ public final class DemoCommand implements Callable<Integer> {
                 System.err.flush();
                 System.out.println(finalLine);
             }
+            finished.countDown();
         }
     }
+
+    /** Readings produced but not yet processed, beyond which the producer waits for the pipeline. */
+    static final long MAX_AHEAD = 20_000;
 
     private SidewinderConfig config(String bootstrap, Path dir) {
         Map<String, Object> p = new HashMap<>();
@@ -185,8 +198,11 @@ public final class DemoCommand implements Callable<Integer> {
 
     private int runStream(SidewinderConfig config, String bootstrap, AtomicBoolean running) throws Exception {
         Thread monitor = Thread.ofPlatform().name("demo-monitor").daemon().start(() -> monitor(config, bootstrap, running));
-        DemoData data = new DemoData(sensors, System.currentTimeMillis() - Duration.ofDays(7).toMillis(),
-                anomalyRate, badRate, seed);
+        // Generated time starts far enough back that it stays behind the clock (readings ahead of it are
+        // dead-lettered as FUTURE_TIMESTAMP): each sensor's readings come about 1.8 s apart.
+        long span = Math.max(Duration.ofDays(7).toMillis(),
+                records > 0 ? records / sensors * 3_000L : Duration.ofDays(365).toMillis());
+        DemoData data = new DemoData(sensors, System.currentTimeMillis() - span, anomalyRate, badRate, seed);
         String topic = config.inputTopics().getFirst();
         long start = System.nanoTime(), lastPrint = start, deadline = start + timeout.toNanos();
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(producerProps(bootstrap))) {
@@ -198,7 +214,8 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 boolean wantMore = records == 0 || produced.get() < records;
                 boolean paced = rate > 0 && produced.get() >= (now - start) / 1e9 * rate;
-                if (wantMore && !paced) {
+                boolean ahead = produced.get() - (forecasts.get() + deadLetters.get()) >= MAX_AHEAD;
+                if (wantMore && !paced && !ahead) {
                     DemoData.Item item = data.next();
                     ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, null, item.eventTime(), item.key(), item.value());
                     r.headers().add(SENT_HEADER, ByteBuffer.allocate(8).putLong(System.nanoTime()).array());

@@ -32,7 +32,13 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class ModelPublisher {
     public static final String METRIC = "val_mse";
 
-    public record Decision(boolean published, long version, Double championMse, double challengerMse, String reason) {}
+    /** What was decided; {@code snapshot} is what was published (the challenger as champion + 1), or null. */
+    public record Decision(boolean published, long version, Double championMse, double challengerMse, String reason,
+                           ModelSnapshot snapshot) {
+        Decision(boolean published, long version, Double championMse, double challengerMse, String reason) {
+            this(published, version, championMse, challengerMse, reason, null);
+        }
+    }
 
     private final String bootstrap;
     private final String topic;
@@ -42,13 +48,16 @@ public final class ModelPublisher {
         this.topic = topic;
     }
 
-    /** The highest version of a model id on the topic that passes validation. */
+    /**
+     * The highest version of a model id on the topic that passes validation. The log is read as the stream's
+     * global store sees it: the latest value per key, and a key whose latest value is a tombstone is gone.
+     */
     public Optional<ModelSnapshot> champion(String modelId) {
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        ModelSnapshot best = null;
-        var decoder = AvroSerdes.modelSnapshot().deserializer();
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        Map<String, byte[]> latest = new HashMap<>();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = c.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).toList();
@@ -57,18 +66,51 @@ public final class ModelPublisher {
             Map<TopicPartition, Long> end = c.endOffsets(parts);
             while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    if (r.value() == null || r.key() == null || !r.key().startsWith(modelId + "/")) continue;
-                    try {
-                        ModelSnapshot s = decoder.deserialize(topic, r.value());
-                        ModelSnapshots.toParameters(s); // only valid snapshots can be champions
-                        if (best == null || s.getVersion() > best.getVersion()) best = s;
-                    } catch (RuntimeException invalid) {
-                        // a rejected snapshot never served, so it is not the champion
+                    if (r.key() == null || !r.key().startsWith(modelId + "/")) continue;
+                    if (r.value() == null) {
+                        latest.remove(r.key());
+                    } else {
+                        latest.put(r.key(), r.value());
                     }
                 }
             }
         }
+        var decoder = AvroSerdes.modelSnapshot().deserializer();
+        ModelSnapshot best = null;
+        for (byte[] value : latest.values()) {
+            try {
+                ModelSnapshot s = decoder.deserialize(topic, value);
+                ModelSnapshots.toParameters(s); // only valid snapshots can be champions
+                if (modelId.equals(s.getModelId()) && (best == null || s.getVersion() > best.getVersion())) best = s;
+            } catch (RuntimeException invalid) {
+                // a rejected snapshot never served, so it is not the champion
+            }
+        }
         return Optional.ofNullable(best);
+    }
+
+    /**
+     * The models topic must exist and be compacted: a topic auto-created by a publish (delete policy, 7 days of
+     * retention) would lose every model a week later, and the stream would then serve nothing.
+     */
+    void requireCompactedTopic() throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+            if (!admin.listTopics().names().get().contains(topic)) {
+                throw new IllegalStateException("models topic '" + topic + "' does not exist: create it with "
+                        + "cleanup.policy=compact (`sidewinder run --create-topics` does)");
+            }
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+            var policy = admin.describeConfigs(List.of(resource)).all().get().get(resource)
+                    .get(org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_CONFIG);
+            if (policy == null || !policy.value().contains(org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_COMPACT)) {
+                throw new IllegalStateException("models topic '" + topic + "' has cleanup.policy="
+                        + (policy == null ? "?" : policy.value()) + ": models would expire with its retention; "
+                        + "it must be compacted");
+            }
+        }
     }
 
     /** Scores a model on the challenger's validation windows, through the forecast the stream serves. */
@@ -94,6 +136,7 @@ public final class ModelPublisher {
         if (mse == null || !Double.isFinite(mse)) {
             throw new InvalidModelException("the challenger has no finite " + METRIC + " metric to compare");
         }
+        requireCompactedTopic();
         Optional<ModelSnapshot> champ = champion(challenger.getModelId());
         long version = champ.map(c -> c.getVersion() + 1).orElse(1L);
         Double champMse = null;
@@ -137,7 +180,7 @@ public final class ModelPublisher {
             producer.send(new ProducerRecord<>(topic, ModelRegistry.key(toPublish.getModelId(), version),
                     AvroSerdes.modelSnapshot().serialize(topic, toPublish))).get();
         }
-        return new Decision(true, version, champMse, mse, reason);
+        return new Decision(true, version, champMse, mse, reason, toPublish);
     }
 
     /** Why two models' validation errors do not compare, or null when they do. */

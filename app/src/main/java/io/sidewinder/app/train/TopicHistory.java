@@ -24,10 +24,16 @@ public final class TopicHistory {
 
     public record Result(SensorHistories histories, long records, long undecodable) {}
 
+    /** How long the read may go without advancing any partition before it gives up. */
+    static final Duration STALL = Duration.ofSeconds(60);
+
     public static Result read(String bootstrap, String topic, Instant from, Instant to) {
         Map<String, Object> p = new HashMap<>();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // Retention deleting the oldest segment mid-read must move the consumer to the new log start, not the end.
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         SensorHistories h = new SensorHistories();
         long records = 0, bad = 0;
         var decoder = AvroSerdes.sensorReading().deserializer();
@@ -40,7 +46,17 @@ public final class TopicHistory {
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts);
+            long lastProgress = System.nanoTime(), lastPositions = -1;
             while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                long positions = parts.stream().mapToLong(c::position).sum();
+                if (positions != lastPositions) {
+                    lastPositions = positions;
+                    lastProgress = System.nanoTime();
+                } else if (System.nanoTime() - lastProgress > STALL.toNanos()) {
+                    throw new IllegalStateException("reading '" + topic + "' made no progress for " + STALL.toSeconds()
+                            + " s (partitions behind: " + parts.stream().filter(tp -> c.position(tp) < end.get(tp)).toList()
+                            + "); is a partition offline?");
+                }
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
                     records++;
                     SensorReading reading;

@@ -136,7 +136,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "(sidewinder.model.id; default: ${DEFAULT-VALUE}).") String modelId;
     // Not the usual -V/--version: here --version is the snapshot's, as it was before -h/--help were spelt out.
     @Option(names = {"--model-version", "--version"}, defaultValue = "1", description = "The snapshot's version; the "
-            + "stream serves the highest valid one (default: ${DEFAULT-VALUE}).") long version;
+            + "stream serves the highest valid one; with --publish the published model is the champion's + 1, and "
+            + "--out gets that version (default: ${DEFAULT-VALUE}).") long version;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
@@ -323,12 +324,15 @@ public final class TrainCommand implements Callable<Integer> {
         metrics.put("train_seconds", seconds);
         metrics.put("samples_per_second", ensemble.samplesPerSecond());
         ModelSnapshot snapshot = ModelSnapshots.toSnapshot(trained, modelId, version, provenance, metrics);
-        ModelSnapshots.write(snapshot, out);
         if (publishTopic != null) {
             ModelPublisher.Decision d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot, referee, forcePublish);
             System.out.printf(Locale.ROOT, "publish: %s v%d to %s (%s)%n", d.published() ? "published" : "kept the champion",
                     d.version(), publishTopic, d.reason());
+            if (d.published()) {
+                snapshot = d.snapshot();   // the file is the published model, version and all
+            }
         }
+        ModelSnapshots.write(snapshot, out);
         // The holdout protocol validates on MSE only: say so rather than print NaN.
         String mae = Double.isNaN(valMae) ? "n/a" : String.format(Locale.ROOT, "%.4f", valMae);
         for (int k = 1; k < members; k++) {
