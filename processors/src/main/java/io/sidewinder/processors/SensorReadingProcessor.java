@@ -473,21 +473,40 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 + Instant.ofEpochMilli(ks.lastEventTime);
     }
 
+    /** Raw value bytes a dead letter keeps; the rest stays at its source offset (1 MiB is the producer's limit). */
+    static final int MAX_DEAD_LETTER_VALUE = 512 * 1024;
+    /** Raw key bytes a dead letter keeps (twice: its own key and the record's). */
+    static final int MAX_DEAD_LETTER_KEY = 64 * 1024;
+
     private void deadLetter(Source source, DeadLetterReason reason, String error) {
+        byte[] key = cap(source.key, MAX_DEAD_LETTER_KEY), value = cap(source.value, MAX_DEAD_LETTER_VALUE);
+        String message = error == null ? reason.name() : error;
+        if (key != source.key || value != source.value) {
+            message += " (raw bytes truncated: key " + length(source.key) + ", value " + length(source.value)
+                    + " bytes; the whole record is at " + source + ")";
+        }
         DeadLetter dl = DeadLetter.newBuilder()
                 .setSourceTopic(source.topic)
                 .setSourcePartition(source.partition)
                 .setSourceOffset(source.offset)
-                .setKey(source.key == null ? null : ByteBuffer.wrap(source.key))
-                .setValue(source.value == null ? null : ByteBuffer.wrap(source.value))
+                .setKey(key == null ? null : ByteBuffer.wrap(key))
+                .setValue(value == null ? null : ByteBuffer.wrap(value))
                 .setReason(reason.name())
-                .setError(error == null ? reason.name() : error)
+                .setError(message)
                 .setStage(STAGE)
                 .setFailedAt(Instant.now())
                 .build();
-        context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key, deadLetterSer.serialize(null, dl),
+        context.forward(new org.apache.kafka.streams.processor.api.Record<>(key, deadLetterSer.serialize(null, dl),
                 Math.max(0, source.timestamp), source.headers()), SidewinderTopology.DEAD_LETTER_SINK);
         metrics.deadLetter(reason);
+    }
+
+    private static byte[] cap(byte[] bytes, int max) {
+        return bytes == null || bytes.length <= max ? bytes : java.util.Arrays.copyOf(bytes, max);
+    }
+
+    private static int length(byte[] bytes) {
+        return bytes == null ? 0 : bytes.length;
     }
 
     static float[] toArray(List<Float> values) {

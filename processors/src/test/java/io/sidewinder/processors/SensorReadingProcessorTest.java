@@ -138,6 +138,40 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void aHugeBadRecordsDeadLetterKeepsABoundedPrefixAndSaysWhereTheRestIs() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            byte[] junk = new byte[SensorReadingProcessor.MAX_DEAD_LETTER_VALUE + 100_000];
+            java.util.Arrays.fill(junk, (byte) 7);
+            p.in().pipeInput("s1".getBytes(StandardCharsets.UTF_8), junk, 1_000);
+            DeadLetter d = AvroSerdes.deadLetter().deserialize("d", p.dead().readValue());
+            assertEquals("UNDECODABLE", d.getReason());
+            assertEquals(SensorReadingProcessor.MAX_DEAD_LETTER_VALUE, d.getValue().remaining());
+            assertTrue(d.getError().contains("value " + junk.length + " bytes"), d.getError());
+        }
+    }
+
+    @Test
+    void onlyAnOversizedOutputIsSkippedByTheProductionHandler() {
+        var handler = new OversizedRecordHandler();
+        var context = new org.apache.kafka.streams.errors.ErrorHandlerContext() {
+            public String topic() { return "sensor-readings"; }
+            public int partition() { return 0; }
+            public long offset() { return 42; }
+            public org.apache.kafka.common.header.Headers headers() { return new org.apache.kafka.common.header.internals.RecordHeaders(); }
+            public String processorNodeId() { return SidewinderTopology.STEP_PROCESSOR; }
+            public org.apache.kafka.streams.processor.TaskId taskId() { return new org.apache.kafka.streams.processor.TaskId(0, 0); }
+            public long timestamp() { return 0; }
+            public byte[] sourceRawKey() { return null; }
+            public byte[] sourceRawValue() { return null; }
+        };
+        var record = new org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]>("t", new byte[3]);
+        assertEquals(org.apache.kafka.streams.errors.ProductionExceptionHandler.Result.RESUME, handler.handleError(context,
+                record, new org.apache.kafka.common.errors.RecordTooLargeException("too large")).result());
+        assertEquals(org.apache.kafka.streams.errors.ProductionExceptionHandler.Result.FAIL, handler.handleError(context,
+                record, new org.apache.kafka.common.errors.AuthorizationException("denied")).result());
+    }
+
+    @Test
     void theLargestFutureToleranceMeansNeverInsteadOfOverflowing() {
         try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.FUTURE_TOLERANCE_MS, Long.MAX_VALUE)))) {
             p.send("s1", System.currentTimeMillis() + 86_400_000L, 1f);
