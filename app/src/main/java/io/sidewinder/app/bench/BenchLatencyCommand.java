@@ -70,6 +70,14 @@ public final class BenchLatencyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("sidewinder-bench");
+        try {
+            return measure(dir);
+        } finally {
+            DemoCommand.deleteRecursively(dir);
+        }
+    }
+
+    private int measure(Path dir) throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             SidewinderConfig config = EmbeddedPipeline.start(broker, dir, Map.of(
                     StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs,

@@ -53,6 +53,14 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = Files.createTempDirectory("sidewinder-bench");
+        try {
+            return measure(dir);
+        } finally {
+            DemoCommand.deleteRecursively(dir);
+        }
+    }
+
+    private int measure(Path dir) throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             SidewinderConfig config = EmbeddedPipeline.start(broker, dir, Map.of(SidewinderConfig.TOPIC_PARTITIONS, 1),
                     settings);

@@ -322,7 +322,8 @@ public final class DemoCommand implements Callable<Integer> {
         return p;
     }
 
-    private static void deleteRecursively(Path dir) {
+    /** Deletes a temporary directory tree, quietly (what cannot be deleted stays). */
+    public static void deleteRecursively(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (java.io.IOException e) {

@@ -399,6 +399,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         // Small footprint.
         p.put("log.segment.bytes", String.valueOf(16 * 1024 * 1024));
+        // Keep every record: demos and benchmarks replay readings stamped days or months ago, and with small
+        // segments time-based retention would delete them before they are read.
+        p.put("log.retention.ms", "-1");
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "2");
