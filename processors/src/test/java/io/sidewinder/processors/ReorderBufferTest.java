@@ -128,4 +128,20 @@ class ReorderBufferTest {
             assertEquals(List.of(), p.deadLetterReasons());
         }
     }
+
+    @Test
+    void theExtractorReadsTheEventTimeWithoutDecodingAndFallsBackForAnythingElse() {
+        var extractor = new EventTimeExtractor(300_000);
+        for (long t : new long[] {0, 1, 63, 64, 1_700_000_000_123L, -5}) {
+            for (String id : new String[] {"s", "pump-01", "x".repeat(300)}) {
+                byte[] v = PipelineHarness.reading(id, t, 1f, 2f);
+                assertEquals(t, EventTimeExtractor.eventTimeOfCurrentSchema(v), id + " " + t);
+                assertEquals(t, extractor.eventTime("t", v));
+            }
+        }
+        byte[] good = PipelineHarness.reading("pump-01", 1_000, 1f);
+        assertEquals(Long.MIN_VALUE, EventTimeExtractor.eventTimeOfCurrentSchema(java.util.Arrays.copyOf(good, 12)));
+        assertEquals(-1, extractor.eventTime("t", "garbage".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(-1, extractor.eventTime("t", java.util.Arrays.copyOf(good, 12)));
+    }
 }
