@@ -14,6 +14,8 @@ public enum DeadLetterReason {
     WRONG_CHANNEL_COUNT,
     /** The event time is too far ahead of the wall clock. */
     FUTURE_TIMESTAMP,
+    /** The event time is before 1970 (a negative epoch time: an unset or garbled clock). */
+    INVALID_TIMESTAMP,
     /** The event time is not after the sensor's last applied reading (older than the reorder grace). */
     OUT_OF_ORDER,
     /** The sensor's state would exceed sidewinder.max.state.bytes (too many channels for the changelog). */

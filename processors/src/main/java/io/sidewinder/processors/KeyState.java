@@ -52,6 +52,7 @@ public final class KeyState {
 
     void remember(long eventTime, float[] values, int capacity) {
         if (capacity <= 0) {
+            recent.clear();   // a ring kept from a larger setting would be replayed at the next swap, stale
             return;
         }
         while (recent.size() >= capacity) {
@@ -167,7 +168,11 @@ public final class KeyState {
                 if (streams > in.remaining() / 4) throw new IllegalArgumentException("corrupt key state: " + streams + " model states");
                 s.encodedStreams = new byte[streams][];
                 for (int i = 0; i < streams; i++) {
-                    s.encodedStreams[i] = new byte[in.getInt()];
+                    int length = in.getInt();
+                    if (length < 0 || length > in.remaining()) {   // never allocate what the bytes cannot hold
+                        throw new IllegalArgumentException("corrupt key state: a model state of " + length + " bytes");
+                    }
+                    s.encodedStreams[i] = new byte[length];
                     in.get(s.encodedStreams[i]);
                 }
             }
@@ -183,8 +188,14 @@ public final class KeyState {
                 s.lastDeviating = in.get() != 0;
             }
             int readings = in.getInt();
+            if (readings < 0 || readings > in.remaining() / 12) {
+                throw new IllegalArgumentException("corrupt key state: " + readings + " recent readings");
+            }
             for (int i = 0; i < readings; i++) {
                 s.recent.addLast(new Reading(in.getLong(), getFloats(in)));
+            }
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException("corrupt key state: " + in.remaining() + " bytes after the end");
             }
             return s;
         } catch (BufferUnderflowException | NegativeArraySizeException e) {

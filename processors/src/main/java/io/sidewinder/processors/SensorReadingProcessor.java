@@ -215,6 +215,11 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         }
         long now = System.currentTimeMillis();
         long eventTime = reading.getEventTime().toEpochMilli();
+        if (eventTime < 0) {   // gaps are differences of event times: a far-past one would overflow them
+            deadLetter(source, DeadLetterReason.INVALID_TIMESTAMP, "event time " + reading.getEventTime()
+                    + " is before 1970");
+            return null;
+        }
         if (eventTime > now && eventTime - now > futureToleranceMs) {   // no now + tolerance: it overflows
             deadLetter(source, DeadLetterReason.FUTURE_TIMESTAMP, "event time " + reading.getEventTime()
                     + " is more than " + futureToleranceMs + " ms ahead of the clock (" + Instant.ofEpochMilli(now) + ")");
@@ -249,12 +254,11 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         restoreState(ks, serving, detector, channels);
         decoded.put(id, ks);
         float[] values = toArray(reading.getValues());
+        // The one-step forecast the reading is scored against (after a swap, the warmed model's, not the last
+        // emitted one): kept before the step replaces it, so the score's record agrees with its own surprise.
+        float[] expected = ks.detector.mean.clone(), expectedStd = ks.detector.std.clone();
         SensorDetector.Observation o = detector.observe(ks.detector, eventTime, values);
-        // The score compares the reading with the previous forecast's first step: keep it before it is replaced.
-        float[] expected = null, expectedStd = null;
         if (o.score() != null) {
-            expected = java.util.Arrays.copyOf(ks.forecastMean, channels);
-            expectedStd = java.util.Arrays.copyOf(ks.forecastStd, channels);
             ks.recordScore(o.score(), o.deviation());
         }
         ks.modelVersion = serving.version();

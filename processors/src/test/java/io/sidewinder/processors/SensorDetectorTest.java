@@ -119,6 +119,40 @@ class SensorDetectorTest {
     }
 
     @Test
+    void readingsNearTheLargestFloatGiveFiniteForecastsAndScores() {
+        SensorDetector d = detector(KeyCadence.Mode.MODEL);
+        SensorDetector.State s = d.newState(1);
+        SensorDetector.Observation o = null;
+        for (int t = 0; t < 40; t++) {
+            o = d.observe(s, 60_000L * t, new float[] {t % 2 == 0 ? 3e38f : -3e38f});
+            for (float v : o.forecastMean()) assertTrue(Float.isFinite(v), "mean at t=" + t);
+            for (float v : o.forecastStd()) assertTrue(Float.isFinite(v), "std at t=" + t);
+        }
+        assertTrue(o.score() != null && o.score().likelihood() >= 0 && o.score().likelihood() <= 1);
+    }
+
+    @Test
+    void aDamagedStoredStateIsRefusedNotAllocated() {
+        KeyState ks = new KeyState();
+        ks.detector = detector(KeyCadence.Mode.MODEL).newState(1);
+        byte[] bytes = ks.toBytes();
+        // version (1) + model version (8) + stream count (4), then the first state's length
+        byte[] huge = bytes.clone();
+        java.nio.ByteBuffer.wrap(huge).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(13, Integer.MAX_VALUE);
+        assertThrows(IllegalArgumentException.class, () -> KeyState.fromBytes(huge));
+        byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 3);
+        assertThrows(IllegalArgumentException.class, () -> KeyState.fromBytes(longer));
+    }
+
+    @Test
+    void aRingBufferOfSizeZeroKeepsNoReadings() {
+        KeyState ks = new KeyState();
+        ks.remember(1_000, new float[] {1}, 4);
+        ks.remember(2_000, new float[] {2}, 0);
+        assertEquals(0, ks.recentReadings());
+    }
+
+    @Test
     void aStateStoredAndDecodedContinuesExactlyAsTheOriginal() {
         SensorDetector d = detector(KeyCadence.Mode.KEY);
         KeyState original = new KeyState();

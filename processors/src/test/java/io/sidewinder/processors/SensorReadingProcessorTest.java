@@ -172,6 +172,15 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void anEventTimeBefore1970IsDeadLetteredAsInvalid() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            p.send("s1", -9_000_000_000_000_000_000L, 1_000, 1f);
+            assertEquals(List.of("INVALID_TIMESTAMP"), p.deadLetterReasons());
+            assertEquals(0, p.forecasts().getQueueSize());
+        }
+    }
+
+    @Test
     void theLargestFutureToleranceMeansNeverInsteadOfOverflowing() {
         try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.FUTURE_TOLERANCE_MS, Long.MAX_VALUE)))) {
             p.send("s1", System.currentTimeMillis() + 86_400_000L, 1f);

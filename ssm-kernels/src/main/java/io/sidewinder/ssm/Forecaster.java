@@ -251,13 +251,21 @@ public final class Forecaster {
         float[] mean = new float[hc], std = new float[hc];
         for (int i = 0; i < hc; i++) {
             int ch = i % c;
-            mean[i] = (float) (head[offset + i] * sd[ch] + mu[ch]);
+            mean[i] = toFiniteFloat(head[offset + i] * sd[ch] + mu[ch]);
             // Clamp log-variance only for output: exp must stay finite whatever an untrained head emits.
             std[i] = 0.5f * Math.max(-30f, Math.min(30f, head[offset + hc + i]));
         }
         model.kernels().expInPlace(std, 0, hc);   // one vector pass instead of H·C Math.exp calls
-        for (int i = 0; i < hc; i++) std[i] = (float) (std[i] * sd[i % c]);
+        for (int i = 0; i < hc; i++) std[i] = toFiniteFloat(std[i] * sd[i % c]);
         return new Prediction(config.horizon(), c, mean, std);
+    }
+
+    /**
+     * A double forecast in fp32, clamped to the largest finite floats: readings near ±3e38 are finite and accepted,
+     * and their scale must not turn a forecast (and the scores and state built on it) into infinities.
+     */
+    static float toFiniteFloat(double v) {
+        return (float) Math.max(-Float.MAX_VALUE, Math.min(Float.MAX_VALUE, v));
     }
 
     /**
