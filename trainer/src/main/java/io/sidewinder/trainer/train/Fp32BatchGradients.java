@@ -30,6 +30,9 @@ final class Fp32BatchGradients implements AutoCloseable {
     private final CudaRuntime gpu;
     /** Resident steps by (batch, length), the most recently used last; at most {@link #MAX_STEPS} kept. */
     private final Map<Long, CudaTrainStep> steps = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    /** (batch, length) shapes whose resident step could not be built on this GPU. */
+    private final java.util.Set<Long> unsupported = new java.util.HashSet<>();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Fp32BatchGradients.class);
     private static final int MAX_STEPS = 4;
 
     Fp32BatchGradients(SsmKernels kernels) {
@@ -41,13 +44,23 @@ final class Fp32BatchGradients implements AutoCloseable {
     private CudaTrainStep residentStep(ModelParameters params, int batch, int len) {
         if (gpu == null || !CudaTrainStep.supports(params.config())) return null;
         long key = (long) batch << 32 | len;
+        if (unsupported.contains(key)) return null;
         CudaTrainStep step = steps.get(key);
         if (step == null) {
             if (steps.size() >= MAX_STEPS) {
                 long eldest = steps.keySet().iterator().next();
                 steps.remove(eldest).close();
             }
-            step = new CudaTrainStep(gpu, params, batch, len);
+            try {
+                step = new CudaTrainStep(gpu, params, batch, len);
+            } catch (RuntimeException e) {
+                // A shape this GPU cannot hold resident (shared memory, device memory): the per-call scans serve it.
+                if (unsupported.add(key)) {
+                    LOG.warn("resident GPU training step unavailable for batch {} x L {} ({}); using per-call GPU scans",
+                            batch, len, e.getMessage());
+                }
+                return null;
+            }
             steps.put(key, step);
         } else {
             step.setParameters(params);

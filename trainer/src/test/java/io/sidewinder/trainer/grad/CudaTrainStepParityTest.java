@@ -41,20 +41,22 @@ class CudaTrainStepParityTest {
         assumeTrue(Cuda.available(), () -> "CUDA tests skipped: " + Cuda.unavailableReason());
     }
 
-    @ParameterizedTest(name = "{0} channels={1} batch={2} L={3} graphs={4} scan={5}/{6}")
+    @ParameterizedTest(name = "{0} channels={1} batch={2} L={3} graphs={4} scan={5}/{6} d_model={7}")
     @CsvSource({
-            "ZOH, 1, 8, 256, true, LSPLIT, LSPLIT",   // the default model at the benchmark's shape, default kernels
-            "ZOH, 1, 8, 256, true, BWD2, BWD2",
-            "EULER, 2, 3, 150, true, LSPLIT, LSPLIT", // L not a multiple of 32 nor of a tile; 2 channels
-            "EULER, 2, 3, 150, true, BWD2, BWD2",     // ... nor of the bwd2 chunk (64)
-            "ZOH, 1, 2, 300, false, BWD2, LSPLIT",    // two L-split tiles; kernels launched one by one, no graphs
-            "ZOH, 1, 2, 70, false, LSPLIT, BWD2",
-            "ZOH, 1, 8, 256, true, BWD2, BWD2P2",     // bwd2 with 2 states per thread
-            "EULER, 2, 3, 150, true, LSPLIT, BWD2P2",
+            "ZOH, 1, 8, 256, true, LSPLIT, LSPLIT, 32",   // the default model at the benchmark's shape, default kernels
+            "ZOH, 1, 8, 256, true, BWD2, BWD2, 32",
+            "EULER, 2, 3, 150, true, LSPLIT, LSPLIT, 32", // L not a multiple of 32 nor of a tile; 2 channels
+            "EULER, 2, 3, 150, true, BWD2, BWD2, 32",     // ... nor of the bwd2 chunk (64)
+            "ZOH, 1, 2, 300, false, BWD2, LSPLIT, 32",    // two L-split tiles; kernels launched one by one, no graphs
+            "ZOH, 1, 2, 70, false, LSPLIT, BWD2, 32",
+            "ZOH, 1, 8, 256, true, BWD2, BWD2P2, 32",     // bwd2 with 2 states per thread
+            "EULER, 2, 3, 150, true, LSPLIT, BWD2P2, 32",
+            "ZOH, 1, 2, 96, true, LSPLIT, LSPLIT, 128",   // x_proj's shared memory above the default 48 KiB (opt-in)
     })
     void stepMatchesFp32Backprop(Discretization disc, int channels, int batch, int len, boolean graphs, String fwd,
-                                 String bwd) {
-        ModelConfig cfg = ModelConfig.defaults(channels).withDiscretization(disc);
+                                 String bwd, int dModel) {
+        ModelConfig base = ModelConfig.defaults(channels).withDiscretization(disc);
+        ModelConfig cfg = base.withShape(dModel, base.layers(), base.dState(), base.horizon());
         SplittableRandom r = new SplittableRandom(31L * len + batch);
         ModelParameters p = perturbed(cfg, r);
         try (CudaTrainStep step = new CudaTrainStep(Cuda.runtime().orElseThrow(), p, batch, len, graphs,
@@ -92,6 +94,20 @@ class CudaTrainStepParityTest {
                     close(e.getValue(), got.get(e.getKey()), tag + "d" + e.getKey());
                 }
             }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anUnknownKernelFamilyIsRefusedBeforeAnythingIsAllocated() {
+        ModelParameters p = ModelParameters.initialise(ModelConfig.defaults(1), 3);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new CudaTrainStep(Cuda.runtime().orElseThrow(), p, 8, 256, true, DeviceScan.BWD2_P2, DeviceScan.L_SPLIT));
+        // and the runtime is usable afterwards: a step of the same shape builds and runs
+        try (CudaTrainStep step = new CudaTrainStep(Cuda.runtime().orElseThrow(), p, 8, 256)) {
+            float[] gaps = new float[8 * 256];
+            java.util.Arrays.fill(gaps, 1f);
+            float[] head = step.forward(new float[8 * 256], gaps);
+            assertEquals(8 * 256 * p.config().headWidth(), head.length);
         }
     }
 

@@ -66,6 +66,9 @@ public final class Cuda {
             return new Probe(runtime, null);
         } catch (CudaException e) {
             return unavailable(e.getMessage());
+        } catch (RuntimeException | LinkageError e) {
+            // e.g. native access refused, an unexpected driver symbol: the CPU backends serve, never a crash
+            return unavailable(e.toString());
         }
     }
 

@@ -46,7 +46,7 @@ public final class CudaTrainStep implements AutoCloseable {
     // forward tape
     private final DeviceBuffer inputs, head, features, rstdF, hState;
     private final long e, gaps;   // slices of inputs: [rows][inputWidth] embedded inputs, then [rows] gap ratios
-    private final java.lang.foreign.MemorySegment pinned;   // page-locked staging of every per-step copy
+    private java.lang.foreign.MemorySegment pinned;   // page-locked staging of every per-step copy (null until made)
     private final DeviceBuffer[] resid, rstd, normed, xz, xc, xs, z, dtRaw, bm, cm, dtIn, y, chunkStates;
     // backward scratch (shared by the layers)
     private final DeviceBuffer dHead, dFeat, dY, du, dz, dh0, dXc, dNormed;
@@ -55,8 +55,9 @@ public final class CudaTrainStep implements AutoCloseable {
     private final DeviceBuffer[] dResid, dDeltaRaw, dDbc, dXz;
     private final String scanFwd, scanBwd;
     private final int fwdVariant, bwdVariant, chunk, fwdThreads, bwdThreads, fwdBlocks, bwdBlocks, fwdShared, bwdShared;
-    private final long stream, side;     // side: the weight-gradient GEMMs, forked off and joined in the graph
-    private final long[] forkEvents;
+    private final int xprojFwdShared, xprojBwdShared;
+    private long stream, side;     // side: the weight-gradient GEMMs, forked off and joined in the graph (0 until made)
+    private long[] forkEvents = new long[0];
     private int forkNext;
     private long fwdGraph, fwdExec, bwdGraph, bwdExec;
     private final boolean useGraphs;
@@ -122,18 +123,6 @@ public final class CudaTrainStep implements AutoCloseable {
             scanDa[l] = off;
             off = align(off + (long) di * n);
         }
-        zeroedFloats = off;
-        rt.bind();
-        params = alloc(paramFloats);
-        zeroed = alloc(zeroedFloats);
-        aNeg = alloc((long) layers * di * n);
-        long gapsOff = align((long) rows * in);
-        inputs = alloc(gapsOff + rows);
-        e = inputs.pointer();
-        gaps = inputs.pointer() + gapsOff * 4;
-        head = alloc((long) rows * hw);
-        features = alloc((long) rows * dm);
-        rstdF = alloc(rows);
         if ((forwardScan != DeviceScan.BWD2 && forwardScan != DeviceScan.L_SPLIT)
                 || (!DeviceScan.isBwd2(backwardScan) && backwardScan != DeviceScan.L_SPLIT)) {
             throw new IllegalArgumentException("scan kernels: DeviceScan.BWD2 or DeviceScan.L_SPLIT forward, "
@@ -145,6 +134,56 @@ public final class CudaTrainStep implements AutoCloseable {
         this.fwdVariant = forwardScan;
         this.bwdVariant = backwardScan;
         this.chunk = backwardScan == DeviceScan.L_SPLIT ? DeviceScan.LS_TL : CHUNK;
+        String disc = c.discretization().name().toLowerCase(Locale.ROOT);
+        int lsW = DeviceScan.LS_W, lsSW = DeviceScan.LS_SW, lsSN = DeviceScan.LS_SN, lsTL = DeviceScan.LS_TL;
+        if (forwardScan == DeviceScan.L_SPLIT) {
+            scanFwd = "sw_scan_ls_fwd_" + disc + "_n" + n;
+            fwdThreads = DeviceScan.LS_THREADS;
+            fwdBlocks = (di + lsW - 1) / lsW;
+            fwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + lsTL + 3 * lsW * n);
+        } else {
+            int npt = DeviceScan.forwardStatesPerThread(n);
+            int fwdPerBlock = DeviceScan.THREADS / (n / npt);
+            scanFwd = "sw_scan_fwd_" + disc + "_n" + n + "_p" + npt;
+            fwdThreads = DeviceScan.THREADS;
+            fwdBlocks = (di + fwdPerBlock - 1) / fwdPerBlock;
+            fwdShared = 0;
+        }
+        if (backwardScan == DeviceScan.L_SPLIT) {
+            scanBwd = "sw_scan_ls_bwd_" + disc + "_n" + n;
+            bwdThreads = DeviceScan.LS_THREADS;
+            bwdBlocks = (di + lsW - 1) / lsW;
+            bwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + 4 * lsW * lsTL + lsTL + lsW * DeviceScan.LS_MAXT * n
+                    + 4 * lsW * n + lsW * lsW);
+        } else {
+            int npt = DeviceScan.bwd2StatesPerThread(backwardScan);
+            int bwdPerBlock = DeviceScan.THREADS / (n / npt);
+            scanBwd = DeviceScan.bwd2Kernel(disc, n, npt);
+            bwdThreads = DeviceScan.THREADS;
+            bwdBlocks = (di + bwdPerBlock - 1) / bwdPerBlock;
+            bwdShared = DeviceScan.bwd2Shared(n, npt, chunk);
+        }
+        xprojFwdShared = 4 * (proj * (di + 1) + di * r + ROWS_PER_BLOCK * di + ROWS_PER_BLOCK * proj);
+        xprojBwdShared = 4 * (proj * di + di * r + ROWS_PER_BLOCK * di + ROWS_PER_BLOCK * proj);
+        // Refuse a shape this GPU cannot run before allocating anything (the caller falls back to per-call scans).
+        int most = Math.max(Math.max(fwdShared, bwdShared), Math.max(xprojFwdShared, xprojBwdShared));
+        if (most > rt.maxSharedOptIn()) {
+            throw new IllegalArgumentException("this model shape needs " + most + " bytes of shared memory per block, "
+                    + "the GPU allows " + rt.maxSharedOptIn());
+        }
+        zeroedFloats = off;
+        try {
+        rt.bind();
+        params = alloc(paramFloats);
+        zeroed = alloc(zeroedFloats);
+        aNeg = alloc((long) layers * di * n);
+        long gapsOff = align((long) rows * in);
+        inputs = alloc(gapsOff + rows);
+        e = inputs.pointer();
+        gaps = inputs.pointer() + gapsOff * 4;
+        head = alloc((long) rows * hw);
+        features = alloc((long) rows * dm);
+        rstdF = alloc(rows);
         int chunks = (length + chunk - 1) / chunk;
         hState = alloc((long) layers * batch * di * n);
         resid = new DeviceBuffer[layers + 1];
@@ -175,42 +214,15 @@ public final class CudaTrainStep implements AutoCloseable {
         dXz = allocs((long) rows * 2 * di);
         dNormed = alloc((long) rows * dm);
 
-        String disc = c.discretization().name().toLowerCase(Locale.ROOT);
-        int lsW = DeviceScan.LS_W, lsSW = DeviceScan.LS_SW, lsSN = DeviceScan.LS_SN, lsTL = DeviceScan.LS_TL;
-        if (forwardScan == DeviceScan.L_SPLIT) {
-            scanFwd = "sw_scan_ls_fwd_" + disc + "_n" + n;
-            fwdThreads = DeviceScan.LS_THREADS;
-            fwdBlocks = (di + lsW - 1) / lsW;
-            fwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + lsTL + 3 * lsW * n);
-        } else {
-            int npt = DeviceScan.forwardStatesPerThread(n);
-            int fwdPerBlock = DeviceScan.THREADS / (n / npt);
-            scanFwd = "sw_scan_fwd_" + disc + "_n" + n + "_p" + npt;
-            fwdThreads = DeviceScan.THREADS;
-            fwdBlocks = (di + fwdPerBlock - 1) / fwdPerBlock;
-            fwdShared = 0;
-        }
-        if (backwardScan == DeviceScan.L_SPLIT) {
-            scanBwd = "sw_scan_ls_bwd_" + disc + "_n" + n;
-            bwdThreads = DeviceScan.LS_THREADS;
-            bwdBlocks = (di + lsW - 1) / lsW;
-            bwdShared = 4 * (3 * lsW * lsSW + 2 * n * lsSN + 4 * lsW * lsTL + lsTL + lsW * DeviceScan.LS_MAXT * n
-                    + 4 * lsW * n + lsW * lsW);
-        } else {
-            int npt = DeviceScan.bwd2StatesPerThread(backwardScan);
-            int bwdPerBlock = DeviceScan.THREADS / (n / npt);
-            scanBwd = DeviceScan.bwd2Kernel(disc, n, npt);
-            bwdThreads = DeviceScan.THREADS;
-            bwdBlocks = (di + bwdPerBlock - 1) / bwdPerBlock;
-            bwdShared = DeviceScan.bwd2Shared(n, npt, chunk);
-        }
         // Resolve every kernel (and load the training fatbin) before any graph capture starts.
         for (String name : new String[] {scanFwd, "sw_ts_gemm", "sw_ts_rmsnorm_fwd", "sw_ts_rmsnorm_bwd",
                 "sw_ts_conv_fwd", "sw_ts_conv_bwd", "sw_ts_xproj_fwd", "sw_ts_xproj_bwd", "sw_ts_zero", "sw_ts_spin"}) {
             rt.function(name);
         }
-        for (String kernel : new String[] {scanFwd, scanBwd}) {
-            int bytes = kernel.equals(scanFwd) ? fwdShared : bwdShared;
+        for (String kernel : new String[] {scanFwd, scanBwd, "sw_ts_xproj_fwd", "sw_ts_xproj_bwd"}) {
+            int bytes = kernel.equals(scanFwd) ? fwdShared : kernel.equals(scanBwd) ? bwdShared
+                    : kernel.equals("sw_ts_xproj_fwd") ? xprojFwdShared : xprojBwdShared;
+            if (bytes <= 48 * 1024 && kernel.startsWith("sw_ts_")) continue;   // within the default: no opt-in needed
             if (bytes == 0) continue;
             long f = rt.function(kernel);
             rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
@@ -227,6 +239,10 @@ public final class CudaTrainStep implements AutoCloseable {
         for (int i = 0; i < forkEvents.length; i++) forkEvents[i] = rt.driver().createEvent();
         pinned = rt.driver().allocHost(4L * Math.max(Math.max(eHost.length, rows * hw), gradFloats));
         setParameters(source);
+        } catch (RuntimeException | Error e) {
+            release(e);   // what was made so far would otherwise stay allocated on the GPU
+            throw e;
+        }
     }
 
     /** Whether the step's kernels are built for this model shape (N 8, 16, 32; d_model ≤ 128; d_conv ≤ 8; d_inner ≤ 1024). */
@@ -321,7 +337,12 @@ public final class CudaTrainStep implements AutoCloseable {
         if (useGraphs) {
             if (fwdExec == 0) {
                 rt.driver().beginCapture(stream);
-                launchForward();
+                try {
+                    launchForward();
+                } catch (RuntimeException e) {
+                    abandonCapture(e);
+                    throw e;
+                }
                 fwdGraph = rt.driver().endCapture(stream);
                 fwdExec = rt.driver().instantiateGraph(fwdGraph);
             }
@@ -348,6 +369,9 @@ public final class CudaTrainStep implements AutoCloseable {
                 forkNext = 0;
                 try {
                     launchBackward();
+                } catch (RuntimeException e) {
+                    abandonCapture(e);
+                    throw e;
                 } finally {
                     capturing = false;
                 }
@@ -458,7 +482,7 @@ public final class CudaTrainStep implements AutoCloseable {
             kl().i32(batch).i32(len).i32(di).i32(k).pointer(xz[l]).pointer(p(pre + "conv.weight"))
                     .pointer(p(pre + "conv.bias")).pointer(xc[l]).pointer(xs[l]).pointer(z[l])
                     .launch(rt, "sw_ts_conv_fwd", (int) ((total + 255) / 256), 1, 256, 0);
-            int shared = 4 * (proj * (di + 1) + di * r + ROWS_PER_BLOCK * di + ROWS_PER_BLOCK * proj);
+            int shared = xprojFwdShared;
             kl().i32(rows).i32(di).i32(r).i32(n).pointer(xs[l]).pointer(p(pre + "x_proj.weight"))
                     .pointer(p(pre + "dt_proj.weight")).pointer(dtRaw[l]).pointer(bm[l]).pointer(cm[l]).pointer(dtIn[l])
                     .launch(rt, "sw_ts_xproj_fwd", (rows + ROWS_PER_BLOCK - 1) / ROWS_PER_BLOCK, 1, 128, shared);
@@ -545,7 +569,7 @@ public final class CudaTrainStep implements AutoCloseable {
                 .pointer(db).pointer(dc).pointer(da).pointer(g(pre + "D")).pointer(g(pre + "dt_proj.bias"))
                 .pointer(dh0).i32(0)
                 .launch(rt, scanBwd, bwdBlocks, batch, 1, bwdThreads, bwdShared);
-        int shared = 4 * (proj * di + di * r + ROWS_PER_BLOCK * di + ROWS_PER_BLOCK * proj);
+        int shared = xprojBwdShared;
         kl().i32(rows).i32(di).i32(r).i32(n).pointer(dDeltaRaw[l]).pointer(db).pointer(dc).pointer(du)
                 .pointer(p(pre + "x_proj.weight")).pointer(p(pre + "dt_proj.weight")).pointer(xc[l]).pointer(dDbc[l])
                 .pointer(dXc)
@@ -623,18 +647,54 @@ public final class CudaTrainStep implements AutoCloseable {
     @Override
     public void close() {
         if (closed) return;
+        release(null);
+    }
+
+    /**
+     * Releases everything made so far, each resource on its own so that one failure does not keep the rest; the
+     * failures are added to {@code cause} when given, else the first is thrown with the others suppressed.
+     */
+    private void release(Throwable cause) {
         closed = true;
-        rt.bind();
-        if (fwdExec != 0) rt.driver().destroyGraphExec(fwdExec);
-        if (fwdGraph != 0) rt.driver().destroyGraph(fwdGraph);
-        if (bwdExec != 0) rt.driver().destroyGraphExec(bwdExec);
-        if (bwdGraph != 0) rt.driver().destroyGraph(bwdGraph);
+        List<Runnable> steps = new ArrayList<>();
+        steps.add(rt::bind);
+        long fe = fwdExec, fg = fwdGraph, be = bwdExec, bg = bwdGraph;
         fwdExec = fwdGraph = bwdExec = bwdGraph = 0;
-        if (stream != 0) rt.driver().destroyStream(stream);
-        if (side != 0) rt.driver().destroyStream(side);
-        for (long ev : forkEvents) rt.driver().destroyEvent(ev);
-        rt.driver().freeHost(pinned);
-        for (DeviceBuffer b : owned) b.close();
+        if (fe != 0) steps.add(() -> rt.driver().destroyGraphExec(fe));
+        if (fg != 0) steps.add(() -> rt.driver().destroyGraph(fg));
+        if (be != 0) steps.add(() -> rt.driver().destroyGraphExec(be));
+        if (bg != 0) steps.add(() -> rt.driver().destroyGraph(bg));
+        long st = stream, sd = side;
+        stream = side = 0;
+        if (st != 0) steps.add(() -> rt.driver().destroyStream(st));
+        if (sd != 0) steps.add(() -> rt.driver().destroyStream(sd));
+        for (long ev : forkEvents) if (ev != 0) steps.add(() -> rt.driver().destroyEvent(ev));
+        forkEvents = new long[0];
+        var host = pinned;
+        pinned = null;
+        if (host != null) steps.add(() -> rt.driver().freeHost(host));
+        for (DeviceBuffer b : owned) steps.add(b::close);
         owned.clear();
+        RuntimeException first = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (cause != null) cause.addSuppressed(e);
+                else if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    /** Ends a capture a failed launch interrupted, so the stream (and the legacy stream) work again. */
+    private void abandonCapture(RuntimeException cause) {
+        try {
+            long graph = rt.driver().endCapture(stream);
+            if (graph != 0) rt.driver().destroyGraph(graph);
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
     }
 }

@@ -121,6 +121,7 @@ public final class DeviceScan implements AutoCloseable {
         }
         this.channelBlocks = (in.channels() + channelsPerBlock - 1) / channelsPerBlock;
         rt.bind();
+        try {
         long bld = (long) in.batch() * in.length() * in.channels(), bln = (long) in.batch() * in.length() * n;
         long bl = (long) in.batch() * in.length(), bdn = (long) in.batch() * in.channels() * n;
         u = upload(in.u(), bld);
@@ -158,6 +159,18 @@ public final class DeviceScan implements AutoCloseable {
         daPart = alloc(bdn * 4);
         ddPart = alloc((long) in.batch() * in.channels() * 4);
         dBiasPart = alloc((long) in.batch() * in.channels() * 4);
+        } catch (RuntimeException | Error e) {
+            // out of device memory part way: free what was allocated, or every failed call would leak it
+            for (DeviceBuffer buf : owned) {
+                try {
+                    buf.close();
+                } catch (RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            owned.clear();
+            throw e;
+        }
     }
 
     private DeviceBuffer alloc(long bytes) {
@@ -308,7 +321,16 @@ public final class DeviceScan implements AutoCloseable {
     @Override
     public void close() {
         rt.bind();
-        for (DeviceBuffer buf : owned) buf.close();
+        RuntimeException first = null;
+        for (DeviceBuffer buf : owned) {   // each on its own: one failed free must not keep the others
+            try {
+                buf.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
         owned.clear();
+        if (first != null) throw first;
     }
 }
