@@ -74,6 +74,9 @@ public final class BaselineDeviation {
         final double[] mean;
         final boolean correlated; // full covariance, or (beyond MAX_CORRELATED_CHANNELS) its diagonal only
         final double[] cov;     // C×C row-major, or C; a scatter sum while learning, a covariance after
+        /** Which of the two cov holds: stored, because the reference length may change between runs. */
+        byte phase = LEARNING;
+        static final byte LEARNING = 0, LEARNED = 1, UNKNOWN = 2;   // UNKNOWN: stored before the phase was
         // Scratch, not state.
         private final double[] z, sd, factor;
 
@@ -92,7 +95,7 @@ public final class BaselineDeviation {
         }
 
         static int bytes(int channels) {
-            return 8 + 8 + 8 * (2 * channels + (channels <= MAX_CORRELATED_CHANNELS ? channels * channels : channels));
+            return 8 + 8 + 8 * (2 * channels + (channels <= MAX_CORRELATED_CHANNELS ? channels * channels : channels)) + 1;
         }
 
         void write(ByteBuffer out) {
@@ -100,9 +103,11 @@ public final class BaselineDeviation {
             for (double v : smoothed) out.putDouble(v);
             for (double v : mean) out.putDouble(v);
             for (double v : cov) out.putDouble(v);
+            out.put(phase == UNKNOWN ? LEARNING : phase);   // UNKNOWN is resolved by the first observe
         }
 
-        static Stats read(ByteBuffer in, int channels) {
+        /** Reads a baseline; {@code withPhase} is false for key state v3, whose phase the next reading infers. */
+        static Stats read(ByteBuffer in, int channels, boolean withPhase) {
             Stats s = new Stats(channels);
             s.readings = in.getLong();
             s.deviatingRun = in.getLong();
@@ -110,10 +115,15 @@ public final class BaselineDeviation {
             for (int i = 0; i < channels; i++) s.smoothed[i] = in.getDouble();
             for (int i = 0; i < channels; i++) s.mean[i] = in.getDouble();
             for (int i = 0; i < s.cov.length; i++) s.cov[i] = in.getDouble();
+            s.phase = withPhase ? in.get() : UNKNOWN;
+            if (s.phase != LEARNING && s.phase != LEARNED && s.phase != UNKNOWN) {
+                throw new IllegalArgumentException("corrupt baseline: phase " + s.phase);
+            }
             return s;
         }
 
         void restart() {
+            phase = LEARNING;
             readings = 0;
             deviatingRun = 0;
             java.util.Arrays.fill(mean, 0);
@@ -130,9 +140,15 @@ public final class BaselineDeviation {
         } else {
             for (int i = 0; i < c; i++) st.smoothed[i] += smoothing * (values[i] - st.smoothed[i]);
         }
-        if (st.readings < referenceReadings) {
-            learnReference(st);
-            return Deviation.LEARNING;
+        if (st.phase == Stats.UNKNOWN) {
+            st.phase = st.readings >= referenceReadings ? Stats.LEARNED : Stats.LEARNING;
+        }
+        if (st.phase == Stats.LEARNING) {
+            if (st.readings < referenceReadings) {
+                learnReference(st);
+                return Deviation.LEARNING;
+            }
+            finishReference(st);   // the reference length was lowered below what the key has learned
         }
         double distance = distance(st);
         double d = Math.max(0, distance - 1);
@@ -163,10 +179,17 @@ public final class BaselineDeviation {
                 st.cov[i] += after * st.z[i];
             }
         }
-        if (n == referenceReadings) {
-            for (int i = 0; i < st.cov.length; i++) st.cov[i] /= n;
-            if (st.correlated) symmetrise(st.cov, c);
+        if (n >= referenceReadings) {
+            finishReference(st);
         }
+    }
+
+    /** The scatter sum becomes the covariance of the readings learned so far. */
+    private static void finishReference(Stats st) {
+        long n = Math.max(1, st.readings);
+        for (int i = 0; i < st.cov.length; i++) st.cov[i] /= n;
+        if (st.correlated) symmetrise(st.cov, st.channels());
+        st.phase = Stats.LEARNED;
     }
 
     private void follow(Stats st) {

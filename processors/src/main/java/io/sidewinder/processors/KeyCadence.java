@@ -22,6 +22,12 @@ public final class KeyCadence {
 
     /** The model-time of a reading at {@code eventTime} (not before the previous one); learns the gap. */
     public long advance(long eventTime, Mode mode, long referenceMillis) {
+        double logGap = 0;
+        if (readings > 0) {
+            // Learned in both modes, so that a switch of sidewinder.gap.mode to 'key' finds the key's cadence known.
+            logGap = Math.log(Math.max(1, eventTime - lastEventTime));
+            meanLogGap = readings == 1 ? logGap : meanLogGap + (logGap - meanLogGap) / Math.min(readings, WINDOW);
+        }
         if (mode == Mode.MODEL) {
             readings++;
             lastEventTime = eventTime;
@@ -29,8 +35,6 @@ public final class KeyCadence {
             return eventTime;
         }
         if (readings > 0) {
-            double logGap = Math.log(Math.max(1, eventTime - lastEventTime));
-            meanLogGap = readings == 1 ? logGap : meanLogGap + (logGap - meanLogGap) / Math.min(readings, WINDOW);
             modelTime += Math.round(referenceMillis * Math.exp(logGap - meanLogGap));
         }
         readings++;

@@ -14,17 +14,22 @@ import java.util.Deque;
  * belongs to, the last full forecast, the last score, and a ring buffer of the last K readings for warm model
  * swaps.
  *
- * <p>Binary layout v3 via {@link #toBytes()} (little-endian, like the embedded stream state, so float arrays copy
- * without byte swapping on x86 and ARM): version byte, model version, model-state count and each model state
- * (length-prefixed), detector state, last event time, last forecast mean and stddev (length-prefixed floats),
- * last score, last deviation, then the ring buffer. v2 (no baseline, no last deviation) is still read.
+ * <p>Binary layout v4 via {@link #toBytes()} (little-endian, like the embedded stream state, so float arrays copy
+ * without byte swapping on x86 and ARM): version byte, model version, model tag, model-state count and each model
+ * state (length-prefixed), detector state (its baseline with its phase), last event time, last forecast mean and
+ * stddev (length-prefixed floats), last score, last deviation, then the ring buffer. v3 (no model tag, no baseline
+ * phase) and v2 (no baseline, no last deviation either) are still read.
  */
 public final class KeyState {
-    static final byte FORMAT_VERSION = 3;
+    static final byte FORMAT_VERSION = 4;
+    /** v3 had no model tag and no baseline phase: its model states are matched by version alone. */
+    static final byte FORMAT_VERSION_WITHOUT_TAG = 3;
     /** v2 had no baseline in the detector state; such a key starts learning its baseline afresh. */
     static final byte FORMAT_VERSION_WITHOUT_BASELINE = 2;
 
     long modelVersion = -1;
+    /** Identity of the model's config and weights the model states belong to (0: unknown, stored by v3). */
+    long modelTag;
     /** Null before the key's first reading. */
     SensorDetector.State detector;
     /** Model states as stored, until decoded against the serving model's config. */
@@ -106,7 +111,7 @@ public final class KeyState {
     }
 
     private int serializedSize() {
-        int size = 1 + 8 + 4;
+        int size = 1 + 8 + 8 + 4;
         if (detector != null && detector.streams != null) {
             for (StreamState s : detector.streams) size += 4 + StreamState.serializedSize(s.config());
         } else if (encodedStreams != null) {
@@ -124,6 +129,7 @@ public final class KeyState {
         ByteBuffer out = ByteBuffer.allocate(serializedSize()).order(ByteOrder.LITTLE_ENDIAN);
         out.put(FORMAT_VERSION);
         out.putLong(modelVersion);
+        out.putLong(modelTag);
         if (detector != null && detector.streams != null) {
             out.putInt(detector.streams.length);
             for (StreamState s : detector.streams) {
@@ -158,11 +164,13 @@ public final class KeyState {
         try {
             ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
             byte version = in.get();
-            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WITHOUT_BASELINE) {
+            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WITHOUT_TAG
+                    && version != FORMAT_VERSION_WITHOUT_BASELINE) {
                 throw new IllegalArgumentException("unsupported key state format version " + version);
             }
             KeyState s = new KeyState();
             s.modelVersion = in.getLong();
+            s.modelTag = version == FORMAT_VERSION ? in.getLong() : 0;
             int streams = in.getInt();
             if (streams >= 0) {
                 if (streams > in.remaining() / 4) throw new IllegalArgumentException("corrupt key state: " + streams + " model states");
@@ -176,14 +184,16 @@ public final class KeyState {
                     in.get(s.encodedStreams[i]);
                 }
             }
-            if (in.get() != 0) s.detector = SensorDetector.State.read(in, version == FORMAT_VERSION);
+            if (in.get() != 0) {
+                s.detector = SensorDetector.State.read(in, version >= FORMAT_VERSION_WITHOUT_TAG, version == FORMAT_VERSION);
+            }
             s.lastEventTime = in.getLong();
             s.forecastMean = getFloats(in);
             s.forecastStd = getFloats(in);
             s.lastLikelihood = in.getDouble();
             s.lastSurprise = in.getDouble();
             s.lastFlagged = in.get() != 0;
-            if (version == FORMAT_VERSION) {
+            if (version >= FORMAT_VERSION_WITHOUT_TAG) {
                 s.lastDeviation = in.getDouble();
                 s.lastDeviating = in.get() != 0;
             }

@@ -21,11 +21,25 @@ import org.slf4j.LoggerFactory;
 public final class ModelRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
-    /** A validated model ready to serve. */
-    public record ServingModel(String modelId, long version, Forecaster forecaster) {
+    /**
+     * A validated model ready to serve; {@code tag} identifies its config and weights (the snapshot checksum's
+     * first 64 bits), so that stored model states are reused only by the very model that wrote them.
+     */
+    public record ServingModel(String modelId, long version, long tag, Forecaster forecaster) {
+        public ServingModel(String modelId, long version, Forecaster forecaster) {
+            this(modelId, version, 0, forecaster);
+        }
+
         public MambaModel model() {
             return forecaster.model();
         }
+    }
+
+    /** A snapshot's tag: the first 64 bits of its checksum (never 0, which means unknown). */
+    static long tag(ModelSnapshot s) {
+        String checksum = s.getChecksum();
+        long t = checksum.length() >= 16 ? Long.parseUnsignedLong(checksum.substring(0, 16), 16) : checksum.hashCode();
+        return t == 0 ? 1 : t;
     }
 
     private final String modelId;
@@ -85,7 +99,7 @@ public final class ModelRegistry {
             reject(source, e.getMessage());
             return false;
         }
-        ServingModel next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), new Forecaster(model));
+        ServingModel next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), tag(snapshot), new Forecaster(model));
         while (true) {
             ServingModel prev = current.get();
             if (prev != null && prev.version() >= next.version()) {
@@ -117,7 +131,7 @@ public final class ModelRegistry {
             try {
                 ModelSnapshot s = decoder.deserialize(null, bytes);
                 if (modelId.equals(s.getModelId()) && (best == null || s.getVersion() > best.version())) {
-                    best = new ServingModel(s.getModelId(), s.getVersion(), new Forecaster(ModelSnapshots.toModel(s)));
+                    best = new ServingModel(s.getModelId(), s.getVersion(), tag(s), new Forecaster(ModelSnapshots.toModel(s)));
                 }
             } catch (RuntimeException e) {
                 // rejected when it was offered; it cannot serve now either

@@ -95,9 +95,9 @@ public final class SensorDetector {
 
         /**
          * Reads a state written by {@link #write}; {@code withBaseline} is false for key state v2, which had no
-         * baseline and no extreme-value stats (both start afresh).
+         * baseline and no extreme-value stats (both start afresh), {@code withBaselinePhase} false for v2 and v3.
          */
-        static State read(ByteBuffer in, boolean withBaseline) {
+        static State read(ByteBuffer in, boolean withBaseline, boolean withBaselinePhase) {
             KeyCadence cadence = KeyCadence.read(in);
             AnomalyScorer.Stats stats = new AnomalyScorer.Stats();
             stats.read(in);
@@ -113,7 +113,7 @@ public final class SensorDetector {
             for (int i = 0; i < channels; i++) s.mean[i] = in.getFloat();
             for (int i = 0; i < channels; i++) s.std[i] = in.getFloat();
             if (withBaseline) {
-                s.baseline = BaselineDeviation.Stats.read(in, channels);
+                s.baseline = BaselineDeviation.Stats.read(in, channels, withBaselinePhase);
                 s.extremes = ExtremeValues.Stats.read(in, channels);
             }
             return s;

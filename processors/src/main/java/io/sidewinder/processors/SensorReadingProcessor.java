@@ -262,6 +262,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             ks.recordScore(o.score(), o.deviation());
         }
         ks.modelVersion = serving.version();
+        ks.modelTag = serving.tag();
         ks.lastEventTime = eventTime;
         ks.forecastMean = o.forecastMean();
         ks.forecastStd = o.forecastStd();
@@ -322,7 +323,10 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             ks.encodedStreams = null;
             return;
         }
-        if (ks.modelVersion == serving.version()) {
+        // The same version number is not enough: another model id, or a version republished after a retraction,
+        // has other weights (a v3 state, tag 0, is matched by version as before).
+        boolean sameModel = ks.modelVersion == serving.version() && (ks.modelTag == 0 || ks.modelTag == serving.tag());
+        if (sameModel) {
             if (detector.fits(ks.detector)) {
                 return;
             }

@@ -136,9 +136,9 @@ class SensorDetectorTest {
         KeyState ks = new KeyState();
         ks.detector = detector(KeyCadence.Mode.MODEL).newState(1);
         byte[] bytes = ks.toBytes();
-        // version (1) + model version (8) + stream count (4), then the first state's length
+        // version (1) + model version (8) + model tag (8) + stream count (4), then the first state's length
         byte[] huge = bytes.clone();
-        java.nio.ByteBuffer.wrap(huge).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(13, Integer.MAX_VALUE);
+        java.nio.ByteBuffer.wrap(huge).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(21, Integer.MAX_VALUE);
         assertThrows(IllegalArgumentException.class, () -> KeyState.fromBytes(huge));
         byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 3);
         assertThrows(IllegalArgumentException.class, () -> KeyState.fromBytes(longer));
@@ -213,21 +213,78 @@ class SensorDetectorTest {
         assertFalse(b.deviation().baselineReady(), "a v2 key has no baseline yet");
     }
 
-    /** The v2 layout: v3 without the detector's baseline and extreme-value stats, and without the last deviation. */
+    /** Offsets in a v4 key state: after the model states, and the baseline within the detector state. */
+    private record Layout(int streamsEnd, int baselineAt, int afterBaseline, int deviationAt) {
+        static Layout of(KeyState ks) {
+            int c = ks.detector.channels();
+            int pos = 1 + 8 + 8 + 4;
+            for (StreamState s : ks.detector.streams) pos += 4 + StreamState.serializedSize(s.config());
+            int baselineAt = pos + 1 + SensorDetector.State.FIXED_BYTES + 8 * c;
+            int afterBaseline = baselineAt + BaselineDeviation.Stats.bytes(c) + ExtremeValues.Stats.bytes(c);
+            int deviationAt = afterBaseline + 8 + 4 + 4 * ks.forecastMean().length + 4 + 4 * ks.forecastStd().length + 8 + 8 + 1;
+            return new Layout(pos, baselineAt, afterBaseline, deviationAt);
+        }
+    }
+
+    /** The v2 layout: v4 without the model tag, the detector's baseline and extreme-value stats, and the last deviation. */
     static byte[] asVersion2(KeyState ks) {
-        byte[] v3 = ks.toBytes();
-        int c = ks.detector.channels();
-        int pos = 1 + 8 + 4;
-        for (StreamState s : ks.detector.streams) pos += 4 + StreamState.serializedSize(s.config());
-        int baselineAt = pos + 1 + SensorDetector.State.FIXED_BYTES + 8 * c, baselineBytes = BaselineDeviation.Stats.bytes(c) + ExtremeValues.Stats.bytes(c);
-        int afterBaseline = baselineAt + baselineBytes;
-        int deviationAt = afterBaseline + 8 + 4 + 4 * ks.forecastMean().length + 4 + 4 * ks.forecastStd().length + 8 + 8 + 1;
+        byte[] v4 = ks.toBytes();
+        Layout at = Layout.of(ks);
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         out.write(KeyState.FORMAT_VERSION_WITHOUT_BASELINE);
-        out.write(v3, 1, baselineAt - 1);
-        out.write(v3, afterBaseline, deviationAt - afterBaseline);
-        out.write(v3, deviationAt + 9, v3.length - deviationAt - 9);
+        out.write(v4, 1, 8);
+        out.write(v4, 17, at.baselineAt() - 17);
+        out.write(v4, at.afterBaseline(), at.deviationAt() - at.afterBaseline());
+        out.write(v4, at.deviationAt() + 9, v4.length - at.deviationAt() - 9);
         return out.toByteArray();
+    }
+
+    /** The v3 layout: v4 without the model tag and without the baseline's phase byte (its last). */
+    static byte[] asVersion3(KeyState ks) {
+        byte[] v4 = ks.toBytes();
+        int c = ks.detector.channels();
+        int phaseAt = Layout.of(ks).baselineAt() + BaselineDeviation.Stats.bytes(c) - 1;
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(KeyState.FORMAT_VERSION_WITHOUT_TAG);
+        out.write(v4, 1, 8);
+        out.write(v4, 17, phaseAt - 17);
+        out.write(v4, phaseAt + 1, v4.length - phaseAt - 1);
+        return out.toByteArray();
+    }
+
+    @Test
+    void aKeyStoredByV3LoadsWithAnUnknownTagAndInfersItsBaselinePhase() {
+        BaselineDeviation baseline = new BaselineDeviation(20, 1, 3000, 6.25, 3600);
+        SensorDetector d = new SensorDetector(UNIVARIATE, SCORER, baseline, KeyCadence.Mode.MODEL);
+        KeyState ks = new KeyState();
+        ks.detector = d.newState(1);
+        for (int t = 0; t < 30; t++) d.observe(ks.detector, 60_000L * t, new float[] {(float) Math.sin(t)});
+        ks.modelTag = 77;
+        ks.forecastMean = new float[] {1, 2};
+        ks.forecastStd = new float[] {3, 4};
+        KeyState old = KeyState.fromBytes(asVersion3(ks));
+        assertEquals(0, old.modelTag);
+        d.attach(old.detector, old.encodedStreams);
+        SensorDetector.Observation a = d.observe(ks.detector, 60_000L * 31, new float[] {0.5f});
+        SensorDetector.Observation b = d.observe(old.detector, 60_000L * 31, new float[] {0.5f});
+        assertEquals(a.deviation(), b.deviation(), "the learned baseline is taken as learned");
+    }
+
+    @Test
+    void aBaselineKeepsWorkingWhenItsReferenceLengthIsLoweredOrRaisedBetweenRuns() {
+        SplittableRandom r = new SplittableRandom(3);
+        BaselineDeviation long400 = new BaselineDeviation(400, 1, 3000, 6.25, 3600);
+        BaselineDeviation.Stats st = new BaselineDeviation.Stats(1);
+        for (int t = 0; t < 300; t++) long400.observe(st, new float[] {(float) r.nextGaussian()});
+        // lowered to 200 at 300 readings: the 300 learned become the baseline, not an undivided scatter sum
+        BaselineDeviation short200 = new BaselineDeviation(200, 1, 3000, 6.25, 3600);
+        BaselineDeviation.Deviation normal = short200.observe(st, new float[] {0.5f});
+        assertTrue(normal.baselineReady() && normal.distance() < 2, "a normal reading is near the baseline: " + normal);
+        BaselineDeviation.Deviation far = short200.observe(st, new float[] {8f});
+        assertTrue(far.deviating(), "eight standard deviations away deviates: " + far);
+        // raised to 2000 afterwards: the finished baseline stays finished
+        BaselineDeviation long2000 = new BaselineDeviation(2000, 1, 3000, 6.25, 3600);
+        assertTrue(long2000.observe(st, new float[] {0.2f}).baselineReady());
     }
 
     @Test

@@ -53,7 +53,7 @@ class SensorReadingProcessorTest {
     /** A driver serving one univariate model, with the readings input and every output topic. */
     record Pipeline(TopologyTestDriver driver, TestInputTopic<byte[], byte[]> in,
                             TestOutputTopic<byte[], byte[]> forecasts, TestOutputTopic<byte[], byte[]> anomalies,
-                            TestOutputTopic<byte[], byte[]> dead) implements AutoCloseable {
+                            TestOutputTopic<byte[], byte[]> dead, PipelineMetrics metrics) implements AutoCloseable {
         static Pipeline start(SidewinderConfig config) {
             ModelRegistry models = new ModelRegistry("default");
             PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
@@ -68,7 +68,7 @@ class SensorReadingProcessorTest {
                     driver.createInputTopic(config.inputTopics().getFirst(), new ByteArraySerializer(), new ByteArraySerializer()),
                     output(driver, config, SidewinderConfig.FORECASTS_TOPIC),
                     output(driver, config, SidewinderConfig.ANOMALIES_TOPIC),
-                    output(driver, config, SidewinderConfig.DEAD_LETTER_TOPIC));
+                    output(driver, config, SidewinderConfig.DEAD_LETTER_TOPIC), metrics);
         }
 
         private static TestOutputTopic<byte[], byte[]> output(TopologyTestDriver d, SidewinderConfig c, String key) {
@@ -177,6 +177,28 @@ class SensorReadingProcessorTest {
             p.send("s1", -9_000_000_000_000_000_000L, 1_000, 1f);
             assertEquals(List.of("INVALID_TIMESTAMP"), p.deadLetterReasons());
             assertEquals(0, p.forecasts().getQueueSize());
+        }
+    }
+
+    @Test
+    void storedModelStatesOfAnotherModelWithTheSameVersionNumberAreRebuiltNotReused() {
+        SidewinderConfig config = config(Map.of());
+        try (Pipeline p = Pipeline.start(config)) {
+            var models = p.driver().createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC),
+                    new StringSerializer(), new ByteArraySerializer());
+            java.util.function.LongConsumer publishV2 = seed -> models.pipeInput(ModelRegistry.key("default", 2),
+                    AvroSerdes.modelSnapshot().serialize(null, ModelSnapshots.toSnapshot(
+                            ModelParameters.initialise(UNIVARIATE, seed), "default", 2, Map.of(), Map.of())));
+            long t = System.currentTimeMillis() - 60_000;
+            publishV2.accept(4);
+            p.send("s1", t, 1f);                                                   // state of v2 (seed 4)
+            models.pipeInput(ModelRegistry.key("default", 2), (byte[]) null);        // retracted: v1 serves
+            publishV2.accept(5);                                                     // another v2 (seed 5)
+            double before = p.metrics().rebuilds();
+            p.send("s1", t + 1_000, 2f);
+            assertEquals(before + 1, p.metrics().rebuilds(), "v2's number, other weights: rebuilt from recent readings");
+            p.send("s1", t + 2_000, 3f);
+            assertEquals(before + 1, p.metrics().rebuilds(), "and reused from then on");
         }
     }
 
