@@ -49,6 +49,7 @@ public final class CudaRuntime {
     }
 
     public void synchronize() {
+        bind();
         driver.synchronize();
     }
 
@@ -84,11 +85,32 @@ public final class CudaRuntime {
     }
 
     public DeviceBuffer allocate(long bytes) {
+        bind();   // the driver keeps the current context per thread: any thread may allocate
         return new DeviceBuffer(driver, bytes);
+    }
+
+    private final java.util.Map<Long, Integer> dynamicShared = new java.util.HashMap<>();
+
+    /**
+     * Lets {@code kernel} launch with {@code bytes} of dynamic shared memory (and the largest shared carveout). The
+     * driver keeps this attribute per function for the whole process, so it only ever grows here: two users of one
+     * kernel with different needs must not lower it under each other's launches.
+     */
+    synchronized void allowDynamicShared(String kernel, int bytes) {
+        long f = function(kernel);
+        Integer set = dynamicShared.get(f);
+        if (set != null && set >= bytes) {
+            return;
+        }
+        bind();
+        driver.setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
+        driver.setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
+        dynamicShared.put(f, bytes);
     }
 
     /** Times {@code work} on the GPU with events: milliseconds from before its first launch to after its last. */
     public float timeMillis(Runnable work) {
+        bind();
         long start = driver.createEvent(), end = driver.createEvent();
         try {
             driver.record(start);

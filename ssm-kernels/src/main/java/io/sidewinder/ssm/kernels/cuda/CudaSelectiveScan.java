@@ -10,6 +10,8 @@ import io.sidewinder.ssm.kernels.ScanBatch;
 public final class CudaSelectiveScan {
     /** The chunk the backward recomputes states at when the caller's chunk states cannot be used. */
     public static final int DEFAULT_CHUNK = 128;
+    /** Headroom for the bwd2 kernels' static shared memory beside the dynamic part (a few KiB). */
+    private static final int BWD2_STATIC_SHARED = 8 * 1024;
 
     private final CudaRuntime rt;
     private final int family;
@@ -77,7 +79,11 @@ public final class CudaSelectiveScan {
                          ScanGradients out, boolean deterministic) {
         int variant = family == AUTO ? backwardVariant(in) : family;
         int maxChunk = DeviceScan.maxBackwardChunk(variant);
-        boolean reuse = chunkStates != null && chunkLength <= maxChunk;
+        // Long chunks keep more tile states in shared memory than GPUs with ~100 KiB per block allow (sm_86/89):
+        // there the states are recomputed at the default chunk instead of reused.
+        boolean fits = variant == DeviceScan.L_SPLIT || DeviceScan.bwd2Shared(in.stateSize(),
+                DeviceScan.bwd2StatesPerThread(variant), chunkLength) + BWD2_STATIC_SHARED <= rt.maxSharedOptIn();
+        boolean reuse = chunkStates != null && chunkLength <= maxChunk && fits;
         int recompute = variant == DeviceScan.L_SPLIT ? 256 : DEFAULT_CHUNK;   // 256: one L-split tile
         try (DeviceScan scan = new DeviceScan(rt, in, reuse ? chunkLength : recompute, variant)) {
             long states = (long) scan.chunks() * in.batch() * in.channels() * in.stateSize();

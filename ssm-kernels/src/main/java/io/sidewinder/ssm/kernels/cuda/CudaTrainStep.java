@@ -224,9 +224,7 @@ public final class CudaTrainStep implements AutoCloseable {
                     : kernel.equals("sw_ts_xproj_fwd") ? xprojFwdShared : xprojBwdShared;
             if (bytes <= 48 * 1024 && kernel.startsWith("sw_ts_")) continue;   // within the default: no opt-in needed
             if (bytes == 0) continue;
-            long f = rt.function(kernel);
-            rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
-            rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
+            rt.allowDynamicShared(kernel, bytes);
         }
 
         gradHost = new float[(int) gradFloats];

@@ -71,7 +71,6 @@ public final class DeviceScan implements AutoCloseable {
     final DeviceBuffer h, y, chunkStates, dy;
     final DeviceBuffer du, dDeltaRaw, dz, db, dc, da, dd, dDeltaBias, dh0;
     private final DeviceBuffer dbPart, dcPart, daPart, ddPart, dBiasPart;
-    private int dynamicSharedSet, forwardSharedSet;
     private final int threads;
 
     /** Uploads {@code in}'s inputs; {@code chunkLength} is the interval of stored states (≤ {@link #MAX_BACKWARD_CHUNK} for the backward). */
@@ -208,10 +207,7 @@ public final class DeviceScan implements AutoCloseable {
         if (family == L_SPLIT) {
             int n = shape.stateSize();
             dynamicShared = 4 * (3 * LS_W * LS_SW + 2 * n * LS_SN + LS_TL + 3 * LS_W * n);
-            if (dynamicShared > forwardSharedSet) {
-                setShared(fwdKernel, dynamicShared);
-                forwardSharedSet = dynamicShared;
-            }
+            rt.allowDynamicShared(fwdKernel, dynamicShared);
         }
         new KernelLaunch().i32(shape.length()).i32(shape.channels()).pointer(u).pointer(deltaRaw)
                 .pointer(deltaBias).i32(shape.deltaSoftplus() ? 1 : 0).pointer(gap).pointer(a).pointer(b).pointer(c)
@@ -232,10 +228,7 @@ public final class DeviceScan implements AutoCloseable {
         int n = shape.stateSize();
         int dynamicShared = (int) backwardShared();
         // Static plus dynamic shared memory above 48 KiB needs the opt-in attribute, set once per size.
-        if (dynamicShared > dynamicSharedSet) {
-            setShared(bwdKernel, dynamicShared);
-            dynamicSharedSet = dynamicShared;
-        }
+        rt.allowDynamicShared(bwdKernel, dynamicShared);
         if (!deterministic) {
             db.fill(0f);
             dc.fill(0f);
@@ -262,16 +255,6 @@ public final class DeviceScan implements AutoCloseable {
                 .pointer(deterministic ? dbPart : db).pointer(deterministic ? dcPart : dc)
                 .pointer(deterministic ? daPart : da).pointer(deterministic ? ddPart : dd)
                 .pointer(deterministic ? dBiasPart : dDeltaBias).pointer(dh0).i32(deterministic ? 1 : 0);
-    }
-
-    /**
-     * Opts in to {@code bytes} of dynamic shared memory and asks for the largest shared
-     * carveout: without it the driver may keep more L1 and fit fewer blocks per SM than the shared memory allows.
-     */
-    private void setShared(String kernel, int bytes) {
-        long f = rt.function(kernel);
-        rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes);
-        rt.driver().setFunctionAttribute(f, CudaDriver.CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT, 100);
     }
 
     /** Dynamic shared memory of the backward kernel at this shape and chunk length. */
