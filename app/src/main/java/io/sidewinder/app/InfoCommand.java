@@ -40,7 +40,10 @@ final class InfoCommand implements Callable<Integer> {
             System.out.printf("  %-20s %s%n", e.getKey(), e.getValue());
         }
         System.out.printf("  %-20s %d%n", "parameters", params.count());
-        System.out.printf("  %-20s %d bytes%n", "state per key", StreamState.serializedSize(c));
+        // The model's part only: the store also keeps the detector's statistics, the last forecast and the ring
+        // buffer of recent readings (sidewinder.ring.buffer.size), which depend on the sensor and the settings.
+        System.out.printf("  %-20s %d bytes (the model's part of each key's stored state)%n", "model state per key",
+                StreamState.serializedSize(c));
         return 0;
     }
 }

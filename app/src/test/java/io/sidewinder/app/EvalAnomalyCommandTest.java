@@ -60,6 +60,16 @@ class EvalAnomalyCommandTest {
     }
 
     @Test
+    void anOutputDirectoryInsideTheCorpusIsRefused(@TempDir Path dir) throws Exception {
+        writeCorpus(dir);
+        var cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        cmd.setErr(new PrintWriter(new StringWriter()));
+        assertEquals(2, cmd.execute("eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels",
+                dir.resolve("labels.json").toString(), "--out", dir.resolve("data/scores").toString()));
+    }
+
+    @Test
     void detectorSettingsApplyToTheReplayAndNonsenseIsAUsageError(@TempDir Path dir) throws Exception {
         writeCorpus(dir);
         String[] base = {"eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels", dir.resolve("labels.json").toString()};

@@ -81,6 +81,10 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         java.io.PrintWriter out = spec.commandLine().getOut();
         IntUnaryOperator probationRule = probationRule(probation);
+        if (outDir != null && outDir.toAbsolutePath().normalize().startsWith(data.toAbsolutePath().normalize())) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--out " + outDir + " is inside --data "
+                    + data + ": its CSV files would be read as corpus files on the next run");
+        }
         if (!settings.isEmpty() && detector != Detector.SIDEWINDER && detector != Detector.ALL) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set configures the sidewinder "
                     + "detector; --detector " + detector.name().toLowerCase(Locale.ROOT) + " has no settings");
