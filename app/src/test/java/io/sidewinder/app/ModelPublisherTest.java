@@ -48,6 +48,10 @@ class ModelPublisherTest {
             assertEquals(0.2, refereed.championMse());
             assertEquals(0.3, refereed.challengerMse());
 
+            var nan = publisher.offer(challenger(0.01, 2, 6), m -> java.util.Arrays.equals(m.data(name), seed1.data(name))
+                    ? 0.2 : Double.NaN, false);
+            assertFalse(nan.published(), "a challenger scoring NaN never beats the champion: " + nan.reason());
+
             var otherHorizon = publisher.offer(challenger(0.01, 4, 3), referee, false);
             assertFalse(otherHorizon.published(), otherHorizon.reason());
             assertTrue(otherHorizon.reason().contains("forecasts 2 steps, the challenger 4"), otherHorizon.reason());
@@ -89,6 +93,10 @@ class ModelPublisherTest {
     void aMissingOrNonCompactedModelsTopicIsRefused(@TempDir Path dir) throws Exception {
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             broker.createTopic("plain", 1, Map.of());
+            broker.createTopic("both", 1, Map.of("cleanup.policy", "compact,delete"));
+            var both = assertThrows(IllegalStateException.class,
+                    () -> new ModelPublisher(broker.bootstrapServers(), "both").offer(challenger(0.5)));
+            assertTrue(both.getMessage().contains("compact,delete"), both.getMessage());
             var missing = assertThrows(IllegalStateException.class,
                     () -> new ModelPublisher(broker.bootstrapServers(), "nope").offer(challenger(0.5)));
             assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());

@@ -9,9 +9,9 @@ import org.apache.kafka.streams.processor.TimestampExtractor;
 /**
  * Stream time from the readings' own event times, not the records' timestamps: a gateway that uploads a backlog
  * stamps every record with the upload time, and the reorder grace would then order nothing. A record that does
- * not decode, or whose event time is negative or beyond the future tolerance, keeps its record timestamp (or the
- * partition's time when that is negative too), so that it still reaches the processor and its dead letter and
- * cannot throw stream time into the future.
+ * not decode, or whose event time is negative or beyond the future tolerance, takes the partition's time (the
+ * record timestamp only before the partition has one), so that it still reaches the processor and its dead letter
+ * and cannot move stream time.
  */
 final class EventTimeExtractor implements TimestampExtractor {
     private final Deserializer<SensorReading> readings = AvroSerdes.sensorReading().deserializer();
@@ -23,7 +23,9 @@ final class EventTimeExtractor implements TimestampExtractor {
 
     @Override
     public long extract(ConsumerRecord<Object, Object> record, long partitionTime) {
-        long fallback = record.timestamp() >= 0 ? record.timestamp() : Math.max(0, partitionTime);
+        // Without a usable event time stream time stays where it is: the record's timestamp (an upload time, for a
+        // backlog) would jump it ahead and flush every buffered reading at once.
+        long fallback = partitionTime >= 0 ? partitionTime : Math.max(0, record.timestamp());
         if (!(record.value() instanceof byte[] bytes)) {
             return fallback;
         }

@@ -73,6 +73,9 @@ public final class ModelRegistry {
         if (bytes == null || key == null || !key.startsWith(modelId + "/")) {
             return false; // tombstones and other models' snapshots
         }
+        if (retracted.contains(key)) {
+            return false; // a stream thread's snapshot of the global store from before the tombstone
+        }
         ModelSnapshot snapshot;
         try {
             snapshot = decoder.deserialize(null, bytes);
@@ -83,7 +86,15 @@ public final class ModelRegistry {
         return offer(snapshot, key);
     }
 
-    public boolean offer(ModelSnapshot snapshot, String source) {
+    /** Keys tombstoned on the models topic, refused until a snapshot is put under the key again. */
+    private final java.util.Set<String> retracted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A snapshot put on the models topic again under a retracted key may serve again (the global processor says). */
+    public void reinstate(String key) {
+        retracted.remove(key);
+    }
+
+    public synchronized boolean offer(ModelSnapshot snapshot, String source) {
         if (!modelId.equals(snapshot.getModelId())) {
             reject(source, "model id " + snapshot.getModelId() + " under the key of " + modelId);
             return false;
@@ -121,9 +132,12 @@ public final class ModelRegistry {
      * left ({@code remaining}: the global store's snapshots after the delete) serves instead, or nothing. Every
      * instance sees the same store, so they all fall back alike. Returns true when the model serving changed.
      */
-    public boolean retract(String key, Iterable<byte[]> remaining) {
+    public synchronized boolean retract(String key, Iterable<byte[]> remaining) {
+        if (key != null && key.startsWith(modelId + "/")) {
+            retracted.add(key);
+        }
         ServingModel now = current.get();
-        if (now == null || !key.equals(key(now.modelId(), now.version()))) {
+        if (now == null || !isKeyOf(key, now)) {
             return false;   // an older version, or another model's: nothing serving changes
         }
         ServingModel best = null;
@@ -141,6 +155,16 @@ public final class ModelRegistry {
         LOG.warn("model {} v{} was deleted from the models topic; {}", now.modelId(), now.version(),
                 best == null ? "no valid version is left to serve" : "serving v" + best.version() + " again");
         return true;
+    }
+
+    /** Whether a topic key names this serving model: its id and version, zero-padded (as published) or not. */
+    private static boolean isKeyOf(String key, ServingModel m) {
+        if (key == null || !key.startsWith(m.modelId() + "/")) return false;
+        try {
+            return Long.parseLong(key.substring(m.modelId().length() + 1)) == m.version();
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     private void reject(String source, String why) {

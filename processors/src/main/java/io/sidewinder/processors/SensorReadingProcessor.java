@@ -268,6 +268,12 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         ks.forecastStd = o.forecastStd();
         ks.remember(eventTime, values, ringSize);
         byte[] bytes = ks.toBytes();
+        while (bytes.length > maxStateBytes && !ks.recent.isEmpty()) {
+            // The ring buffer grows the state reading by reading: give up its oldest readings (they only warm a
+            // model swap) before refusing the sensor, or it would be refused from here on.
+            ks.recent.removeFirst();
+            bytes = ks.toBytes();
+        }
         if (bytes.length > maxStateBytes) {
             // The changelog would refuse the write and fail the task on every retry: refuse the reading instead.
             decoded.remove(id);
@@ -399,7 +405,16 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         // Keys of both layouts (during an upgrade) merge into one event-time order; the sort is stable.
         ready.sort(java.util.Comparator.comparingLong(kv -> eventTimeOf(kv.key.get())));
         for (KeyValue<Bytes, byte[]> kv : ready) {
-            Source source = Source.fromBytes(kv.value);
+            Source source;
+            try {
+                source = Source.fromBytes(kv.value);
+            } catch (RuntimeException e) {
+                // A damaged entry must not fail every punctuation: its bytes go to the dead letters, it leaves.
+                source = new Source(null, -1, -1, 0, null, kv.value, new org.apache.kafka.common.header.internals.RecordHeaders());
+                deadLetter(source, DeadLetterReason.INTERNAL_ERROR, "unreadable reorder-buffer entry: " + e);
+                reorder.delete(kv.key);
+                continue;
+            }
             try {
                 SensorReading reading = readings.deserialize(source.topic, source.value);
                 apply(reading, source);
@@ -504,8 +519,10 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 .setStage(STAGE)
                 .setFailedAt(Instant.now())
                 .build();
+        // Stamped when it failed, not with the input's (event) time: a replay of old readings must not write dead
+        // letters that the topic's retention deletes at once.
         context.forward(new org.apache.kafka.streams.processor.api.Record<>(key, deadLetterSer.serialize(null, dl),
-                Math.max(0, source.timestamp), source.headers()), SidewinderTopology.DEAD_LETTER_SINK);
+                context.currentSystemTimeMs(), source.headers()), SidewinderTopology.DEAD_LETTER_SINK);
         metrics.deadLetter(reason);
     }
 

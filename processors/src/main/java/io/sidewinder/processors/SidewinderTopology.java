@@ -89,6 +89,7 @@ public final class SidewinderTopology {
                 models.retract(record.key(), remaining);
             } else {
                 store.put(record.key(), record.value());
+                models.reinstate(record.key());
                 models.offer(record.key(), record.value());
             }
         }

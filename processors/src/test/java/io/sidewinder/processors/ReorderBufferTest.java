@@ -144,4 +144,42 @@ class ReorderBufferTest {
         assertEquals(-1, extractor.eventTime("t", "garbage".getBytes(StandardCharsets.UTF_8)));
         assertEquals(-1, extractor.eventTime("t", java.util.Arrays.copyOf(good, 12)));
     }
+
+    @Test
+    void aRecordWithoutAUsableEventTimeLeavesStreamTimeWhereItIs() {
+        var extractor = new EventTimeExtractor(300_000);
+        var garbage = new org.apache.kafka.clients.consumer.ConsumerRecord<Object, Object>("t", 0, 7, 1_000_000L,
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0, 0, "s1".getBytes(StandardCharsets.UTF_8),
+                "garbage".getBytes(StandardCharsets.UTF_8), new org.apache.kafka.common.header.internals.RecordHeaders(),
+                java.util.Optional.empty());
+        assertEquals(5_000, extractor.extract(garbage, 5_000), "the partition's time, not the upload time");
+        assertEquals(1_000_000, extractor.extract(garbage, -1), "before the partition has a time: the record's");
+    }
+
+    @Test
+    void anUnreadableBufferEntryIsDeadLetteredAndRemovedInsteadOfFailingEveryFlush() {
+        SidewinderConfig config = new SidewinderConfig(Map.of(SidewinderConfig.HTTP_PORT, -1,
+                SidewinderConfig.STATE_DIR, stateDir.toString()));
+        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
+        var context = new org.apache.kafka.streams.processor.api.MockProcessorContext<byte[], byte[]>(config.streamsProperties());
+        SensorReadingProcessorTest.addStores(context);
+        org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> buffer =
+                context.getStateStore(SidewinderTopology.REORDER_STORE);
+        var reading = AvroSerdes.sensorReading().deserialize("r", PipelineHarness.reading("s1", 10_000, 1f));
+        var source = new SensorReadingProcessor.Source("readings", 0, 3, 10_000, null, null,
+                new org.apache.kafka.common.header.internals.RecordHeaders());
+        buffer.put(SensorReadingProcessor.bufferKey(reading, source), new byte[] {1, 2, 3});   // damaged
+        SensorReadingProcessor processor = new SensorReadingProcessor(config, models,
+                new PipelineMetrics(new SimpleMeterRegistry(), models));
+        processor.init(context);
+        processor.process(new org.apache.kafka.streams.processor.api.Record<>("s1".getBytes(StandardCharsets.UTF_8),
+                PipelineHarness.reading("s1", 12_000, 1f), 12_000));
+        List<String> reasons = context.forwarded().stream()
+                .filter(f -> SidewinderTopology.DEAD_LETTER_SINK.equals(f.childName().orElse(null)))
+                .map(f -> AvroSerdes.deadLetter().deserialize("d", f.record().value()).getReason()).toList();
+        assertEquals(List.of("INTERNAL_ERROR"), reasons);
+        try (var it = buffer.all()) {
+            assertEquals(false, it.hasNext(), "the damaged entry is gone");
+        }
+    }
 }

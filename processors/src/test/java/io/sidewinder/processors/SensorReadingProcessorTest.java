@@ -203,6 +203,33 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void aGrowingRingBufferGivesUpItsOldestReadingsBeforeTheSensorIsRefused() {
+        float[] wide = new float[20];
+        long t = System.currentTimeMillis() - 60_000;
+        int oneReading;
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            p.send("s1", t, wide);
+            oneReading = (int) p.metrics().meanStateBytes();
+        }
+        // room for the state with one recent reading and a little more, not for two (each is 8 + 4 + 80 bytes)
+        try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.MAX_STATE_BYTES, oneReading + 50)))) {
+            for (int i = 0; i < 4; i++) p.send("s1", t + 1_000L * i, wide);
+            assertEquals(4, p.forecasts().readValuesToList().size());
+            assertEquals(List.of(), p.deadLetterReasons());
+        }
+    }
+
+    @Test
+    void deadLettersAreStampedWhenTheyFailNotWithTheReadingsEventTime() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            long before = System.currentTimeMillis() - 1_000;
+            p.send("s1", 1_000, 1_000, Float.NaN);
+            var record = p.dead().readRecord();
+            assertTrue(record.timestamp() >= before, "stamped " + record.timestamp());
+        }
+    }
+
+    @Test
     void theLargestFutureToleranceMeansNeverInsteadOfOverflowing() {
         try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.FUTURE_TOLERANCE_MS, Long.MAX_VALUE)))) {
             p.send("s1", System.currentTimeMillis() + 86_400_000L, 1f);

@@ -105,7 +105,8 @@ public final class ModelPublisher {
                     org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
             var policy = admin.describeConfigs(List.of(resource)).all().get().get(resource)
                     .get(org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_CONFIG);
-            if (policy == null || !policy.value().contains(org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_COMPACT)) {
+            // Exactly compact: "compact,delete" still expires models after the topic's retention.
+            if (policy == null || !policy.value().trim().equals(org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_COMPACT)) {
                 throw new IllegalStateException("models topic '" + topic + "' has cleanup.policy="
                         + (policy == null ? "?" : policy.value()) + ": models would expire with its retention; "
                         + "it must be compacted");
@@ -163,6 +164,10 @@ public final class ModelPublisher {
             if (incomparable != null) {
                 return new Decision(false, v, null, mse, "not compared with champion v" + v + ": " + incomparable
                         + "; publish under another model id, or force it");
+            }
+            if (!Double.isFinite(mse)) {
+                return new Decision(false, v, champMse, mse, "the challenger scores " + mse
+                        + (referee != null ? " on its own validation data" : "") + "; champion v" + v + " kept");
             }
             if (champMse != null && mse >= champMse) {
                 return new Decision(false, v, champMse, mse, "champion v" + v + " has " + METRIC + " " + champMse

@@ -1,0 +1,43 @@
+package io.sidewinder.processors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sidewinder.schemas.serde.AvroSerdes;
+import io.sidewinder.ssm.ModelParameters;
+import io.sidewinder.ssm.ModelSnapshots;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ModelRegistryTest {
+    static byte[] snapshot(long version) {
+        return AvroSerdes.modelSnapshot().serialize(null, ModelSnapshots.toSnapshot(
+                ModelParameters.initialise(SensorReadingProcessorTest.UNIVARIATE, version), "default", version, Map.of(), Map.of()));
+    }
+
+    @Test
+    void aRetractedVersionIsNotServedAgainFromAStaleViewOfTheStoreUntilItIsPutAgain() {
+        ModelRegistry models = new ModelRegistry("default");
+        models.offer(ModelRegistry.key("default", 1), snapshot(1));
+        models.offer(ModelRegistry.key("default", 2), snapshot(2));
+        assertTrue(models.retract(ModelRegistry.key("default", 2), List.of(snapshot(1))));
+        assertEquals(1, models.current().version());
+        // a stream thread initialising from a snapshot of the global store taken before the tombstone
+        assertFalse(models.offer(ModelRegistry.key("default", 2), snapshot(2)));
+        assertEquals(1, models.current().version());
+        models.reinstate(ModelRegistry.key("default", 2));   // published again under that key
+        assertTrue(models.offer(ModelRegistry.key("default", 2), snapshot(2)));
+        assertEquals(2, models.current().version());
+    }
+
+    @Test
+    void aModelPublishedUnderAnUnpaddedKeyIsRetractedByItsTombstone() {
+        ModelRegistry models = new ModelRegistry("default");
+        models.offer("default/1", snapshot(1));
+        models.offer("default/2", snapshot(2));
+        assertTrue(models.retract("default/2", List.of(snapshot(1))));
+        assertEquals(1, models.current().version());
+    }
+}
