@@ -39,8 +39,8 @@ public record LabelledStream(String path, List<String> channels, long[] times, f
     }
 
     /**
-     * Converts time windows [startMs, endMs] to the rows whose time falls inside them, merging overlapping or
-     * touching ones; a window that covers no row is dropped.
+     * Converts time windows [startMs, endMs] to the rows whose time falls inside them, merging windows that share
+     * a row (windows that only touch stay two, as NAB scores them); a window that covers no row is dropped.
      */
     public static List<RowWindow> toRows(long[] times, List<long[]> timeWindows) {
         List<RowWindow> raw = new ArrayList<>();

@@ -49,6 +49,11 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
             }
             String sep = header.contains(";") && !header.contains(",") ? ";" : ",";
             List<String> names = Arrays.stream(header.split(sep, -1)).map(String::trim).toList();
+            for (int i = 0; i < names.size(); i++) {
+                if (names.get(i).isEmpty()) {
+                    throw new IOException(file + ":1: column " + (i + 1) + " has no name");
+                }
+            }
             int timeIdx = timeColumn == null ? 0 : names.indexOf(timeColumn);
             if (timeIdx < 0) {
                 throw new IOException(file + " has no column '" + timeColumn + "' (columns: " + names + ")");

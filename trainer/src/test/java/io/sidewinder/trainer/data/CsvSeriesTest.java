@@ -47,4 +47,10 @@ class CsvSeriesTest {
                 () -> CsvSeries.read(csv("date,a\n2000,1\n1000,2\n"), "date", null));
         assertTrue(e.getMessage().endsWith(":3: time goes backwards"), e.getMessage());
     }
+
+    @Test
+    void aColumnWithoutANameIsAnErrorWithItsPosition() throws IOException {
+        IOException e = assertThrows(IOException.class, () -> CsvSeries.read(csv("date,,b\n1000,1,2\n"), "date", null));
+        assertTrue(e.getMessage().endsWith(":1: column 2 has no name"), e.getMessage());
+    }
 }

@@ -429,6 +429,7 @@ public final class CudaTrainStep implements AutoCloseable {
      * tail with the next one's start). Run forward and backward once first.
      */
     public Map<String, Double> profile(int steps) {
+        requireOpen();   // it launches on the step's buffers
         rt.bind();
         Map<String, Double> micros = new LinkedHashMap<>();
         CudaDriver drv = rt.driver();
@@ -598,6 +599,7 @@ public final class CudaTrainStep implements AutoCloseable {
      * inputs (after one {@link #forward}/{@link #backward}), no copies, timed with events; for the benchmark.
      */
     public float deviceMillisPerStep(int steps) {
+        requireOpen();
         if (useGraphs && (fwdExec == 0 || bwdExec == 0)) {
             throw new IllegalStateException("run forward and backward once first (the graphs are captured there)");
         }
