@@ -67,7 +67,8 @@ class MainTest {
                 {"train", "--data", "x.csv", "--out", "m.avro", "--lookback", "0"},
                 {"train", "--data", "x.csv", "--out", "m.avro", "--batch-size", "0"},
                 {"train", "--data", "x.csv", "--out", "m.avro", "--lr", "-1"},
-                {"demo", "--records", "-5"}}) {
+                {"demo", "--records", "-5"},
+                {"eval"}, {"bench"}}) {
             Object[] r = fail(args);
             assertEquals(2, r[0], String.join(" ", args) + ": " + r[1]);
         }

@@ -6,8 +6,11 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
         subcommands = {BenchPipelineCommand.class, BenchLatencyCommand.class, BenchKernelsCommand.class})
 public final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        picocli.CommandLine.usage(this, System.out);
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "bench needs a subcommand: pipeline, latency or kernels");
     }
 }

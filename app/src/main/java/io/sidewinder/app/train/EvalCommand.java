@@ -7,8 +7,11 @@ import picocli.CommandLine.Command;
         subcommands = {EvalForecastCommand.class, io.sidewinder.app.eval.EvalAnomalyCommand.class,
                 io.sidewinder.app.eval.ConvertSkabCommand.class})
 public final class EvalCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public void run() {
-        picocli.CommandLine.usage(this, System.out);
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "eval needs a subcommand: forecast, anomaly or convert-skab");
     }
 }

@@ -16,6 +16,9 @@ import picocli.CommandLine.Option;
 @Command(name = "forecast", mixinStandardHelpOptions = true,
         description = "Evaluate a model or a baseline on an ETT file with the standard protocol (test split).")
 public final class EvalForecastCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
 
     @Option(names = "--data", required = true, description = "An ETT CSV file (ETTh1.csv, ETTm1.csv, …: 20 months "
             + "of rows, split 12/4/4).") Path data;
@@ -42,7 +45,7 @@ public final class EvalForecastCommand implements Callable<Integer> {
         try {
             p = EttProtocol.forFile(data.getFileName().toString(), lookback, horizon);
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "eval forecast: " + e.getMessage());
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "eval forecast: " + e.getMessage());
         }
         CsvSeries csv = TrainCommand.readCsv(data, timeColumn);
         EttExperiment exp = new EttExperiment(csv, p, features == TrainCommand.Features.S);
@@ -58,7 +61,7 @@ public final class EvalForecastCommand implements Callable<Integer> {
             ForecastEvaluation.WindowForecaster f = switch (baseline.toLowerCase(Locale.ROOT)) {
                 case "repeat" -> ForecastEvaluation.REPEAT;
                 case "seasonal" -> ForecastEvaluation.seasonal(p.rowsPerDay());
-                default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "unknown baseline '" + baseline + "' (repeat, seasonal)");
             };
             r = exp.evaluate(f);

@@ -292,7 +292,7 @@ public final class TrainCommand implements Callable<Integer> {
             range = "first 80 % of each sensor train, last 20 % validation; " + (from == null ? "" : "from " + from + " ")
                     + (to == null ? "" : "to " + to);
         } else {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "unknown --protocol '" + proto + "' (ett, holdout)");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
