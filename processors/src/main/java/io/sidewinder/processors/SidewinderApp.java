@@ -57,6 +57,13 @@ public final class SidewinderApp implements AutoCloseable {
         });
     }
 
+    /** An admin client of the configured cluster that gives up on a call after 30 s, with the reason. */
+    private static Admin admin(SidewinderConfig config) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS)),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
+    }
+
     /** Creates any missing topic Sidewinder reads or writes (models topic compacted). */
     public static void createTopics(SidewinderConfig config) throws InterruptedException {
         int partitions = config.getInt(SidewinderConfig.TOPIC_PARTITIONS);
@@ -71,9 +78,7 @@ public final class SidewinderApp implements AutoCloseable {
         }
         topics.add(new NewTopic(config.getString(SidewinderConfig.MODELS_TOPIC), 1, rf)
                 .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS)),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+        try (Admin admin = admin(config)) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
@@ -112,9 +117,7 @@ public final class SidewinderApp implements AutoCloseable {
             return;
         }
         Map<String, Integer> partitions = new java.util.TreeMap<>();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS)),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+        try (Admin admin = admin(config)) {
             admin.describeTopics(inputs).topicNameValues().forEach((name, f) -> {
                 try {
                     partitions.put(name, f.get().partitions().size());

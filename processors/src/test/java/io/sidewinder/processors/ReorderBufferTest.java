@@ -1,6 +1,7 @@
 package io.sidewinder.processors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sidewinder.schemas.DeadLetter;
 import io.sidewinder.schemas.serde.AvroSerdes;
@@ -82,37 +83,58 @@ class ReorderBufferTest {
         }
     }
 
+    /** The step with grace 0 on a mock context whose reorder buffer a test fills before {@link #startAndSend}. */
+    private final class MockStep {
+        final SidewinderConfig config = new SidewinderConfig(Map.of(SidewinderConfig.HTTP_PORT, -1,
+                SidewinderConfig.STATE_DIR, stateDir.toString()));
+        final org.apache.kafka.streams.processor.api.MockProcessorContext<byte[], byte[]> context =
+                new org.apache.kafka.streams.processor.api.MockProcessorContext<>(config.streamsProperties());
+        final org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> buffer;
+
+        MockStep() {
+            SensorReadingProcessorTest.addStores(context);
+            buffer = context.getStateStore(SidewinderTopology.REORDER_STORE);
+        }
+
+        /** Starts the step and processes one reading of s1 at {@code t}. */
+        void startAndSend(long t) {
+            ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
+            SensorReadingProcessor processor = new SensorReadingProcessor(config, models,
+                    new PipelineMetrics(new SimpleMeterRegistry(), models));
+            processor.init(context);
+            processor.process(new org.apache.kafka.streams.processor.api.Record<>("s1".getBytes(StandardCharsets.UTF_8),
+                    PipelineHarness.reading("s1", t, 1f), t));
+        }
+
+        List<byte[]> forwarded(String sink) {
+            return context.forwarded().stream().filter(f -> sink.equals(f.childName().orElse(null)))
+                    .<byte[]>map(f -> f.record().value()).toList();
+        }
+
+        boolean bufferEmpty() {
+            try (var it = buffer.all()) {
+                return !it.hasNext();
+            }
+        }
+    }
+
     @Test
     void readingsBufferedUnderAnEarlierGraceAreAppliedFirstWhenTheGraceIsLowered() {
-        SidewinderConfig config = new SidewinderConfig(Map.of(SidewinderConfig.HTTP_PORT, -1,
-                SidewinderConfig.STATE_DIR, stateDir.toString()));
-        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
-        org.apache.kafka.streams.processor.api.MockProcessorContext<byte[], byte[]> context =
-                new org.apache.kafka.streams.processor.api.MockProcessorContext<>(config.streamsProperties());
-        SensorReadingProcessorTest.addStores(context);
-        org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> buffer =
-                context.getStateStore(SidewinderTopology.REORDER_STORE);
+        MockStep step = new MockStep();
         byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
         // What a run with a grace left behind, one reading in this version's key layout, one in the earlier one's.
         for (long t : new long[] {11_000, 10_000}) {
             var reading = AvroSerdes.sensorReading().deserialize("r", PipelineHarness.reading("s1", t, 1f));
             var source = new SensorReadingProcessor.Source("readings", 0, t, t, key, PipelineHarness.reading("s1", t, 1f),
                     new org.apache.kafka.common.header.internals.RecordHeaders());
-            buffer.put(t == 10_000 ? SensorReadingProcessor.legacyBufferKey(reading, source)
+            step.buffer.put(t == 10_000 ? SensorReadingProcessor.legacyBufferKey(reading, source)
                     : SensorReadingProcessor.bufferKey(reading, source), source.toBytes());
         }
-        SensorReadingProcessor processor = new SensorReadingProcessor(config, models,
-                new PipelineMetrics(new SimpleMeterRegistry(), models));
-        processor.init(context);
-        processor.process(new org.apache.kafka.streams.processor.api.Record<>(key,
-                PipelineHarness.reading("s1", 12_000, 1f), 12_000));
-        List<Long> applied = context.forwarded().stream()
-                .filter(f -> SidewinderTopology.FORECASTS_SINK.equals(f.childName().orElse(null)))
-                .map(f -> AvroSerdes.forecast().deserialize("f", f.record().value()).getEventTime().toEpochMilli()).toList();
+        step.startAndSend(12_000);
+        List<Long> applied = step.forwarded(SidewinderTopology.FORECASTS_SINK).stream()
+                .map(v -> AvroSerdes.forecast().deserialize("f", v).getEventTime().toEpochMilli()).toList();
         assertEquals(List.of(10_000L, 11_000L, 12_000L), applied);
-        try (var it = buffer.all()) {
-            assertEquals(false, it.hasNext(), "the buffer is empty");
-        }
+        assertTrue(step.bufferEmpty(), "the buffer is empty");
     }
 
     @Test
@@ -158,28 +180,15 @@ class ReorderBufferTest {
 
     @Test
     void anUnreadableBufferEntryIsDeadLetteredAndRemovedInsteadOfFailingEveryFlush() {
-        SidewinderConfig config = new SidewinderConfig(Map.of(SidewinderConfig.HTTP_PORT, -1,
-                SidewinderConfig.STATE_DIR, stateDir.toString()));
-        ModelRegistry models = SensorReadingProcessorTest.servingUnivariate();
-        var context = new org.apache.kafka.streams.processor.api.MockProcessorContext<byte[], byte[]>(config.streamsProperties());
-        SensorReadingProcessorTest.addStores(context);
-        org.apache.kafka.streams.state.KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]> buffer =
-                context.getStateStore(SidewinderTopology.REORDER_STORE);
+        MockStep step = new MockStep();
         var reading = AvroSerdes.sensorReading().deserialize("r", PipelineHarness.reading("s1", 10_000, 1f));
         var source = new SensorReadingProcessor.Source("readings", 0, 3, 10_000, null, null,
                 new org.apache.kafka.common.header.internals.RecordHeaders());
-        buffer.put(SensorReadingProcessor.bufferKey(reading, source), new byte[] {1, 2, 3});   // damaged
-        SensorReadingProcessor processor = new SensorReadingProcessor(config, models,
-                new PipelineMetrics(new SimpleMeterRegistry(), models));
-        processor.init(context);
-        processor.process(new org.apache.kafka.streams.processor.api.Record<>("s1".getBytes(StandardCharsets.UTF_8),
-                PipelineHarness.reading("s1", 12_000, 1f), 12_000));
-        List<String> reasons = context.forwarded().stream()
-                .filter(f -> SidewinderTopology.DEAD_LETTER_SINK.equals(f.childName().orElse(null)))
-                .map(f -> AvroSerdes.deadLetter().deserialize("d", f.record().value()).getReason()).toList();
+        step.buffer.put(SensorReadingProcessor.bufferKey(reading, source), new byte[] {1, 2, 3});   // damaged
+        step.startAndSend(12_000);
+        List<String> reasons = step.forwarded(SidewinderTopology.DEAD_LETTER_SINK).stream()
+                .map(v -> AvroSerdes.deadLetter().deserialize("d", v).getReason()).toList();
         assertEquals(List.of("INTERNAL_ERROR"), reasons);
-        try (var it = buffer.all()) {
-            assertEquals(false, it.hasNext(), "the damaged entry is gone");
-        }
+        assertTrue(step.bufferEmpty(), "the damaged entry is gone");
     }
 }

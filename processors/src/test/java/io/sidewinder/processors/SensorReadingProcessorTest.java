@@ -51,7 +51,7 @@ class SensorReadingProcessorTest {
     }
 
     /** A driver serving one univariate model, with the readings input and every output topic. */
-    record Pipeline(TopologyTestDriver driver, TestInputTopic<byte[], byte[]> in,
+    record Pipeline(TopologyTestDriver driver, TestInputTopic<String, byte[]> models, TestInputTopic<byte[], byte[]> in,
                             TestOutputTopic<byte[], byte[]> forecasts, TestOutputTopic<byte[], byte[]> anomalies,
                             TestOutputTopic<byte[], byte[]> dead, PipelineMetrics metrics) implements AutoCloseable {
         static Pipeline start(SidewinderConfig config) {
@@ -59,16 +59,26 @@ class SensorReadingProcessorTest {
             PipelineMetrics metrics = new PipelineMetrics(new SimpleMeterRegistry(), models);
             TopologyTestDriver driver = new TopologyTestDriver(SidewinderTopology.build(config, models, metrics),
                     config.streamsProperties());
-            var snapshot = ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, 3), "default", 1, Map.of(),
-                    Map.of());
-            driver.createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC), new StringSerializer(),
-                    new ByteArraySerializer()).pipeInput(ModelRegistry.key("default", 1),
-                    AvroSerdes.modelSnapshot().serialize(null, snapshot));
-            return new Pipeline(driver,
+            Pipeline p = new Pipeline(driver, driver.createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC),
+                    new StringSerializer(), new ByteArraySerializer()),
                     driver.createInputTopic(config.inputTopics().getFirst(), new ByteArraySerializer(), new ByteArraySerializer()),
                     output(driver, config, SidewinderConfig.FORECASTS_TOPIC),
                     output(driver, config, SidewinderConfig.ANOMALIES_TOPIC),
                     output(driver, config, SidewinderConfig.DEAD_LETTER_TOPIC), metrics);
+            p.publish(1, 3);
+            return p;
+        }
+
+        /** Publishes the univariate model initialised with {@code seed} as {@code version} of model 'default'. */
+        void publish(long version, long seed) {
+            models.pipeInput(ModelRegistry.key("default", version), AvroSerdes.modelSnapshot().serialize(null,
+                    ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, seed), "default", version, Map.of(),
+                            Map.of())));
+        }
+
+        /** A tombstone for {@code version}. */
+        void retract(long version) {
+            models.pipeInput(ModelRegistry.key("default", version), (byte[]) null);
         }
 
         private static TestOutputTopic<byte[], byte[]> output(TopologyTestDriver d, SidewinderConfig c, String key) {
@@ -121,15 +131,11 @@ class SensorReadingProcessorTest {
 
     @Test
     void deletingTheServedVersionFallsBackToTheHighestVersionLeft() {
-        SidewinderConfig config = config(Map.of());
-        try (Pipeline p = Pipeline.start(config)) {
-            var models = p.driver().createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC),
-                    new StringSerializer(), new ByteArraySerializer());
-            models.pipeInput(ModelRegistry.key("default", 2), AvroSerdes.modelSnapshot().serialize(null,
-                    ModelSnapshots.toSnapshot(ModelParameters.initialise(UNIVARIATE, 4), "default", 2, Map.of(), Map.of())));
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            p.publish(2, 4);
             long t = System.currentTimeMillis() - 60_000;
             p.send("s1", t, 1f);
-            models.pipeInput(ModelRegistry.key("default", 2), (byte[]) null);   // v2 retracted
+            p.retract(2);
             p.send("s1", t + 1_000, 2f);
             List<Long> versions = p.forecasts().readValuesToList().stream()
                     .map(v -> AvroSerdes.forecast().deserialize("f", v).getModelVersion()).toList();
@@ -182,18 +188,12 @@ class SensorReadingProcessorTest {
 
     @Test
     void storedModelStatesOfAnotherModelWithTheSameVersionNumberAreRebuiltNotReused() {
-        SidewinderConfig config = config(Map.of());
-        try (Pipeline p = Pipeline.start(config)) {
-            var models = p.driver().createInputTopic(config.getString(SidewinderConfig.MODELS_TOPIC),
-                    new StringSerializer(), new ByteArraySerializer());
-            java.util.function.LongConsumer publishV2 = seed -> models.pipeInput(ModelRegistry.key("default", 2),
-                    AvroSerdes.modelSnapshot().serialize(null, ModelSnapshots.toSnapshot(
-                            ModelParameters.initialise(UNIVARIATE, seed), "default", 2, Map.of(), Map.of())));
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
             long t = System.currentTimeMillis() - 60_000;
-            publishV2.accept(4);
+            p.publish(2, 4);
             p.send("s1", t, 1f);                                                   // state of v2 (seed 4)
-            models.pipeInput(ModelRegistry.key("default", 2), (byte[]) null);        // retracted: v1 serves
-            publishV2.accept(5);                                                     // another v2 (seed 5)
+            p.retract(2);                                                          // retracted: v1 serves
+            p.publish(2, 5);                                                       // another v2 (seed 5)
             double before = p.metrics().rebuilds();
             p.send("s1", t + 1_000, 2f);
             assertEquals(before + 1, p.metrics().rebuilds(), "v2's number, other weights: rebuilt from recent readings");

@@ -22,14 +22,8 @@ public final class EvalForecastCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, description = "An ETT CSV file (ETTh1.csv, ETTm1.csv, …: 20 months "
             + "of rows, split 12/4/4).") Path data;
-    @Option(names = "--time-column", defaultValue = "date", description = "Name of the time column (default: "
-            + "${DEFAULT-VALUE}).") String timeColumn;
-    @Option(names = "--lookback", defaultValue = "96", description = "Window length L: where each window's history "
-            + "starts (default: ${DEFAULT-VALUE}).") int lookback;
-    @Option(names = "--horizon", defaultValue = "96", description = "Forecast horizon H (default: ${DEFAULT-VALUE}).")
-    int horizon;
-    @Option(names = "--features", defaultValue = "M", description = "M (all channels) or S (OT only) (default: "
-            + "${DEFAULT-VALUE}).") TrainCommand.Features features;
+    @picocli.CommandLine.Mixin
+    ForecastWindowOptions window;
     @Option(names = "--model", description = "A ModelSnapshot (.avro) to evaluate.") Path model;
     @Option(names = "--baseline", description = "repeat or seasonal (one day).") String baseline;
     @Option(names = "--streaming", description = "Carry the model state from the start of the data instead of "
@@ -41,19 +35,21 @@ public final class EvalForecastCommand implements Callable<Integer> {
             System.err.println("eval forecast: give exactly one of --model or --baseline");
             return 2;
         }
+        window.check(spec);
         EttProtocol p;
         try {
-            p = EttProtocol.forFile(data.getFileName().toString(), lookback, horizon);
+            p = EttProtocol.forFile(data.getFileName().toString(), window.lookback, window.horizon);
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "eval forecast: " + e.getMessage());
         }
-        CsvSeries csv = TrainCommand.readCsv(data, timeColumn);
-        EttExperiment exp = new EttExperiment(csv, p, features == TrainCommand.Features.S);
+        CsvSeries csv = TrainCommand.readCsv(data, window.timeColumn);
+        EttExperiment exp = new EttExperiment(csv, p, window.otOnly());
         ForecastEvaluation.Result r;
         if (model != null) {
             ModelParameters params = ModelSnapshots.toParameters(ModelSnapshots.read(model));
-            if (params.config().horizon() != horizon) {
-                System.err.printf("eval forecast: the model forecasts %d steps, --horizon is %d%n", params.config().horizon(), horizon);
+            if (params.config().horizon() != window.horizon) {
+                System.err.printf("eval forecast: the model forecasts %d steps, --horizon is %d%n", params.config().horizon(),
+                        window.horizon);
                 return 2;
             }
             r = streaming ? exp.evaluateStreaming(params) : exp.evaluate(params, EttProtocol.Split.TEST);

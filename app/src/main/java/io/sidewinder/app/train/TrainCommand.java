@@ -42,21 +42,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--to", description = "kafka: event time to stop before (ISO-8601, default: now).")
     java.time.Instant to;
 
-    @Option(names = "--time-column", defaultValue = "date", description = "Name of the time column (default: ${DEFAULT-VALUE}).")
-    String timeColumn;
-
-    /** Which columns of an ETT file the model reads and forecasts. */
-    public enum Features { M, S }
-
-    @Option(names = "--features", defaultValue = "M", description = "M: every value column; S: the OT column only "
-            + "(default: ${DEFAULT-VALUE}).")
-    Features features;
-
-    @Option(names = "--lookback", defaultValue = "96", description = "Window length L (default: ${DEFAULT-VALUE}).")
-    int lookback;
-
-    @Option(names = "--horizon", defaultValue = "96", description = "Forecast horizon H (default: ${DEFAULT-VALUE}).")
-    int horizon;
+    @picocli.CommandLine.Mixin
+    ForecastWindowOptions window;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Most epochs to train; 0 keeps the closed-form "
             + "start (default: ${DEFAULT-VALUE}).") int epochs;
@@ -179,8 +166,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        requireAtLeast("--lookback", lookback, 1);
-        requireAtLeast("--horizon", horizon, 1);
+        window.check(spec);
         requireAtLeast("--epochs", epochs, 0);
         requireAtLeast("--samples-per-epoch", samplesPerEpoch, 1);
         requireAtLeast("--batch-size", batchSize, 1);
@@ -221,8 +207,8 @@ public final class TrainCommand implements Callable<Integer> {
                 .withThreads(nThreads)
                 .withSamplesPerEpoch(samplesPerEpoch).withLoss(loss).withHuberDelta(huberDelta).withPatience(patience).withLearningRate(learningRate)
                 .withBatchSize(batchSize).withCheckpoint(checkpoint).withPrecision(prec);
-        ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, horizon)
-                .withReadoutLags(readoutLags != null ? readoutLags : lookback);
+        ModelConfig base = ModelConfig.defaults(1).withShape(dModel, layers, dState, window.horizon)
+                .withReadoutLags(readoutLags != null ? readoutLags : window.lookback);
         boolean kafka = data.startsWith("kafka:");
         String fileName = kafka ? data : Path.of(data).getFileName().toString();
         String proto = protocol != null ? protocol : fileName.startsWith("ETT") && fileName.endsWith(".csv") ? "ett" : "holdout";
@@ -234,9 +220,9 @@ public final class TrainCommand implements Callable<Integer> {
         String range, formChoice = null;
         ModelPublisher.Referee referee;
         if (proto.equals("ett")) {
-            CsvSeries csv = readCsv(Path.of(data), timeColumn);
-            EttProtocol p = EttProtocol.forFile(fileName, lookback, horizon);
-            EttExperiment exp = new EttExperiment(csv, p, features == Features.S);
+            CsvSeries csv = readCsv(Path.of(data), window.timeColumn);
+            EttProtocol p = EttProtocol.forFile(fileName, window.lookback, window.horizon);
+            EttExperiment exp = new EttExperiment(csv, p, window.otOnly());
             base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
             ModelConfig config = exp.modelConfig(base);
             ReadoutForm form = readoutFormOrUsageError(config);
@@ -269,7 +255,7 @@ public final class TrainCommand implements Callable<Integer> {
                 System.err.printf("train: %d sensors from %s (%d readings dropped by the ordering rule)%n",
                         sensors.size(), data, h.dropped());
             } else {
-                CsvSeries csv = readCsv(Path.of(data), timeColumn);
+                CsvSeries csv = readCsv(Path.of(data), window.timeColumn);
                 sensors = Map.of(fileName, new Windows.Series(csv.times(), csv.values()));
             }
             // Any valid --cycle other than none/auto is refused here; validating against hourly rows keeps the
@@ -279,8 +265,8 @@ public final class TrainCommand implements Callable<Integer> {
                         + " needs the ett protocol: a cycle keeps one profile per training series, and the holdout "
                         + "protocol's series are not the channels the stream serves");
             }
-            HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), lookback);
-            ModelConfig config = exp.modelConfig(base, horizon);
+            HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), window.lookback);
+            ModelConfig config = exp.modelConfig(base, window.horizon);
             ReadoutForm form = readoutFormOrUsageError(config);
             ensemble = trainMembers(withForm(config, form == null ? ReadoutForm.NORMALISED : form), options, kernels,
                     (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
@@ -300,7 +286,7 @@ public final class TrainCommand implements Callable<Integer> {
         provenance.put("data", kafka ? data : Path.of(data).toAbsolutePath().toString());
         provenance.put("data.range", range);
         provenance.put("protocol", proto);
-        provenance.put("features", features.name());
+        provenance.put("features", window.features.name());
         provenance.put("seed", Long.toString(seed));
         provenance.put("precision", prec.name());
         if (prec == ForecastTrainer.Precision.FP32) {

@@ -222,8 +222,7 @@ public final class CudaTrainStep implements AutoCloseable {
         for (String kernel : new String[] {scanFwd, scanBwd, "sw_ts_xproj_fwd", "sw_ts_xproj_bwd"}) {
             int bytes = kernel.equals(scanFwd) ? fwdShared : kernel.equals(scanBwd) ? bwdShared
                     : kernel.equals("sw_ts_xproj_fwd") ? xprojFwdShared : xprojBwdShared;
-            if (bytes <= 48 * 1024 && kernel.startsWith("sw_ts_")) continue;   // within the default: no opt-in needed
-            if (bytes == 0) continue;
+            if (bytes == 0 || kernel.startsWith("sw_ts_") && bytes <= 48 * 1024) continue;   // no opt-in needed
             rt.allowDynamicShared(kernel, bytes);
         }
 
