@@ -8,7 +8,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-/tmp}
 OUT=$out TEST_CLASSES="io.sidewinder.ssm.kernels.cuda.CudaScanParityTest io.sidewinder.ssm.kernels.cuda.CudaContractParityTest \
-io.sidewinder.ssm.kernels.cuda.CudaTrainerShapesTest io.sidewinder.trainer.grad.CudaTrainStepParityTest \
+io.sidewinder.ssm.kernels.cuda.CudaTrainerShapesTest io.sidewinder.ssm.kernels.cuda.CudaRuntimeThreadsTest \
+io.sidewinder.trainer.grad.CudaTrainStepParityTest \
 io.sidewinder.trainer.train.CudaBatchGradientsTest" bash "$here/run-train-step.sh" > "$out/run.txt" 2>&1
 status=$?
 mv "$out/bench.txt" "$out/train-step-bench.txt"

@@ -6,6 +6,8 @@ public enum DeadLetterReason {
     UNDECODABLE,
     /** No sensor id in the record or its key. */
     MISSING_SENSOR_ID,
+    /** The sensor id has control characters or is longer than {@link #MAX_SENSOR_ID_BYTES} bytes of UTF-8. */
+    INVALID_SENSOR_ID,
     /** The record key is not the reading's sensor id (state would split across partitions). */
     KEY_MISMATCH,
     /** A value is NaN or infinite. */
@@ -23,5 +25,8 @@ public enum DeadLetterReason {
     /** No valid model has been published yet. */
     NO_MODEL,
     /** Processing failed unexpectedly; the record is kept here instead of stopping the stream thread. */
-    INTERNAL_ERROR
+    INTERNAL_ERROR;
+
+    /** Longest sensor id accepted: ids are store keys, changelog keys and URL path segments. */
+    public static final int MAX_SENSOR_ID_BYTES = 1024;
 }

@@ -191,6 +191,11 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             deadLetter(source, DeadLetterReason.MISSING_SENSOR_ID, "reading has an empty sensor id");
             return null;
         }
+        String idProblem = sensorIdProblem(id);
+        if (idProblem != null) {
+            deadLetter(source, DeadLetterReason.INVALID_SENSOR_ID, idProblem);
+            return null;
+        }
         if (source.key == null || !id.equals(new String(source.key, StandardCharsets.UTF_8))) {
             deadLetter(source, DeadLetterReason.KEY_MISMATCH, "record key "
                     + (source.key == null ? "is null" : "'" + new String(source.key, StandardCharsets.UTF_8) + "'")
@@ -226,6 +231,21 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return null;
         }
         return reading;
+    }
+
+    /** Why a sensor id cannot be served (control characters break logs, URLs and store keys), or null. */
+    static String sensorIdProblem(String id) {
+        for (int i = 0; i < id.length(); i++) {
+            if (Character.isISOControl(id.charAt(i))) {
+                return "sensor id has a control character (U+" + String.format("%04X", (int) id.charAt(i))
+                        + ") at index " + i;
+            }
+        }
+        int bytes = id.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > DeadLetterReason.MAX_SENSOR_ID_BYTES) {
+            return "sensor id is " + bytes + " bytes of UTF-8, more than " + DeadLetterReason.MAX_SENSOR_ID_BYTES;
+        }
+        return null;
     }
 
     /** Applies a validated reading to its sensor's state and emits the score and the forecast. */
@@ -452,7 +472,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     }
 
     private static boolean isTimeMajor(byte[] key) {
-        return key.length >= 17 && key[0] == TIME_MAJOR;   // a sensor id never starts with NUL
+        return key.length >= 17 && key[0] == TIME_MAJOR;   // a sensor id never starts with NUL (INVALID_SENSOR_ID)
     }
 
     static long eventTimeOf(byte[] bufferKey) {

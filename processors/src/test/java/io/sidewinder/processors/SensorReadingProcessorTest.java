@@ -178,6 +178,19 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void aSensorIdWithControlCharactersOrTooLongIsDeadLetteredAndTheStreamGoesOn() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            long t = System.currentTimeMillis() - 60_000;
+            p.send("\u0000abc", t, 1f);
+            p.send("line\nbreak", t, 1f);
+            p.send("x".repeat(DeadLetterReason.MAX_SENSOR_ID_BYTES + 1), t, 1f);
+            p.send("é".repeat(DeadLetterReason.MAX_SENSOR_ID_BYTES / 2), t, 1f);   // exactly the limit in UTF-8
+            assertEquals(List.of("INVALID_SENSOR_ID", "INVALID_SENSOR_ID", "INVALID_SENSOR_ID"), p.deadLetterReasons());
+            assertEquals(1, p.forecasts().getQueueSize());
+        }
+    }
+
+    @Test
     void anEventTimeBefore1970IsDeadLetteredAsInvalid() {
         try (Pipeline p = Pipeline.start(config(Map.of()))) {
             p.send("s1", -9_000_000_000_000_000_000L, 1_000, 1f);

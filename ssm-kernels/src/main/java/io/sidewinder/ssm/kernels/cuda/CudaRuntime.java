@@ -67,6 +67,7 @@ public final class CudaRuntime {
     synchronized long function(String name) {
         Long f = functions.get(name);
         if (f == null) {
+            bind();   // loading the training module and looking a function up need the context on this thread
             f = driver.function(name.startsWith("sw_ts_") ? trainModule() : module, name);
             functions.put(name, f);
         }
@@ -85,8 +86,7 @@ public final class CudaRuntime {
     }
 
     public DeviceBuffer allocate(long bytes) {
-        bind();   // the driver keeps the current context per thread: any thread may allocate
-        return new DeviceBuffer(driver, bytes);
+        return new DeviceBuffer(driver, context, bytes);
     }
 
     private final java.util.Map<Long, Integer> dynamicShared = new java.util.HashMap<>();
