@@ -68,8 +68,27 @@ public final class ModelRegistry {
         return modelId;
     }
 
+    /** Model ids of snapshots on the models topic that this instance does not serve (the first 16 seen). */
+    private final java.util.Set<String> otherModelIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean noModelReported = new java.util.concurrent.atomic.AtomicBoolean();
+
+    public java.util.Set<String> otherModelIds() {
+        return java.util.Set.copyOf(otherModelIds);
+    }
+
+    /**
+     * True once per registry, for the first reading refused for want of a model: a mistyped model id otherwise shows
+     * only as NO_MODEL dead letters.
+     */
+    boolean firstNoModel() {
+        return noModelReported.compareAndSet(false, true);
+    }
+
     /** Offers raw snapshot bytes from the models topic. Returns true when the model now serving changed. */
     public boolean offer(String key, byte[] bytes) {
+        if (key != null && bytes != null && !key.startsWith(modelId + "/") && otherModelIds.size() < 16) {
+            otherModelIds.add(key.indexOf('/') < 0 ? key : key.substring(0, key.indexOf('/')));
+        }
         if (bytes == null || key == null || !key.startsWith(modelId + "/")) {
             return false; // tombstones and other models' snapshots
         }

@@ -17,9 +17,12 @@ public final class PipelineMetrics {
     private final Counter forecasts;
     private final Counter flagged;
     private final Counter deviating;
-    private final Counter swaps;
+    private final Map<RebuildCause, Counter> rebuilds = new EnumMap<>(RebuildCause.class);
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
-    private final Timer latency;
+    private final Map<LatencyPath, Timer> latency = new EnumMap<>(LatencyPath.class);
+    private final Counter recordsIn;
+    private final Counter buffered;
+    private final Counter released;
     private final DistributionSummary stateBytes;
 
     public PipelineMetrics(MeterRegistry registry, ModelRegistry models) {
@@ -28,17 +31,31 @@ public final class PipelineMetrics {
         forecasts = Counter.builder("sidewinder.forecasts").description("Forecasts emitted").register(registry);
         flagged = Counter.builder("sidewinder.anomalies.flagged").description("Readings flagged as anomalies").register(registry);
         deviating = Counter.builder("sidewinder.anomalies.deviating").description("Readings away from their sensor's baseline").register(registry);
-        swaps = Counter.builder("sidewinder.state.rebuilds").description("Sensor states rebuilt warm after a model swap")
+        for (RebuildCause c : RebuildCause.values()) {
+            rebuilds.put(c, Counter.builder("sidewinder.state.rebuilds").tag("cause", c.tag)
+                    .description("Sensor states rebuilt: warm from recent readings after a model swap or an undecodable "
+                            + "model state, or started afresh from a stored state that could not be read")
+                    .register(registry));
+        }
+        recordsIn = Counter.builder("sidewinder.records.in").description("Input records received from the readings topics")
                 .register(registry);
+        buffered = Counter.builder("sidewinder.reorder.buffered").description("Readings put into the reorder buffer")
+                .register(registry);
+        released = Counter.builder("sidewinder.reorder.released")
+                .description("Readings taken out of the reorder buffer (applied or dead-lettered)").register(registry);
         for (DeadLetterReason r : DeadLetterReason.values()) {
             deadLetters.put(r, Counter.builder("sidewinder.dead.letters").tag("reason", r.name())
                     .description("Inputs sent to the dead-letter topic").register(registry));
         }
-        latency = Timer.builder("sidewinder.record.latency")
-                .description("Processing time of one input record in the stream thread")
-                .publishPercentiles(0.5, 0.99).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofSeconds(1))
-                .register(registry);
+        for (LatencyPath path : LatencyPath.values()) {
+            latency.put(path, Timer.builder("sidewinder.record.latency").tag("path", path.tag)
+                    .description("Processing time in the stream thread: of a record applied on arrival (direct), of "
+                            + "putting a record into the reorder buffer (buffer_insert), of applying a buffered reading "
+                            + "when its grace has passed (buffered_apply)")
+                    .publishPercentiles(0.5, 0.99).publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofNanos(1_000)).maximumExpectedValue(Duration.ofSeconds(1))
+                    .register(registry));
+        }
         stateBytes = DistributionSummary.builder("sidewinder.state.bytes").baseUnit("bytes")
                 .description("Serialized per-sensor state written to the store").register(registry);
         Gauge.builder("sidewinder.model.version", models, m -> m.current() == null ? -1 : m.current().version())
@@ -57,11 +74,19 @@ public final class PipelineMetrics {
 
     void deviating() { deviating.increment(); }
 
-    void rebuilt() { swaps.increment(); }
+    void rebuilt(RebuildCause cause) { rebuilds.get(cause).increment(); }
+
+    void recordIn() { recordsIn.increment(); }
+
+    void buffered() { buffered.increment(); }
+
+    void released() { released.increment(); }
 
     void deadLetter(DeadLetterReason reason) { deadLetters.get(reason).increment(); }
 
-    void latencyNanos(long nanos) { latency.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS); }
+    void latencyNanos(LatencyPath path, long nanos) {
+        latency.get(path).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
 
     void stateBytes(int bytes) { stateBytes.record(bytes); }
 
@@ -71,7 +96,15 @@ public final class PipelineMetrics {
 
     public double flaggedCount() { return flagged.count(); }
 
-    public double rebuilds() { return swaps.count(); }
+    /** Rebuilds of every cause. */
+    public double rebuilds() { return rebuilds.values().stream().mapToDouble(Counter::count).sum(); }
+
+    public double rebuilds(RebuildCause cause) { return rebuilds.get(cause).count(); }
+
+    public double recordsIn() { return recordsIn.count(); }
+
+    /** Readings in the reorder buffers of this instance's tasks, as counted since it started. */
+    public double bufferedNow() { return buffered.count() - released.count(); }
 
     public double deadLetters() {
         return deadLetters.values().stream().mapToDouble(Counter::count).sum();
@@ -79,7 +112,35 @@ public final class PipelineMetrics {
 
     public double deadLetters(DeadLetterReason r) { return deadLetters.get(r).count(); }
 
-    public Timer latency() { return latency; }
+    public Timer latency(LatencyPath path) { return latency.get(path); }
 
     public double meanStateBytes() { return stateBytes.mean(); }
+
+    /** Which part of a record's processing a latency sample measures (the timer's {@code path} tag). */
+    public enum LatencyPath {
+        /** Validated and applied on arrival (no reorder grace). */
+        DIRECT("direct"),
+        /** Validated and put into the reorder buffer. */
+        BUFFER_INSERT("buffer_insert"),
+        /** A buffered reading applied once its grace has passed. */
+        BUFFERED_APPLY("buffered_apply");
+
+        final String tag;
+
+        LatencyPath(String tag) { this.tag = tag; }
+    }
+
+    /** Why a sensor's model state was rebuilt (the rebuild counter's {@code cause} tag). */
+    public enum RebuildCause {
+        /** Another model now serves: rebuilt warm from the sensor's recent readings. */
+        MODEL_SWAP("model_swap"),
+        /** The stored model states did not decode against the serving model: rebuilt warm. */
+        STATE_UNDECODABLE("state_undecodable"),
+        /** The stored key state could not be read at all (damaged, or a format this version does not know). */
+        STATE_UNREADABLE("state_unreadable");
+
+        final String tag;
+
+        RebuildCause(String tag) { this.tag = tag; }
+    }
 }

@@ -95,7 +95,16 @@ final class QueryServer {
             return;
         }
         KafkaStreams streams = app.streams();
-        KeyQueryMetadata meta = streams.queryMetadataForKey(SidewinderTopology.STATE_STORE, id, new StringSerializer());
+        KeyQueryMetadata meta;
+        try {
+            meta = streams.queryMetadataForKey(SidewinderTopology.STATE_STORE, id, new StringSerializer());
+        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException | IllegalStateException e) {
+            // Streams not started yet, shutting down or failed (a rolling restart): try again, not a server error.
+            ex.getResponseHeaders().set("Retry-After", "5");
+            respond(ex, 503, "application/json", "{\"error\":" + json("not serving queries now (Kafka Streams is "
+                    + streams.state() + ")") + "}");
+            return;
+        }
         HostInfo owner = meta == null ? null : meta.activeHost();
         boolean forwarded = ex.getRequestURI().getQuery() != null && ex.getRequestURI().getQuery().contains("forwarded");
         if (owner != null && owner.port() > 0 && !isSelf(owner) && !forwarded) {

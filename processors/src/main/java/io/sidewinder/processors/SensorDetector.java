@@ -132,6 +132,11 @@ public final class SensorDetector {
         return channels >= 1 && (config.channels() == channels || config.channels() == 1);
     }
 
+    /** Bytes the stored model states of a sensor with this many channels take: a lower bound of its whole state. */
+    public long modelStateBytes(int channels) {
+        return (long) streamsFor(channels) * (4 + StreamState.serializedSize(config));
+    }
+
     private int streamsFor(int channels) {
         return config.channels() == channels ? 1 : channels;
     }

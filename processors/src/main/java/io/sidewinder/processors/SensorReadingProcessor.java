@@ -68,6 +68,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private long lastInputWallMs;
     /** Whether the buffer may hold keys of the earlier sensor-major layout (true until a full scan finds none). */
     private boolean legacyKeys = true;
+    private final FailureLog failures = FailureLog.perMinute(LOG);
     /** The pending drain of readings buffered under an earlier grace; null when none. */
     private org.apache.kafka.streams.processor.Cancellable drainBuffered;
 
@@ -138,11 +139,14 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
 
     @Override
     public void process(org.apache.kafka.streams.processor.api.Record<byte[], byte[]> record) {
-        long start = System.nanoTime();
+        metrics.recordIn();
         Source source = Source.of(context.recordMetadata().orElse(null), record.key(), record.value(), record.headers(),
                 record.timestamp());
         lastInputWallMs = context.currentSystemTimeMs();
-        drainBufferedReadings();
+        drainBufferedReadings();   // timed per reading as buffered applies, not as this record's latency
+        long start = System.nanoTime();
+        PipelineMetrics.LatencyPath path = graceMs > 0 ? PipelineMetrics.LatencyPath.BUFFER_INSERT
+                : PipelineMetrics.LatencyPath.DIRECT;
         try {
             SensorReading reading = validate(source);
             if (reading == null) {
@@ -155,6 +159,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                     return;
                 }
                 reorder.put(bufferKey(reading, source), source.toBytes());
+                metrics.buffered();
             } else {
                 apply(reading, source);
             }
@@ -164,12 +169,12 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             forgetCurrentKey();
             throw e;
         } catch (RuntimeException e) {
-            LOG.warn("unexpected failure on {}: {}", source, e.toString(), e);
+            failures.warn("unexpected failure on " + source, e);
             forgetCurrentKey();
             deadLetter(source, DeadLetterReason.INTERNAL_ERROR, e.toString());
         } finally {
             currentKey = null;
-            metrics.latencyNanos(System.nanoTime() - start);
+            metrics.latencyNanos(path, System.nanoTime() - start);
         }
     }
 
@@ -211,11 +216,16 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         }
         ModelRegistry.ServingModel serving = models.current();
         if (serving == null) {
-            deadLetter(source, DeadLetterReason.NO_MODEL, "no valid model '" + models.modelId() + "' published yet");
+            noModel(source);
             return null;
         }
         if (!detectorFor(serving).serves(values.size())) {
             deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, channelMismatch(values.size(), serving));
+            return null;
+        }
+        String tooLarge = stateTooLarge(reading, detectorFor(serving));
+        if (tooLarge != null) {
+            deadLetter(source, DeadLetterReason.STATE_TOO_LARGE, tooLarge);
             return null;
         }
         long now = System.currentTimeMillis();
@@ -231,6 +241,33 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return null;
         }
         return reading;
+    }
+
+    private void noModel(Source source) {
+        String error = "no valid model '" + models.modelId() + "' published yet";
+        if (models.firstNoModel()) {
+            java.util.Set<String> others = models.otherModelIds();
+            LOG.warn("readings are dead-lettered as NO_MODEL: no valid snapshot of model '{}' on the models topic{}",
+                    models.modelId(), others.isEmpty() ? " yet" : "; it has snapshots of " + others
+                            + " (is " + SidewinderConfig.MODEL_ID + " right?)");
+        }
+        deadLetter(source, DeadLetterReason.NO_MODEL, error);
+    }
+
+    /**
+     * Why the reading's sensor could not keep a state under {@link SidewinderConfig#MAX_STATE_BYTES} whatever its
+     * history (its model states alone are too large), or null. Checked before any state is allocated: a univariate
+     * model serves any channel count with one model state per channel, and a record of a million channels would
+     * otherwise allocate gigabytes before the size is known.
+     */
+    private String stateTooLarge(SensorReading reading, SensorDetector detector) {
+        int channels = reading.getValues().size();
+        long least = detector.modelStateBytes(channels);
+        if (least <= maxStateBytes) {
+            return null;
+        }
+        return "the state of sensor '" + reading.getSensorId() + "' with " + channels + " channels would take at least "
+                + least + " bytes, over " + SidewinderConfig.MAX_STATE_BYTES + " = " + maxStateBytes;
     }
 
     /** Why a sensor id cannot be served (control characters break logs, URLs and store keys), or null. */
@@ -260,10 +297,19 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return;
         }
         ModelRegistry.ServingModel serving = models.current();
+        if (serving == null) {   // retracted while the reading was buffered
+            noModel(source);
+            return;
+        }
         SensorDetector detector = detectorFor(serving);
         int channels = reading.getValues().size();
         if (!detector.serves(channels)) { // the model may have changed while the reading was buffered
             deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, channelMismatch(channels, serving));
+            return;
+        }
+        String tooLarge = stateTooLarge(reading, detector);
+        if (tooLarge != null) {
+            deadLetter(source, DeadLetterReason.STATE_TOO_LARGE, tooLarge);
             return;
         }
         if (ks.detector != null && ks.detector.channels() != channels) {
@@ -362,14 +408,19 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                     ks.encodedStreams = null;
                     return;
                 } catch (IllegalArgumentException e) {
-                    LOG.warn("state of a sensor could not be decoded ({}); rebuilding it from its recent readings",
-                            e.getMessage());
+                    failures.warn("undecodable-model-state", "model state of sensor '" + currentKey
+                            + "' could not be decoded (" + e.getMessage() + "); rebuilding it from its recent readings",
+                            null);
+                    detector.warm(ks.detector, ks.recent);
+                    ks.encodedStreams = null;
+                    metrics.rebuilt(PipelineMetrics.RebuildCause.STATE_UNDECODABLE);
+                    return;
                 }
             }
         }
         detector.warm(ks.detector, ks.recent);
         ks.encodedStreams = null;
-        metrics.rebuilt();
+        metrics.rebuilt(PipelineMetrics.RebuildCause.MODEL_SWAP);
     }
 
     private void emitScore(String id, long eventTime, float[] values, float[] mean, float[] std,
@@ -425,6 +476,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         // Keys of both layouts (during an upgrade) merge into one event-time order; the sort is stable.
         ready.sort(java.util.Comparator.comparingLong(kv -> eventTimeOf(kv.key.get())));
         for (KeyValue<Bytes, byte[]> kv : ready) {
+            long start = System.nanoTime();
             Source source;
             try {
                 source = Source.fromBytes(kv.value);
@@ -433,6 +485,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 source = new Source(null, -1, -1, 0, null, kv.value, new org.apache.kafka.common.header.internals.RecordHeaders());
                 deadLetter(source, DeadLetterReason.INTERNAL_ERROR, "unreadable reorder-buffer entry: " + e);
                 reorder.delete(kv.key);
+                metrics.released();
                 continue;
             }
             try {
@@ -442,24 +495,33 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 forgetCurrentKey();   // the reading stays buffered for the task's retry
                 throw e;
             } catch (RuntimeException e) {
-                LOG.warn("unexpected failure applying buffered {}: {}", source, e.toString(), e);
+                failures.warn("unexpected failure applying buffered " + source, e);
                 forgetCurrentKey();
                 deadLetter(source, DeadLetterReason.INTERNAL_ERROR, e.toString());
             } finally {
                 currentKey = null;
             }
             reorder.delete(kv.key);
+            metrics.released();
+            metrics.latencyNanos(PipelineMetrics.LatencyPath.BUFFERED_APPLY, System.nanoTime() - start);
         }
     }
 
     /** First byte of a buffer key in the time-major layout; earlier versions began with the sensor id. */
     static final byte TIME_MAJOR = 0;
 
-    /** Buffer key: 0, event time (order-preserving), offset, sensor id — sorts by time, then input order. */
+    /**
+     * Buffer key: 0, event time (order-preserving), offset, partition, source topic (length-prefixed), sensor id —
+     * sorts by time, then input order. The source makes it unique: two input topics may hold the same sensor at the
+     * same event time and offset, and neither may overwrite the other; the same record processed again (a retry)
+     * lands on its own key.
+     */
     static Bytes bufferKey(SensorReading r, Source s) {
         byte[] id = r.getSensorId().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(1 + 16 + id.length);
-        b.put(TIME_MAJOR).putLong(r.getEventTime().toEpochMilli() ^ Long.MIN_VALUE).putLong(s.offset).put(id);
+        byte[] topic = s.topic == null ? new byte[0] : s.topic.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(1 + 16 + 4 + 2 + topic.length + id.length);
+        b.put(TIME_MAJOR).putLong(r.getEventTime().toEpochMilli() ^ Long.MIN_VALUE).putLong(s.offset)
+                .putInt(s.partition).putShort((short) topic.length).put(topic).put(id);
         return Bytes.wrap(b.array());
     }
 
@@ -494,8 +556,9 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return KeyState.fromBytes(b);
         } catch (IllegalArgumentException e) {
             // An older format or damaged bytes: starting the key afresh beats dead-lettering all its readings.
-            LOG.warn("state of sensor '{}' could not be read ({}); starting it afresh", id, e.getMessage());
-            metrics.rebuilt();
+            failures.warn("unreadable-key-state", "state of sensor '" + id + "' could not be read (" + e.getMessage()
+                    + "); starting it afresh", null);
+            metrics.rebuilt(PipelineMetrics.RebuildCause.STATE_UNREADABLE);
             return null;
         }
     }
@@ -589,19 +652,27 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
 
         static Source fromBytes(byte[] bytes) {
             ByteBuffer b = ByteBuffer.wrap(bytes);
-            byte[] t = new byte[b.getInt()];
+            byte[] t = new byte[length(b, b.getInt(), false)];
             b.get(t);
             int partition = b.getInt();
             long offset = b.getLong(), ts = b.getLong();
-            int kl = b.getInt();
+            int kl = length(b, b.getInt(), true);
             byte[] key = kl < 0 ? null : new byte[kl];
             if (key != null) b.get(key);
-            int vl = b.getInt();
+            int vl = length(b, b.getInt(), true);
             byte[] value = vl < 0 ? null : new byte[vl];
             if (value != null) b.get(value);
             // Input headers (e.g. tracing) are not kept across the reorder buffer.
             return new Source(t.length == 0 ? null : new String(t, StandardCharsets.UTF_8), partition, offset, ts, key, value,
                     new org.apache.kafka.common.header.internals.RecordHeaders());
+        }
+
+        /** A stored length checked against what is left, before anything that size is allocated. */
+        private static int length(ByteBuffer b, int n, boolean nullable) {
+            if ((n < 0 && !(nullable && n == -1)) || n > b.remaining()) {
+                throw new IllegalArgumentException("damaged entry: length " + n + " with " + b.remaining() + " bytes left");
+            }
+            return n;
         }
 
         @Override

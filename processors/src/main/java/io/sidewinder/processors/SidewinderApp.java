@@ -14,7 +14,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +27,8 @@ public final class SidewinderApp implements AutoCloseable {
     private final PipelineMetrics metrics;
     private final KafkaStreams streams;
     private final QueryServer http;
+    private final ThreadFailurePolicy threadFailures;
+    private final java.util.List<AutoCloseable> binders = new ArrayList<>();
 
     /** Builds the instance and binds its HTTP port (so that other instances are told the port really bound). */
     public SidewinderApp(SidewinderConfig config) {
@@ -50,11 +51,22 @@ public final class SidewinderApp implements AutoCloseable {
             registry.close();
             throw e;
         }
-        // A thread that dies on an unexpected error is replaced instead of stopping the application.
-        streams.setUncaughtExceptionHandler(e -> {
-            LOG.error("stream thread failed; replacing it", e);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+        // A thread that dies on an unexpected exception is replaced; an Error, or failures that keep coming back,
+        // shut the client down so that /health fails and the orchestrator restarts the instance.
+        this.threadFailures = new ThreadFailurePolicy(ThreadFailurePolicy.MAX_REPLACEMENTS, ThreadFailurePolicy.WINDOW,
+                System::nanoTime, registry);
+        streams.setUncaughtExceptionHandler(threadFailures::handle);
+        // Kafka Streams' own meters (lag, commit rate, restore progress, …) and the JVM's, beside Sidewinder's.
+        io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics kafkaMetrics =
+                new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
+        kafkaMetrics.bindTo(registry);
+        binders.add(kafkaMetrics);
+        io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
+        gc.bindTo(registry);
+        binders.add(gc);
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
     }
 
     /** An admin client of the configured cluster that gives up on a call after 30 s, with the reason. */
@@ -92,6 +104,7 @@ public final class SidewinderApp implements AutoCloseable {
 
     public SidewinderApp start() throws IOException {
         requireCoPartitionedInputs(config);
+        LOG.info(startupSummary(config));
         if (http != null) {
             http.start();
             LOG.info("HTTP API on port {} (/sensors/{id}, /metrics, /health, /ready); other instances reach it as {}:{}",
@@ -132,6 +145,21 @@ public final class SidewinderApp implements AutoCloseable {
         }
     }
 
+    /**
+     * One line of what this instance does, from Sidewinder's own keys and the few Streams keys that shape it; never
+     * the pass-through client keys, which may hold credentials (sasl.jaas.config, ssl passwords).
+     */
+    static String startupSummary(SidewinderConfig config) {
+        return String.format("starting %s: inputs %s, model '%s' from %s, outputs %s / %s, dead letters %s, "
+                        + "guarantee %s, reorder grace %d ms, gap mode %s, state dir %s, bootstrap %s",
+                config.getString(SidewinderConfig.APPLICATION_ID), config.inputTopics(),
+                config.getString(SidewinderConfig.MODEL_ID), config.getString(SidewinderConfig.MODELS_TOPIC),
+                config.getString(SidewinderConfig.FORECASTS_TOPIC), config.getString(SidewinderConfig.ANOMALIES_TOPIC),
+                config.getString(SidewinderConfig.DEAD_LETTER_TOPIC), config.getString(SidewinderConfig.PROCESSING_GUARANTEE),
+                config.getLong(SidewinderConfig.REORDER_GRACE_MS), config.getString(SidewinderConfig.GAP_MODE),
+                config.getString(SidewinderConfig.STATE_DIR), config.getList(SidewinderConfig.BOOTSTRAP_SERVERS));
+    }
+
     /** Waits until Kafka Streams is RUNNING; false on timeout or when it failed or stopped first. */
     public boolean awaitRunning(Duration timeout) throws InterruptedException {
         return awaitRunning(streams, timeout);
@@ -169,9 +197,20 @@ public final class SidewinderApp implements AutoCloseable {
 
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        if (!streams.close(Duration.ofSeconds(30))) {
+            // Under exactly-once no checkpoint is written then: the next start restores the stores from the changelog.
+            LOG.warn("Kafka Streams did not close within 30 s (state {}); the next start may restore its state stores "
+                    + "from the changelogs", streams.state());
+        }
         if (http != null) {
             http.stop();
+        }
+        for (AutoCloseable b : binders) {
+            try {
+                b.close();
+            } catch (Exception e) {
+                LOG.debug("closing a metrics binder: {}", e.toString());
+            }
         }
         registry.close();
     }

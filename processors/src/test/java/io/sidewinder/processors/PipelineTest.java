@@ -120,6 +120,9 @@ class PipelineTest {
                     assertForecastsMatch(batch[i], f, "reading " + i);
                 }
                 assertHttpApiShowsTheSensor(app, n);
+                // Streams stopping (a rolling restart) while the HTTP API still answers: try again later, not 500.
+                app.streams().close(java.time.Duration.ofSeconds(30));
+                assertEquals(503, httpStatus(app, "/sensors/s1"));
             }
         }
     }
@@ -150,6 +153,9 @@ class PipelineTest {
         var metrics = get.apply("/metrics");
         assertTrue(metrics.body().contains("sidewinder_readings_total " + readings + ".0"), metrics.body());
         assertTrue(metrics.body().contains("sidewinder_model_version 1.0"));
+        assertTrue(metrics.body().contains("sidewinder_records_in_total " + readings + ".0"), metrics.body());
+        assertTrue(metrics.body().contains("jvm_memory_used_bytes"), "the JVM's meters");
+        assertTrue(metrics.body().contains("kafka_stream_"), "Kafka Streams' own meters");
         assertEquals(200, get.apply("/health").statusCode());
     }
 
@@ -249,7 +255,7 @@ class PipelineTest {
                 got.addAll(collect(out, n - got.size()));
                 Forecast firstAfterSwap = forecast(got.get(80));
                 assertEquals(2L, firstAfterSwap.getModelVersion());
-                assertEquals(1.0, app.metrics().rebuilds());
+                assertEquals(1.0, app.metrics().rebuilds(PipelineMetrics.RebuildCause.MODEL_SWAP));
                 // Warm: the new model replayed the last 32 readings before applying reading 80.
                 Forecaster f2 = new Forecaster(new MambaModel(v2));
                 StreamState s = StreamState.fresh(v2.config());

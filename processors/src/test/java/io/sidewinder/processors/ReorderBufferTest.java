@@ -179,6 +179,68 @@ class ReorderBufferTest {
     }
 
     @Test
+    void anEntryWhoseStoredLengthIsHugeIsDeadLetteredWithoutAllocatingIt() {
+        MockStep step = new MockStep();
+        var reading = AvroSerdes.sensorReading().deserialize("r", PipelineHarness.reading("s1", 10_000, 1f));
+        var source = new SensorReadingProcessor.Source("readings", 0, 3, 10_000, null, null,
+                new org.apache.kafka.common.header.internals.RecordHeaders());
+        byte[] damaged = java.nio.ByteBuffer.allocate(64).putInt(0x7FFF_FFF0).array();   // a topic "2 GB" long
+        step.buffer.put(SensorReadingProcessor.bufferKey(reading, source), damaged);
+        step.startAndSend(12_000);
+        List<DeadLetter> dead = step.forwarded(SidewinderTopology.DEAD_LETTER_SINK).stream()
+                .map(v -> AvroSerdes.deadLetter().deserialize("d", v)).toList();
+        assertEquals(1, dead.size());
+        assertEquals("INTERNAL_ERROR", dead.getFirst().getReason());
+        assertTrue(dead.getFirst().getError().contains("length 2147483632"), dead.getFirst().getError());
+        assertTrue(step.bufferEmpty(), "the damaged entry is gone");
+    }
+
+    @Test
+    void theSameSensorTimeAndOffsetOnTwoInputTopicsAreBothAccountedFor() {
+        var config = SensorReadingProcessorTest.config(stateDir, Map.of(SidewinderConfig.REORDER_GRACE_MS, 1_000L,
+                SidewinderConfig.INPUT_TOPICS, "readings-a,readings-b"));
+        try (var p = SensorReadingProcessorTest.Pipeline.start(config)) {
+            var second = p.driver().createInputTopic("readings-b", new ByteArraySerializer(), new ByteArraySerializer());
+            byte[] key = "s1".getBytes(StandardCharsets.UTF_8);
+            p.send("s1", 10_000, 1f);                                              // readings-a, offset 0
+            second.pipeInput(key, PipelineHarness.reading("s1", 10_000, 2f), 10_000);   // readings-b, offset 0
+            p.send("s1", 20_000, 3f);                                              // passes the grace
+            assertEquals(List.of(10_000L), p.forecastTimes());
+            assertEquals(List.of("OUT_OF_ORDER"), p.deadLetterReasons(), "the second reading at 10 s is not lost");
+        }
+    }
+
+    @Test
+    void bufferedReadingsAreTimedWhenAppliedAndCountedInAndOut() {
+        try (var p = withGrace(1_000)) {
+            for (int i = 0; i < 10; i++) {
+                p.send("s1", 10_000 + i * 100L, 1f);
+            }
+            p.send("s1", 15_000, 1f);
+            PipelineMetrics m = p.metrics();
+            assertEquals(10, m.readings(), "the ten readings past the grace are applied");
+            assertEquals(10, m.latency(PipelineMetrics.LatencyPath.BUFFERED_APPLY).count());
+            assertEquals(11, m.latency(PipelineMetrics.LatencyPath.BUFFER_INSERT).count());
+            assertEquals(0, m.latency(PipelineMetrics.LatencyPath.DIRECT).count());
+            assertEquals(11, m.recordsIn());
+            assertEquals(1, m.bufferedNow(), "the last one waits for its grace");
+        }
+    }
+
+    @Test
+    void readingsBufferedWhenTheirModelIsRetractedAreDeadLetteredAsNoModel() {
+        try (var p = withGrace(5_000)) {
+            for (long t : new long[] {10_000, 11_000, 12_000}) {
+                p.send("s1", t, 1f);
+            }
+            p.retract(1);   // the only model
+            p.driver().advanceWallClockTime(java.time.Duration.ofMillis(5_000));
+            assertEquals(List.of("NO_MODEL", "NO_MODEL", "NO_MODEL"), p.deadLetterReasons());
+            assertEquals(0, p.forecasts().getQueueSize());
+        }
+    }
+
+    @Test
     void anUnreadableBufferEntryIsDeadLetteredAndRemovedInsteadOfFailingEveryFlush() {
         MockStep step = new MockStep();
         var reading = AvroSerdes.sensorReading().deserialize("r", PipelineHarness.reading("s1", 10_000, 1f));

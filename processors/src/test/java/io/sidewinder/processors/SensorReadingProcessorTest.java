@@ -130,6 +130,33 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void aReadingWithMoreChannelsThanAnyStateCouldHoldIsRefusedBeforeItsStateIsBuilt() {
+        // A univariate model serves any channel count with one model state per channel: 250,000 channels would
+        // take gigabytes before the state's size could be measured.
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            long t = System.currentTimeMillis() - 60_000;
+            p.send("wide", t, new float[250_000]);
+            DeadLetter d = AvroSerdes.deadLetter().deserialize("d", p.dead().readValue());
+            assertEquals("STATE_TOO_LARGE", d.getReason());
+            assertTrue(d.getError().contains("250000 channels would take at least"), d.getError());
+            assertEquals(0, p.forecasts().getQueueSize());
+        }
+    }
+
+    @Test
+    void aStoredStateThatCannotBeReadCountsAsAnUnreadableStateNotAModelSwap() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            long t = System.currentTimeMillis() - 60_000;
+            KeyValueStore<String, byte[]> states = p.driver().getKeyValueStore(SidewinderTopology.STATE_STORE);
+            states.put("s1", new byte[] {99, 1, 2, 3});
+            p.send("s1", t, 1f);
+            assertEquals(1, p.forecasts().readValuesToList().size(), "the sensor starts afresh");
+            assertEquals(1, p.metrics().rebuilds(PipelineMetrics.RebuildCause.STATE_UNREADABLE));
+            assertEquals(0, p.metrics().rebuilds(PipelineMetrics.RebuildCause.MODEL_SWAP));
+        }
+    }
+
+    @Test
     void deletingTheServedVersionFallsBackToTheHighestVersionLeft() {
         try (Pipeline p = Pipeline.start(config(Map.of()))) {
             p.publish(2, 4);
@@ -207,11 +234,11 @@ class SensorReadingProcessorTest {
             p.send("s1", t, 1f);                                                   // state of v2 (seed 4)
             p.retract(2);                                                          // retracted: v1 serves
             p.publish(2, 5);                                                       // another v2 (seed 5)
-            double before = p.metrics().rebuilds();
+            double before = p.metrics().rebuilds(PipelineMetrics.RebuildCause.MODEL_SWAP);
             p.send("s1", t + 1_000, 2f);
-            assertEquals(before + 1, p.metrics().rebuilds(), "v2's number, other weights: rebuilt from recent readings");
+            assertEquals(before + 1, p.metrics().rebuilds(PipelineMetrics.RebuildCause.MODEL_SWAP), "v2's number, other weights: rebuilt from recent readings");
             p.send("s1", t + 2_000, 3f);
-            assertEquals(before + 1, p.metrics().rebuilds(), "and reused from then on");
+            assertEquals(before + 1, p.metrics().rebuilds(PipelineMetrics.RebuildCause.MODEL_SWAP), "and reused from then on");
         }
     }
 

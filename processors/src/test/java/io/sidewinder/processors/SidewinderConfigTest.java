@@ -68,4 +68,14 @@ class SidewinderConfigTest {
         SidewinderConfig.definition().configKeys().values()
                 .forEach(k -> assertTrue(k.documentation != null && k.documentation.length() > 10, k.name));
     }
+
+    @Test
+    void theStartupLineSaysWhatTheInstanceDoesButNoClientSecret() {
+        SidewinderConfig c = new SidewinderConfig(java.util.Map.of(SidewinderConfig.MODEL_ID, "pumps",
+                SidewinderConfig.REORDER_GRACE_MS, 2_000L, "sasl.jaas.config", "secret-password-123"));
+        String line = SidewinderApp.startupSummary(c);
+        org.junit.jupiter.api.Assertions.assertTrue(line.contains("model 'pumps'") && line.contains("reorder grace 2000 ms"),
+                line);
+        org.junit.jupiter.api.Assertions.assertFalse(line.contains("secret-password-123"), line);
+    }
 }

@@ -101,7 +101,10 @@ public final class BenchLatencyCommand implements Callable<Integer> {
                 if (failure.get() != null) {
                     throw new IllegalStateException("benchmark failed", failure.get());
                 }
-                var timer = app.metrics().latency().takeSnapshot();
+                // Processing time of the step itself: on arrival, or when a reorder grace releases the reading.
+                var timer = app.metrics().latency(config.getLong(SidewinderConfig.REORDER_GRACE_MS) > 0
+                        ? io.sidewinder.processors.PipelineMetrics.LatencyPath.BUFFERED_APPLY
+                        : io.sidewinder.processors.PipelineMetrics.LatencyPath.DIRECT).takeSnapshot();
                 double processP99 = 0, processP50 = 0;
                 for (var v : timer.percentileValues()) {
                     if (v.percentile() == 0.99) processP99 = v.value(java.util.concurrent.TimeUnit.MICROSECONDS);
