@@ -36,7 +36,7 @@ class DeployFilesTest {
     private static final List<String> MANIFESTS = List.of("namespace.yaml", "configmap.yaml",
             "service-headless.yaml", "service.yaml", "statefulset.yaml", "poddisruptionbudget.yaml");
     /** Read by the launcher and logback, not by SidewinderConfig. */
-    private static final Set<String> LAUNCHER_VARIABLES = Set.of("SIDEWINDER_JAVA_OPTS", "SIDEWINDER_LOG_LEVEL");
+    private static final Set<String> LAUNCHER_VARIABLES = io.sidewinder.processors.SidewinderConfig.LAUNCHER_VARIABLES;
     private static final Pattern ENV_NAME = Pattern.compile("\\b(?:SIDEWINDER|KAFKA)_[A-Z0-9_]+\\b");
 
     private static Path repoRoot() {

@@ -76,7 +76,7 @@ public final class SidewinderConfig extends AbstractConfig {
                     "Compacted topic of ModelSnapshot records, keyed by '<model id>/<version>'.")
             .define(MODEL_ID, Type.STRING, "default", Importance.HIGH, "Which model id on the models topic to serve.")
             .define(TOPIC_PARTITIONS, Type.INT, 3, Range.atLeast(1), Importance.MEDIUM,
-                    "Partitions of topics Sidewinder creates (demo, `topics` setup).")
+                    "Partitions of the topics Sidewinder creates (demo, `run --create-topics`; the models topic always gets 1).")
             .define(TOPIC_REPLICATION, Type.SHORT, (short) 1, Range.between(1, Short.MAX_VALUE), Importance.MEDIUM,
                     "Replication factor of topics Sidewinder creates, and of internal topics.")
             .define(REORDER_GRACE_MS, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
@@ -127,7 +127,7 @@ public final class SidewinderConfig extends AbstractConfig {
                             + "of failing the changelog write; raise it together with the changelog topic's "
                             + "max.message.bytes and the producer's max.request.size.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
-                    "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health); -1 disables it, 0 picks one.")
+                    "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health, /ready); -1 disables it, 0 picks one.")
             .define(HTTP_HOST, Type.STRING, "localhost", Importance.MEDIUM,
                     "Host name other instances use to reach this one's HTTP API (application.server).");
 
@@ -155,11 +155,18 @@ public final class SidewinderConfig extends AbstractConfig {
         return new SidewinderConfig(props);
     }
 
+    /**
+     * Variables the launcher, logback and the CLI read (JVM options, log level, stack traces on errors): not settings,
+     * so not handed to Kafka Streams as unknown keys.
+     */
+    public static final java.util.Set<String> LAUNCHER_VARIABLES =
+            java.util.Set.of("SIDEWINDER_JAVA_OPTS", "SIDEWINDER_LOG_LEVEL", "SIDEWINDER_DEBUG");
+
     /** SIDEWINDER_X_Y → sidewinder.x.y; KAFKA_X_Y → x.y (Kafka settings). */
     static Map<String, String> fromEnvironment(Map<String, String> env) {
         Map<String, String> out = new HashMap<>();
         env.forEach((k, v) -> {
-            if (k.startsWith("SIDEWINDER_") && !k.equals("SIDEWINDER_JAVA_OPTS") && !k.equals("SIDEWINDER_LOG_LEVEL")) {
+            if (k.startsWith("SIDEWINDER_") && !LAUNCHER_VARIABLES.contains(k)) {
                 out.put(k.toLowerCase(Locale.ROOT).replace('_', '.'), v);
             } else if (k.startsWith("KAFKA_")) {
                 out.put(k.substring(6).toLowerCase(Locale.ROOT).replace('_', '.'), v);
@@ -204,7 +211,7 @@ public final class SidewinderConfig extends AbstractConfig {
         return p;
     }
 
-    /** A markdown table of every setting (for the README and `sidewinder run --help-config`). */
+    /** A markdown table of every setting (for the README and `sidewinder run --list-config`). */
     public static String documentation() {
         StringBuilder sb = new StringBuilder("| key | type | default | description |\n|---|---|---|---|\n");
         for (ConfigDef.ConfigKey k : DEF.configKeys().values()) {

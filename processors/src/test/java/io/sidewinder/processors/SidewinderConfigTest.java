@@ -78,4 +78,11 @@ class SidewinderConfigTest {
                 line);
         org.junit.jupiter.api.Assertions.assertFalse(line.contains("secret-password-123"), line);
     }
+
+    @Test
+    void launcherVariablesAreNotTakenForSettings() {
+        Map<String, String> got = SidewinderConfig.fromEnvironment(Map.of("SIDEWINDER_DEBUG", "1",
+                "SIDEWINDER_JAVA_OPTS", "-Xmx1g", "SIDEWINDER_LOG_LEVEL", "DEBUG", "SIDEWINDER_MODEL_ID", "pumps"));
+        assertEquals(Map.of("sidewinder.model.id", "pumps"), got);
+    }
 }

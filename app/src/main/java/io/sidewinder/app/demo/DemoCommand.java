@@ -79,7 +79,8 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the generated data and model.")
     long seed;
 
-    @Option(names = "--timeout", defaultValue = "PT10M", description = "Give up after this long (ISO-8601, default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "PT10M", description = "With --records: give up after this long "
+            + "(ISO-8601, default: ${DEFAULT-VALUE}). Without --records the demo runs until interrupted.")
     Duration timeout;
 
     @picocli.CommandLine.Spec
@@ -209,7 +210,7 @@ public final class DemoCommand implements Callable<Integer> {
             while (running.get() && failure.get() == null) {
                 long now = System.nanoTime();
                 boolean done = records > 0 && forecasts.get() + deadLetters.get() >= records;
-                if (done || now > deadline) {
+                if (done || (records > 0 && now > deadline)) {   // without --records: until Ctrl-C
                     break;
                 }
                 boolean wantMore = records == 0 || produced.get() < records;
