@@ -73,11 +73,19 @@ class EvalAnomalyCommandTest {
     void detectorSettingsApplyToTheReplayAndNonsenseIsAUsageError(@TempDir Path dir) throws Exception {
         writeCorpus(dir);
         String[] base = {"eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels", dir.resolve("labels.json").toString()};
-        // A baseline longer than the files: nothing is ever scored for deviation.
+        // Control: with the default baseline (400 readings, fewer than the files' 1,000) the spike scores a deviation.
         var cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(0, cmd.execute(concat(base, "--out", dir.resolve("out-default").toString())));
+        List<String> control = Files.readAllLines(dir.resolve("out-default/web/f0.csv"));
+        assertEquals("timestamp,value,anomaly_score,label,state_score", control.getFirst());
+        assertTrue(control.stream().skip(1).anyMatch(l -> !l.endsWith(",0.000000")), "some state score with the default baseline");
+        // A baseline longer than the files: nothing is ever scored for deviation.
+        cmd = Main.commandLine();
         cmd.setOut(new PrintWriter(new StringWriter()));
         assertEquals(0, cmd.execute(concat(base, "--out", dir.resolve("out").toString(), "--set", "sidewinder.deviation.reference.readings=5000")));
         List<String> rows = Files.readAllLines(dir.resolve("out/web/f0.csv"));
+        assertEquals(control.size(), rows.size());
         assertTrue(rows.stream().skip(1).allMatch(l -> l.endsWith(",0.000000")), "state scores before any baseline");
         for (String bad : List.of("sidewinder.deviation.gate=0.5", "sidewinder.no.such.setting=1")) {
             StringWriter err = new StringWriter();

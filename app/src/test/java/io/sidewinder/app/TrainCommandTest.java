@@ -121,6 +121,19 @@ class TrainCommandTest {
         assertEquals(0, r.code(), r.err());
         ModelSnapshot snap = ModelSnapshots.read(dir.resolve("model.avro"));
         assertTrue(Double.isFinite(snap.getMetrics().get("val_mse")));
+        // --loss reaches the training: the same seed trains (in double, which repeats bit for bit) one model under
+        // MSE, the same one again, and another under Huber.
+        List<io.sidewinder.ssm.Parameter> mse = trainedParameters(dir, "--loss", "MSE", "--precision", "DOUBLE");
+        assertEquals(mse, trainedParameters(dir, "--loss", "MSE", "--precision", "DOUBLE"), "the same run repeats");
+        List<io.sidewinder.ssm.Parameter> huber = trainedParameters(dir, "--loss", "SCALED_HUBER", "--huber-delta", "0.5",
+                "--precision", "DOUBLE");
+        assertTrue(!mse.equals(huber), "Huber's loss trains another model than MSE");
+    }
+
+    private static List<io.sidewinder.ssm.Parameter> trainedParameters(Path dir, String... extra) throws Exception {
+        Run r = train(dir, extra);
+        assertEquals(0, r.code(), r.err());
+        return ModelSnapshots.toParameters(ModelSnapshots.read(dir.resolve("model.avro"))).all();
     }
 
     @Test

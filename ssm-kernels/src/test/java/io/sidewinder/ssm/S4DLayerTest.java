@@ -49,18 +49,40 @@ class S4DLayerTest {
 
     @ParameterizedTest(name = "L={0}")
     @CsvSource({"1", "2", "63", "64"})
-    void kernelOfLengthOneIsCTimesDB(int len) {
-        S4DLayer layer = S4DLayer.initialised(1, 4, true, 0.1, Discretization.ZOH, new SplittableRandom(1));
+    void kernelStartsAtTwiceTheRealPartOfCTimesDB(int len) {
+        // Known modes: two oscillating, one real, one at A = 0 (where ZOH's dB is Δ·B, the limit).
+        double[] aRe = {-0.5, -0.05, -2.0, 0.0}, aIm = {Math.PI, 3.0, 0.0, 0.0};
+        double[] bRe = {1.0, 0.4, -0.7, 0.9}, bIm = {0.0, -1.2, 0.3, 0.5};
+        double[] cRe = {0.3, -1.1, 0.8, 0.6}, cIm = {-0.7, 0.2, 0.0, -0.4};
+        double dt = 0.1, dSkip = 0.25;
+        S4DLayer layer = new S4DLayer(1, 4, aRe, aIm, bRe, bIm, cRe, cIm, new double[] {dSkip}, new double[] {dt},
+                Discretization.ZOH);
+        // K_0 = 2·Re(Σ C·dB) and K_1 = 2·Re(Σ C·dB·dA), with dA = exp(Δa) and dB = (exp(Δa) − 1)/a · b by hand.
+        double k0 = 0, k1 = 0;
+        for (int m = 0; m < 4; m++) {
+            double er = Math.exp(dt * aRe[m]) * Math.cos(dt * aIm[m]), ei = Math.exp(dt * aRe[m]) * Math.sin(dt * aIm[m]);
+            double den = aRe[m] * aRe[m] + aIm[m] * aIm[m], fr, fi;
+            if (den == 0) {
+                fr = dt;
+                fi = 0;
+            } else {
+                double nr = er - 1, ni = ei;
+                fr = (nr * aRe[m] + ni * aIm[m]) / den;
+                fi = (ni * aRe[m] - nr * aIm[m]) / den;
+            }
+            double dbr = fr * bRe[m] - fi * bIm[m], dbi = fr * bIm[m] + fi * bRe[m];
+            double cdbr = cRe[m] * dbr - cIm[m] * dbi, cdbi = cRe[m] * dbi + cIm[m] * dbr;
+            k0 += 2 * cdbr;
+            k1 += 2 * (cdbr * er - cdbi * ei);
+        }
+        double[] k = layer.kernel(0, len);
+        assertEquals(k0, k[0], 1e-12, "K_0");
+        if (len > 1) assertEquals(k1, k[1], 1e-12, "K_1");
         double[] impulse = new double[len];
         impulse[0] = 1;
-        double[] k = layer.kernel(0, len);
-        double[] rec = layer.recurrent(0, impulse);
-        // The impulse response of the recurrence is the kernel plus D at t = 0.
-        double d0 = rec[0] - k[0];
-        for (int t = 1; t < len; t++) {
-            assertEquals(k[t], rec[t], 1e-12 * Math.max(1, Math.abs(k[t])));
-        }
-        assertEquals(layer.convolve(0, impulse)[0], k[0] + d0, 1e-12);
+        // The impulse response at t = 0 is K_0 plus the skip D, in both forms.
+        assertEquals(k0 + dSkip, layer.recurrent(0, impulse)[0], 1e-12, "recurrence");
+        assertEquals(k0 + dSkip, layer.convolve(0, impulse)[0], 1e-12, "convolution");
     }
 
     static double scale(double[] x) {

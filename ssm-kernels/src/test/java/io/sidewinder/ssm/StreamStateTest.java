@@ -30,14 +30,12 @@ class StreamStateTest {
     }
 
     @Test
-    void defaultModelStateSizePerKeyIsReported() {
+    void defaultModelStateFitsIn16KiB() {
         ModelConfig cfg = ModelConfig.defaults(1);
         int bytes = StreamState.fresh(cfg).toBytes().length;
         int expected = 2 + 1 + 5 * 4 + 3 * 8 + 2 * 8
                 + cfg.layers() * (cfg.dInner() * cfg.dState() + (cfg.dConv() - 1) * cfg.dInner()) * 4;
         assertEquals(expected, bytes);
-        System.out.printf("stream state bytes per key, default model (1 channel, %d layers, d_inner %d, N %d): %d%n",
-                cfg.layers(), cfg.dInner(), cfg.dState(), bytes);
         assertTrue(bytes < 16 * 1024, "a key's state fits in 16 KiB");
     }
 
@@ -62,11 +60,35 @@ class StreamStateTest {
     @Test
     void aStateWrittenWithoutAReadoutLoadsIntoAModelWhoseReadoutFormNeedsLags() {
         ModelConfig before = ModelConfig.defaults(1);
-        byte[] bytes = StreamState.fresh(before).toBytes();
+        Forecaster f = new Forecaster(new MambaModel(ModelParameters.initialise(before, 2)));
+        StreamState old = StreamState.fresh(before);
+        for (int t = 0; t < 20; t++) {
+            f.advance(old, 5_000L + t * 1000L, new float[] {3 + (float) Math.sin(t)});
+        }
+        assertEquals(20, old.steps());
+        assertEquals(24_000L, old.lastEventTime());
+        assertTrue(anyNonZero(old.modelState().ssmState(0)), "the old state has moved off zero");
+        byte[] bytes = old.toBytes();
         for (ReadoutForm form : new ReadoutForm[] {ReadoutForm.NORMALISED, ReadoutForm.RESIDUAL, ReadoutForm.LAST_VALUE}) {
             ModelConfig after = before.withReadoutLags(24).withReadoutForm(form);
             StreamState s = StreamState.fromBytes(bytes, after);
-            assertEquals(StreamState.fresh(after).toBytes().length, s.toBytes().length, form + ": upgraded, history empty");
+            assertEquals(StreamState.fresh(after).toBytes().length, s.toBytes().length, form + ": upgraded");
+            // What the old state carried survives the upgrade; only the readout history starts empty.
+            assertEquals(old.steps(), s.steps(), form + ": steps");
+            assertEquals(old.lastEventTime(), s.lastEventTime(), form + ": last event time");
+            assertEquals(old.normalizer().count(), s.normalizer().count(), form + ": normaliser count");
+            assertEquals(old.normalizer().mean(0), s.normalizer().mean(0), 0, form + ": normaliser mean");
+            assertEquals(old.normalizer().std(0), s.normalizer().std(0), 0, form + ": normaliser std");
+            for (int l = 0; l < before.stateLayers(); l++) {
+                assertArrayEquals(old.modelState().ssmState(l), s.modelState().ssmState(l), form + ": SSM state, layer " + l);
+                assertArrayEquals(old.modelState().convWindow(l), s.modelState().convWindow(l), form + ": conv window, layer " + l);
+            }
+            assertEquals(0, s.history().count(), form + ": history empty");
         }
+    }
+
+    static boolean anyNonZero(float[] x) {
+        for (float v : x) if (v != 0) return true;
+        return false;
     }
 }

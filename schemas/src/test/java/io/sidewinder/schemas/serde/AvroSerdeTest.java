@@ -236,6 +236,7 @@ class AvroSerdeTest {
     @Test
     void damaged_bodies_either_fail_cleanly_or_decode_to_a_record_that_round_trips() {
         Random random = new Random(7);
+        int accepted = 0, rejected = 0;
         for (Class<? extends SpecificRecord> type : SchemaHistory.recordTypes()) {
             @SuppressWarnings("unchecked")
             AvroSerde<SpecificRecord> serde = (AvroSerde<SpecificRecord>) AvroSerdes.of(type);
@@ -259,6 +260,7 @@ class AvroSerdeTest {
                     decoded = serde.deserialize("t", bytes);
                 } catch (SerializationException e) {
                     assertTrue(e.getMessage().contains(type.getSimpleName()), e.getMessage());
+                    rejected++;
                     continue;
                 }
                 // Accepted: then it is a complete, well-formed record that survives another round trip.
@@ -266,8 +268,12 @@ class AvroSerdeTest {
                 assertNotNull(decoded);
                 byte[] again = serde.serialize("t", decoded);
                 assertArrayEquals(again, serde.serialize("t", serde.deserialize("t", again)));
+                accepted++;
             }
         }
+        // Both outcomes were exercised: otherwise one branch above checked nothing.
+        assertTrue(rejected > 0, "no damaged body was rejected (" + accepted + " accepted)");
+        assertTrue(accepted > 0, "no damaged body was accepted (" + rejected + " rejected)");
     }
 
     @Test

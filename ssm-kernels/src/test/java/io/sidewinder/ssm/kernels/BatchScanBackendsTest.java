@@ -3,6 +3,7 @@ package io.sidewinder.ssm.kernels;
 import static io.sidewinder.ssm.oracle.Tolerance.assertClose;
 import static io.sidewinder.ssm.oracle.Tolerance.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sidewinder.ssm.Discretization;
 import io.sidewinder.ssm.kernels.ScanProblem.Options;
@@ -40,6 +41,7 @@ class BatchScanBackendsTest {
     @MethodSource("cases")
     void backendAgreesWithTheScalarReference(Discretization disc, int batch, int len, int dd, int n, Options o,
                                              long seed) {
+        assumeOtherThanScalar();
         ScanProblem p = new ScanProblem(batch, len, dd, n, disc, o, seed);
         ScanGradients ref = ScanGradients.zerosFor(p.batch()), got = ScanGradients.zerosFor(p.batch());
         float[][] r = p.run(ScalarKernels.INSTANCE, CHUNK, ref);
@@ -63,6 +65,7 @@ class BatchScanBackendsTest {
 
     @org.junit.jupiter.api.Test
     void aNegligibleOrUnderflowedAAgreesWithTheScalarReference() {
+        assumeOtherThanScalar();
         for (Discretization disc : Discretization.values()) {
             ScanProblem p = new ScanProblem(2, 40, 5, 16, disc, Options.ALL, 17);
             p.a[0] = -1e-30f;
@@ -78,6 +81,12 @@ class BatchScanBackendsTest {
             compare(ref.db(), got.db(), disc + " db");
             compare(ref.dh0(), got.dh0(), disc + " dh0");
         }
+    }
+
+    /** Without the Vector API this JVM's backend is the scalar one: comparing it with itself proves nothing. */
+    static void assumeOtherThanScalar() {
+        assumeTrue(Kernels.get() != ScalarKernels.INSTANCE,
+                "this JVM's backend is the scalar reference itself: nothing to compare it with");
     }
 
     static void compare(float[] expected, float[] actual, String what) {
@@ -100,7 +109,7 @@ class BatchScanBackendsTest {
     @MethodSource("threadCases")
     void threadCountDoesNotChangeResults(int dd) {
         ScanProblem p = new ScanProblem(3, 300, dd, 16, Discretization.ZOH, Options.ALL, dd);
-        for (SsmKernels backend : java.util.List.of(ScalarKernels.INSTANCE, Kernels.get())) {
+        for (SsmKernels backend : java.util.List.of(ScalarKernels.INSTANCE, Kernels.get()).stream().distinct().toList()) {
             boolean exact = backend == ScalarKernels.INSTANCE;
             ScanGradients one = ScanGradients.zerosFor(p.batch());
             float[][] r = p.run(new ParallelKernels(backend, 1), 64, one);

@@ -2,7 +2,10 @@ package io.sidewinder.ssm.oracle;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Element-wise |actual − expected| <= atol + rtol·|expected|, reporting the worst element. */
+/**
+ * Element-wise |actual − expected| <= atol + rtol·|expected|, reporting the worst element. A non-finite expected
+ * or actual value fails outright: the comparison would otherwise be false for NaN and let it pass silently.
+ */
 public final class Tolerance {
     private Tolerance() {}
 
@@ -19,11 +22,15 @@ public final class Tolerance {
         int worst = -1;
         double worstExcess = 0;
         for (int i = 0; i < expected.length; i++) {
+            if (!Double.isFinite(expected[i])) {
+                fail(what + ": non-finite expected value " + expected[i] + " at " + i);
+            }
             if (!Double.isFinite(actual[i])) {
                 fail(what + ": non-finite value " + actual[i] + " at " + i);
             }
             double excess = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
-            if (excess > worstExcess) {
+            // NaN-safe: a NaN excess must count as a violation, never silently compare false.
+            if (!(excess <= worstExcess)) {
                 worstExcess = excess;
                 worst = i;
             }

@@ -40,9 +40,17 @@ class HoldoutExperimentTest {
     }
 
     @Test
-    void theServedModelNormalisesOverTheLookbackLikeItsTrainingWindows() {
-        HoldoutExperiment exp = new HoldoutExperiment(List.of(noisySine(700, 1)), 48);
-        ModelConfig c = exp.modelConfig(ModelConfig.defaults(1), 6);
-        assertEquals(48, c.normalizerWindow(), "each training window starts a normaliser over its 48 readings");
+    void theModelConfigNormalisesOverTheLookbackAndScalesGapsByTheMedianSpacing() {
+        ModelConfig base = ModelConfig.defaults(3).withNormalizer(2000, 0.25);
+        for (int lookback : new int[] {48, 30}) {
+            HoldoutExperiment exp = new HoldoutExperiment(List.of(noisySine(700, 1)), lookback);
+            ModelConfig c = exp.modelConfig(base, 6);
+            // Each training window starts a normaliser over its own readings: the served one must cover as many.
+            assertEquals(lookback, c.normalizerWindow(), "normaliser window, lookback " + lookback);
+            assertEquals(0.25, c.normalizerMinStd(), "the base's minimum σ is kept");
+            assertEquals(60_000L, c.gap().referenceMillis(), "gap reference: the readings' median spacing");
+            assertEquals(1, c.channels(), "univariate");
+            assertEquals(6, c.horizon());
+        }
     }
 }

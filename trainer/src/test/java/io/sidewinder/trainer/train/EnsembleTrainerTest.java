@@ -11,8 +11,13 @@ import io.sidewinder.ssm.ReadoutForm;
 import io.sidewinder.trainer.grad.TrainableModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +43,37 @@ class EnsembleTrainerTest {
             assertEquals(r.bestValidationMse(), e.members().get(k).bestValidationMse(), 0.0, "member " + k);
             assertEquals(alone.toParameters().all(), e.model().member(k).all(), "member " + k + "'s parameters");
         }
-        assertTrue(e.samplesPerSecond() > e.members().get(0).samplesPerSecond());
+    }
+
+    @Test
+    void sideBySideMembersRunAtTheSameTimeEachOnItsShareOfTheThreads() throws Exception {
+        ForecastTrainer.Options o = ForecastTrainerTest.options(1).withThreads(2).withSeed(7);
+        // Each member waits for the other to have started: run one after the other, the first one times out.
+        CyclicBarrier bothRunning = new CyclicBarrier(2);
+        List<Integer> threads = Collections.synchronizedList(new ArrayList<>());
+        EnsembleTrainer.MemberTraining rendezvous = (model, options, progress) -> {
+            threads.add(options.threads());
+            bothRunning.await(60, TimeUnit.SECONDS);
+            return training().train(model, options, progress);
+        };
+        EnsembleTrainer.train(ForecastTrainerTest.CFG.withMembers(2), o, true, rendezvous, ForecastTrainerTest.QUIET);
+        assertEquals(List.of(1, 1), threads, "each member has one of the two threads");
+
+        // One after the other: never two members at once, each with every thread.
+        AtomicInteger running = new AtomicInteger(), mostAtOnce = new AtomicInteger();
+        List<Integer> sequentialThreads = Collections.synchronizedList(new ArrayList<>());
+        EnsembleTrainer.MemberTraining counting = (model, options, progress) -> {
+            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+            sequentialThreads.add(options.threads());
+            try {
+                return training().train(model, options, progress);
+            } finally {
+                running.decrementAndGet();
+            }
+        };
+        EnsembleTrainer.train(ForecastTrainerTest.CFG.withMembers(2), o, false, counting, ForecastTrainerTest.QUIET);
+        assertEquals(1, mostAtOnce.get(), "members trained one after the other");
+        assertEquals(List.of(2, 2), sequentialThreads);
     }
 
     @Test

@@ -130,14 +130,19 @@ class CudaScanParityTest {
     }
 
     static void assertClose(double[] expected, float[] actual, double rtol, double atol, String what) {
+        if (expected.length != actual.length) {
+            fail(what + ": length " + actual.length + " != " + expected.length);
+        }
         int worst = -1;
         double worstExcess = 0, maxErr = 0;
         for (int i = 0; i < expected.length; i++) {
+            if (!Double.isFinite(expected[i])) fail(what + ": non-finite expected " + expected[i] + " at " + i);
             if (!Float.isFinite(actual[i])) fail(what + ": non-finite " + actual[i] + " at " + i);
             double err = Math.abs(actual[i] - expected[i]);
             maxErr = Math.max(maxErr, err);
             double excess = err - (atol + rtol * Math.abs(expected[i]));
-            if (excess > worstExcess) {
+            // NaN-safe: a NaN excess counts as a violation.
+            if (!(excess <= worstExcess)) {
                 worstExcess = excess;
                 worst = i;
             }
