@@ -42,7 +42,10 @@ public final class KeyState {
     boolean lastFlagged;
     double lastDeviation;
     boolean lastDeviating;
+    /** The ring buffer; changed only through remember / dropOldestReading / fromBytes, which keep its size. */
     final Deque<Reading> recent = new ArrayDeque<>();
+    /** Serialized bytes of {@link #recent}, kept as it changes: the state is written on every reading. */
+    private int recentBytes;
 
     /** A reading kept for replay. */
     public record Reading(long eventTime, float[] values) {}
@@ -58,12 +61,28 @@ public final class KeyState {
     void remember(long eventTime, float[] values, int capacity) {
         if (capacity <= 0) {
             recent.clear();   // a ring kept from a larger setting would be replayed at the next swap, stale
+            recentBytes = 0;
             return;
         }
         while (recent.size() >= capacity) {
-            recent.removeFirst();
+            dropOldestReading();
         }
-        recent.addLast(new Reading(eventTime, values.clone()));
+        add(new Reading(eventTime, values.clone()));
+    }
+
+    /** Gives up the oldest reading of the ring buffer (none: no-op). */
+    void dropOldestReading() {
+        Reading r = recent.pollFirst();
+        if (r != null) recentBytes -= readingSize(r);
+    }
+
+    private void add(Reading r) {
+        recent.addLast(r);
+        recentBytes += readingSize(r);
+    }
+
+    private static int readingSize(Reading r) {
+        return 8 + floatsSize(r.values());
     }
 
     public long modelVersion() {
@@ -119,10 +138,7 @@ public final class KeyState {
         }
         size += 1 + (detector == null ? 0 : detector.serializedSize());
         size += 8 + floatsSize(forecastMean) + floatsSize(forecastStd) + 8 + 8 + 1 + 8 + 1 + 4;
-        for (Reading r : recent) {
-            size += 8 + floatsSize(r.values());
-        }
-        return size;
+        return size + recentBytes;
     }
 
     public byte[] toBytes() {
@@ -202,7 +218,7 @@ public final class KeyState {
                 throw new IllegalArgumentException("corrupt key state: " + readings + " recent readings");
             }
             for (int i = 0; i < readings; i++) {
-                s.recent.addLast(new Reading(in.getLong(), getFloats(in)));
+                s.add(new Reading(in.getLong(), getFloats(in)));
             }
             if (in.hasRemaining()) {
                 throw new IllegalArgumentException("corrupt key state: " + in.remaining() + " bytes after the end");
@@ -219,7 +235,12 @@ public final class KeyState {
 
     private static void putFloats(ByteBuffer out, float[] f) {
         out.putInt(f == null ? -1 : f.length);
-        if (f != null) {
+        if (f == null) {
+            return;
+        }
+        if (f.length < 16) {   // a reading's few channels: a view object per array would cost more than the copy
+            for (float v : f) out.putFloat(v);
+        } else {
             out.asFloatBuffer().put(f);
             out.position(out.position() + 4 * f.length);
         }

@@ -337,7 +337,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         while (bytes.length > maxStateBytes && !ks.recent.isEmpty()) {
             // The ring buffer grows the state reading by reading: give up its oldest readings (they only warm a
             // model swap) before refusing the sensor, or it would be refused from here on.
-            ks.recent.removeFirst();
+            ks.dropOldestReading();
             bytes = ks.toBytes();
         }
         if (bytes.length > maxStateBytes) {

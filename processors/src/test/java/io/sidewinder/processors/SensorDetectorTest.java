@@ -145,6 +145,24 @@ class SensorDetectorTest {
     }
 
     @Test
+    void theStateKeepsItsSizeRightAsTheRingBufferFillsRollsAndIsTrimmed() {
+        KeyState ks = new KeyState();
+        ks.detector = detector(KeyCadence.Mode.MODEL).newState(3);
+        for (int i = 0; i < 40; i++) {
+            ks.remember(1_000L * i, new float[] {i, -i, 0.5f * i}, 16);
+            byte[] bytes = ks.toBytes();   // an exact size: toBytes fails on a short buffer, fromBytes on a long one
+            KeyState copy = KeyState.fromBytes(bytes);
+            assertEquals(ks.recentReadings(), copy.recentReadings());
+            assertArrayEquals(bytes, copy.toBytes(), "reading " + i);
+        }
+        ks.dropOldestReading();
+        ks.dropOldestReading();
+        assertEquals(14, KeyState.fromBytes(ks.toBytes()).recentReadings());
+        ks.remember(99_000, new float[] {1, 2, 3}, 0);
+        assertEquals(0, KeyState.fromBytes(ks.toBytes()).recentReadings());
+    }
+
+    @Test
     void aRingBufferOfSizeZeroKeepsNoReadings() {
         KeyState ks = new KeyState();
         ks.remember(1_000, new float[] {1}, 4);

@@ -1,6 +1,5 @@
 package io.sidewinder.schemas.serde;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.HexFormat;
 
@@ -66,6 +65,41 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
         this.decoders = ThreadLocal.withInitial(() -> SidewinderSchemas.decoder(type));
     }
 
+    /**
+     * Where a record is encoded before its bytes are copied out: one per thread, kept between records. Avro's direct
+     * encoder writes every float separately, and a ByteArrayOutputStream takes a lock and checks its capacity (and
+     * regrows from its first size) on each of them.
+     */
+    private static final ThreadLocal<ReusableSink> sinks = ThreadLocal.withInitial(ReusableSink::new);
+
+    static final class ReusableSink extends java.io.OutputStream {
+        private byte[] buf = new byte[1024];
+        private int count;
+
+        void reset() {
+            count = 0;
+            if (buf.length > 1 << 20) buf = new byte[1024];   // one huge record does not pin its buffer forever
+        }
+
+        @Override
+        public void write(int b) {
+            if (count == buf.length) buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+            buf[count++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            if (count + len > buf.length) buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, count + len));
+            System.arraycopy(b, off, buf, count, len);
+            count += len;
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(buf, count);
+        }
+    }
+
     /** The record type this serde reads and writes. */
     public Class<T> type() {
         return type;
@@ -87,7 +121,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             return null;
         }
         try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+            ReusableSink out = sinks.get();
+            out.reset();
             encoders.get().encode(data, out);
             return out.toByteArray();
         } catch (IOException | RuntimeException e) {

@@ -88,6 +88,24 @@ class AvroSerdeTest {
                         .setReason("NON_FINITE").setError("value NaN").setStage("score").setFailedAt(T0).build()));
     }
 
+    @Test
+    void the_serde_writes_exactly_avros_single_object_bytes_for_small_and_large_records_in_a_row() throws IOException {
+        BinaryMessageEncoder<Forecast> avro = new BinaryMessageEncoder<>(org.apache.avro.specific.SpecificData.get(),
+                Forecast.getClassSchema());
+        AvroSerde<Forecast> serde = AvroSerdes.forecast();
+        for (int n : new int[] {2, 3_000, 5, 70_000, 1}) {   // grows past the reused buffer, then small again
+            List<Float> mean = new ArrayList<>();
+            for (int i = 0; i < n; i++) mean.add(i * 0.5f - 3f);
+            Forecast f = Forecast.newBuilder().setSensorId("s-" + n).setEventTime(T0).setModelId("m").setModelVersion(n)
+                    .setHorizonSteps(n).setStepMillis(1_000).setMean(mean).setStddev(mean).build();
+            ByteArrayOutputStream expected = new ByteArrayOutputStream();
+            avro.encode(f, expected);
+            byte[] got = serde.serialize("t", f);
+            assertArrayEquals(expected.toByteArray(), got, "forecast of " + n);
+            assertEquals(f, serde.deserialize("t", got));
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("samples")
     void every_type_round_trips_through_its_serde(String name, SpecificRecord sample) {
