@@ -82,9 +82,19 @@ final class RunCommand implements Callable<Integer> {
             });
             try {
                 app.start();
-                if (!app.awaitRunning(Duration.ofMinutes(5))) {
-                    System.err.println("run: Kafka Streams did not reach RUNNING: " + app.streams().state());
-                    return 1;
+                // Until RUNNING (a restore may take long: the reporter says what it waits for), a signal, or a failure;
+                // a SIGTERM while restoring closes Streams cleanly like one while running.
+                while (app.streams().state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING) {
+                    if (stop.await(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        var state = app.streams().state();
+                        if (state == org.apache.kafka.streams.KafkaStreams.State.ERROR
+                                || state == org.apache.kafka.streams.KafkaStreams.State.NOT_RUNNING) {
+                            System.err.println("run: Kafka Streams did not reach RUNNING: " + state);
+                            return 1;
+                        }
+                        System.err.println("run: stopping before Kafka Streams was RUNNING (" + state + ")");
+                        return 0;
+                    }
                 }
             } finally {
                 reporter.interrupt();

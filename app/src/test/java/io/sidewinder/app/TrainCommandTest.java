@@ -91,6 +91,17 @@ class TrainCommandTest {
         return new Run(code, stderr.toString());
     }
 
+    @Test
+    void aPublishThatFailsLeavesTheTrainedModelInTheOutFile(@TempDir Path dir) throws Exception {
+        try (var broker = io.sidewinder.kafka.embedded.EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+            broker.createTopic("plain", 1, java.util.Map.of());   // not compacted: the publisher refuses it
+            Run r = train(dir, "--publish", "plain", "--bootstrap-servers", broker.bootstrapServers());
+            assertTrue(r.code() != 0, "the publish failed");
+            assertTrue(r.err().contains("the trained model is in"), r.err());
+            ModelSnapshots.toParameters(ModelSnapshots.read(dir.resolve("model.avro")));   // whole and valid
+        }
+    }
+
     @ParameterizedTest(name = "backend={0}")
     @ValueSource(strings = {"scalar", "cuda"})
     void backendImpliesFp32AndIsRecorded(String backend, @TempDir Path dir) throws Exception {

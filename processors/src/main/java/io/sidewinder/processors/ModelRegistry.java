@@ -114,6 +114,9 @@ public final class ModelRegistry {
     }
 
     public synchronized boolean offer(ModelSnapshot snapshot, String source) {
+        if (retracted.contains(source)) {
+            return false;   // checked again under the lock: a tombstone may have landed while this one decoded
+        }
         if (!modelId.equals(snapshot.getModelId())) {
             reject(source, "model id " + snapshot.getModelId() + " under the key of " + modelId);
             return false;

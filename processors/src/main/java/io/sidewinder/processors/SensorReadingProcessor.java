@@ -348,12 +348,10 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                     + " = " + maxStateBytes);
             return;
         }
-        states.put(id, bytes);
-        metrics.stateBytes(bytes.length);
-        metrics.reading();
-        if (o.score() != null) {
-            emitScore(id, eventTime, values, expected, expectedStd, serving, source, o.score(), o.deviation());
-        }
+        // Both outputs are built before the state is written: a failure in between would otherwise commit the
+        // advanced state with a dead letter and no forecast (or a score without one).
+        byte[] scoreBytes = o.score() == null ? null
+                : scoreRecord(id, eventTime, values, expected, expectedStd, serving, o.score(), o.deviation());
         ModelConfig config = serving.model().config();
         Forecast forecast = Forecast.newBuilder()
                 .setSensorId(id)
@@ -365,8 +363,18 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 .setMean(boxed(o.forecastMean()))
                 .setStddev(boxed(o.forecastStd()))
                 .build();
-        context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key,
-                forecastSer.serialize(null, forecast), eventTime, source.headers()), SidewinderTopology.FORECASTS_SINK);
+        byte[] forecastBytes = forecastSer.serialize(null, forecast);
+        states.put(id, bytes);
+        metrics.stateBytes(bytes.length);
+        metrics.reading();
+        if (scoreBytes != null) {
+            if (o.score().flagged()) metrics.flagged();
+            if (o.deviation().deviating()) metrics.deviating();
+            context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key, scoreBytes, eventTime,
+                    source.headers()), SidewinderTopology.ANOMALIES_SINK);
+        }
+        context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key, forecastBytes, eventTime,
+                source.headers()), SidewinderTopology.FORECASTS_SINK);
         metrics.forecast();
     }
 
@@ -423,15 +431,9 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         metrics.rebuilt(PipelineMetrics.RebuildCause.MODEL_SWAP);
     }
 
-    private void emitScore(String id, long eventTime, float[] values, float[] mean, float[] std,
-                           ModelRegistry.ServingModel serving, Source source, AnomalyScorer.Score score,
-                           BaselineDeviation.Deviation deviation) {
-        if (score.flagged()) {
-            metrics.flagged();
-        }
-        if (deviation.deviating()) {
-            metrics.deviating();
-        }
+    private byte[] scoreRecord(String id, long eventTime, float[] values, float[] mean, float[] std,
+                               ModelRegistry.ServingModel serving, AnomalyScorer.Score score,
+                               BaselineDeviation.Deviation deviation) {
         AnomalyScore record = AnomalyScore.newBuilder()
                 .setSensorId(id)
                 .setEventTime(Instant.ofEpochMilli(eventTime))
@@ -445,8 +447,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                 .setDeviating(deviation.deviating())
                 .setModelVersion(serving.version())
                 .build();
-        context.forward(new org.apache.kafka.streams.processor.api.Record<>(source.key, scoreSer.serialize(null, record),
-                eventTime, source.headers()), SidewinderTopology.ANOMALIES_SINK);
+        return scoreSer.serialize(null, record);
     }
 
     /**

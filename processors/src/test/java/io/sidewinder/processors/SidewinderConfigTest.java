@@ -85,4 +85,13 @@ class SidewinderConfigTest {
                 "SIDEWINDER_JAVA_OPTS", "-Xmx1g", "SIDEWINDER_LOG_LEVEL", "DEBUG", "SIDEWINDER_MODEL_ID", "pumps"));
         assertEquals(Map.of("sidewinder.model.id", "pumps"), got);
     }
+
+    @Test
+    void aReorderGraceUnderAtLeastOnceIsRefusedBecauseACrashCouldLoseBufferedReadings() {
+        var e = assertThrows(ConfigException.class, () -> new SidewinderConfig(Map.of(SidewinderConfig.REORDER_GRACE_MS,
+                5_000L, SidewinderConfig.PROCESSING_GUARANTEE, StreamsConfig.AT_LEAST_ONCE)));
+        assertTrue(e.getMessage().contains("exactly_once_v2"), e.getMessage());
+        new SidewinderConfig(Map.of(SidewinderConfig.PROCESSING_GUARANTEE, StreamsConfig.AT_LEAST_ONCE));   // no grace
+        new SidewinderConfig(Map.of(SidewinderConfig.REORDER_GRACE_MS, 5_000L));                           // EOS
+    }
 }

@@ -310,15 +310,22 @@ public final class TrainCommand implements Callable<Integer> {
         metrics.put("train_seconds", seconds);
         metrics.put("samples_per_second", ensemble.samplesPerSecond());
         ModelSnapshot snapshot = ModelSnapshots.toSnapshot(trained, modelId, version, provenance, metrics);
+        // The file first: a broker that is down at the end of a long run must not cost the trained model.
+        ModelSnapshots.write(snapshot, out);
         if (publishTopic != null) {
-            ModelPublisher.Decision d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot, referee, forcePublish);
+            ModelPublisher.Decision d;
+            try {
+                d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot, referee, forcePublish);
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("publishing to " + publishTopic + " failed (" + e.getMessage()
+                        + "); the trained model is in " + out, e);
+            }
             System.out.printf(Locale.ROOT, "publish: %s v%d to %s (%s)%n", d.published() ? "published" : "kept the champion",
                     d.version(), publishTopic, d.reason());
             if (d.published()) {
-                snapshot = d.snapshot();   // the file is the published model, version and all
+                ModelSnapshots.write(d.snapshot(), out);   // the file is the published model, version and all
             }
         }
-        ModelSnapshots.write(snapshot, out);
         // The holdout protocol validates on MSE only: say so rather than print NaN.
         String mae = Double.isNaN(valMae) ? "n/a" : String.format(Locale.ROOT, "%.4f", valMae);
         for (int k = 1; k < members; k++) {

@@ -7,19 +7,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Everything needed to resume training exactly: parameters, the best parameters so far, AdamW's moments and step,
  * and the early-stopping bookkeeping, with the run they belong to (the model config and the options that shape
- * the trajectory), so that a checkpoint is never resumed into another run. Written atomically after every epoch
- * (binary, versioned; v1 files carry no run and are resumed unchecked).
+ * the trajectory, and a fingerprint of the data it trains and validates on), so that a checkpoint is never resumed
+ * into another run. Written atomically after every epoch, synced to disk before it replaces the last one, with a CRC
+ * of its contents checked on read (binary, versioned; v1 files carry no run and are resumed unchecked, v2 files no
+ * CRC).
  */
 record Checkpoint(String run, int nextEpoch, long adamStep, double bestVal, int bestEpoch, int stale, long samples,
                   Map<String, double[]> params, Map<String, double[]> best, Map<String, double[]> first,
                   Map<String, double[]> second) {
     private static final int MAGIC = 0x53574350; // "SWCP"
-    private static final int VERSION = 2;
+    private static final int VERSION = 3;
 
     /** What a checkpoint must match to resume: the model and every option but the thread count and the path. */
     static String run(io.sidewinder.ssm.ModelConfig config, ForecastTrainer.Options o) {
@@ -27,6 +30,34 @@ record Checkpoint(String run, int nextEpoch, long adamStep, double bestVal, int 
                 + o.weightDecay() + " clip=" + o.clipNorm() + " warmup=" + o.warmupFraction() + " patience="
                 + o.patience() + " seed=" + o.seed() + " samples/epoch=" + o.samplesPerEpoch() + " loss=" + o.loss()
                 + " huber=" + o.huberDelta() + " precision=" + o.precision();
+    }
+
+    /** The run plus a fingerprint of its data: the same command on other data (a topic read later) is another run. */
+    static String run(io.sidewinder.ssm.ModelConfig config, ForecastTrainer.Options o, List<Windows.Series> data,
+                      List<Windows.Window> train, List<Windows.Window> val) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16);
+        for (Windows.Series s : data) {
+            for (int i = 0; i < s.times().length; i++) {
+                b.clear();
+                b.putLong(s.times()[i]).putInt(s.values()[i].length);
+                crc.update(b.array(), 0, 12);
+                for (float v : s.values()[i]) {
+                    b.clear();
+                    b.putFloat(v);
+                    crc.update(b.array(), 0, 4);
+                }
+            }
+        }
+        for (List<Windows.Window> windows : List.of(train, val)) {
+            for (Windows.Window w : windows) {
+                b.clear();
+                b.putInt(w.series()).putInt(w.start()).putInt(w.length()).putInt(w.targetLimit());
+                crc.update(b.array(), 0, 16);
+            }
+        }
+        return run(config, o) + " data=" + data.size() + "series/" + train.size() + "+" + val.size() + "windows/crc"
+                + Long.toHexString(crc.getValue());
     }
 
     /** Refuses to resume another run's checkpoint, naming what differs. */
@@ -46,7 +77,10 @@ record Checkpoint(String run, int nextEpoch, long adamStep, double bestVal, int 
 
     void write(Path file) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        try (java.io.FileOutputStream raw = new java.io.FileOutputStream(tmp.toFile());
+             DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
+                     new java.util.zip.CheckedOutputStream(raw, crc)))) {
             out.writeInt(MAGIC);
             out.writeInt(VERSION);
             out.writeUTF(run);
@@ -64,17 +98,29 @@ record Checkpoint(String run, int nextEpoch, long adamStep, double bestVal, int 
                     for (double d : e.getValue()) out.writeDouble(d);
                 }
             }
+            out.flush();
+            raw.write(java.nio.ByteBuffer.allocate(8).putLong(crc.getValue()).array());   // the trailer, not in the CRC
+            raw.getFD().sync();   // on disk before the rename: after a power loss the name never points at zeros
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     static Checkpoint read(Path file) throws IOException {
-        try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-            int version = in.readInt() == MAGIC ? in.readInt() : -1;
-            if (version != 1 && version != VERSION) {
-                throw new IOException(file + " is not a Sidewinder training checkpoint (v1 or v" + VERSION + ")");
+        byte[] bytes = Files.readAllBytes(file);
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            int version = bytes.length >= 8 && in.readInt() == MAGIC ? in.readInt() : -1;
+            if (version < 1 || version > VERSION) {
+                throw new IOException(file + " is not a Sidewinder training checkpoint (v1 to v" + VERSION + ")");
             }
-            String run = version >= 2 ? in.readUTF() : null;
+            if (version >= 3) {
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                crc.update(bytes, 0, bytes.length - 8);
+                long stored = java.nio.ByteBuffer.wrap(bytes, bytes.length - 8, 8).getLong();
+                if (stored != crc.getValue()) {
+                    throw new IOException("checkpoint " + file + " is damaged (CRC mismatch); delete it to start afresh");
+                }
+            }
+            String run = version >= 2 ? in.readUTF() : null;   // v2 runs had no data fingerprint: they differ
             int nextEpoch = in.readInt();
             long step = in.readLong();
             double bestVal = in.readDouble();

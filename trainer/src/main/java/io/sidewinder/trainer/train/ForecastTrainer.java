@@ -204,9 +204,10 @@ public final class ForecastTrainer implements AutoCloseable {
         double bestVal = Double.POSITIVE_INFINITY;
         int bestEpoch = -1, epoch = 0, stale = 0, firstEpoch = 0;
         long samples = 0, started = System.nanoTime(), skippedSteps = 0;
+        String runKey = o.checkpoint() == null ? null : Checkpoint.run(model.config(), o, data, train, allVal);
         if (o.checkpoint() != null && java.nio.file.Files.exists(o.checkpoint())) {
             Checkpoint cp = Checkpoint.read(o.checkpoint());
-            cp.requireRun(Checkpoint.run(model.config(), o), o.checkpoint());
+            cp.requireRun(runKey, o.checkpoint());
             cp.params().forEach((k, v) -> System.arraycopy(v, 0, model.parameters().get(k), 0, v.length));
             best = copy(cp.best());
             adam.restore(cp.adamStep(), cp.first(), cp.second());
@@ -263,7 +264,7 @@ public final class ForecastTrainer implements AutoCloseable {
                 progress.update(epoch, o.epochs(), adam.steps(), totalSteps, Double.NaN, valMse,
                         samples / ((System.nanoTime() - started) / 1e9));
                 if (o.checkpoint() != null) {
-                    new Checkpoint(Checkpoint.run(model.config(), o), epoch + 1, adam.steps(), bestVal, bestEpoch, stale, samples, copy(model.parameters()),
+                    new Checkpoint(runKey, epoch + 1, adam.steps(), bestVal, bestEpoch, stale, samples, copy(model.parameters()),
                             best, adam.firstMoments(), adam.secondMoments()).write(o.checkpoint());
                 }
             }

@@ -187,6 +187,33 @@ class ForecastTrainerTest {
     }
 
     @Test
+    void aCheckpointOfTheSameOptionsOnOtherDataIsRefused(@TempDir Path dir) throws Exception {
+        Path cp = dir.resolve("train.ckpt");
+        ForecastTrainer.Options o = options(1).withCheckpoint(cp);
+        new ForecastTrainer(List.of(sine(600, 4)), o).train(new TrainableModel(ModelParameters.initialise(CFG, 3)),
+                windows(0, 450, 40), windows(450, 600, 40), QUIET);
+        // A topic read again later: the same command, other readings. Resuming would return the old model.
+        var e = assertThrows(java.io.IOException.class, () -> new ForecastTrainer(List.of(sine(600, 5)), o).train(
+                new TrainableModel(ModelParameters.initialise(CFG, 3)), windows(0, 450, 40), windows(450, 600, 40), QUIET));
+        assertTrue(e.getMessage().contains("belongs to another run") && e.getMessage().contains("crc"), e.getMessage());
+    }
+
+    @Test
+    void aDamagedCheckpointIsRefusedNotResumedFromZeros(@TempDir Path dir) throws Exception {
+        List<Windows.Series> data = List.of(sine(600, 4));
+        Path cp = dir.resolve("train.ckpt");
+        ForecastTrainer.Options o = options(1).withCheckpoint(cp);
+        new ForecastTrainer(data, o).train(new TrainableModel(ModelParameters.initialise(CFG, 3)),
+                windows(0, 450, 40), windows(450, 600, 40), QUIET);
+        byte[] bytes = java.nio.file.Files.readAllBytes(cp);
+        java.util.Arrays.fill(bytes, bytes.length / 2, bytes.length / 2 + 64, (byte) 0);   // what a power loss leaves
+        java.nio.file.Files.write(cp, bytes);
+        var e = assertThrows(java.io.IOException.class, () -> new ForecastTrainer(data, o).train(
+                new TrainableModel(ModelParameters.initialise(CFG, 3)), windows(0, 450, 40), windows(450, 600, 40), QUIET));
+        assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    }
+
+    @Test
     void targetsAreTheNextReadingsNormalisedByTheStatisticsAtTheirPosition() {
         Windows.Series s = sine(200, 5);
         Windows.Window w = new Windows.Window(0, 10, 40, 60);
