@@ -46,10 +46,16 @@ final class RunCommand implements Callable<Integer> {
             SidewinderApp.createTopics(cfg);
         }
         CountDownLatch stop = new CountDownLatch(1), closed = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<SidewinderApp> starting = new java.util.concurrent.atomic.AtomicReference<>();
         // The JVM halts once its hooks return: on SIGTERM wait for Streams to close (leave the group, commit or
         // abort its transaction, write its checkpoints), or a restart restores state from the changelog.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.countDown();
+            SidewinderApp blocked = starting.get();
+            if (blocked != null) {
+                // start() waits for the global models store to restore, deaf to the latch: close from here.
+                blocked.streams().close(Duration.ofSeconds(30));
+            }
             try {
                 closed.await(60, java.util.concurrent.TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -81,7 +87,18 @@ final class RunCommand implements Callable<Integer> {
                 }
             });
             try {
-                app.start();
+                starting.set(app);
+                try {
+                    app.start();
+                } catch (RuntimeException e) {
+                    if (stop.getCount() == 0) {   // closed by a signal while starting
+                        System.err.println("run: stopped while starting (" + e.getMessage() + ")");
+                        return 0;
+                    }
+                    throw e;
+                } finally {
+                    starting.set(null);
+                }
                 // Until RUNNING (a restore may take long: the reporter says what it waits for), a signal, or a failure;
                 // a SIGTERM while restoring closes Streams cleanly like one while running.
                 while (app.streams().state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING) {

@@ -92,6 +92,13 @@ class TrainCommandTest {
     }
 
     @Test
+    void aCheckpointOnATopicNeedsAnEndTimeSoThatAResumeReadsTheSameData(@TempDir Path dir) throws Exception {
+        Run r = train(dir, "--data", "kafka:readings", "--checkpoint", dir.resolve("ckpt").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--checkpoint with kafka: data needs --to"), r.err());
+    }
+
+    @Test
     void aPublishThatFailsLeavesTheTrainedModelInTheOutFile(@TempDir Path dir) throws Exception {
         try (var broker = io.sidewinder.kafka.embedded.EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             broker.createTopic("plain", 1, java.util.Map.of());   // not compacted: the publisher refuses it

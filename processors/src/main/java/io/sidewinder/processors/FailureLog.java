@@ -9,7 +9,7 @@ import org.slf4j.Logger;
  * Warnings about failed records, limited so that a failure hitting every record does not flood the log (and slow
  * the stream thread on a synchronous appender): the first failure of each kind (exception class, or message key)
  * is logged with its stack trace, later ones at most once per interval as one line that counts those left out.
- * The dead-letter counters already give the volume.
+ * The dead-letter counters already give the volume. One instance serves all stream threads of an application.
  */
 final class FailureLog {
     private final Logger log;
@@ -38,8 +38,8 @@ final class FailureLog {
         warn(e.getClass().getName(), what + ": " + e, e);
     }
 
-    /** A failure of a named kind; {@code cause} (may be null) is logged with the first one. */
-    void warn(String kind, String message, Throwable cause) {
+    /** A failure of a named kind; {@code cause} (may be null) is logged with the first one. Thread-safe. */
+    synchronized void warn(String kind, String message, Throwable cause) {
         long now = nanoClock.getAsLong();
         Kind k = kinds.get(kind);
         if (k == null) {

@@ -64,6 +64,11 @@ public final class PipelineMetrics {
                 .description("Model snapshots rejected by validation").register(registry);
     }
 
+    /** One per instance, shared by its stream tasks, so that its limit holds for the instance. */
+    private final FailureLog failures = FailureLog.perMinute(org.slf4j.LoggerFactory.getLogger(SensorReadingProcessor.class));
+
+    FailureLog failures() { return failures; }
+
     public MeterRegistry registry() { return registry; }
 
     void reading() { readings.increment(); }

@@ -68,7 +68,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private long lastInputWallMs;
     /** Whether the buffer may hold keys of the earlier sensor-major layout (true until a full scan finds none). */
     private boolean legacyKeys = true;
-    private final FailureLog failures = FailureLog.perMinute(LOG);
+    private final FailureLog failures;
     /** The pending drain of readings buffered under an earlier grace; null when none. */
     private org.apache.kafka.streams.processor.Cancellable drainBuffered;
 
@@ -81,6 +81,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         this.graceMs = config.getLong(SidewinderConfig.REORDER_GRACE_MS);
         this.futureToleranceMs = config.getLong(SidewinderConfig.FUTURE_TOLERANCE_MS);
         this.ringSize = config.getInt(SidewinderConfig.RING_BUFFER_SIZE);
+        this.failures = metrics.failures();
         this.maxStateBytes = config.getInt(SidewinderConfig.MAX_STATE_BYTES);
         this.cachedKeys = config.getInt(SidewinderConfig.DECODED_STATE_CACHE_KEYS);
     }

@@ -56,14 +56,23 @@ public final class SidewinderApp implements AutoCloseable {
         this.threadFailures = new ThreadFailurePolicy(ThreadFailurePolicy.MAX_REPLACEMENTS, ThreadFailurePolicy.WINDOW,
                 System::nanoTime, registry);
         streams.setUncaughtExceptionHandler(threadFailures::handle);
-        // Kafka Streams' own meters (lag, commit rate, restore progress, …) and the JVM's, beside Sidewinder's.
+        try {
+            bindMeters();
+        } catch (RuntimeException e) {
+            close();   // Streams' clients, the bound port and any binder made so far
+            throw e;
+        }
+    }
+
+    /** Kafka Streams' own meters (lag, commit rate, restore progress, …) and the JVM's, beside Sidewinder's. */
+    private void bindMeters() {
         io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics kafkaMetrics =
                 new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
-        kafkaMetrics.bindTo(registry);
         binders.add(kafkaMetrics);
+        kafkaMetrics.bindTo(registry);
         io.micrometer.core.instrument.binder.jvm.JvmGcMetrics gc = new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics();
-        gc.bindTo(registry);
         binders.add(gc);
+        gc.bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);

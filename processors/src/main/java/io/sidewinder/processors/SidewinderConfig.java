@@ -84,7 +84,8 @@ public final class SidewinderConfig extends AbstractConfig {
             .define(REORDER_GRACE_MS, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
                     "Event-time grace for out-of-order readings: readings are held until stream time passes their "
                             + "event time plus this, then applied in order; anything older than the last applied "
-                            + "reading of its sensor is dead-lettered. 0 applies readings at once.")
+                            + "reading of its sensor is dead-lettered. 0 applies readings at once. Needs "
+                            + "processing.guarantee=exactly_once_v2.")
             .define(FUTURE_TOLERANCE_MS, Type.LONG, 300_000L, Range.atLeast(0), Importance.MEDIUM,
                     "Readings whose event time is further than this ahead of the wall clock are dead-lettered "
                             + "(9223372036854775807: never).")

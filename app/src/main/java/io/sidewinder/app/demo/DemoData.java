@@ -56,6 +56,11 @@ public final class DemoData {
         }
     }
 
+    /** Event time of the reading {@link #next()} returns (bad records aside). */
+    public long nextEventTime() {
+        return queue.peek().nextTime;
+    }
+
     public Item next() {
         Sensor s = queue.poll();
         long t = s.nextTime;

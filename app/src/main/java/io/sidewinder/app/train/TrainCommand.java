@@ -104,7 +104,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Where to write the ModelSnapshot (.avro).")
     Path out;
 
-    @Option(names = "--checkpoint", description = "Save after every epoch here, and resume from it when it exists.")
+    @Option(names = "--checkpoint", description = "Save after every epoch here, and resume from it when it exists "
+            + "(only into the same model, options and data: with kafka: data give --to).")
     Path checkpoint;
 
     @Option(names = "--publish", description = "Also publish to this compacted models topic if it beats the champion: "
@@ -190,6 +191,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (!(huberDelta > 0)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "train: --huber-delta must be > 0, got " + huberDelta);
+        }
+        if (checkpoint != null && data.startsWith("kafka:") && to == null) {
+            // A checkpoint resumes only on the data it was made on; --to's default (now) reads newer records.
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --checkpoint with kafka: data needs --to, so that a resumed run reads the same readings");
         }
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         io.sidewinder.ssm.kernels.SsmKernels kernels;
@@ -316,7 +322,7 @@ public final class TrainCommand implements Callable<Integer> {
             ModelPublisher.Decision d;
             try {
                 d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot, referee, forcePublish);
-            } catch (RuntimeException e) {
+            } catch (Exception e) {   // a broker that is down: ExecutionException, TimeoutException, KafkaException
                 throw new IllegalStateException("publishing to " + publishTopic + " failed (" + e.getMessage()
                         + "); the trained model is in " + out, e);
             }

@@ -15,8 +15,8 @@ import java.util.Map;
  * and the early-stopping bookkeeping, with the run they belong to (the model config and the options that shape
  * the trajectory, and a fingerprint of the data it trains and validates on), so that a checkpoint is never resumed
  * into another run. Written atomically after every epoch, synced to disk before it replaces the last one, with a CRC
- * of its contents checked on read (binary, versioned; v1 files carry no run and are resumed unchecked, v2 files no
- * CRC).
+ * of its contents checked on read (binary, versioned; v1 files carry no run and are resumed unchecked; a v2 file's run
+ * has no data fingerprint, so it is refused as another run).
  */
 record Checkpoint(String run, int nextEpoch, long adamStep, double bestVal, int bestEpoch, int stale, long samples,
                   Map<String, double[]> params, Map<String, double[]> best, Map<String, double[]> first,
