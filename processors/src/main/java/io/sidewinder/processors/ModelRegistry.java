@@ -86,6 +86,20 @@ public final class ModelRegistry {
 
     /** Offers raw snapshot bytes from the models topic. Returns true when the model now serving changed. */
     public boolean offer(String key, byte[] bytes) {
+        return offer(key, bytes, false);
+    }
+
+    /**
+     * Offers the latest record of the models topic (the global processor, in topic order). Two trainers racing to
+     * publish the same version put two snapshots under one key; compaction keeps the later one, which is what a
+     * restarted instance serves: so here too the later one replaces the earlier one of the same key. A stream
+     * thread's re-offer of its store view ({@link #offer(String, byte[])}) never does, as its view may be stale.
+     */
+    public boolean offerLatest(String key, byte[] bytes) {
+        return offer(key, bytes, true);
+    }
+
+    private boolean offer(String key, byte[] bytes, boolean latestOnTopic) {
         if (key != null && bytes != null && !key.startsWith(modelId + "/") && otherModelIds.size() < 16) {
             otherModelIds.add(key.indexOf('/') < 0 ? key : key.substring(0, key.indexOf('/')));
         }
@@ -102,7 +116,7 @@ public final class ModelRegistry {
             reject(key, "undecodable snapshot: " + e.getMessage());
             return false;
         }
-        return offer(snapshot, key);
+        return offer(snapshot, key, latestOnTopic);
     }
 
     /** Keys tombstoned on the models topic, refused until a snapshot is put under the key again. */
@@ -113,7 +127,11 @@ public final class ModelRegistry {
         retracted.remove(key);
     }
 
-    public synchronized boolean offer(ModelSnapshot snapshot, String source) {
+    public boolean offer(ModelSnapshot snapshot, String source) {
+        return offer(snapshot, source, false);
+    }
+
+    private synchronized boolean offer(ModelSnapshot snapshot, String source, boolean latestOnTopic) {
         if (retracted.contains(source)) {
             return false;   // checked again under the lock: a tombstone may have landed while this one decoded
         }
@@ -122,7 +140,7 @@ public final class ModelRegistry {
             return false;
         }
         ServingModel now = current.get();
-        if (now != null && snapshot.getVersion() <= now.version()) {
+        if (now != null && !supersedes(snapshot.getVersion(), tag(snapshot), source, now, latestOnTopic)) {
             return false;
         }
         MambaModel model;
@@ -135,7 +153,7 @@ public final class ModelRegistry {
         ServingModel next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), tag(snapshot), new Forecaster(model));
         while (true) {
             ServingModel prev = current.get();
-            if (prev != null && prev.version() >= next.version()) {
+            if (prev != null && !supersedes(next.version(), next.tag(), source, prev, latestOnTopic)) {
                 return false;
             }
             if (current.compareAndSet(prev, next)) {
@@ -147,6 +165,14 @@ public final class ModelRegistry {
                 return true;
             }
         }
+    }
+
+    /** A higher version, or (from the topic, in order) other weights put under the serving version's own key. */
+    private static boolean supersedes(long version, long tag, String source, ServingModel now, boolean latestOnTopic) {
+        if (version != now.version()) {
+            return version > now.version();
+        }
+        return latestOnTopic && tag != now.tag() && isKeyOf(source, now);
     }
 
     /**

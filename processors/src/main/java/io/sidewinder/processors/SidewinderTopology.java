@@ -90,7 +90,7 @@ public final class SidewinderTopology {
             } else {
                 store.put(record.key(), record.value());
                 models.reinstate(record.key());
-                models.offer(record.key(), record.value());
+                models.offerLatest(record.key(), record.value());
             }
         }
     }

@@ -17,6 +17,28 @@ class ModelRegistryTest {
                 ModelParameters.initialise(SensorReadingProcessorTest.UNIVARIATE, version), "default", version, Map.of(), Map.of()));
     }
 
+    static byte[] snapshot(long version, long seed) {
+        return AvroSerdes.modelSnapshot().serialize(null, ModelSnapshots.toSnapshot(
+                ModelParameters.initialise(SensorReadingProcessorTest.UNIVARIATE, seed), "default", version, Map.of(), Map.of()));
+    }
+
+    @Test
+    void aVersionPublishedTwiceServesTheLaterSnapshotAsARestartedInstanceWould() {
+        String key = ModelRegistry.key("default", 4);
+        byte[] first = snapshot(4, 10), second = snapshot(4, 11);
+        ModelRegistry running = new ModelRegistry("default");
+        assertTrue(running.offerLatest(key, first));
+        assertTrue(running.offerLatest(key, second), "the topic's later record under the same key replaces it");
+        long laterTag = ModelRegistry.tag(AvroSerdes.modelSnapshot().deserialize(null, second));
+        assertEquals(laterTag, running.current().tag());
+        assertFalse(running.offer(key, first), "a stream thread's stale view of the store does not bring it back");
+        assertEquals(laterTag, running.current().tag());
+        ModelRegistry restarted = new ModelRegistry("default");   // what compaction leaves: the later record
+        restarted.offer(key, second);
+        assertEquals(restarted.current().tag(), running.current().tag());
+        assertFalse(running.offerLatest(ModelRegistry.key("default", 3), snapshot(3, 12)), "a lower version does not");
+    }
+
     @Test
     void aRetractedVersionIsNotServedAgainFromAStaleViewOfTheStoreUntilItIsPutAgain() {
         ModelRegistry models = new ModelRegistry("default");
