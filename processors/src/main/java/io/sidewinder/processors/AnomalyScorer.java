@@ -86,7 +86,7 @@ public final class AnomalyScorer {
     public static double surprise(float[] observed, float[] mean, float[] std) {
         double s = 0;
         for (int i = 0; i < observed.length; i++) {
-            double z = (observed[i] - mean[i]) / Math.max(std[i], 1e-12);
+            double z = ((double) observed[i] - mean[i]) / Math.max(std[i], 1e-12);   // double: no overflow at ±3.4e38
             s += z * z;
         }
         return s / observed.length;

@@ -12,6 +12,8 @@ public enum DeadLetterReason {
     KEY_MISMATCH,
     /** A value is NaN or infinite. */
     NON_FINITE,
+    /** A value's magnitude is beyond sidewinder.max.abs.value: a sentinel or error code, not a measurement. */
+    OUT_OF_RANGE,
     /** The reading's channel count differs from the model's. */
     WRONG_CHANNEL_COUNT,
     /** The event time is too far ahead of the wall clock. */

@@ -48,6 +48,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     private final long futureToleranceMs;
     private final int ringSize;
     private final int maxStateBytes;
+    private final double maxAbsValue;
     private final Deserializer<SensorReading> readings = AvroSerdes.sensorReading().deserializer();
     private final Serializer<Forecast> forecastSer = AvroSerdes.forecast().serializer();
     private final Serializer<AnomalyScore> scoreSer = AvroSerdes.anomalyScore().serializer();
@@ -83,6 +84,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         this.ringSize = config.getInt(SidewinderConfig.RING_BUFFER_SIZE);
         this.failures = metrics.failures();
         this.maxStateBytes = config.getInt(SidewinderConfig.MAX_STATE_BYTES);
+        this.maxAbsValue = config.getDouble(SidewinderConfig.MAX_ABS_VALUE);
         this.cachedKeys = config.getInt(SidewinderConfig.DECODED_STATE_CACHE_KEYS);
     }
 
@@ -212,6 +214,11 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         for (int i = 0; i < values.size(); i++) {
             if (!Float.isFinite(values.get(i))) {
                 deadLetter(source, DeadLetterReason.NON_FINITE, "channel " + i + " is " + values.get(i));
+                return null;
+            }
+            if (Math.abs(values.get(i)) > maxAbsValue) {
+                deadLetter(source, DeadLetterReason.OUT_OF_RANGE, "channel " + i + " is " + values.get(i) + ", beyond "
+                        + SidewinderConfig.MAX_ABS_VALUE + " = " + maxAbsValue);
                 return null;
             }
         }

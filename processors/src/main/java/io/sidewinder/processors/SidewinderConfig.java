@@ -53,6 +53,7 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String GAP_MODE = "sidewinder.gap.mode";
     public static final String DECODED_STATE_CACHE_KEYS = "sidewinder.state.cache.keys";
     public static final String MAX_STATE_BYTES = "sidewinder.max.state.bytes";
+    public static final String MAX_ABS_VALUE = "sidewinder.max.abs.value";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
 
@@ -124,6 +125,11 @@ public final class SidewinderConfig extends AbstractConfig {
             .define(DECODED_STATE_CACHE_KEYS, Type.INT, 2_000, Range.atLeast(0), Importance.LOW,
                     "Sensors per stream task whose decoded state is kept in memory (about 12 KB each with the "
                             + "default model), saving a decode per reading; the state store remains the source of truth.")
+            .define(MAX_ABS_VALUE, Type.DOUBLE, io.sidewinder.ssm.CausalNormalizer.MAX_ABS_READING,
+                    Range.atLeast(0.0), Importance.LOW,
+                    "Largest magnitude a reading's value may have; beyond it the reading is dead-lettered as "
+                            + "OUT_OF_RANGE (a device's sentinel or error code such as 3.4e38 would otherwise inflate the "
+                            + "sensor's running statistics for days). Set it to your sensors' physical range.")
             .define(MAX_STATE_BYTES, Type.INT, 1_000_000, Range.between(1_024, Integer.MAX_VALUE), Importance.LOW,
                     "Largest encoded state of one sensor (it grows with the channel count, the model and the ring "
                             + "buffer). A reading that would make it larger is dead-lettered as STATE_TOO_LARGE instead "

@@ -218,6 +218,23 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void aSentinelValueIsDeadLetteredAsOutOfRangeAndLeavesTheSensorsStatisticsAlone() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            long t = System.currentTimeMillis() - 60_000;
+            p.send("s1", t, 1f);
+            p.send("s1", t + 1_000, Float.MAX_VALUE);    // a device's "no reading"
+            p.send("s1", t + 2_000, -1e30f);
+            p.send("s1", t + 3_000, 1e17f);              // large, but a measurement
+            assertEquals(List.of("OUT_OF_RANGE", "OUT_OF_RANGE"), p.deadLetterReasons());
+            assertEquals(2, p.forecasts().getQueueSize());
+        }
+        try (Pipeline p = Pipeline.start(config(Map.of(SidewinderConfig.MAX_ABS_VALUE, 100.0)))) {
+            p.send("s1", System.currentTimeMillis() - 60_000, 101f);   // the physical range, configured
+            assertEquals(List.of("OUT_OF_RANGE"), p.deadLetterReasons());
+        }
+    }
+
+    @Test
     void anEventTimeBefore1970IsDeadLetteredAsInvalid() {
         try (Pipeline p = Pipeline.start(config(Map.of()))) {
             p.send("s1", -9_000_000_000_000_000_000L, 1_000, 1f);

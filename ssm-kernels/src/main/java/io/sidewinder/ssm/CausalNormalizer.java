@@ -9,6 +9,13 @@ package io.sidewinder.ssm;
  * <p>Statistics are kept in double: they accumulate over the whole life of a key.
  */
 public final class CausalNormalizer {
+    /**
+     * Largest magnitude of a reading that is taken for a measurement: beyond it a value is a device's error code or
+     * a sentinel (±3.4e38, 1e30), which would inflate the running variance for days of readings. The stream
+     * dead-letters such readings (configurable) and the trainer leaves their rows out.
+     */
+    public static final double MAX_ABS_READING = 1e18;
+
     private final int window;
     private final double minStd;
     long count;

@@ -19,6 +19,9 @@ import java.util.SplittableRandom;
  * {@link ReadoutForm#MIXED}, where each member has its own under its prefix.
  */
 public final class ModelParameters {
+    /** Largest A_log a model may carry: -exp(80) is a finite float with room for Δ·a. */
+    static final float MAX_A_LOG = 80f;
+
     private final ModelConfig config;
     private final Map<String, Parameter> byName;
 
@@ -152,6 +155,11 @@ public final class ModelParameters {
                 if (!Float.isFinite(d[i])) {
                     throw new InvalidModelException("parameter '" + p.name() + "' has a non-finite value (" + d[i]
                             + ") at index " + i);
+                }
+                if (d[i] > MAX_A_LOG && p.name().endsWith("A_log")) {
+                    // a = -exp(A_log) overflows fp32 above ~88.7: -Inf poles make every key's state NaN.
+                    throw new InvalidModelException("parameter '" + p.name() + "' has A_log " + d[i] + " at index " + i
+                            + ", above " + MAX_A_LOG + " (the pole -exp(A_log) would not be a finite float)");
                 }
             }
             if (m.put(p.name(), p) != null) {

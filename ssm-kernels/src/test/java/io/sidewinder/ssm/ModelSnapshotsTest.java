@@ -62,6 +62,16 @@ class ModelSnapshotsTest {
     }
 
     @Test
+    void anALogWhosePoleOverflowsFp32IsRefused() {
+        ModelSnapshot snap = snapshot();
+        Tensor t = snap.getParameters().stream().filter(p -> p.getName().endsWith("A_log")).findFirst().orElseThrow();
+        t.getData().order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, 89f);   // exp(89) > Float.MAX_VALUE
+        snap.setChecksum(ModelSnapshots.checksum(snap.getConfig(), snap.getParameters()));
+        var e = assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+        assertTrue(e.getMessage().contains("A_log 89.0"), e.getMessage());
+    }
+
+    @Test
     void shapesThatDoNotMatchTheConfigAreRefused() {
         ModelSnapshot snap = snapshot();
         Tensor t = snap.getParameters().get(0);

@@ -1,5 +1,6 @@
 package io.sidewinder.trainer.data;
 
+import io.sidewinder.ssm.CausalNormalizer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -107,8 +108,8 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
                                 + f[idx.get(j)], e);
                     }
                 }
-                boolean finite = true;
-                for (float x : v) finite &= Float.isFinite(x);
+                boolean finite = true;   // and a measurement: no sentinel the stream would dead-letter as OUT_OF_RANGE
+                for (float x : v) finite &= Float.isFinite(x) && Math.abs(x) <= CausalNormalizer.MAX_ABS_READING;
                 if (!finite) {
                     firstNonFinite = nonFinite++ == 0 ? lineNo : firstNonFinite;
                     continue;
@@ -119,7 +120,7 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
             long[] ts = times.stream().mapToLong(Long::longValue).toArray();
             List<String> skipped = new ArrayList<>();
             if (nonFinite > 0) {
-                skipped.add(nonFinite + " with a non-finite value (first: line " + firstNonFinite + ")");
+                skipped.add(nonFinite + " with a non-finite or out-of-range value (first: line " + firstNonFinite + ")");
             }
             if (repeated > 0) {
                 skipped.add(repeated + " repeating the previous row's time (first: line " + firstRepeated + ")");

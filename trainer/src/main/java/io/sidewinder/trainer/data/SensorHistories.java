@@ -50,7 +50,7 @@ public final class SensorHistories {
                 boolean ok = v.length == channels && (times.isEmpty() || t > times.getLast());
                 for (int i = 0; ok && i < v.length; i++) {
                     v[i] = r.getValues().get(i);
-                    ok = Float.isFinite(v[i]);
+                    ok = Float.isFinite(v[i]) && Math.abs(v[i]) <= io.sidewinder.ssm.CausalNormalizer.MAX_ABS_READING;
                 }
                 if (ok) {
                     times.add(t);

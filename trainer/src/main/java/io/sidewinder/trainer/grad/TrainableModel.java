@@ -20,6 +20,9 @@ import java.util.Map;
  * the backward pass, so memory is O(L·D + (L/chunk)·D·N) per layer, never O(L·D·N).
  */
 public final class TrainableModel {
+    /** Bound of the head's log-variance in the Gaussian NLL, as the served forecast clamps it. */
+    static final double LOG_VARIANCE_LIMIT = 30;
+
     /** Steps per scan chunk between stored states. */
     static final int CHUNK = 32;
 
@@ -366,10 +369,15 @@ public final class TrainableModel {
                     sum += weight * err * err;
                     dHead[t * hw + i] = 2 * weight * err * scale;
                 } else {
+                    // The log-variance the stream serves is clamped to [-30, 30] (Forecaster): the loss sees the same
+                    // value, with no gradient beyond the clamp. Unclamped, an exactly flat stretch of history (a
+                    // stuck sensor) drives lv towards -inf, its mean gradient err·e^-lv without bound, and then NaN.
+                    boolean clamped = lv < -LOG_VARIANCE_LIMIT || lv > LOG_VARIANCE_LIMIT;
+                    lv = Math.max(-LOG_VARIANCE_LIMIT, Math.min(LOG_VARIANCE_LIMIT, lv));
                     double prec = Math.exp(-lv);
                     sum += 0.5 * (lv + err * err * prec);
                     dHead[t * hw + i] = err * prec * scale;
-                    dHead[t * hw + hc + i] = 0.5 * (1 - err * err * prec) * scale;
+                    dHead[t * hw + hc + i] = clamped ? 0 : 0.5 * (1 - err * err * prec) * scale;
                 }
             }
         }

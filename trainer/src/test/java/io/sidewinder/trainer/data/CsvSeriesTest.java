@@ -29,10 +29,13 @@ class CsvSeriesTest {
                 3000,6,7
                 4000,8,Infinity
                 5000,9,10
+                6000,3.4E38,1
+                7000,1E17,2
                 """), "date", null);
-        assertArrayEquals(new long[] {1000, 3000, 5000}, s.times());
+        assertArrayEquals(new long[] {1000, 3000, 5000, 7000}, s.times());
         assertEquals(9f, s.values()[2][0]);
-        assertTrue(s.skipped().contains("2 with a non-finite value (first: line 3)"), s.skipped());
+        assertEquals(1e17f, s.values()[3][0], "a large measurement is kept; a sentinel (3.4e38) is not");
+        assertTrue(s.skipped().contains("3 with a non-finite or out-of-range value (first: line 3)"), s.skipped());
         assertTrue(s.skipped().contains("1 repeating the previous row's time (first: line 5)"), s.skipped());
     }
 

@@ -1,5 +1,6 @@
 package io.sidewinder.trainer.grad;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -155,6 +156,24 @@ class GradientCheckTest {
             double minus = m.headLoss(head, targets, std, len, loss, 1, new double[head.length])[0];
             head[i] = o;
             check(loss + " dhead[" + i + "]", dHead[i], (plus - minus) / (2 * h), 1e-6);
+        }
+    }
+
+    @Test
+    void theGaussianLossClampsTheLogVarianceAsTheServedForecastDoes() {
+        TrainableModel m = new TrainableModel(ModelParameters.initialise(CFG, 1));
+        int hw = CFG.headWidth(), hc = hw / 2;
+        double[] head = new double[hw], targets = new double[hc], dHead = new double[hw];
+        // A flat stretch fitted almost exactly: mean 1e-8 off, log-variance pushed far below the clamp.
+        for (int i = 0; i < hc; i++) {
+            head[i] = 1e-8;
+            head[hc + i] = -800;
+        }
+        double[] sum = m.headLoss(head, targets, 1, TrainableModel.Loss.GAUSSIAN_NLL, 1, dHead);
+        assertTrue(Double.isFinite(sum[0]), "loss " + sum[0]);
+        for (int i = 0; i < hc; i++) {
+            assertEquals(1e-8 * Math.exp(30), dHead[i], 1e-8 * Math.exp(30) * 1e-12, "mean gradient at the clamp");
+            assertEquals(0, dHead[hc + i], "no log-variance gradient beyond the clamp");
         }
     }
 
