@@ -49,7 +49,8 @@ public final class Main implements Runnable {
 
     private static final Set<Class<? extends Throwable>> USER_ERRORS = Set.of(IOException.class,
             UncheckedIOException.class, IllegalArgumentException.class, IllegalStateException.class,
-            org.apache.kafka.common.KafkaException.class);
+            org.apache.kafka.common.KafkaException.class, io.sidewinder.ssm.InvalidModelException.class,
+            org.apache.avro.AvroRuntimeException.class);
 
     static boolean isUserError(Throwable e) {
         return USER_ERRORS.stream().anyMatch(c -> c.isInstance(e));

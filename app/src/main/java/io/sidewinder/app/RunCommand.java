@@ -51,10 +51,10 @@ final class RunCommand implements Callable<Integer> {
         // abort its transaction, write its checkpoints), or a restart restores state from the changelog.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.countDown();
-            SidewinderApp blocked = starting.get();
-            if (blocked != null) {
-                // start() waits for the global models store to restore, deaf to the latch: close from here.
-                blocked.streams().close(Duration.ofSeconds(30));
+            if (starting.get() != null) {
+                // start() holds Streams' lock while the global models store restores: a close from here would wait
+                // on it for good. No stream thread has processed anything yet, so there is nothing to commit.
+                return;
             }
             try {
                 closed.await(60, java.util.concurrent.TimeUnit.SECONDS);

@@ -59,6 +59,24 @@ class MainTest {
     }
 
     @Test
+    void aDamagedModelFileIsOneLineToo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path good = dir.resolve("good.avro"), cut = dir.resolve("cut.avro"), text = dir.resolve("text.avro");
+        io.sidewinder.ssm.ModelSnapshots.write(io.sidewinder.ssm.ModelSnapshots.toSnapshot(
+                io.sidewinder.ssm.ModelParameters.initialise(io.sidewinder.ssm.ModelConfig.defaults(1), 1), "m", 1,
+                java.util.Map.of(), java.util.Map.of()), good);
+        byte[] bytes = java.nio.file.Files.readAllBytes(good);
+        java.nio.file.Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        java.nio.file.Files.writeString(text, "date,a\n1,2\n");
+        for (java.nio.file.Path f : java.util.List.of(cut, text)) {
+            Object[] r = fail("info", "--model", f.toString());
+            String err = (String) r[1];
+            assertEquals(1, r[0], err);
+            assertTrue(err.contains("model snapshot") && err.contains(f.toString()), err);
+            assertTrue(!err.contains("\tat ") && !err.contains("(null"), "one line, no stack trace:\n" + err);
+        }
+    }
+
+    @Test
     void optionsOutsideTheirRangeAreUsageErrors() {
         for (String[] args : new String[][] {
                 {"eval", "forecast", "--data", "ETTh1.csv", "--baseline", "repeat", "--horizon", "0"},

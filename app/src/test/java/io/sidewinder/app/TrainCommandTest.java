@@ -92,6 +92,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void anOutThatWouldOverwriteTheDataOrCannotBeWrittenIsRefusedBeforeTraining(@TempDir Path dir) throws Exception {
+        Path csv = tinyCsv(dir);
+        String before = java.nio.file.Files.readString(csv);
+        Run same = train(dir, "--data", csv.toString(), "--out", csv.toString());
+        assertEquals(2, same.code(), same.err());
+        assertTrue(same.err().contains("is the --data file"), same.err());
+        assertEquals(before, java.nio.file.Files.readString(csv), "the data is untouched");
+        Run folder = train(dir, "--out", dir.toString());
+        assertEquals(2, folder.code(), folder.err());
+        assertTrue(folder.err().contains("is a directory"), folder.err());
+        Run missing = train(dir, "--out", dir.resolve("no/such/dir/model.avro").toString());
+        assertEquals(2, missing.code(), missing.err());
+        assertTrue(missing.err().contains("does not exist or is not writable"), missing.err());
+    }
+
+    @Test
     void aCheckpointOnATopicNeedsAnEndTimeSoThatAResumeReadsTheSameData(@TempDir Path dir) throws Exception {
         Run r = train(dir, "--data", "kafka:readings", "--checkpoint", dir.resolve("ckpt").toString());
         assertEquals(2, r.code(), r.err());

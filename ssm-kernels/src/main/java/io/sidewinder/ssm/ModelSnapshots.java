@@ -112,7 +112,8 @@ public final class ModelSnapshots {
             if (!Files.exists(file)) {
                 throw new java.io.FileNotFoundException("model file " + file + " does not exist");
             }
-            throw new InvalidModelException(file + " is not a readable model snapshot: " + e.getMessage(), e);
+            throw new InvalidModelException(file + " is not a readable model snapshot ("
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")", e);
         }
     }
 

@@ -165,9 +165,32 @@ public final class TrainCommand implements Callable<Integer> {
         return csv;
     }
 
+    /**
+     * Refuses an --out that would destroy the input or could not be written, before hours of training: the same file
+     * as --data, a directory, or a folder that does not exist or is not writable.
+     */
+    void checkOut() throws java.io.IOException {
+        Path target = out.toAbsolutePath().normalize();
+        if (!data.startsWith("kafka:") && java.nio.file.Files.exists(target)
+                && java.nio.file.Files.isSameFile(target, Path.of(data))) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --out " + out + " is the --data file; give the model another path");
+        }
+        if (java.nio.file.Files.isDirectory(target)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --out " + out + " is a directory; give a file path such as " + out.resolve("model.avro"));
+        }
+        Path folder = target.getParent();
+        if (folder == null || !java.nio.file.Files.isDirectory(folder) || !java.nio.file.Files.isWritable(folder)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --out " + out + ": folder " + folder + " does not exist or is not writable");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         window.check(spec);
+        checkOut();
         requireAtLeast("--epochs", epochs, 0);
         requireAtLeast("--samples-per-epoch", samplesPerEpoch, 1);
         requireAtLeast("--batch-size", batchSize, 1);

@@ -25,7 +25,16 @@ public final class EttExperiment {
 
     public EttExperiment(CsvSeries series, EttProtocol protocol, boolean univariateOt) {
         this.protocol = protocol;
-        float[][] all = protocol.standardise(series.values());
+        float[][] all;
+        try {
+            all = protocol.standardise(series.values());
+        } catch (IllegalArgumentException e) {   // name the column, not its index
+            String m = e.getMessage();
+            for (int k = series.channels().size() - 1; k >= 0; k--) {
+                m = m.replace("value column " + k + " ", "column '" + series.channels().get(k) + "' ");
+            }
+            throw new IllegalArgumentException(m, e);
+        }
         if (univariateOt) {
             int ot = series.channels().indexOf("OT");
             if (ot < 0) throw new IllegalArgumentException("setting S needs an OT column");

@@ -94,6 +94,12 @@ public record EttProtocol(int rowsPerDay, int lookback, int horizon) {
                     + rowsPerDay + " rows per day: an ETTh*/ETTm* file), the file has " + values.length);
         }
         double[][] st = trainStatistics(values);
+        for (int k = 0; k < st[1].length; k++) {
+            if (!(st[1][k] > 0)) {   // z-scoring would divide by zero: every figure NaN
+                throw new IllegalArgumentException("value column " + k + " is constant over the training split (rows [0, "
+                        + trainEnd() + ")): it cannot be z-scored; leave it out of the file");
+            }
+        }
         float[][] z = new float[testEnd()][values[0].length];
         for (int t = 0; t < z.length; t++) {
             for (int k = 0; k < z[t].length; k++) {
