@@ -86,6 +86,9 @@ class MainTest {
                 {"train", "--data", "x.csv", "--out", "m.avro", "--batch-size", "0"},
                 {"train", "--data", "x.csv", "--out", "m.avro", "--lr", "-1"},
                 {"demo", "--records", "-5"},
+                {"bench", "pipeline", "--records", "-5"}, {"bench", "pipeline", "--sensors", "0"},
+                {"bench", "latency", "--rate", "0"}, {"bench", "latency", "--seconds", "0"},
+                {"bench", "latency", "--guarantee", "bogus"},
                 {"eval"}, {"bench"}}) {
             Object[] r = fail(args);
             assertEquals(2, r[0], String.join(" ", args) + ": " + r[1]);

@@ -67,8 +67,29 @@ public final class BenchLatencyCommand implements Callable<Integer> {
             + "e.g. --set statestore.cache.max.bytes=0; repeatable.")
     Map<String, String> settings = new HashMap<>();
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    static void requireAtLeast(picocli.CommandLine.Model.CommandSpec spec, String option, long value, long least) {
+        if (value < least) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    spec.qualifiedName() + ": " + option + " must be at least " + least + ", got " + value);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        // Checked before the broker starts and a model is fitted: a bad value is a usage error, not a figure.
+        requireAtLeast(spec, "--rate", rate, 1);
+        requireAtLeast(spec, "--seconds", seconds, 1);
+        requireAtLeast(spec, "--warmup-seconds", warmupSeconds, 0);
+        requireAtLeast(spec, "--sensors", sensors, 1);
+        requireAtLeast(spec, "--commit-interval-ms", commitIntervalMs, 1);
+        requireAtLeast(spec, "--linger-ms", lingerMs, 0);
+        if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), spec.qualifiedName()
+                    + ": --guarantee takes exactly_once_v2 or at_least_once, got " + guarantee);
+        }
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try {
             return measure(dir);

@@ -50,8 +50,14 @@ public final class BenchPipelineCommand implements Callable<Integer> {
             + "e.g. --set statestore.cache.max.bytes=0; repeatable.")
     Map<String, String> settings = new HashMap<>();
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        // Checked before the broker starts and a model is fitted: a bad value is a usage error, not a figure.
+        BenchLatencyCommand.requireAtLeast(spec, "--records", records, 1);
+        BenchLatencyCommand.requireAtLeast(spec, "--sensors", sensors, 1);
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try {
             return measure(dir);

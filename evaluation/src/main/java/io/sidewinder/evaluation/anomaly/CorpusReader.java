@@ -63,6 +63,10 @@ public final class CorpusReader {
         for (Iterator<Map.Entry<String, JsonNode>> it = root.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             List<long[]> windows = new ArrayList<>();
+            if (!e.getValue().isArray()) {
+                throw new IllegalArgumentException("labels for " + e.getKey() + " must be a list of [start, end] windows, got "
+                        + e.getValue());
+            }
             for (JsonNode w : e.getValue()) {
                 if (!w.isArray() || w.size() != 2) {
                     throw new IllegalArgumentException("labels for " + e.getKey() + ": each window must be [start, end], got " + w);
@@ -117,9 +121,18 @@ public final class CorpusReader {
                 }
                 n++;
             }
+            if (n == 0) {
+                throw new IllegalArgumentException(file + ": no data rows after the header");
+            }
             long[] t = Arrays.copyOf(times, n);
+            List<LabelledStream.RowWindow> rows = LabelledStream.toRows(t, timeWindows);
+            if (!timeWindows.isEmpty() && rows.isEmpty()) {
+                // Every window misses the data: a wrong year or time zone would otherwise score as "no anomalies".
+                throw new IllegalArgumentException(rel + ": none of its " + timeWindows.size() + " labelled windows covers "
+                        + "a row; its rows run from " + Timestamps.format(t[0]) + " to " + Timestamps.format(t[n - 1]));
+            }
             List<String> channelNames = Arrays.stream(names, 1, names.length).map(String::strip).toList();
-            return new LabelledStream(rel, channelNames, t, Arrays.copyOf(values, n), LabelledStream.toRows(t, timeWindows));
+            return new LabelledStream(rel, channelNames, t, Arrays.copyOf(values, n), rows);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

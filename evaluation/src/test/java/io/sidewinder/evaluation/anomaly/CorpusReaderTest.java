@@ -60,6 +60,24 @@ class CorpusReaderTest {
     }
 
     @Test
+    void labelsThatMissEveryRowOrAreNotAListOrAFileWithoutRowsAreRejected() throws Exception {
+        Files.writeString(dir.resolve("a.csv"), "timestamp,value\n2014-04-10 07:00:00,1\n2014-04-10 07:05:00,2\n");
+        Files.writeString(dir.resolve("labels.json"), "{\"a.csv\": [[\"2015-04-10 07:00:00\", \"2015-04-10 08:00:00\"]]}");
+        IllegalArgumentException wrongYear = assertThrows(IllegalArgumentException.class,
+                () -> CorpusReader.read(dir, dir.resolve("labels.json")));
+        assertTrue(wrongYear.getMessage().contains("none of its 1 labelled windows covers a row"), wrongYear.getMessage());
+        Files.writeString(dir.resolve("labels.json"), "{\"a.csv\": {\"start\": \"2014-04-10 07:00:00\"}}");
+        IllegalArgumentException notAList = assertThrows(IllegalArgumentException.class,
+                () -> CorpusReader.read(dir, dir.resolve("labels.json")));
+        assertTrue(notAList.getMessage().contains("must be a list"), notAList.getMessage());
+        Files.writeString(dir.resolve("a.csv"), "timestamp,value\n");
+        Files.writeString(dir.resolve("labels.json"), "{}");
+        IllegalArgumentException empty = assertThrows(IllegalArgumentException.class,
+                () -> CorpusReader.read(dir, dir.resolve("labels.json")));
+        assertTrue(empty.getMessage().contains("no data rows"), empty.getMessage());
+    }
+
+    @Test
     void labelsNamingAMissingFileAreRejected() throws Exception {
         Files.writeString(dir.resolve("a.csv"), "timestamp,value\n2014-04-10 07:00:00,1\n");
         Files.writeString(dir.resolve("labels.json"), "{\"nope.csv\": []}");
