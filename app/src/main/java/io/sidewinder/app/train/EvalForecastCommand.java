@@ -29,6 +29,26 @@ public final class EvalForecastCommand implements Callable<Integer> {
     @Option(names = "--streaming", description = "Carry the model state from the start of the data instead of "
             + "starting it at each window (what the product does).") boolean streaming;
 
+    /** Why the model was not trained for this evaluation (its scores would be silently wrong), or null. */
+    String mismatch(io.sidewinder.ssm.ModelConfig c, EttExperiment exp) {
+        if (c.horizon() != window.horizon) {
+            return "the model forecasts " + c.horizon() + " steps, --horizon is " + window.horizon;
+        }
+        if (!streaming && c.normalizerWindow() != window.lookback) {   // streaming carries state: no windows
+            return "the model was trained with --lookback " + c.normalizerWindow() + " (its normaliser's window), --lookback is "
+                    + window.lookback;
+        }
+        if (c.gap().referenceMillis() != exp.spacing()) {
+            return "the model was trained on rows " + c.gap().referenceMillis() + " ms apart, " + data.getFileName()
+                    + "'s are " + exp.spacing() + " ms apart (another ETT file?)";
+        }
+        if (c.cycleLength() > 0 && c.cycleSeries() != exp.channels()) {
+            return "the model has seasonal profiles for " + c.cycleSeries() + " channels, this evaluation has "
+                    + exp.channels() + " (--features " + (window.otOnly() ? "S" : "M") + ")";
+        }
+        return null;
+    }
+
     @Override
     public Integer call() throws Exception {
         if ((model == null) == (baseline == null)) {
@@ -47,9 +67,9 @@ public final class EvalForecastCommand implements Callable<Integer> {
         ForecastEvaluation.Result r;
         if (model != null) {
             ModelParameters params = ModelSnapshots.toParameters(ModelSnapshots.read(model));
-            if (params.config().horizon() != window.horizon) {
-                System.err.printf("eval forecast: the model forecasts %d steps, --horizon is %d%n", params.config().horizon(),
-                        window.horizon);
+            String mismatch = mismatch(params.config(), exp);
+            if (mismatch != null) {
+                System.err.println("eval forecast: " + mismatch);
                 return 2;
             }
             r = streaming ? exp.evaluateStreaming(params) : exp.evaluate(params, EttProtocol.Split.TEST);
