@@ -64,4 +64,12 @@ class EvalForecastCommandTest {
         assertEquals(2, otherLookback.code());
         assertTrue(otherLookback.err().contains("trained with --lookback 24"), otherLookback.err());
     }
+
+    @Test
+    void hourlyRowsUnderTheFifteenMinuteSplitsAreRefused(@TempDir Path dir) throws Exception {
+        Path misnamed = Files.move(hourlyFile(dir), dir.resolve("ETTm1.csv"));
+        Run r = run("eval", "forecast", "--data", misnamed.toString(), "--baseline", "repeat");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().contains("96 rows per day") && r.err().contains("3600000 ms apart"), r.err());
+    }
 }

@@ -25,6 +25,13 @@ public final class EttExperiment {
 
     public EttExperiment(CsvSeries series, EttProtocol protocol, boolean univariateOt) {
         this.protocol = protocol;
+        long[] rowTimes = series.times();
+        if (rowTimes.length >= 2 && (rowTimes[1] - rowTimes[0]) * protocol.rowsPerDay() != 86_400_000L) {
+            // The splits count rows: 15-minute rows under the hourly splits are a different experiment, silently.
+            throw new IllegalArgumentException("the ETT protocol here takes " + protocol.rowsPerDay() + " rows per day "
+                    + "(from the file name: ETTh* hourly, ETTm* 15-minute), but the file's rows are " + (rowTimes[1] - rowTimes[0])
+                    + " ms apart");
+        }
         float[][] all;
         try {
             all = protocol.standardise(series.values());
