@@ -84,8 +84,7 @@ public final class Main implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"sidewinder " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+            return new String[] {"sidewinder " + BuildInfo.version() + " (Java " + Runtime.version() + ")"};
         }
     }
 }

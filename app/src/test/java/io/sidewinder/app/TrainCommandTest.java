@@ -49,6 +49,8 @@ class TrainCommandTest {
         assertEquals(1000L, params.config().gap().referenceMillis(), "gap reference = the data's median spacing");
         assertTrue(snap.getMetrics().get("val_mse") > 0 && Double.isFinite(snap.getMetrics().get("val_mse")));
         assertEquals("holdout", snap.getProvenance().get("protocol"));
+        assertTrue(snap.getProvenance().get("code_version").matches("\\d+\\.\\d+\\.\\d+.*\\+([0-9a-f]{12}|unknown)"),
+                "the version and commit it was trained with: " + snap.getProvenance().get("code_version"));
         assertEquals("1", snap.getProvenance().get("seed"));
         assertEquals(precision.toUpperCase(java.util.Locale.ROOT), snap.getProvenance().get("precision"));
     }

@@ -332,7 +332,7 @@ public final class TrainCommand implements Callable<Integer> {
             String f = formName(trained.config().readoutForm());
             provenance.put("readout_form", formChoice == null ? f : f + " (" + formChoice + ")");
         }
-        provenance.put("code_version", String.valueOf(TrainCommand.class.getPackage().getImplementationVersion()));
+        provenance.put("code_version", io.sidewinder.app.BuildInfo.version());
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("val_mse", valMse);
         if (!Double.isNaN(valMae)) metrics.put("val_mae", valMae);

@@ -57,7 +57,8 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
             }
             int timeIdx = timeColumn == null ? 0 : names.indexOf(timeColumn);
             if (timeIdx < 0) {
-                throw new IOException(file + " has no column '" + timeColumn + "' (columns: " + names + ")");
+                throw new IOException(file + " has no column '" + timeColumn + "' (columns: " + names
+                        + "); name the time column with --time-column");
             }
             List<String> chosen = new ArrayList<>();
             List<Integer> idx = new ArrayList<>();
@@ -88,12 +89,13 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
                     continue;
                 }
                 String[] f = line.split(sep, -1);
-                if (f.length < names.size()) {
+                if (f.length != names.size()) {   // a stray separator or quoting would shift the columns
                     throw new IOException(file + ":" + lineNo + ": expected " + names.size() + " fields, got " + f.length);
                 }
                 long t = parseTime(f[timeIdx].trim(), file, lineNo);
                 if (!times.isEmpty() && t < times.getLast()) {
-                    throw new IOException(file + ":" + lineNo + ": time goes backwards");
+                    throw new IOException(file + ":" + lineNo + ": time goes backwards (" + f[timeIdx].trim()
+                            + " after " + java.time.Instant.ofEpochMilli(times.getLast()) + "); sort the file by time");
                 }
                 if (!times.isEmpty() && t == times.getLast()) {
                     firstRepeated = repeated++ == 0 ? lineNo : firstRepeated;
@@ -104,8 +106,8 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
                     try {
                         v[j] = Float.parseFloat(f[idx.get(j)].trim());
                     } catch (NumberFormatException e) {
-                        throw new IOException(file + ":" + lineNo + ": column '" + chosen.get(j) + "' is not a number: "
-                                + f[idx.get(j)], e);
+                        throw new IOException(file + ":" + lineNo + ": column '" + chosen.get(j) + "' is not a number: '"
+                                + f[idx.get(j)].trim() + "'");
                     }
                 }
                 boolean finite = true;   // and a measurement: no sentinel the stream would dead-letter as OUT_OF_RANGE
@@ -138,7 +140,12 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
         try {
             return LocalDateTime.parse(s, TIME).toInstant(ZoneOffset.UTC).toEpochMilli();
         } catch (RuntimeException e) {
-            throw new IOException(file + ":" + lineNo + ": unreadable time '" + s + "'", e);
+            try {
+                return java.time.OffsetDateTime.parse(s).toInstant().toEpochMilli();   // ISO-8601 with Z or an offset
+            } catch (RuntimeException notIso) {
+                throw new IOException(file + ":" + lineNo + ": unreadable time '" + s + "' (accepted: yyyy-MM-dd HH:mm[:ss[.f]]"
+                        + " in UTC, with a space or T, ISO-8601 with Z or an offset, or epoch milliseconds)");
+            }
         }
     }
 }

@@ -80,8 +80,12 @@ public final class HoldoutExperiment {
         int h = model.config().horizon();
         List<Windows.Window> train = windows(false, h, 1), val = validationWindows(h);
         if (train.isEmpty() || val.isEmpty()) {
+            if (series.isEmpty()) {
+                throw new IllegalArgumentException("no value columns or sensors to train on");
+            }
+            int most = series.stream().mapToInt(Windows.Series::rows).max().orElse(0);
             throw new IllegalArgumentException("not enough readings for lookback " + lookback + " and horizon " + h
-                    + " (need " + 5 * (lookback + h) / 4 + " per sensor)");
+                    + " (need " + 5 * (lookback + h) / 4 + " per sensor, the longest series has " + most + ")");
         }
         return ForecastTrainer.withKernels(series, options, fp32Kernels).train(model, train, val, progress);
     }

@@ -48,12 +48,25 @@ class CsvSeriesTest {
     void timeGoingBackwardsIsAnErrorWithItsLine() throws IOException {
         IOException e = assertThrows(IOException.class,
                 () -> CsvSeries.read(csv("date,a\n2000,1\n1000,2\n"), "date", null));
-        assertTrue(e.getMessage().endsWith(":3: time goes backwards"), e.getMessage());
+        assertTrue(e.getMessage().contains(":3: time goes backwards") && e.getMessage().endsWith("sort the file by time"),
+                e.getMessage());
     }
 
     @Test
     void aColumnWithoutANameIsAnErrorWithItsPosition() throws IOException {
         IOException e = assertThrows(IOException.class, () -> CsvSeries.read(csv("date,,b\n1000,1,2\n"), "date", null));
         assertTrue(e.getMessage().endsWith(":1: column 2 has no name"), e.getMessage());
+    }
+
+    @Test
+    void isoTimesWithAZoneAreReadAndARowWithAStrayFieldIsAnError() throws IOException {
+        CsvSeries s = CsvSeries.read(csv("date,a\n2016-07-01T00:00:00Z,1\n2016-07-01T02:00:00+01:00,2\n"), "date", null);
+        assertEquals(3_600_000L, s.times()[1] - s.times()[0]);
+        IOException ragged = assertThrows(IOException.class,
+                () -> CsvSeries.read(csv("date,a\n1000,1\n2000,2,7\n"), "date", null));
+        assertTrue(ragged.getMessage().contains(":3: expected 2 fields, got 3"), ragged.getMessage());
+        IOException garbled = assertThrows(IOException.class,
+                () -> CsvSeries.read(csv("date,a\nyesterday,1\n"), "date", null));
+        assertTrue(garbled.getMessage().contains("accepted:"), garbled.getMessage());
     }
 }
