@@ -142,6 +142,14 @@ public final class SidewinderConfig extends AbstractConfig {
 
     public SidewinderConfig(Map<?, ?> props) {
         super(DEF, props, false);
+        for (Object key : props.keySet()) {
+            String k = String.valueOf(key);
+            if (k.startsWith("sidewinder.") && !DEF.names().contains(k)) {
+                // Other keys pass through to Kafka; a misspelt one of ours would be ignored without a word.
+                throw new ConfigException("unknown setting " + k + (nearest(k) == null ? "" : " (did you mean "
+                        + nearest(k) + "?)") + "; `sidewinder run --list-config` lists them");
+            }
+        }
         if (getLong(REORDER_GRACE_MS) > 0 && StreamsConfig.AT_LEAST_ONCE.equals(getString(PROCESSING_GUARANTEE))) {
             // The buffer's delete and the sensor's new state reach their changelogs separately: a crash between
             // them, after the reading's input offset was committed, would lose the reading for good.
@@ -149,6 +157,35 @@ public final class SidewinderConfig extends AbstractConfig {
                     + StreamsConfig.EXACTLY_ONCE_V2 + ": under " + StreamsConfig.AT_LEAST_ONCE
                     + " a crash can lose readings held in the reorder buffer");
         }
+    }
+
+    /** The known key closest to a misspelt one (edit distance at most a third of its length), or null. */
+    static String nearest(String key) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String name : DEF.names()) {
+            int d = editDistance(key, name);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = name;
+            }
+        }
+        return bestDistance <= key.length() / 3 ? best : null;
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                cur[j] = Math.min(Math.min(cur[j - 1], prev[j]) + 1, prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     public static ConfigDef definition() {

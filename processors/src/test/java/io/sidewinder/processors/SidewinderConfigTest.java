@@ -94,4 +94,13 @@ class SidewinderConfigTest {
         new SidewinderConfig(Map.of(SidewinderConfig.PROCESSING_GUARANTEE, StreamsConfig.AT_LEAST_ONCE));   // no grace
         new SidewinderConfig(Map.of(SidewinderConfig.REORDER_GRACE_MS, 5_000L));                           // EOS
     }
+
+    @Test
+    void aMisspeltSidewinderSettingIsRefusedWithTheNearestKnownOne() {
+        var e = assertThrows(ConfigException.class,
+                () -> new SidewinderConfig(Map.of("sidewinder.reorder.grace", 5_000L)));
+        assertTrue(e.getMessage().contains("unknown setting sidewinder.reorder.grace (did you mean sidewinder.reorder.grace.ms?)"),
+                e.getMessage());
+        new SidewinderConfig(Map.of("linger.ms", "5"));   // other keys pass through to Kafka
+    }
 }
