@@ -89,6 +89,7 @@ class MainTest {
                 {"bench", "pipeline", "--records", "-5"}, {"bench", "pipeline", "--sensors", "0"},
                 {"bench", "latency", "--rate", "0"}, {"bench", "latency", "--seconds", "0"},
                 {"bench", "latency", "--guarantee", "bogus"},
+                {"bench", "pipeline", "--set", "sidewinder.reorder.grace=5"},
                 {"eval"}, {"bench"}}) {
             Object[] r = fail(args);
             assertEquals(2, r[0], String.join(" ", args) + ": " + r[1]);

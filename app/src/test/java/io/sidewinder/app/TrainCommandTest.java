@@ -104,6 +104,9 @@ class TrainCommandTest {
         Run folder = train(dir, "--out", dir.toString());
         assertEquals(2, folder.code(), folder.err());
         assertTrue(folder.err().contains("is a directory"), folder.err());
+        Run onCheckpoint = train(dir, "--out", dir.resolve("m.ckpt").toString(), "--checkpoint", dir.resolve("m.ckpt").toString());
+        assertEquals(2, onCheckpoint.code(), onCheckpoint.err());
+        assertTrue(onCheckpoint.err().contains("same file"), onCheckpoint.err());
         Run missing = train(dir, "--out", dir.resolve("no/such/dir/model.avro").toString());
         assertEquals(2, missing.code(), missing.err());
         assertTrue(missing.err().contains("does not exist or is not writable"), missing.err());

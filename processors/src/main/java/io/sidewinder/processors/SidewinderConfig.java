@@ -215,12 +215,22 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final java.util.Set<String> LAUNCHER_VARIABLES =
             java.util.Set.of("SIDEWINDER_JAVA_OPTS", "SIDEWINDER_LOG_LEVEL", "SIDEWINDER_DEBUG");
 
-    /** SIDEWINDER_X_Y → sidewinder.x.y; KAFKA_X_Y → x.y (Kafka settings). */
+    /**
+     * SIDEWINDER_X_Y → sidewinder.x.y; KAFKA_X_Y → x.y (Kafka settings). A SIDEWINDER_ variable that names no setting
+     * is left out with a warning, not refused: the environment holds variables nobody set for Sidewinder (Kubernetes
+     * service links of a Service named sidewinder: SIDEWINDER_SERVICE_HOST, SIDEWINDER_PORT_8080_TCP, …).
+     */
     static Map<String, String> fromEnvironment(Map<String, String> env) {
         Map<String, String> out = new HashMap<>();
         env.forEach((k, v) -> {
             if (k.startsWith("SIDEWINDER_") && !LAUNCHER_VARIABLES.contains(k)) {
-                out.put(k.toLowerCase(Locale.ROOT).replace('_', '.'), v);
+                String key = k.toLowerCase(Locale.ROOT).replace('_', '.');
+                if (DEF.names().contains(key)) {
+                    out.put(key, v);
+                } else {
+                    org.slf4j.LoggerFactory.getLogger(SidewinderConfig.class).warn(
+                            "environment variable {} names no setting ({}); ignored", k, key);
+                }
             } else if (k.startsWith("KAFKA_")) {
                 out.put(k.substring(6).toLowerCase(Locale.ROOT).replace('_', '.'), v);
             }

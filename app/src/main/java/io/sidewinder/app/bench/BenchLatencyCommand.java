@@ -70,6 +70,16 @@ public final class BenchLatencyCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** The --set settings as the pipeline will read them, checked before a broker starts. */
+    static void requireValidSettings(picocli.CommandLine.Model.CommandSpec spec, Map<String, String> settings) {
+        try {
+            new io.sidewinder.processors.SidewinderConfig(settings);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), spec.qualifiedName() + ": --set: "
+                    + e.getMessage());
+        }
+    }
+
     static void requireAtLeast(picocli.CommandLine.Model.CommandSpec spec, String option, long value, long least) {
         if (value < least) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
@@ -90,6 +100,7 @@ public final class BenchLatencyCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), spec.qualifiedName()
                     + ": --guarantee takes exactly_once_v2 or at_least_once, got " + guarantee);
         }
+        requireValidSettings(spec, settings);
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try {
             return measure(dir);

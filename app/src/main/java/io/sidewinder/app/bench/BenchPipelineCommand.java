@@ -58,6 +58,7 @@ public final class BenchPipelineCommand implements Callable<Integer> {
         // Checked before the broker starts and a model is fitted: a bad value is a usage error, not a figure.
         BenchLatencyCommand.requireAtLeast(spec, "--records", records, 1);
         BenchLatencyCommand.requireAtLeast(spec, "--sensors", sensors, 1);
+        BenchLatencyCommand.requireValidSettings(spec, settings);
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try {
             return measure(dir);

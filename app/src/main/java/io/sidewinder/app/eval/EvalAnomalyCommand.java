@@ -100,7 +100,9 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
         List<StreamDetector.Factory> detectors = new ArrayList<>();
         if (detector == Detector.GAUSSIAN || detector == Detector.ALL) detectors.add(WindowedGaussianDetector.factory());
         if (detector == Detector.RCF || detector == Detector.ALL) detectors.add(RandomCutForestDetector.factory());
-        if (detector == Detector.SIDEWINDER || detector == Detector.ALL) detectors.add(SidewinderDetector.factory(sidewinder()));
+        if (detector == Detector.SIDEWINDER || detector == Detector.ALL) {
+            detectors.add(SidewinderDetector.factory(sidewinder(), sidewinderConfig().getDouble(SidewinderConfig.MAX_ABS_VALUE)));
+        }
         AnomalyEvaluation.Report last = null;
         for (StreamDetector.Factory f : detectors) {
             AnomalyEvaluation.Replay replay = AnomalyEvaluation.replay(corpus, f, threads);
@@ -122,6 +124,10 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
     private SensorDetector sidewinder() throws java.io.IOException {
         ModelParameters params = model != null ? ModelSnapshots.toParameters(ModelSnapshots.read(model))
                 : GeneralModels.univariate(GeneralModels.DEFAULT_SEED);
+        return SidewinderDetector.detector(params, gapMode, sidewinderConfig());
+    }
+
+    private SidewinderConfig sidewinderConfig() {
         SidewinderConfig config;
         try {
             config = new SidewinderConfig(settings);
@@ -133,7 +139,7 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set: unknown setting '" + key + "'");
             }
         }
-        return SidewinderDetector.detector(params, gapMode, config);
+        return config;
     }
 
     private IntUnaryOperator probationRule(String rule) {

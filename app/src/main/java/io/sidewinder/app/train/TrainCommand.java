@@ -157,8 +157,16 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** Reads a CSV file and says which rows it left out. */
+    @Option(names = "--max-abs-value", defaultValue = "1e18", description = "Leave out readings with a value beyond "
+            + "this magnitude, as the stream dead-letters them (its sidewinder.max.abs.value; default: ${DEFAULT-VALUE}).")
+    double maxAbsValue;
+
     static CsvSeries readCsv(Path file, String timeColumn) throws java.io.IOException {
-        CsvSeries csv = CsvSeries.read(file, timeColumn, null);
+        return readCsv(file, timeColumn, io.sidewinder.ssm.CausalNormalizer.MAX_ABS_READING);
+    }
+
+    static CsvSeries readCsv(Path file, String timeColumn, double maxAbs) throws java.io.IOException {
+        CsvSeries csv = CsvSeries.read(file, timeColumn, null, maxAbs);
         if (!csv.skipped().isEmpty()) {
             System.err.println("warning: " + csv.skipped());
         }
@@ -179,6 +187,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (java.nio.file.Files.isDirectory(target)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "train: --out " + out + " is a directory; give a file path such as " + out.resolve("model.avro"));
+        }
+        if (checkpoint != null && target.equals(checkpoint.toAbsolutePath().normalize())) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "train: --out and --checkpoint are the same file; give them different paths");
         }
         Path folder = target.getParent();
         if (folder == null || !java.nio.file.Files.isDirectory(folder) || !java.nio.file.Files.isWritable(folder)) {
@@ -249,7 +261,7 @@ public final class TrainCommand implements Callable<Integer> {
         String range, formChoice = null;
         ModelPublisher.Referee referee;
         if (proto.equals("ett")) {
-            CsvSeries csv = readCsv(Path.of(data), window.timeColumn);
+            CsvSeries csv = readCsv(Path.of(data), window.timeColumn, maxAbsValue);
             EttProtocol p = EttProtocol.forFile(fileName, window.lookback, window.horizon);
             EttExperiment exp = new EttExperiment(csv, p, window.otOnly());
             base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
@@ -275,16 +287,16 @@ public final class TrainCommand implements Callable<Integer> {
             if (kafka) {
                 TopicHistory.Result h = TopicHistory.read(bootstrapServers, data.substring("kafka:".length()),
                         from == null ? java.time.Instant.EPOCH : from, to == null ? java.time.Instant.now() : to);
-                sensors = h.histories().series();
+                sensors = h.histories().series(maxAbsValue);
                 System.err.printf("train: %d records from %s (%d undecodable, %d dropped by the ordering rule), %d sensors%n",
                         h.records(), data, h.undecodable(), h.histories().dropped(), sensors.size());
             } else if (fileName.endsWith(".avro")) {
                 SensorHistories h = SensorHistories.readAvro(Path.of(data));
-                sensors = h.series();
+                sensors = h.series(maxAbsValue);
                 System.err.printf("train: %d sensors from %s (%d readings dropped by the ordering rule)%n",
                         sensors.size(), data, h.dropped());
             } else {
-                CsvSeries csv = readCsv(Path.of(data), window.timeColumn);
+                CsvSeries csv = readCsv(Path.of(data), window.timeColumn, maxAbsValue);
                 sensors = Map.of(fileName, new Windows.Series(csv.times(), csv.values()));
             }
             // Any valid --cycle other than none/auto is refused here; validating against hourly rows keeps the

@@ -19,14 +19,25 @@ import java.util.Map;
 public final class SidewinderDetector implements StreamDetector {
     private final SensorDetector detector;
     private final SensorDetector.State state;
+    private final double maxAbsValue;
     private long lastEventTime = Long.MIN_VALUE;
 
     public SidewinderDetector(SensorDetector detector, int channels) {
+        this(detector, channels, io.sidewinder.ssm.CausalNormalizer.MAX_ABS_READING);
+    }
+
+    /** {@code maxAbsValue}: the stream's sidewinder.max.abs.value; a row beyond it is what the stream dead-letters. */
+    public SidewinderDetector(SensorDetector detector, int channels, double maxAbsValue) {
         this.detector = detector;
         this.state = detector.newState(channels);
+        this.maxAbsValue = maxAbsValue;
     }
 
     public static Factory factory(SensorDetector detector) {
+        return factory(detector, io.sidewinder.ssm.CausalNormalizer.MAX_ABS_READING);
+    }
+
+    public static Factory factory(SensorDetector detector, double maxAbsValue) {
         return new Factory() {
             @Override
             public String name() {
@@ -35,7 +46,7 @@ public final class SidewinderDetector implements StreamDetector {
 
             @Override
             public StreamDetector create(int channels) {
-                return new SidewinderDetector(detector, channels);
+                return new SidewinderDetector(detector, channels, maxAbsValue);
             }
 
             @Override
@@ -71,6 +82,9 @@ public final class SidewinderDetector implements StreamDetector {
     @Override
     public Scores score(long eventTime, float[] values) {
         if (eventTime <= lastEventTime) return NONE;
+        for (float v : values) {
+            if (Math.abs(v) > maxAbsValue) return NONE;   // OUT_OF_RANGE on the stream: no state change, no score
+        }
         lastEventTime = eventTime;
         SensorDetector.Observation o = detector.observe(state, eventTime, values);
         AnomalyScorer.Score s = o.score();

@@ -49,6 +49,21 @@ class SidewinderDetectorTest {
     }
 
     @Test
+    void aSentinelRowIsSkippedAsTheStreamDeadLettersItAsOutOfRange() {
+        StreamDetector withSentinels = SidewinderDetector.factory(detector, 1e6).create(1);
+        StreamDetector without = SidewinderDetector.factory(detector, 1e6).create(1);
+        SplittableRandom r = new SplittableRandom(6);
+        for (int i = 0; i < 300; i++) {
+            long t = 60_000L * i;
+            if (i % 50 == 25) {
+                assertEquals(StreamDetector.Scores.same(0), withSentinels.score(t - 30_000, new float[] {3.4e38f}), "sentinel at " + i);
+            }
+            float[] v = {(float) (10 + r.nextGaussian())};
+            assertEquals(without.score(t, v), withSentinels.score(t, v), "row " + i + ": the sentinels changed nothing");
+        }
+    }
+
+    @Test
     void aRowAtTheSameTimeAsThePreviousIsSkippedAsTheStreamDeadLettersIt() {
         StreamDetector withRepeat = SidewinderDetector.factory(detector).create(1);
         StreamDetector without = SidewinderDetector.factory(detector).create(1);

@@ -43,6 +43,12 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
      * The separator (',' or ';') is detected from the header.
      */
     public static CsvSeries read(Path file, String timeColumn, List<String> valueColumns) throws IOException {
+        return read(file, timeColumn, valueColumns, CausalNormalizer.MAX_ABS_READING);
+    }
+
+    /** As above; rows with a value beyond ±{@code maxAbs} are left out (the stream's sidewinder.max.abs.value). */
+    public static CsvSeries read(Path file, String timeColumn, List<String> valueColumns, double maxAbs)
+            throws IOException {
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String header = in.readLine();
             if (header == null) {
@@ -111,7 +117,7 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
                     }
                 }
                 boolean finite = true;   // and a measurement: no sentinel the stream would dead-letter as OUT_OF_RANGE
-                for (float x : v) finite &= Float.isFinite(x) && Math.abs(x) <= CausalNormalizer.MAX_ABS_READING;
+                for (float x : v) finite &= Float.isFinite(x) && Math.abs(x) <= maxAbs;
                 if (!finite) {
                     firstNonFinite = nonFinite++ == 0 ? lineNo : firstNonFinite;
                     continue;
@@ -141,7 +147,9 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
             return LocalDateTime.parse(s, TIME).toInstant(ZoneOffset.UTC).toEpochMilli();
         } catch (RuntimeException e) {
             try {
-                return java.time.OffsetDateTime.parse(s).toInstant().toEpochMilli();   // ISO-8601 with Z or an offset
+                // ISO-8601 with Z or an offset; pandas writes tz-aware times with a space: 2016-07-01 00:00:00+00:00
+                return java.time.OffsetDateTime.parse(s.length() > 10 && s.charAt(10) == ' '
+                        ? s.substring(0, 10) + 'T' + s.substring(11) : s).toInstant().toEpochMilli();
             } catch (RuntimeException notIso) {
                 throw new IOException(file + ":" + lineNo + ": unreadable time '" + s + "' (accepted: yyyy-MM-dd HH:mm[:ss[.f]]"
                         + " in UTC, with a space or T, ISO-8601 with Z or an offset, or epoch milliseconds)");

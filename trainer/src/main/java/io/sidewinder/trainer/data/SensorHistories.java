@@ -25,7 +25,7 @@ public final class SensorHistories {
         bySensor.computeIfAbsent(r.getSensorId(), k -> new ArrayList<>()).add(r);
     }
 
-    /** Readings dropped by {@link #series()} (non-finite, wrong channel count, or not after the previous one). */
+    /** Readings dropped by {@link #series()} (non-finite or out of range, wrong channel count, not after the previous one). */
     public long dropped() {
         return dropped;
     }
@@ -36,6 +36,11 @@ public final class SensorHistories {
 
     /** Every sensor's history as a series, in sensor id order. */
     public Map<String, Windows.Series> series() {
+        return series(io.sidewinder.ssm.CausalNormalizer.MAX_ABS_READING);
+    }
+
+    /** As above, leaving out readings with a value beyond ±{@code maxAbs} (the stream's sidewinder.max.abs.value). */
+    public Map<String, Windows.Series> series(double maxAbs) {
         dropped = 0;
         Map<String, Windows.Series> out = new TreeMap<>();
         bySensor.forEach((id, readings) -> {
@@ -50,7 +55,7 @@ public final class SensorHistories {
                 boolean ok = v.length == channels && (times.isEmpty() || t > times.getLast());
                 for (int i = 0; ok && i < v.length; i++) {
                     v[i] = r.getValues().get(i);
-                    ok = Float.isFinite(v[i]) && Math.abs(v[i]) <= io.sidewinder.ssm.CausalNormalizer.MAX_ABS_READING;
+                    ok = Float.isFinite(v[i]) && Math.abs(v[i]) <= maxAbs;
                 }
                 if (ok) {
                     times.add(t);

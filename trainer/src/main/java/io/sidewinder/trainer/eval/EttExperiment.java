@@ -22,34 +22,36 @@ public final class EttExperiment {
     private final EttProtocol protocol;
     private final float[][] z;     // z-scored rows up to the end of the test segment, chosen columns only
     private final long[] times;
+    private final long spacing;
 
     public EttExperiment(CsvSeries series, EttProtocol protocol, boolean univariateOt) {
         this.protocol = protocol;
-        long[] rowTimes = series.times();
-        if (rowTimes.length >= 2 && (rowTimes[1] - rowTimes[0]) * protocol.rowsPerDay() != 86_400_000L) {
+        long step = medianSpacing(series.times());
+        if (step * protocol.rowsPerDay() != 86_400_000L) {
             // The splits count rows: 15-minute rows under the hourly splits are a different experiment, silently.
             throw new IllegalArgumentException("the ETT protocol here takes " + protocol.rowsPerDay() + " rows per day "
-                    + "(from the file name: ETTh* hourly, ETTm* 15-minute), but the file's rows are " + (rowTimes[1] - rowTimes[0])
+                    + "(from the file name: ETTh* hourly, ETTm* 15-minute), but the file's rows are " + step
                     + " ms apart");
         }
-        float[][] all;
+        List<String> names = series.channels();
+        float[][] values = series.values();
+        if (univariateOt) {   // only OT is z-scored and checked: a constant column S never reads does not matter
+            int ot = names.indexOf("OT");
+            if (ot < 0) throw new IllegalArgumentException("setting S needs an OT column");
+            values = new float[values.length][];
+            for (int t = 0; t < values.length; t++) values[t] = new float[] {series.values()[t][ot]};
+            names = List.of("OT");
+        }
         try {
-            all = protocol.standardise(series.values());
+            z = protocol.standardise(values);
         } catch (IllegalArgumentException e) {   // name the column, not its index
             String m = e.getMessage();
-            for (int k = series.channels().size() - 1; k >= 0; k--) {
-                m = m.replace("value column " + k + " ", "column '" + series.channels().get(k) + "' ");
+            for (int k = names.size() - 1; k >= 0; k--) {
+                m = m.replace("value column " + k + " ", "column '" + names.get(k) + "' ");
             }
             throw new IllegalArgumentException(m, e);
         }
-        if (univariateOt) {
-            int ot = series.channels().indexOf("OT");
-            if (ot < 0) throw new IllegalArgumentException("setting S needs an OT column");
-            z = new float[all.length][];
-            for (int t = 0; t < all.length; t++) z[t] = new float[] {all[t][ot]};
-        } else {
-            z = all;
-        }
+        this.spacing = step;
         times = Arrays.copyOf(series.times(), z.length);
     }
 
@@ -74,7 +76,16 @@ public final class EttExperiment {
 
     /** The file's row spacing in milliseconds: the model's gap reference, and the step of its seasonal cycle. */
     public long spacing() {
-        return times[1] - times[0];
+        return spacing;
+    }
+
+    /** The median of the row spacings: a row left out (a NaN) must not make the file look irregular. */
+    static long medianSpacing(long[] times) {
+        if (times.length < 2) return 0;
+        long[] d = new long[times.length - 1];
+        for (int i = 1; i < times.length; i++) d[i - 1] = times[i] - times[i - 1];
+        Arrays.sort(d);
+        return d[d.length / 2];
     }
 
     /** One univariate series per channel. */

@@ -372,12 +372,15 @@ public final class TrainableModel {
                     // The log-variance the stream serves is clamped to [-30, 30] (Forecaster): the loss sees the same
                     // value, with no gradient beyond the clamp. Unclamped, an exactly flat stretch of history (a
                     // stuck sensor) drives lv towards -inf, its mean gradient err·e^-lv without bound, and then NaN.
-                    boolean clamped = lv < -LOG_VARIANCE_LIMIT || lv > LOG_VARIANCE_LIMIT;
+                    double raw = lv;
                     lv = Math.max(-LOG_VARIANCE_LIMIT, Math.min(LOG_VARIANCE_LIMIT, lv));
                     double prec = Math.exp(-lv);
                     sum += 0.5 * (lv + err * err * prec);
                     dHead[t * hw + i] = err * prec * scale;
-                    dHead[t * hw + hc + i] = clamped ? 0 : 0.5 * (1 - err * err * prec) * scale;
+                    double dLv = 0.5 * (1 - err * err * prec);
+                    // Beyond the clamp only a step back towards it is kept, so an output stuck out there can return.
+                    boolean outward = (raw < -LOG_VARIANCE_LIMIT && dLv > 0) || (raw > LOG_VARIANCE_LIMIT && dLv < 0);
+                    dHead[t * hw + hc + i] = outward ? 0 : dLv * scale;
                 }
             }
         }

@@ -60,8 +60,10 @@ class CsvSeriesTest {
 
     @Test
     void isoTimesWithAZoneAreReadAndARowWithAStrayFieldIsAnError() throws IOException {
-        CsvSeries s = CsvSeries.read(csv("date,a\n2016-07-01T00:00:00Z,1\n2016-07-01T02:00:00+01:00,2\n"), "date", null);
+        CsvSeries s = CsvSeries.read(csv("date,a\n2016-07-01T00:00:00Z,1\n2016-07-01T02:00:00+01:00,2\n"
+                + "2016-07-01 02:00:00+00:00,3\n"), "date", null);   // the last as pandas writes it
         assertEquals(3_600_000L, s.times()[1] - s.times()[0]);
+        assertEquals(3_600_000L, s.times()[2] - s.times()[1]);
         IOException ragged = assertThrows(IOException.class,
                 () -> CsvSeries.read(csv("date,a\n1000,1\n2000,2,7\n"), "date", null));
         assertTrue(ragged.getMessage().contains(":3: expected 2 fields, got 3"), ragged.getMessage());

@@ -1,11 +1,17 @@
 package io.sidewinder.trainer.eval;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
 class EttProtocolTest {
+
+    @Test
+    void theRowSpacingIsTheMedianSoALeftOutRowDoesNotMakeAFileIrregular() {
+        assertEquals(3_600_000L, EttExperiment.medianSpacing(new long[] {0, 7_200_000, 10_800_000, 14_400_000}));
+    }
 
     @Test
     void aColumnConstantOverTheTrainingSplitIsRefusedNotTurnedIntoNaN() {

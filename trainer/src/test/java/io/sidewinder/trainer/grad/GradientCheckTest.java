@@ -173,8 +173,15 @@ class GradientCheckTest {
         assertTrue(Double.isFinite(sum[0]), "loss " + sum[0]);
         for (int i = 0; i < hc; i++) {
             assertEquals(1e-8 * Math.exp(30), dHead[i], 1e-8 * Math.exp(30) * 1e-12, "mean gradient at the clamp");
-            assertEquals(0, dHead[hc + i], "no log-variance gradient beyond the clamp");
+            assertEquals(0, dHead[hc + i], "no log-variance gradient further out beyond the clamp");
         }
+        // A large error out there: the step back towards the clamp (up) is kept, so the output can return.
+        for (int i = 0; i < hc; i++) {
+            head[i] = 1;
+            head[hc + i] = -40;
+        }
+        m.headLoss(head, targets, 1, TrainableModel.Loss.GAUSSIAN_NLL, 1, dHead);
+        assertEquals(0.5 * (1 - Math.exp(30)), dHead[hc], 1e-6 * Math.exp(30));
     }
 
     @Test
