@@ -74,6 +74,13 @@ import kafka.server.KafkaRaftServer;
  * is not brought back, because {@code Exit} has no getter.
  */
 public final class EmbeddedKafkaBroker implements AutoCloseable {
+    /** Size retention of a non-compacted partition's log: a long demo keeps its last readings, not the disk full. */
+    static final long RETENTION_BYTES_PER_PARTITION = 256L * 1024 * 1024;
+    /** Settings the broker's own addressing and roles depend on: not overridable. */
+    private static final java.util.Set<String> FIXED_KEYS = java.util.Set.of("listeners", "advertised.listeners",
+            "listener.security.protocol.map", "inter.broker.listener.name", "node.id", "process.roles", "log.dirs",
+            "log.dir");
+
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
 
@@ -126,7 +133,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /**
      * Starts a broker on {@code logDir}, its client listener on {@code brokerPort} (0 = a free port), with
      * {@code overrides} applied last on top of this class's broker settings (for example
-     * {@code log.retention.ms}). Overriding listeners, ports, node id or roles is not supported.
+     * {@code log.retention.bytes}). Listeners, node id, roles and log directories are refused: the broker reports its
+     * own addresses.
      *
      * <p>Formats {@code logDir} only if it holds no {@code meta.properties}. If a listener cannot bind (a
      * free port was taken between picking and binding), the start is retried with new ports, up to
@@ -137,6 +145,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     public static EmbeddedKafkaBroker start(Path logDir, int brokerPort, Map<String, String> overrides) {
         Objects.requireNonNull(logDir, "logDir");
         Objects.requireNonNull(overrides, "overrides");
+        for (String key : overrides.keySet()) {
+            if (FIXED_KEYS.contains(key) || key.startsWith("controller.")) {
+                // bootstrapServers() and the exit guard rely on these: an override would, e.g., bind every interface
+                // while the broker still reports 127.0.0.1.
+                throw new IllegalArgumentException("the embedded broker does not take an override of " + key);
+            }
+        }
         if (brokerPort < 0 || brokerPort > 65_535) {
             throw new IllegalArgumentException("brokerPort must be 0 (free port) or 1..65535, was " + brokerPort);
         }
@@ -288,8 +303,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     internalAdmin = null;
                 }
             }
-            server.shutdown();
-            server.awaitShutdown();
+            try {
+                server.shutdown();
+            } finally {
+                server.awaitShutdown();   // a shutdown that threw must not leave the broker's threads running
+            }
             LOG.info("Embedded Kafka broker {} stopped in {} ms", bootstrapServers,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         } finally {
@@ -399,9 +417,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         // Small footprint.
         p.put("log.segment.bytes", String.valueOf(16 * 1024 * 1024));
-        // Keep every record: demos and benchmarks replay readings stamped days or months ago, and with small
-        // segments time-based retention would delete them before they are read.
+        // Keep every record by time: demos and benchmarks replay readings stamped days or months ago, and with small
+        // segments time-based retention would delete them before they are read. Bound by size instead, so that a
+        // demo left running for hours does not fill the disk (compacted topics, the changelogs, are not affected).
         p.put("log.retention.ms", "-1");
+        p.put("log.retention.bytes", String.valueOf(RETENTION_BYTES_PER_PARTITION));
         p.put("log.cleaner.dedupe.buffer.size", String.valueOf(8 * 1024 * 1024));
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "2");

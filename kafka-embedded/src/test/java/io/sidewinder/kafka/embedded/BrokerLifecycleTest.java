@@ -70,6 +70,23 @@ class BrokerLifecycleTest {
     }
 
     @Test
+    void overridesOfItsOwnAddressingAreRefusedAndTopicsAreBoundBySize(@TempDir Path logDir) throws Exception {
+        var e = assertThrows(IllegalArgumentException.class, () -> EmbeddedKafkaBroker.start(logDir, 0,
+                Map.of("listeners", "PLAINTEXT://0.0.0.0:9092")));
+        assertTrue(e.getMessage().contains("listeners"), e.getMessage());
+        try (EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(logDir);
+             Admin admin = Admin.create(kafka.adminConfig())) {
+            kafka.createTopic("sized", 1, Map.of());
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "sized");
+            var config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+            assertEquals(String.valueOf(EmbeddedKafkaBroker.RETENTION_BYTES_PER_PARTITION),
+                    config.get("retention.bytes").value(), "a long demo cannot fill the disk");
+            assertEquals("-1", config.get("retention.ms").value(), "readings stamped long ago are kept");
+        }
+    }
+
+    @Test
     void closeIsIdempotentAndReleasesTheBrokerPort(@TempDir Path logDir) throws Exception {
         EmbeddedKafkaBroker kafka = EmbeddedKafkaBroker.start(logDir);
         int port = kafka.brokerPort();
