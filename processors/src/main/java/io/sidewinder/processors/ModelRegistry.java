@@ -146,7 +146,7 @@ public final class ModelRegistry {
         MambaModel model;
         try {
             model = ModelSnapshots.toModel(snapshot);
-        } catch (InvalidModelException e) {
+        } catch (InvalidModelException | IllegalArgumentException e) {   // bytes from a topic: refuse, never throw
             reject(source, e.getMessage());
             return false;
         }

@@ -19,6 +19,9 @@ import java.util.SplittableRandom;
  * {@link ReadoutForm#MIXED}, where each member has its own under its prefix.
  */
 public final class ModelParameters {
+    /** Blocks (layers × members) beyond which the tensor list is checked by its size before it is listed by name. */
+    static final long MAX_LISTED_BLOCKS = 4096;
+
     /** Largest A_log a model may carry: -exp(80) is a finite float with room for Δ·a. */
     static final float MAX_A_LOG = 80f;
 
@@ -28,6 +31,40 @@ public final class ModelParameters {
     private ModelParameters(ModelConfig config, Map<String, Parameter> byName) {
         this.config = config;
         this.byName = byName;
+    }
+
+    /**
+     * The number of parameter values a config needs, without listing its tensors; an InvalidModelException when a
+     * dimension or the total does not fit an int (a config no model can have).
+     */
+    public static long parameterCount(ModelConfig c) {
+        try {
+            long dm = c.dModel(), n = c.dState(), r = c.dtRank(), h = c.horizon(), ch = c.channels();
+            long di = Math.multiplyExact((long) c.expand(), dm), hw = Math.multiplyExact(2L * h, ch);
+            if (di > Integer.MAX_VALUE || hw > Integer.MAX_VALUE || r + 2 * n > Integer.MAX_VALUE) {
+                throw new InvalidModelException("config dimensions overflow: d_inner " + di + ", head width " + hw);
+            }
+            long layer = Math.addExact(Math.addExact(dm + 3 * di + di * c.dConv(), Math.multiplyExact(2 * di, dm)),
+                    Math.addExact(Math.multiplyExact(r + 2 * n, di), Math.addExact(di * r, di * n + dm * di)));
+            long stack = Math.addExact(Math.addExact(dm * (ch + 1) + 2 * dm, Math.multiplyExact(layer, c.layers())),
+                    Math.multiplyExact(hw, dm + 1));
+            long readout = 0;
+            if (c.readoutLags() > 0) {
+                readout += Math.multiplyExact(2 * h, c.readoutLags()) + (c.readoutForm().hasOffset() ? h * ch : 0);
+            }
+            if (c.cycleLength() > 0) {
+                readout += Math.multiplyExact((long) c.cycleLength(), Math.multiplyExact((long) c.cycleSeries(), ch));
+            }
+            long members = c.members();
+            long total = Math.addExact(Math.multiplyExact(stack, members),
+                    Math.multiplyExact(readout, c.readoutPerMember() ? members : 1));
+            if (total > Integer.MAX_VALUE) {
+                throw new InvalidModelException("the config needs " + total + " parameter values, more than any model has");
+            }
+            return total;
+        } catch (ArithmeticException e) {
+            throw new InvalidModelException("the config's parameter count overflows: " + c);
+        }
     }
 
     /** The expected name → shape of every tensor for a config, in canonical order. */
@@ -139,6 +176,14 @@ public final class ModelParameters {
      * and only finite values.
      */
     public static ModelParameters of(ModelConfig c, List<Parameter> tensors) {
+        // The count first, in long arithmetic: a config of a hundred million layers (a few hundred bytes on the models
+        // topic) must be refused before its shape map is built, not run every instance out of memory.
+        long need = parameterCount(c), have = 0;
+        for (Parameter p : tensors) have += p.data().length;
+        if ((long) c.layers() * c.members() > MAX_LISTED_BLOCKS && need != have) {
+            throw new InvalidModelException("the config needs " + need + " parameter values (" + c.layers() + " layers, "
+                    + c.members() + " members), the tensors hold " + have);
+        }
         Map<String, int[]> expected = expectedShapes(c);
         Map<String, Parameter> m = new LinkedHashMap<>();
         for (Parameter p : tensors) {

@@ -62,6 +62,32 @@ class ModelSnapshotsTest {
     }
 
     @Test
+    void theParameterCountOfAConfigIsTheSizeOfItsTensors() {
+        ModelConfig base = ModelConfig.defaults(2).withShape(12, 3, 5, 7);
+        for (ModelConfig c : java.util.List.of(base, ModelConfig.defaults(1), base.withReadoutLags(9),
+                base.withReadoutLags(9).withReadoutForm(ReadoutForm.LAST_VALUE), base.withCycle(24, 3),
+                base.withMembers(3), base.withReadoutLags(4).withCycle(5, 1).withMembers(2).withReadoutForm(ReadoutForm.MIXED))) {
+            long listed = ModelParameters.expectedShapes(c).values().stream()
+                    .mapToLong(shape -> java.util.Arrays.stream(shape).asLongStream().reduce(1, (a, b) -> a * b)).sum();
+            assertEquals(listed, ModelParameters.parameterCount(c), c.toString());
+            assertEquals(listed, ModelParameters.initialise(c, 1).count(), c.toString());
+        }
+    }
+
+    @Test
+    void aConfigOfAHundredMillionLayersIsRefusedBeforeItsShapesAreListed() {
+        ModelSnapshot snap = snapshot();
+        snap.getConfig().put("layers", "100000000");
+        snap.setChecksum(ModelSnapshots.checksum(snap.getConfig(), snap.getParameters()));
+        var e = assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+        assertTrue(e.getMessage().contains("parameter values"), e.getMessage());
+        snap.getConfig().put("layers", "1");
+        snap.getConfig().put("horizon", String.valueOf((1 << 30) + 1));   // 2·H·C wraps an int
+        snap.setChecksum(ModelSnapshots.checksum(snap.getConfig(), snap.getParameters()));
+        assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+    }
+
+    @Test
     void anALogWhosePoleOverflowsFp32IsRefused() {
         ModelSnapshot snap = snapshot();
         Tensor t = snap.getParameters().stream().filter(p -> p.getName().endsWith("A_log")).findFirst().orElseThrow();
