@@ -87,6 +87,10 @@ final class RunCommand implements Callable<Integer> {
                 }
             });
             try {
+                if (stop.getCount() == 0) {   // signalled while the app was being built: do not start it
+                    System.err.println("run: stopped before starting");
+                    return 0;
+                }
                 starting.set(app);
                 try {
                     app.start();

@@ -113,11 +113,20 @@ public final class ModelRegistry {
         try {
             snapshot = decoder.deserialize(null, bytes);
         } catch (RuntimeException e) {
+            if (latestOnTopic) newestOnTopic.put(key, UNSERVABLE);   // an older view of this key is stale now
             reject(key, "undecodable snapshot: " + e.getMessage());
             return false;
         }
         return offer(snapshot, key, latestOnTopic);
     }
+
+    /**
+     * The tag of the newest record the global thread has seen under each key (UNSERVABLE after a tombstone or
+     * undecodable bytes). A stream thread re-offering its view of the store (an iterator opened earlier) is
+     * accepted only for those same bytes: its view may hold a snapshot deleted or replaced since.
+     */
+    private final java.util.Map<String, Long> newestOnTopic = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long UNSERVABLE = Long.MIN_VALUE;
 
     /** Keys tombstoned on the models topic, refused until a snapshot is put under the key again. */
     private final java.util.Set<String> retracted = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -134,6 +143,15 @@ public final class ModelRegistry {
     private synchronized boolean offer(ModelSnapshot snapshot, String source, boolean latestOnTopic) {
         if (retracted.contains(source)) {
             return false;   // checked again under the lock: a tombstone may have landed while this one decoded
+        }
+        long snapshotTag = tag(snapshot);
+        if (latestOnTopic) {
+            newestOnTopic.put(source, snapshotTag);
+        } else {
+            Long newest = newestOnTopic.get(source);
+            if (newest != null && newest != snapshotTag) {
+                return false;   // a stale view: the topic has had a tombstone or other bytes under this key since
+            }
         }
         if (!modelId.equals(snapshot.getModelId())) {
             reject(source, "model id " + snapshot.getModelId() + " under the key of " + modelId);
@@ -183,6 +201,7 @@ public final class ModelRegistry {
     public synchronized boolean retract(String key, Iterable<byte[]> remaining) {
         if (key != null && key.startsWith(modelId + "/")) {
             retracted.add(key);
+            newestOnTopic.put(key, UNSERVABLE);
         }
         ServingModel now = current.get();
         if (now == null || !isKeyOf(key, now)) {
@@ -217,7 +236,8 @@ public final class ModelRegistry {
 
     private void reject(String source, String why) {
         rejected.incrementAndGet();
+        ServingModel serving = current.get();   // once: a retraction on the global thread may clear it meanwhile
         LOG.warn("rejected model snapshot {}: {}; still serving {}", source, why,
-                current.get() == null ? "nothing" : "v" + current.get().version());
+                serving == null ? "nothing" : "v" + serving.version());
     }
 }

@@ -58,7 +58,10 @@ public final class PipelineMetrics {
         }
         stateBytes = DistributionSummary.builder("sidewinder.state.bytes").baseUnit("bytes")
                 .description("Serialized per-sensor state written to the store").register(registry);
-        Gauge.builder("sidewinder.model.version", models, m -> m.current() == null ? -1 : m.current().version())
+        Gauge.builder("sidewinder.model.version", models, m -> {
+                    var serving = m.current();   // once: a retraction may clear it between two reads
+                    return serving == null ? -1 : serving.version();
+                })
                 .description("Version of the model being served").register(registry);
         FunctionCounter.builder("sidewinder.models.rejected", models, ModelRegistry::rejectedCount)
                 .description("Model snapshots rejected by validation").register(registry);

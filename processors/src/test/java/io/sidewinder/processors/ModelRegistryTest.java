@@ -40,6 +40,21 @@ class ModelRegistryTest {
     }
 
     @Test
+    void aStaleStoreViewCannotServeAVersionDeletedAndRepublishedWithBadBytes() {
+        ModelRegistry models = new ModelRegistry("default");
+        String k4 = ModelRegistry.key("default", 4), k5 = ModelRegistry.key("default", 5);
+        byte[] oldFive = snapshot(5, 20);
+        models.offerLatest(k4, snapshot(4, 21));
+        models.offerLatest(k5, oldFive);
+        assertTrue(models.retract(k5, List.of(snapshot(4, 21))));
+        models.reinstate(k5);                                       // new bytes under the key: the global thread
+        assertFalse(models.offerLatest(k5, "corrupt".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        // a stream thread's iterator opened before the tombstone still holds the old v5
+        assertFalse(models.offer(k5, oldFive), "the deleted bytes do not come back");
+        assertEquals(4, models.current().version());
+    }
+
+    @Test
     void aRetractedVersionIsNotServedAgainFromAStaleViewOfTheStoreUntilItIsPutAgain() {
         ModelRegistry models = new ModelRegistry("default");
         models.offer(ModelRegistry.key("default", 1), snapshot(1));
@@ -49,8 +64,8 @@ class ModelRegistryTest {
         // a stream thread initialising from a snapshot of the global store taken before the tombstone
         assertFalse(models.offer(ModelRegistry.key("default", 2), snapshot(2)));
         assertEquals(1, models.current().version());
-        models.reinstate(ModelRegistry.key("default", 2));   // published again under that key
-        assertTrue(models.offer(ModelRegistry.key("default", 2), snapshot(2)));
+        models.reinstate(ModelRegistry.key("default", 2));   // published again under that key (the global thread)
+        assertTrue(models.offerLatest(ModelRegistry.key("default", 2), snapshot(2)));
         assertEquals(2, models.current().version());
     }
 

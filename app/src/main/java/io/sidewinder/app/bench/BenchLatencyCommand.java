@@ -130,6 +130,7 @@ public final class BenchLatencyCommand implements Callable<Integer> {
                 Histogram measured = produce(config, broker.bootstrapServers(), recorder, start, warmupEnd, seen, failure);
                 running.set(false);
                 consumer.join();
+                measured.add(recorder.getIntervalHistogram());
                 if (failure.get() != null) {
                     throw new IllegalStateException("benchmark failed", failure.get());
                 }
@@ -153,7 +154,7 @@ public final class BenchLatencyCommand implements Callable<Integer> {
         }
     }
 
-    /** Produces at the fixed rate; returns the histogram of readings sent after the warm-up. */
+    /** Produces at the fixed rate and waits for the forecasts; returns the histogram the caller fills once consuming stops. */
     private Histogram produce(SidewinderConfig config, String bootstrap, Recorder recorder, long start, long warmupEnd,
                               java.util.concurrent.atomic.AtomicLong seen, AtomicReference<Throwable> failure) {
         DemoData data = new DemoData(sensors, System.currentTimeMillis() - Duration.ofDays(30).toMillis(), 0.002, 0, 7);
@@ -185,8 +186,7 @@ public final class BenchLatencyCommand implements Callable<Integer> {
         while (seen.get() < expected && System.nanoTime() < drainUntil && failure.get() == null) {
             LockSupport.parkNanos(50_000_000L);
         }
-        measured.add(recorder.getIntervalHistogram());
-        return measured;
+        return measured;   // filled once the consumer has stopped: no sample counted in seen is left out
     }
 
     /** Records the latency of every forecast whose reading was scheduled after the warm-up. */
