@@ -28,6 +28,8 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * while Streams runs: liveness) and {@code GET /ready} (200 once a model is served too: readiness).
  */
 final class QueryServer {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QueryServer.class);
+
     private final HttpServer server;
     private final SidewinderApp app;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -37,9 +39,33 @@ final class QueryServer {
         this.app = app;
     }
 
+    /** Requests proxied to other instances at once; beyond, 503 rather than an unbounded number of connections. */
+    static final int MAX_PROXIED = 64;
+    /** Largest answer relayed from another instance (a sensor's summary is a few KB). */
+    static final int MAX_PROXIED_BYTES = 1 << 20;
+    private final java.util.concurrent.Semaphore proxySlots = new java.util.concurrent.Semaphore(MAX_PROXIED);
+
+    /**
+     * The JDK server's limits, unset by default: a client that trickles its request would hold a connection (a file
+     * descriptor RocksDB and Kafka's clients need too) for good. Read once when the server classes load, so set here,
+     * unless the operator set them.
+     */
+    private static void limitConnections() {
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "30");
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "60");
+        System.getProperties().putIfAbsent("jdk.httpserver.maxConnections", "1000");
+    }
+
     /** Binds the port (0: any free one) without serving yet, so that Streams can be told the real port. */
     static QueryServer bind(int port, SidewinderApp app) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress(port), 0);
+        return bind(null, port, app);
+    }
+
+    /** As above on one address ({@code bindAddress} null or empty: every interface). */
+    static QueryServer bind(String bindAddress, int port, SidewinderApp app) throws IOException {
+        limitConnections();
+        HttpServer server = HttpServer.create(bindAddress == null || bindAddress.isEmpty()
+                ? new InetSocketAddress(port) : new InetSocketAddress(bindAddress, port), 0);
         QueryServer qs = new QueryServer(server, app);
         server.createContext("/health", qs::health);
         server.createContext("/ready", qs::ready);
@@ -74,8 +100,9 @@ final class QueryServer {
         try {
             sensorOrError(ex);
         } catch (RuntimeException e) {
-            // e.g. a stored state this version cannot read: an answer, not a dropped connection
-            respond(ex, 500, "application/json", "{\"error\":" + json(e.toString()) + "}");
+            // e.g. a stored state this version cannot read: an answer, not a dropped connection; details in the log
+            LOG.warn("query {} failed: {}", ex.getRequestURI().getPath(), e.toString());
+            respond(ex, 500, "application/json", "{\"error\":\"internal error; see the instance's log\"}");
         }
     }
 
@@ -123,7 +150,8 @@ final class QueryServer {
                     .withPartition(meta.partition()));
             bytes = store.get(id);
         } catch (RuntimeException e) {
-            respond(ex, 503, "application/json", "{\"error\":" + json(e.getMessage()) + "}");
+            respond(ex, 503, "application/json", "{\"error\":\"the sensor's state store is not queryable now (restoring or "
+                    + "rebalancing)\"}");
             return;
         }
         if (bytes == null) {
@@ -138,19 +166,37 @@ final class QueryServer {
     }
 
     private void proxy(HttpExchange ex, HostInfo owner, String id) throws IOException {
+        if (!proxySlots.tryAcquire()) {
+            ex.getResponseHeaders().set("Retry-After", "1");
+            respond(ex, 503, "application/json", "{\"error\":\"too many queries forwarded to other instances\"}");
+            return;
+        }
         try {
             // The multi-argument URI constructor percent-encodes the path as a path (a space as %20, not '+').
             URI uri = new URI("http", null, owner.host(), owner.port(), "/sensors/" + id, "forwarded", null);
-            HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            respond(ex, r.statusCode(), "application/json", r.body());
+            HttpResponse<java.io.InputStream> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
+                    .build(), HttpResponse.BodyHandlers.ofInputStream());
+            byte[] body;
+            try (java.io.InputStream in = r.body()) {
+                body = in.readNBytes(MAX_PROXIED_BYTES + 1);
+            }
+            if (body.length > MAX_PROXIED_BYTES || !(r.statusCode() == 200 || r.statusCode() == 404 || r.statusCode() == 503)) {
+                LOG.warn("instance {} answered {} with {} bytes for a forwarded query; not relayed", owner, r.statusCode(),
+                        body.length);
+                respond(ex, 502, "application/json", "{\"error\":\"the owning instance gave an unusable answer\"}");
+                return;
+            }
+            respond(ex, r.statusCode(), "application/json", new String(body, java.nio.charset.StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             respond(ex, 503, "application/json", "{\"error\":\"interrupted\"}");
         } catch (java.net.URISyntaxException e) {
-            respond(ex, 400, "application/json", "{\"error\":" + json("sensor id not usable in a URI: " + e.getMessage()) + "}");
+            respond(ex, 400, "application/json", "{\"error\":\"sensor id not usable in a URI\"}");
         } catch (IOException e) {
-            respond(ex, 502, "application/json", "{\"error\":" + json("owner " + owner + " unreachable: " + e) + "}");
+            LOG.warn("instance {} owning a queried sensor is unreachable: {}", owner, e.toString());
+            respond(ex, 502, "application/json", "{\"error\":\"the owning instance is unreachable\"}");
+        } finally {
+            proxySlots.release();
         }
     }
 

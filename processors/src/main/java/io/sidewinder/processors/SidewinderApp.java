@@ -38,7 +38,7 @@ public final class SidewinderApp implements AutoCloseable {
         this.metrics = new PipelineMetrics(registry, models);
         int port = config.getInt(SidewinderConfig.HTTP_PORT);
         try {
-            this.http = port >= 0 ? QueryServer.bind(port, this) : null;
+            this.http = port >= 0 ? QueryServer.bind(config.getString(SidewinderConfig.HTTP_BIND_ADDRESS), port, this) : null;
         } catch (IOException e) {
             registry.close();
             throw new java.io.UncheckedIOException("cannot serve the HTTP API on port " + port + ": " + e.getMessage(), e);

@@ -56,6 +56,7 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String MAX_ABS_VALUE = "sidewinder.max.abs.value";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
+    public static final String HTTP_BIND_ADDRESS = "sidewinder.http.bind.address";
 
     private static final ConfigDef DEF = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, "localhost:9092", Importance.HIGH,
@@ -137,6 +138,9 @@ public final class SidewinderConfig extends AbstractConfig {
                             + "max.message.bytes and the producer's max.request.size.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health, /ready); -1 disables it, 0 picks one.")
+            .define(HTTP_BIND_ADDRESS, Type.STRING, "", Importance.LOW,
+                    "Address the HTTP API listens on; empty: every interface (a container, a pod). The demo and the "
+                    + "benchmarks listen on 127.0.0.1.")
             .define(HTTP_HOST, Type.STRING, "localhost", Importance.MEDIUM,
                     "Host name other instances use to reach this one's HTTP API (application.server).");
 

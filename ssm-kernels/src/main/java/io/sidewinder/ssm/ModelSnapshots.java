@@ -90,10 +90,14 @@ public final class ModelSnapshots {
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        // A fresh name beside the target (owner-only on POSIX): no one else's file is written through or moved in.
+        Path tmp = Files.createTempFile(parent == null ? Path.of(".") : parent, file.getFileName() + ".", ".tmp");
         try (DataFileWriter<ModelSnapshot> w = new DataFileWriter<>(new SpecificDatumWriter<>(ModelSnapshot.class))) {
             w.create(ModelSnapshot.getClassSchema(), tmp.toFile());
             w.append(snapshot);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
         }
         // Readers never see a half-written model.
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,

@@ -165,6 +165,7 @@ public final class DemoCommand implements Callable<Integer> {
         p.put(SidewinderConfig.APPLICATION_ID, "sidewinder-demo");
         p.put(SidewinderConfig.STATE_DIR, dir.resolve("state").toString());
         p.put(SidewinderConfig.HTTP_PORT, httpPort);
+        p.put(SidewinderConfig.HTTP_BIND_ADDRESS, "127.0.0.1");   // a laptop demo: not on the network
         p.put(SidewinderConfig.REORDER_GRACE_MS, graceMs);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         return new SidewinderConfig(p);

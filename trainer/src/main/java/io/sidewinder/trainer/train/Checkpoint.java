@@ -76,7 +76,8 @@ record Checkpoint(String run, int nextEpoch, long adamStep, double bestVal, int 
     }
 
     void write(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Path dir = file.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp");   // a fresh, owner-only name
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         try (java.io.FileOutputStream raw = new java.io.FileOutputStream(tmp.toFile());
              DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
