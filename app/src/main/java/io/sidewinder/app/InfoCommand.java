@@ -22,8 +22,15 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--channels", defaultValue = "1", description = "Channels of the default model (default: ${DEFAULT-VALUE}).")
     int channels;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (channels < 1 || channels > 4096) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "sidewinder info: --channels must be between 1 and 4096, got " + channels);
+        }
         ModelParameters params;
         String title;
         if (model != null) {

@@ -90,6 +90,7 @@ class MainTest {
                 {"bench", "latency", "--rate", "0"}, {"bench", "latency", "--seconds", "0"},
                 {"bench", "latency", "--guarantee", "bogus"},
                 {"bench", "pipeline", "--set", "sidewinder.reorder.grace=5"},
+                {"info", "--channels", "0"},
                 {"eval"}, {"bench"}}) {
             Object[] r = fail(args);
             assertEquals(2, r[0], String.join(" ", args) + ": " + r[1]);
