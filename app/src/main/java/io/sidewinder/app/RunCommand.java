@@ -87,11 +87,12 @@ final class RunCommand implements Callable<Integer> {
                 }
             });
             try {
+                starting.set(app);   // first, then the check: a signal in between is seen by one side or the other
                 if (stop.getCount() == 0) {   // signalled while the app was being built: do not start it
+                    starting.set(null);
                     System.err.println("run: stopped before starting");
                     return 0;
                 }
-                starting.set(app);
                 try {
                     app.start();
                 } catch (RuntimeException e) {

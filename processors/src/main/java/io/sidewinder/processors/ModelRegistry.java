@@ -113,7 +113,11 @@ public final class ModelRegistry {
         try {
             snapshot = decoder.deserialize(null, bytes);
         } catch (RuntimeException e) {
-            if (latestOnTopic) newestOnTopic.put(key, UNSERVABLE);   // an older view of this key is stale now
+            if (latestOnTopic) {
+                synchronized (this) {
+                    newestOnTopic.put(key, UNSERVABLE);   // an older view of this key is stale now
+                }
+            }
             reject(key, "undecodable snapshot: " + e.getMessage());
             return false;
         }
@@ -222,6 +226,17 @@ public final class ModelRegistry {
         LOG.warn("model {} v{} was deleted from the models topic; {}", now.modelId(), now.version(),
                 best == null ? "no valid version is left to serve" : "serving v" + best.version() + " again");
         return true;
+    }
+
+    /**
+     * True when the model serving was published under {@code key} and the topic's newest record there is other bytes
+     * that could not serve (undecodable or invalid): the serving copy is then a stale view, as a restarted instance
+     * would not have it, and the caller falls back ({@link #retract}) like every instance does.
+     */
+    public synchronized boolean servesReplacedBytes(String key) {
+        ServingModel now = current.get();
+        Long newest = newestOnTopic.get(key);
+        return now != null && isKeyOf(key, now) && newest != null && newest != now.tag();
     }
 
     /** Whether a topic key names this serving model: its id and version, zero-padded (as published) or not. */

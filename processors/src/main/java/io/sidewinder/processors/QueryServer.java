@@ -39,6 +39,60 @@ final class QueryServer {
         this.app = app;
     }
 
+    /** Statuses the /sensors endpoint answers with, relayed as they come from the owning instance. */
+    private static final java.util.Set<Integer> FORWARDABLE = java.util.Set.of(200, 400, 404, 500, 503);
+
+    /** A response body collected up to a limit; beyond it the exchange is cancelled and fails. */
+    static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final int limit;
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        private final java.util.concurrent.CompletableFuture<byte[]> result = new java.util.concurrent.CompletableFuture<>();
+        private java.util.concurrent.Flow.Subscription subscription;
+
+        private BoundedBody(int limit) {
+            this.limit = limit;
+        }
+
+        static BoundedBody of(int limit) {
+            return new BoundedBody(limit);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(java.util.List<java.nio.ByteBuffer> items) {
+            for (java.nio.ByteBuffer b : items) {
+                if (bytes.size() + b.remaining() > limit) {
+                    subscription.cancel();
+                    result.completeExceptionally(new IOException("answer larger than " + limit + " bytes"));
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                bytes.writeBytes(chunk);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(bytes.toByteArray());
+        }
+    }
+
     /** Requests proxied to other instances at once; beyond, 503 rather than an unbounded number of connections. */
     static final int MAX_PROXIED = 64;
     /** Largest answer relayed from another instance (a sensor's summary is a few KB). */
@@ -174,19 +228,25 @@ final class QueryServer {
         try {
             // The multi-argument URI constructor percent-encodes the path as a path (a space as %20, not '+').
             URI uri = new URI("http", null, owner.host(), owner.port(), "/sensors/" + id, "forwarded", null);
-            HttpResponse<java.io.InputStream> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5))
-                    .build(), HttpResponse.BodyHandlers.ofInputStream());
-            byte[] body;
-            try (java.io.InputStream in = r.body()) {
-                body = in.readNBytes(MAX_PROXIED_BYTES + 1);
-            }
-            if (body.length > MAX_PROXIED_BYTES || !(r.statusCode() == 200 || r.statusCode() == 404 || r.statusCode() == 503)) {
-                LOG.warn("instance {} answered {} with {} bytes for a forwarded query; not relayed", owner, r.statusCode(),
-                        body.length);
-                respond(ex, 502, "application/json", "{\"error\":\"the owning instance gave an unusable answer\"}");
+            // The whole exchange, body included, within 5 s and 1 MiB: a stalled or flooding owner holds no slot.
+            var pending = client.sendAsync(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+                    info -> BoundedBody.of(MAX_PROXIED_BYTES));
+            HttpResponse<byte[]> r;
+            try {
+                r = pending.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                pending.cancel(true);
+                LOG.warn("a query forwarded to instance {} failed: {}", owner, e.toString());
+                respond(ex, 502, "application/json", "{\"error\":\"the owning instance gave no usable answer\"}");
                 return;
             }
-            respond(ex, r.statusCode(), "application/json", new String(body, java.nio.charset.StandardCharsets.UTF_8));
+            if (!FORWARDABLE.contains(r.statusCode())) {
+                LOG.warn("instance {} answered {} to a forwarded query; not relayed", owner, r.statusCode());
+                respond(ex, 502, "application/json", "{\"error\":\"the owning instance gave no usable answer\"}");
+                return;
+            }
+            r.headers().firstValue("Retry-After").ifPresent(v -> ex.getResponseHeaders().set("Retry-After", v));
+            respond(ex, r.statusCode(), "application/json", new String(r.body(), java.nio.charset.StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             respond(ex, 503, "application/json", "{\"error\":\"interrupted\"}");

@@ -139,8 +139,8 @@ public final class SidewinderConfig extends AbstractConfig {
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health, /ready); -1 disables it, 0 picks one.")
             .define(HTTP_BIND_ADDRESS, Type.STRING, "", Importance.LOW,
-                    "Address the HTTP API listens on; empty: every interface (a container, a pod). The demo and the "
-                    + "benchmarks listen on 127.0.0.1.")
+                    "Address the HTTP API listens on; empty: every interface (a container, a pod). The demo listens "
+                    + "on 127.0.0.1.")
             .define(HTTP_HOST, Type.STRING, "localhost", Importance.MEDIUM,
                     "Host name other instances use to reach this one's HTTP API (application.server).");
 

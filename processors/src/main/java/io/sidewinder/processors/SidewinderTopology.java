@@ -90,7 +90,15 @@ public final class SidewinderTopology {
             } else {
                 store.put(record.key(), record.value());
                 models.reinstate(record.key());
-                models.offerLatest(record.key(), record.value());
+                if (!models.offerLatest(record.key(), record.value()) && models.servesReplacedBytes(record.key())) {
+                    // The serving version was republished with bytes that cannot serve: fall back as on a tombstone,
+                    // so that running and restarted instances serve alike.
+                    java.util.List<byte[]> remaining = new java.util.ArrayList<>();
+                    try (var it = store.all()) {
+                        it.forEachRemaining(kv -> remaining.add(kv.value));
+                    }
+                    models.retract(record.key(), remaining);
+                }
             }
         }
     }

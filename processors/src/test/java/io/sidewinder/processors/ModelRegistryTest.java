@@ -55,6 +55,19 @@ class ModelRegistryTest {
     }
 
     @Test
+    void theServingVersionRepublishedWithBadBytesIsSeenAsReplaced() {
+        ModelRegistry models = new ModelRegistry("default");
+        String k4 = ModelRegistry.key("default", 4), k5 = ModelRegistry.key("default", 5);
+        models.offerLatest(k4, snapshot(4, 21));
+        models.offerLatest(k5, snapshot(5, 20));
+        assertFalse(models.servesReplacedBytes(k5));
+        assertFalse(models.offerLatest(k5, "corrupt".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertTrue(models.servesReplacedBytes(k5), "a restarted instance would not serve v5's old bytes");
+        assertTrue(models.retract(k5, List.of(snapshot(4, 21))));   // what the global processor then does
+        assertEquals(4, models.current().version());
+    }
+
+    @Test
     void aRetractedVersionIsNotServedAgainFromAStaleViewOfTheStoreUntilItIsPutAgain() {
         ModelRegistry models = new ModelRegistry("default");
         models.offer(ModelRegistry.key("default", 1), snapshot(1));

@@ -157,6 +157,17 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void theServedVersionRepublishedWithBytesThatCannotServeFallsBackAsARestartedInstanceWould() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            p.publish(2, 4);
+            p.models().pipeInput(ModelRegistry.key("default", 2), "not a snapshot".getBytes(StandardCharsets.UTF_8));
+            p.send("s1", System.currentTimeMillis() - 60_000, 1f);
+            io.sidewinder.schemas.Forecast f = AvroSerdes.forecast().deserialize("f", p.forecasts().readValue());
+            assertEquals(1L, f.getModelVersion(), "v2's bytes on the topic cannot serve: v1 does, on every instance");
+        }
+    }
+
+    @Test
     void deletingTheServedVersionFallsBackToTheHighestVersionLeft() {
         try (Pipeline p = Pipeline.start(config(Map.of()))) {
             p.publish(2, 4);

@@ -92,16 +92,22 @@ public final class ModelSnapshots {
         }
         // A fresh name beside the target (owner-only on POSIX): no one else's file is written through or moved in.
         Path tmp = Files.createTempFile(parent == null ? Path.of(".") : parent, file.getFileName() + ".", ".tmp");
-        try (DataFileWriter<ModelSnapshot> w = new DataFileWriter<>(new SpecificDatumWriter<>(ModelSnapshot.class))) {
-            w.create(ModelSnapshot.getClassSchema(), tmp.toFile());
-            w.append(snapshot);
+        try {
+            try (DataFileWriter<ModelSnapshot> w = new DataFileWriter<>(new SpecificDatumWriter<>(ModelSnapshot.class))) {
+                w.create(ModelSnapshot.getClassSchema(), tmp.toFile());
+                w.append(snapshot);
+            }
+            // A model is read by other users and containers (info, eval, a bind mount): not the temp file's 0600.
+            if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            // Readers never see a half-written model.
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
+            Files.deleteIfExists(tmp);   // a failed write or move leaves no stray file behind
             throw e;
         }
-        // Readers never see a half-written model.
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Reads the (single) snapshot in an Avro container file, without verifying it. */

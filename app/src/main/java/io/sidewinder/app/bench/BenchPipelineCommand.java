@@ -68,7 +68,9 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     }
 
     private int measure(Path dir) throws Exception {
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+        // Every preloaded reading must stay until the pipeline has read it: no size retention for a benchmark run.
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(dir.resolve("kafka"), 0,
+                Map.of("log.retention.bytes", "-1"))) {
             SidewinderConfig config = EmbeddedPipeline.start(broker, dir, Map.of(SidewinderConfig.TOPIC_PARTITIONS, 1),
                     settings);
             broker.createTopic("bench-passthrough-out", 1, Map.of());

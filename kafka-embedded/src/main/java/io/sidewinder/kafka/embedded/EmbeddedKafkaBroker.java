@@ -78,8 +78,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     static final long RETENTION_BYTES_PER_PARTITION = 256L * 1024 * 1024;
     /** Settings the broker's own addressing and roles depend on: not overridable. */
     private static final java.util.Set<String> FIXED_KEYS = java.util.Set.of("listeners", "advertised.listeners",
-            "listener.security.protocol.map", "inter.broker.listener.name", "node.id", "process.roles", "log.dirs",
-            "log.dir");
+            "listener.security.protocol.map", "inter.broker.listener.name", "controller.listener.names",
+            "controller.quorum.voters", "controller.quorum.bootstrap.servers", "node.id", "broker.id", "process.roles",
+            "log.dirs", "log.dir", "metadata.log.dir");
 
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
@@ -146,7 +147,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Objects.requireNonNull(logDir, "logDir");
         Objects.requireNonNull(overrides, "overrides");
         for (String key : overrides.keySet()) {
-            if (FIXED_KEYS.contains(key) || key.startsWith("controller.")) {
+            if (FIXED_KEYS.contains(key)) {
                 // bootstrapServers() and the exit guard rely on these: an override would, e.g., bind every interface
                 // while the broker still reports 127.0.0.1.
                 throw new IllegalArgumentException("the embedded broker does not take an override of " + key);
@@ -303,11 +304,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                     internalAdmin = null;
                 }
             }
-            try {
-                server.shutdown();
-            } finally {
-                server.awaitShutdown();   // a shutdown that threw must not leave the broker's threads running
-            }
+            server.shutdown();   // if it throws, awaiting would wait for good on a controller never told to stop
+            server.awaitShutdown();
             LOG.info("Embedded Kafka broker {} stopped in {} ms", bootstrapServers,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         } finally {

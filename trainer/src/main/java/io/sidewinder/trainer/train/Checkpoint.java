@@ -78,32 +78,37 @@ record Checkpoint(String run, int nextEpoch, long adamStep, double bestVal, int 
     void write(Path file) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, file.getFileName() + ".", ".tmp");   // a fresh, owner-only name
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        try (java.io.FileOutputStream raw = new java.io.FileOutputStream(tmp.toFile());
-             DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
-                     new java.util.zip.CheckedOutputStream(raw, crc)))) {
-            out.writeInt(MAGIC);
-            out.writeInt(VERSION);
-            out.writeUTF(run);
-            out.writeInt(nextEpoch);
-            out.writeLong(adamStep);
-            out.writeDouble(bestVal);
-            out.writeInt(bestEpoch);
-            out.writeInt(stale);
-            out.writeLong(samples);
-            for (Map<String, double[]> m : java.util.List.of(params, best, first, second)) {
-                out.writeInt(m.size());
-                for (var e : m.entrySet()) {
-                    out.writeUTF(e.getKey());
-                    out.writeInt(e.getValue().length);
-                    for (double d : e.getValue()) out.writeDouble(d);
+        try {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            try (java.io.FileOutputStream raw = new java.io.FileOutputStream(tmp.toFile());
+                 DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
+                         new java.util.zip.CheckedOutputStream(raw, crc)))) {
+                out.writeInt(MAGIC);
+                out.writeInt(VERSION);
+                out.writeUTF(run);
+                out.writeInt(nextEpoch);
+                out.writeLong(adamStep);
+                out.writeDouble(bestVal);
+                out.writeInt(bestEpoch);
+                out.writeInt(stale);
+                out.writeLong(samples);
+                for (Map<String, double[]> m : java.util.List.of(params, best, first, second)) {
+                    out.writeInt(m.size());
+                    for (var e : m.entrySet()) {
+                        out.writeUTF(e.getKey());
+                        out.writeInt(e.getValue().length);
+                        for (double d : e.getValue()) out.writeDouble(d);
+                    }
                 }
+                out.flush();
+                raw.write(java.nio.ByteBuffer.allocate(8).putLong(crc.getValue()).array());   // the trailer, not in the CRC
+                raw.getFD().sync();   // on disk before the rename: after a power loss the name never points at zeros
             }
-            out.flush();
-            raw.write(java.nio.ByteBuffer.allocate(8).putLong(crc.getValue()).array());   // the trailer, not in the CRC
-            raw.getFD().sync();   // on disk before the rename: after a power loss the name never points at zeros
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);   // a full disk must not keep a partial copy per failed write
+            throw e;
         }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     static Checkpoint read(Path file) throws IOException {
