@@ -89,6 +89,7 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
             List<float[]> rows = new ArrayList<>();
             String line;
             int lineNo = 1, nonFinite = 0, repeated = 0, firstNonFinite = 0, firstRepeated = 0;
+            long epochScale = 0;   // 0 until the first epoch-number time decides it
             while ((line = in.readLine()) != null) {
                 lineNo++;
                 if (line.isBlank()) {
@@ -98,7 +99,11 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
                 if (f.length != names.size()) {   // a stray separator or quoting would shift the columns
                     throw new IOException(file + ":" + lineNo + ": expected " + names.size() + " fields, got " + f.length);
                 }
-                long t = parseTime(f[timeIdx].trim(), file, lineNo);
+                String rawTime = f[timeIdx].trim();
+                if (epochScale == 0 && isDigits(rawTime)) {
+                    epochScale = epochScale(rawTime);   // decided by the first row, kept for the whole file
+                }
+                long t = scaled(parseTime(rawTime, file, lineNo), rawTime, epochScale);
                 if (!times.isEmpty() && t < times.getLast()) {
                     throw new IOException(file + ":" + lineNo + ": time goes backwards (" + f[timeIdx].trim()
                             + " after " + java.time.Instant.ofEpochMilli(times.getLast()) + "); sort the file by time");
@@ -137,6 +142,30 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
                     skipped.isEmpty() ? "" : file.getFileName() + ": left out rows the stream would dead-letter: "
                             + String.join(", ", skipped));
         }
+    }
+
+    private static boolean isDigits(String s) {
+        return !s.isEmpty() && s.chars().allMatch(Character::isDigit);
+    }
+
+    /**
+     * Epoch numbers are taken for milliseconds, unless their size says they are epoch seconds, microseconds or
+     * nanoseconds of a date between 2001 and 2286 (10, 16 or 19 digits): a file of Unix seconds read as milliseconds
+     * would give the model a gap reference 1000× too small. Other numbers (row counters, small times) stay ms.
+     * Returns the factor to milliseconds as a signed code: +1000 multiply, -1000 / -1000000 divide, 1 as is.
+     */
+    static long epochScale(String digits) {
+        return switch (digits.length()) {
+            case 10 -> 1_000;            // seconds
+            case 16 -> -1_000;           // microseconds
+            case 19 -> -1_000_000;       // nanoseconds
+            default -> 1;                // milliseconds (13 digits) and anything else
+        };
+    }
+
+    private static long scaled(long t, String raw, long scale) {
+        if (!isDigits(raw) || scale == 1 || scale == 0) return t;
+        return scale > 0 ? t * scale : t / -scale;
     }
 
     static long parseTime(String s, Path file, int lineNo) throws IOException {

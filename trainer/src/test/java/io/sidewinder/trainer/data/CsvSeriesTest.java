@@ -71,4 +71,15 @@ class CsvSeriesTest {
                 () -> CsvSeries.read(csv("date,a\nyesterday,1\n"), "date", null));
         assertTrue(garbled.getMessage().contains("accepted:"), garbled.getMessage());
     }
+
+    @Test
+    void epochSecondsMicrosAndNanosAreReadAsTheirDatesAndSmallNumbersStayMilliseconds() throws IOException {
+        long t0 = 1_700_000_000_000L;   // 2023-11-14, in ms
+        for (String[] rows : new String[][] {{"1700000000", "1700000060"}, {"1700000000000", "1700000060000"},
+                {"1700000000000000", "1700000060000000"}, {"1700000000000000000", "1700000060000000000"}}) {
+            CsvSeries s = CsvSeries.read(csv("date,a\n" + rows[0] + ",1\n" + rows[1] + ",2\n"), "date", null);
+            assertArrayEquals(new long[] {t0, t0 + 60_000}, s.times(), rows[0]);
+        }
+        assertArrayEquals(new long[] {1000, 2000}, CsvSeries.read(csv("date,a\n1000,1\n2000,2\n"), "date", null).times());
+    }
 }
