@@ -181,8 +181,8 @@ class SensorDetectorTest {
         d.attach(copy.detector, copy.encodedStreams);
         SensorDetector.Observation a = d.observe(original.detector, 60_000L * 31, new float[] {3, 4});
         SensorDetector.Observation b = d.observe(copy.detector, 60_000L * 31, new float[] {3, 4});
-        assertEquals(a.score(), b.score());
-        assertArrayEquals(a.forecastMean(), b.forecastMean());
+        assertScoresClose(a.score(), b.score());
+        assertArrayEquals(a.forecastMean(), b.forecastMean(), 1e-4f);   // fp32 rounding across a JIT switch
     }
 
     @Test
@@ -222,11 +222,11 @@ class SensorDetectorTest {
         KeyState old = KeyState.fromBytes(asVersion2(ks));
         assertEquals(ks.detector.scored(), old.readings());
         assertEquals(8, old.recentReadings());
-        assertArrayEquals(ks.forecastMean(), old.forecastMean());
+        assertArrayEquals(ks.forecastMean(), old.forecastMean(), 1e-4f);
         d.attach(old.detector, old.encodedStreams);
         SensorDetector.Observation a = d.observe(ks.detector, 41_000, new float[] {0.5f}), b = d.observe(old.detector, 41_000, new float[] {0.5f});
         assertEquals(a.score().surprise(), b.score().surprise()); // the likelihood differs: extreme values start afresh
-        assertArrayEquals(a.forecastMean(), b.forecastMean());
+        assertArrayEquals(a.forecastMean(), b.forecastMean(), 1e-4f);   // fp32 rounding across a JIT switch
         assertTrue(a.deviation().baselineReady());
         assertFalse(b.deviation().baselineReady(), "a v2 key has no baseline yet");
     }
@@ -318,8 +318,8 @@ class SensorDetectorTest {
         d.attach(copy.detector, copy.encodedStreams);
         SensorDetector.Observation a = d.observe(original.detector, 31_000, new float[] {3, 4});
         SensorDetector.Observation b = d.observe(copy.detector, 31_000, new float[] {3, 4});
-        assertEquals(a.score(), b.score());
-        assertArrayEquals(a.forecastMean(), b.forecastMean()); // a lost history would change the readout's term
+        assertScoresClose(a.score(), b.score());
+        assertArrayEquals(a.forecastMean(), b.forecastMean(), 1e-4f); // a lost history would change the readout's term
     }
 
     @Test
@@ -336,7 +336,9 @@ class SensorDetectorTest {
         SensorDetector.State fresh = d.newState(1);
         SensorDetector.Observation replayed = null;
         for (KeyState.Reading r : ks.recent) replayed = d.observe(fresh, r.eventTime(), r.values());
-        assertArrayEquals(replayed.forecastMean(), rebuilt.forecastMean());
+        // Within fp32 rounding, not bit for bit: the two loops may run one interpreted and one JIT-compiled, and the
+        // Vector API's compiled kernels may fuse or order a sum differently (seen once in CI: 1 ulp at one step).
+        assertArrayEquals(replayed.forecastMean(), rebuilt.forecastMean(), 1e-6f);
     }
 
     @Test
@@ -348,5 +350,12 @@ class SensorDetectorTest {
         assertFalse(d.serves(1));
         assertThrows(IllegalArgumentException.class, () -> d.newState(3));
         assertTrue(detector(KeyCadence.Mode.MODEL).serves(7));
+    }
+
+    /** Two scores of the same reading from equal states: equal up to fp32 rounding (a JIT switch between the runs). */
+    private static void assertScoresClose(AnomalyScorer.Score a, AnomalyScorer.Score b) {
+        assertEquals(a.surprise(), b.surprise(), 1e-5 * Math.max(1, Math.abs(a.surprise())));
+        assertEquals(a.likelihood(), b.likelihood(), 1e-5);
+        assertEquals(a.flagged(), b.flagged());
     }
 }
