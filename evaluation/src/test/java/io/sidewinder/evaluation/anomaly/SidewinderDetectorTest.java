@@ -59,7 +59,7 @@ class SidewinderDetectorTest {
                 assertEquals(StreamDetector.Scores.same(0), withSentinels.score(t - 30_000, new float[] {3.4e38f}), "sentinel at " + i);
             }
             float[] v = {(float) (10 + r.nextGaussian())};
-            assertEquals(without.score(t, v), withSentinels.score(t, v), "row " + i + ": the sentinels changed nothing");
+            assertClose(without.score(t, v), withSentinels.score(t, v), "row " + i + ": the sentinels changed nothing");
         }
     }
 
@@ -72,7 +72,7 @@ class SidewinderDetectorTest {
             long t = 60_000L * i;
             float[] v = {(float) (10 + r.nextGaussian())};
             StreamDetector.Scores a = withRepeat.score(t, v), b = without.score(t, v);
-            assertEquals(b, a, "row " + i);
+            assertClose(b, a, "row " + i);
             if (i == 150) {
                 // A far-off value at the same time: the stream would dead-letter it, so it must leave no trace.
                 assertEquals(StreamDetector.Scores.same(0), withRepeat.score(t, new float[] {500}));
@@ -110,5 +110,11 @@ class SidewinderDetectorTest {
         assertEquals(2_001, lines.size());
         // The first row has no forecast yet, and no baseline.
         assertTrue(lines.get(1).endsWith(",0.000000,0,0.000000"), lines.get(1));
+    }
+
+    /** Equal up to fp32 rounding: two detectors run in lockstep may straddle a JIT switch of the SIMD kernels. */
+    private static void assertClose(StreamDetector.Scores expected, StreamDetector.Scores actual, String what) {
+        assertEquals(expected.onset(), actual.onset(), 1e-5, what + " (onset)");
+        assertEquals(expected.state(), actual.state(), 1e-5, what + " (state)");
     }
 }
