@@ -13,8 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class ModelRegistryTest {
     static byte[] snapshot(long version) {
-        return AvroSerdes.modelSnapshot().serialize(null, ModelSnapshots.toSnapshot(
-                ModelParameters.initialise(SensorReadingProcessorTest.UNIVARIATE, version), "default", version, Map.of(), Map.of()));
+        return snapshot(version, version);
     }
 
     static byte[] snapshot(long version, long seed) {

@@ -70,37 +70,20 @@ public final class BenchLatencyCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    /** The --set settings as the pipeline will read them, checked before a broker starts. */
-    static void requireValidSettings(picocli.CommandLine.Model.CommandSpec spec, Map<String, String> settings) {
-        try {
-            new io.sidewinder.processors.SidewinderConfig(settings);
-        } catch (org.apache.kafka.common.config.ConfigException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), spec.qualifiedName() + ": --set: "
-                    + e.getMessage());
-        }
-    }
-
-    static void requireAtLeast(picocli.CommandLine.Model.CommandSpec spec, String option, long value, long least) {
-        if (value < least) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    spec.qualifiedName() + ": " + option + " must be at least " + least + ", got " + value);
-        }
-    }
-
     @Override
     public Integer call() throws Exception {
         // Checked before the broker starts and a model is fitted: a bad value is a usage error, not a figure.
-        requireAtLeast(spec, "--rate", rate, 1);
-        requireAtLeast(spec, "--seconds", seconds, 1);
-        requireAtLeast(spec, "--warmup-seconds", warmupSeconds, 0);
-        requireAtLeast(spec, "--sensors", sensors, 1);
-        requireAtLeast(spec, "--commit-interval-ms", commitIntervalMs, 1);
-        requireAtLeast(spec, "--linger-ms", lingerMs, 0);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--rate", rate, 1);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--seconds", seconds, 1);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--warmup-seconds", warmupSeconds, 0);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--sensors", sensors, 1);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--commit-interval-ms", commitIntervalMs, 1);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--linger-ms", lingerMs, 0);
         if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), spec.qualifiedName()
                     + ": --guarantee takes exactly_once_v2 or at_least_once, got " + guarantee);
         }
-        requireValidSettings(spec, settings);
+        io.sidewinder.app.OptionChecks.settings(spec, settings);
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try {
             return measure(dir);

@@ -56,9 +56,9 @@ public final class BenchPipelineCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         // Checked before the broker starts and a model is fitted: a bad value is a usage error, not a figure.
-        BenchLatencyCommand.requireAtLeast(spec, "--records", records, 1);
-        BenchLatencyCommand.requireAtLeast(spec, "--sensors", sensors, 1);
-        BenchLatencyCommand.requireValidSettings(spec, settings);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--records", records, 1);
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--sensors", sensors, 1);
+        io.sidewinder.app.OptionChecks.settings(spec, settings);
         Path dir = Files.createTempDirectory("sidewinder-bench");
         try {
             return measure(dir);

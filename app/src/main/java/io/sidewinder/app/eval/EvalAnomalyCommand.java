@@ -101,7 +101,8 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
         if (detector == Detector.GAUSSIAN || detector == Detector.ALL) detectors.add(WindowedGaussianDetector.factory());
         if (detector == Detector.RCF || detector == Detector.ALL) detectors.add(RandomCutForestDetector.factory());
         if (detector == Detector.SIDEWINDER || detector == Detector.ALL) {
-            detectors.add(SidewinderDetector.factory(sidewinder(), sidewinderConfig().getDouble(SidewinderConfig.MAX_ABS_VALUE)));
+            SidewinderConfig config = sidewinderConfig();
+            detectors.add(SidewinderDetector.factory(sidewinder(config), config.getDouble(SidewinderConfig.MAX_ABS_VALUE)));
         }
         AnomalyEvaluation.Report last = null;
         for (StreamDetector.Factory f : detectors) {
@@ -121,19 +122,14 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
         return 0;
     }
 
-    private SensorDetector sidewinder() throws java.io.IOException {
+    private SensorDetector sidewinder(SidewinderConfig config) throws java.io.IOException {
         ModelParameters params = model != null ? ModelSnapshots.toParameters(ModelSnapshots.read(model))
                 : GeneralModels.univariate(GeneralModels.DEFAULT_SEED);
-        return SidewinderDetector.detector(params, gapMode, sidewinderConfig());
+        return SidewinderDetector.detector(params, gapMode, config);
     }
 
     private SidewinderConfig sidewinderConfig() {
-        SidewinderConfig config;
-        try {
-            config = new SidewinderConfig(settings);
-        } catch (org.apache.kafka.common.config.ConfigException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set: " + e.getMessage());
-        }
+        SidewinderConfig config = io.sidewinder.app.OptionChecks.settings(spec, settings);
         for (String key : settings.keySet()) {
             if (!SidewinderConfig.definition().names().contains(key)) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set: unknown setting '" + key + "'");

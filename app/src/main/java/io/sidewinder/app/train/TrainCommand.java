@@ -401,10 +401,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private void requireAtLeast(String option, int value, int min) {
-        if (value < min) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: " + option + " must be at least " + min + ", got " + value);
-        }
+        io.sidewinder.app.OptionChecks.requireAtLeast(spec, option, value, min);
     }
 
     /**
