@@ -1,6 +1,7 @@
 package io.sidewinder.app;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sidewinder.schemas.ModelSnapshot;
@@ -128,6 +129,33 @@ class TrainCommandTest {
             assertTrue(r.err().contains("the trained model is in"), r.err());
             ModelSnapshots.toParameters(ModelSnapshots.read(dir.resolve("model.avro")));   // whole and valid
         }
+    }
+
+    @Test
+    void aKafkaConfigFileReachesThePublisherSoThatASecuredClusterCanBeUsed(@TempDir Path dir) throws Exception {
+        try (var broker = io.sidewinder.kafka.embedded.EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
+            broker.createTopic("models", 1, java.util.Map.of("cleanup.policy", "compact"));
+            // The file run --config reads: its brokers are used without --bootstrap-servers, its Streams keys ignored.
+            Path config = java.nio.file.Files.writeString(dir.resolve("sidewinder.properties"), "bootstrap.servers="
+                    + broker.bootstrapServers() + "\napplication.id=sidewinder\nsidewinder.model.id=pumps\n");
+            Run ok = train(dir, "--publish", "models", "--kafka-config", config.toString());
+            assertEquals(0, ok.code(), ok.err());
+            var champion = new io.sidewinder.app.train.ModelPublisher(broker.bootstrapServers(), "models").champion("default");
+            assertTrue(champion.isPresent(), "published through the file's brokers");
+
+            // A client setting in the file reaches the clients: an invalid security.protocol fails the publish.
+            Path bad = java.nio.file.Files.writeString(dir.resolve("bad.properties"), "bootstrap.servers="
+                    + broker.bootstrapServers() + "\nsecurity.protocol=NOPE\n");
+            Run refused = train(dir, "--publish", "models", "--kafka-config", bad.toString(), "--out",
+                    dir.resolve("model2.avro").toString());
+            assertTrue(refused.code() != 0, refused.err());
+            assertTrue(refused.err().contains("security.protocol"), refused.err());
+        }
+        Run missing = train(dir, "--publish", "models", "--kafka-config", dir.resolve("nope.properties").toString(),
+                "--out", dir.resolve("model3.avro").toString());
+        assertEquals(2, missing.code(), missing.err());
+        assertTrue(missing.err().contains("nope.properties does not exist"), missing.err());
+        assertFalse(java.nio.file.Files.exists(dir.resolve("model3.avro")), "refused before training");
     }
 
     @ParameterizedTest(name = "backend={0}")

@@ -235,7 +235,17 @@ public final class SidewinderConfig extends AbstractConfig {
                     org.slf4j.LoggerFactory.getLogger(SidewinderConfig.class).warn(
                             "environment variable {} names no setting ({}); ignored", k, key);
                 }
-            } else if (k.startsWith("KAFKA_")) {
+            }
+        });
+        out.putAll(kafkaSettingsFromEnvironment(env));
+        return out;
+    }
+
+    /** KAFKA_X_Y → x.y: the Kafka client settings the environment holds (the CLI's other Kafka clients read them too). */
+    public static Map<String, String> kafkaSettingsFromEnvironment(Map<String, String> env) {
+        Map<String, String> out = new HashMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("KAFKA_") && k.length() > "KAFKA_".length()) {
                 out.put(k.substring(6).toLowerCase(Locale.ROOT).replace('_', '.'), v);
             }
         });

@@ -37,11 +37,15 @@ public final class ModelPublisher {
         }
     }
 
-    private final String bootstrap;
+    private final KafkaClientSettings client;
     private final String topic;
 
     public ModelPublisher(String bootstrap, String topic) {
-        this.bootstrap = bootstrap;
+        this(KafkaClientSettings.bootstrap(bootstrap), topic);
+    }
+
+    public ModelPublisher(KafkaClientSettings client, String topic) {
+        this.client = client;
         this.topic = topic;
     }
 
@@ -51,9 +55,9 @@ public final class ModelPublisher {
      */
     public Optional<ModelSnapshot> champion(String modelId) {
         Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        p = client.with(p);
         Map<String, byte[]> latest = new HashMap<>();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
             TopicSnapshot.read(c, topic, TopicHistory.STALL, r -> {
@@ -84,9 +88,8 @@ public final class ModelPublisher {
      * retention) would lose every model a week later, and the stream would then serve nothing.
      */
     void requireCompactedTopic() throws Exception {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000))) {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client.with(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000)))) {
             if (!admin.listTopics().names().get().contains(topic)) {
                 throw new IllegalStateException("models topic '" + topic + "' does not exist: create it with "
                         + "cleanup.policy=compact (`sidewinder run --create-topics` does)");
@@ -168,9 +171,9 @@ public final class ModelPublisher {
         }
         ModelSnapshot toPublish = ModelSnapshot.newBuilder(challenger).setVersion(version).build();
         Map<String, Object> p = new HashMap<>();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        p = client.with(p);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, ModelRegistry.key(toPublish.getModelId(), version),
                     AvroSerdes.modelSnapshot().serialize(topic, toPublish))).get();

@@ -25,12 +25,16 @@ public final class TopicHistory {
     static final Duration STALL = Duration.ofSeconds(60);
 
     public static Result read(String bootstrap, String topic, Instant from, Instant to) {
+        return read(KafkaClientSettings.bootstrap(bootstrap), topic, from, to);
+    }
+
+    public static Result read(KafkaClientSettings client, String topic, Instant from, Instant to) {
         Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         // Retention deleting the oldest segment mid-read must move the consumer to the new log start, not the end.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
+        p = client.with(p);
         SensorHistories h = new SensorHistories();
         long records = 0, bad = 0;
         var decoder = AvroSerdes.sensorReading().deserializer();

@@ -117,8 +117,14 @@ public final class TrainCommand implements Callable<Integer> {
             + "or cannot be compared.")
     boolean forcePublish;
 
-    @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", description = "Kafka brokers for --publish.")
+    @Option(names = "--bootstrap-servers", description = "Kafka brokers for kafka: data and --publish (default: "
+            + "--kafka-config's, else KAFKA_BOOTSTRAP_SERVERS, else localhost:9092).")
     String bootstrapServers;
+
+    @Option(names = "--kafka-config", description = "A properties file of Kafka client settings for kafka: data and "
+            + "--publish: security.protocol, ssl.*, sasl.* and the like (the file `run --config` reads works: its "
+            + "sidewinder.* and Streams-only keys are left out). KAFKA_X_Y environment variables set x.y after it.")
+    Path kafkaConfig;
 
     @Option(names = "--model-id", defaultValue = "default", description = "The model id the snapshot serves under "
             + "(sidewinder.model.id; default: ${DEFAULT-VALUE}).") String modelId;
@@ -131,6 +137,9 @@ public final class TrainCommand implements Callable<Integer> {
     boolean help;
 
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Settings of the topic reader and the publisher; loaded with the option checks, before any training. */
+    private KafkaClientSettings kafkaClient;
 
     /** The kernels --backend names (null: the trainer uses this JVM's), after checking the options agree. */
     static io.sidewinder.ssm.kernels.SsmKernels kernels(String backend, ForecastTrainer.Precision precision,
@@ -232,6 +241,15 @@ public final class TrainCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "train: --checkpoint with kafka: data needs --to, so that a resumed run reads the same readings");
         }
+        if (data.startsWith("kafka:") || publishTopic != null) {
+            try {   // before training: a settings file that cannot be read must not cost the run
+                kafkaClient = KafkaClientSettings.load(kafkaConfig, System.getenv(), bootstrapServers);
+            } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --kafka-config: " + e.getMessage());
+            }
+        } else if (kafkaConfig != null || bootstrapServers != null) {
+            System.err.println("train: warning: --kafka-config and --bootstrap-servers are only used with kafka: data or --publish");
+        }
         int nThreads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         io.sidewinder.ssm.kernels.SsmKernels kernels;
         try {
@@ -285,7 +303,7 @@ public final class TrainCommand implements Callable<Integer> {
         } else if (proto.equals("holdout")) {
             Map<String, Windows.Series> sensors;
             if (kafka) {
-                TopicHistory.Result h = TopicHistory.read(bootstrapServers, data.substring("kafka:".length()),
+                TopicHistory.Result h = TopicHistory.read(kafkaClient, data.substring("kafka:".length()),
                         from == null ? java.time.Instant.EPOCH : from, to == null ? java.time.Instant.now() : to);
                 sensors = h.histories().series(maxAbsValue);
                 System.err.printf("train: %d records from %s (%d undecodable, %d dropped by the ordering rule), %d sensors%n",
@@ -356,7 +374,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (publishTopic != null) {
             ModelPublisher.Decision d;
             try {
-                d = new ModelPublisher(bootstrapServers, publishTopic).offer(snapshot, referee, forcePublish);
+                d = new ModelPublisher(kafkaClient, publishTopic).offer(snapshot, referee, forcePublish);
             } catch (Exception e) {   // a broker that is down: ExecutionException, TimeoutException, KafkaException
                 throw new IllegalStateException("publishing to " + publishTopic + " failed (" + e.getMessage()
                         + "); the trained model is in " + out, e);
