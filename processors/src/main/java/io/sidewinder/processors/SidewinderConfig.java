@@ -241,11 +241,16 @@ public final class SidewinderConfig extends AbstractConfig {
         return out;
     }
 
+    /** Variables Kafka's own scripts read (JVM options of kafka-*.sh): set in many shells, never client settings. */
+    static final java.util.Set<String> KAFKA_SCRIPT_VARIABLES = java.util.Set.of("KAFKA_HEAP_OPTS", "KAFKA_OPTS",
+            "KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_LOG4J_OPTS", "KAFKA_GC_LOG_OPTS", "KAFKA_JMX_OPTS", "KAFKA_DEBUG",
+            "KAFKA_HOME");
+
     /** KAFKA_X_Y → x.y: the Kafka client settings the environment holds (the CLI's other Kafka clients read them too). */
     public static Map<String, String> kafkaSettingsFromEnvironment(Map<String, String> env) {
         Map<String, String> out = new HashMap<>();
         env.forEach((k, v) -> {
-            if (k.startsWith("KAFKA_") && k.length() > "KAFKA_".length()) {
+            if (k.startsWith("KAFKA_") && k.length() > "KAFKA_".length() && !KAFKA_SCRIPT_VARIABLES.contains(k)) {
                 out.put(k.substring(6).toLowerCase(Locale.ROOT).replace('_', '.'), v);
             }
         });

@@ -107,4 +107,11 @@ class SidewinderConfigTest {
                 "SIDEWINDER_SERVICE_HOST", "10.0.0.1", "SIDEWINDER_PORT_8080_TCP", "tcp://10.0.0.1:8080",
                 "SIDEWINDER_MODEL_ID", "pumps")));
     }
+
+    @Test
+    void kafkaScriptVariablesOfTheShellAreNotTakenForClientSettings() {
+        assertEquals(Map.of("security.protocol", "SSL"), SidewinderConfig.fromEnvironment(Map.of(
+                "KAFKA_HEAP_OPTS", "-Xmx1g", "KAFKA_OPTS", "-Djava.security.auth.login.config=/etc/jaas.conf",
+                "KAFKA_SECURITY_PROTOCOL", "SSL")));
+    }
 }
