@@ -28,8 +28,8 @@ final class InfoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (channels < 1 || channels > 4096) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "sidewinder info: --channels must be between 1 and 4096, got " + channels);
+            throw OptionChecks.usage(spec,
+                    "--channels must be between 1 and 4096, got " + channels);
         }
         ModelParameters params;
         String title;

@@ -71,6 +71,9 @@ public final class Main implements Runnable {
     private static String own(Throwable e) {
         if (e instanceof NoSuchFileException f) return "no such file: " + f.getFile();
         if (e instanceof AccessDeniedException f) return "permission denied: " + f.getFile();
+        if (e instanceof java.nio.file.FileAlreadyExistsException f) return "already exists: " + f.getFile();
+        if (e instanceof java.nio.file.NotDirectoryException f) return "not a directory: " + f.getFile();
+        if (e instanceof java.nio.file.DirectoryNotEmptyException f) return "directory not empty: " + f.getFile();
         if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason() + ": " + f.getFile();
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;

@@ -9,10 +9,14 @@ import picocli.CommandLine.ParameterException;
 public final class OptionChecks {
     private OptionChecks() {}
 
+    /** A usage error (exit 2) of the command, as every command words one: {@code sidewinder <command>: <message>}. */
+    public static ParameterException usage(CommandSpec spec, String message) {
+        return new ParameterException(spec.commandLine(), spec.qualifiedName() + ": " + message);
+    }
+
     public static void requireAtLeast(CommandSpec spec, String option, long value, long least) {
         if (value < least) {
-            throw new ParameterException(spec.commandLine(),
-                    spec.qualifiedName() + ": " + option + " must be at least " + least + ", got " + value);
+            throw usage(spec, option + " must be at least " + least + ", got " + value);
         }
     }
 
@@ -21,7 +25,7 @@ public final class OptionChecks {
         try {
             return new SidewinderConfig(settings);
         } catch (org.apache.kafka.common.config.ConfigException e) {
-            throw new ParameterException(spec.commandLine(), spec.qualifiedName() + ": --set: " + e.getMessage());
+            throw usage(spec, "--set: " + e.getMessage());
         }
     }
 }

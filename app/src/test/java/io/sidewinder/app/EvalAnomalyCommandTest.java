@@ -112,4 +112,31 @@ class EvalAnomalyCommandTest {
         assertEquals(2, cmd.execute("eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels",
                 dir.resolve("labels.json").toString(), "--probation", "soon"));
     }
+
+    @Test
+    void withNoLabelledWindowLeftToScoreTheNabScoresReadNotApplicableInsteadOfNaN(@TempDir Path dir) throws Exception {
+        writeCorpus(dir);   // the windows are around rows 600 and 700 of 1,000: a probation of 800 rows covers both
+        StringWriter out = new StringWriter();
+        var cmd = Main.commandLine();
+        cmd.setOut(new PrintWriter(out));
+        assertEquals(0, cmd.execute("eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels",
+                dir.resolve("labels.json").toString(), "--detector", "gaussian", "--probation", "800"));
+        List<String> lines = out.toString().lines().toList();
+        assertTrue(lines.getLast().matches("standard=n/a low-fp=n/a low-fn=n/a f1=[0-9.]+"), lines.getLast());
+        assertTrue(out.toString().contains("no labelled window outside probation"), out.toString());
+        assertTrue(!out.toString().contains("NaN"), out.toString());
+    }
+
+    @Test
+    void anOutThatIsAFileIsRefusedBeforeTheReplay(@TempDir Path dir) throws Exception {
+        writeCorpus(dir);
+        Path file = Files.writeString(dir.resolve("scores"), "not a folder");
+        StringWriter err = new StringWriter();
+        var cmd = Main.commandLine();
+        cmd.setErr(new PrintWriter(err));
+        cmd.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(2, cmd.execute("eval", "anomaly", "--data", dir.resolve("data").toString(), "--labels",
+                dir.resolve("labels.json").toString(), "--out", file.toString()));
+        assertTrue(err.toString().contains("sidewinder eval anomaly: --out " + file + " is a file"), err.toString());
+    }
 }

@@ -132,6 +132,34 @@ class TrainCommandTest {
     }
 
     @Test
+    void optionsTheDataCannotHonourAreRefusedNotIgnored(@TempDir Path dir) throws Exception {
+        String[][] cases = {
+            {"--from", "2020-01-05T00:00:00Z"},           // a file is read whole: the range would be recorded, not applied
+            {"--features", "S"},                          // the OT column only is the ett protocol's
+            {"--protocol", "ett"},                        // tiny.csv is no ETT file... and the holdout data is not ETT
+            {"--protocol", "weekly"},
+            {"--lookback", "2000000"},
+        };
+        String[] expected = {"--from and --to select the event times of kafka: data", "--features S (the OT column only)",
+            "the ETT protocol", "unknown --protocol 'weekly'", "--lookback must be between 1 and 1000000"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = train(dir, cases[i]);
+            assertTrue(r.code() != 0, String.join(" ", cases[i]) + ": " + r.err());
+            assertTrue(r.err().contains(expected[i]), String.join(" ", cases[i]) + ": " + r.err());
+            assertTrue(r.err().contains("sidewinder train: "), "one prefix for every usage error: " + r.err());
+            assertFalse(java.nio.file.Files.exists(dir.resolve("model.avro")), "nothing trained: " + String.join(" ", cases[i]));
+        }
+    }
+
+    @Test
+    void aModelTooLargeToTrainIsRefusedBeforeItIsAllocated(@TempDir Path dir) throws Exception {
+        // in_proj alone is 2·d_inner × d_model = 2 · 8 000 × 4 000 = 64 M weights per layer.
+        Run r = train(dir, "--d-model", "4000");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("parameters (more than 25,000,000)"), r.err());
+    }
+
+    @Test
     void aKafkaConfigFileReachesThePublisherSoThatASecuredClusterCanBeUsed(@TempDir Path dir) throws Exception {
         try (var broker = io.sidewinder.kafka.embedded.EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             broker.createTopic("models", 1, java.util.Map.of("cleanup.policy", "compact"));

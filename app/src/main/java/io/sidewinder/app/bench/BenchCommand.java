@@ -11,6 +11,6 @@ public final class BenchCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "bench needs a subcommand: pipeline, latency or kernels");
+        throw io.sidewinder.app.OptionChecks.usage(spec, "give a subcommand: pipeline, latency or kernels");
     }
 }

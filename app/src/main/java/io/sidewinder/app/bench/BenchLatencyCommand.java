@@ -80,8 +80,7 @@ public final class BenchLatencyCommand implements Callable<Integer> {
         io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--commit-interval-ms", commitIntervalMs, 1);
         io.sidewinder.app.OptionChecks.requireAtLeast(spec, "--linger-ms", lingerMs, 0);
         if (!guarantee.equals("exactly_once_v2") && !guarantee.equals("at_least_once")) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), spec.qualifiedName()
-                    + ": --guarantee takes exactly_once_v2 or at_least_once, got " + guarantee);
+            throw io.sidewinder.app.OptionChecks.usage(spec, "--guarantee takes exactly_once_v2 or at_least_once, got " + guarantee);
         }
         io.sidewinder.app.OptionChecks.settings(spec, settings);
         Path dir = Files.createTempDirectory("sidewinder-bench");

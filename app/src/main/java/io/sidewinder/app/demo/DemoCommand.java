@@ -96,7 +96,7 @@ public final class DemoCommand implements Callable<Integer> {
                 : httpPort < -1 || httpPort > 65_535 ? "--http-port must be -1 (off), 0 (any) or a port, got " + httpPort
                 : timeout.isNegative() || timeout.isZero() ? "--timeout must be positive, got " + timeout : null;
         if (bad != null) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "demo: " + bad);
+            throw io.sidewinder.app.OptionChecks.usage(spec, bad);
         }
     }
 

@@ -25,7 +25,7 @@ public final class ConvertSkabCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!java.nio.file.Files.isDirectory(skab)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "SKAB not found at " + skab.toAbsolutePath()
+            throw io.sidewinder.app.OptionChecks.usage(spec, "SKAB not found at " + skab.toAbsolutePath()
                     + " (pass --skab <dir>)");
         }
         SkabConverter.Summary s = SkabConverter.convert(skab, out);

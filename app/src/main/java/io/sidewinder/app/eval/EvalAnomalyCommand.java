@@ -82,17 +82,20 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
         java.io.PrintWriter out = spec.commandLine().getOut();
         IntUnaryOperator probationRule = probationRule(probation);
         if (outDir != null && outDir.toAbsolutePath().normalize().startsWith(data.toAbsolutePath().normalize())) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--out " + outDir + " is inside --data "
+            throw io.sidewinder.app.OptionChecks.usage(spec, "--out " + outDir + " is inside --data "
                     + data + ": its CSV files would be read as corpus files on the next run");
         }
         if (!settings.isEmpty() && detector != Detector.SIDEWINDER && detector != Detector.ALL) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set configures the sidewinder "
+            throw io.sidewinder.app.OptionChecks.usage(spec, "--set configures the sidewinder "
                     + "detector; --detector " + detector.name().toLowerCase(Locale.ROOT) + " has no settings");
+        }
+        if (outDir != null && java.nio.file.Files.exists(outDir) && !java.nio.file.Files.isDirectory(outDir)) {
+            throw io.sidewinder.app.OptionChecks.usage(spec, "--out " + outDir + " is a file; give a folder for the scores");
         }
         List<LabelledStream> corpus = CorpusReader.read(data, labels);
         int probationOfLongest = probationRule.applyAsInt(corpus.stream().mapToInt(s -> (int) s.rows()).max().orElse(0));
         if (corpus.stream().allMatch(s -> probationRule.applyAsInt((int) s.rows()) >= s.rows())) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--probation " + probation
+            throw io.sidewinder.app.OptionChecks.usage(spec, "--probation " + probation
                     + " leaves no row of any file to score (" + probationOfLongest + " probation rows)");
         }
         out.printf(Locale.ROOT, "corpus: %d files, %d rows, %d labelled windows%n", corpus.size(),
@@ -115,9 +118,14 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
             print(out, last, f.separateStateScore());
             out.flush();
         }
-        out.printf(Locale.ROOT, "standard=%.2f low-fp=%.2f low-fn=%.2f f1=%.3f%n",
-                last.profile(NabProfile.STANDARD).score(), last.profile(NabProfile.REWARD_LOW_FP).score(),
-                last.profile(NabProfile.REWARD_LOW_FN).score(), last.points().counts().f1());
+        double standard = last.profile(NabProfile.STANDARD).score();
+        if (Double.isNaN(standard)) {   // NAB normalises by the perfect detector's score: no window, no scale
+            out.println("note: no labelled window outside probation, so the NAB scores are undefined (n/a); "
+                    + "FAR is the false-alarm rate on this normal data");
+        }
+        out.printf(Locale.ROOT, "standard=%s low-fp=%s low-fn=%s f1=%.3f%n", nab(standard),
+                nab(last.profile(NabProfile.REWARD_LOW_FP).score()), nab(last.profile(NabProfile.REWARD_LOW_FN).score()),
+                last.points().counts().f1());
         out.flush();
         return 0;
     }
@@ -132,7 +140,7 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
         SidewinderConfig config = io.sidewinder.app.OptionChecks.settings(spec, settings);
         for (String key : settings.keySet()) {
             if (!SidewinderConfig.definition().names().contains(key)) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--set: unknown setting '" + key + "'");
+                throw io.sidewinder.app.OptionChecks.usage(spec, "--set: unknown setting '" + key + "'");
             }
         }
         return config;
@@ -145,16 +153,21 @@ public final class EvalAnomalyCommand implements Callable<Integer> {
             if (rows < 0) throw new NumberFormatException();
             return n -> rows;
         } catch (NumberFormatException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            throw io.sidewinder.app.OptionChecks.usage(spec,
                     "--probation must be 'nab' or a number of rows >= 0, got '" + rule + "'");
         }
+    }
+
+    /** A NAB score, or n/a where it is undefined (no labelled window to normalise by). */
+    static String nab(double score) {
+        return Double.isNaN(score) ? "n/a" : String.format(Locale.ROOT, "%.2f", score);
     }
 
     private static void print(java.io.PrintWriter out, AnomalyEvaluation.Report r, boolean separate) {
         out.printf(Locale.ROOT, "%s: %d files, %d windows, %.0f rows/s%n", r.detector(), r.files(), r.windows(), r.rowsPerSecond());
         for (AnomalyEvaluation.ProfileResult p : r.profiles()) {
-            out.printf(Locale.ROOT, "  NAB %-8s %7.2f at threshold %.6f (in-sample), %7.2f cross-validated%n",
-                    p.profile().label(), p.score(), p.threshold(), p.crossValidatedScore());
+            out.printf(Locale.ROOT, "  NAB %-8s %7s at threshold %.6f (in-sample), %7s cross-validated%n",
+                    p.profile().label(), nab(p.score()), p.threshold(), nab(p.crossValidatedScore()));
         }
         printPoints(out, separate ? "points (state score)" : "points", r.points());
         if (separate) printPoints(out, "points (onset score, for comparison)", r.onsetPoints());

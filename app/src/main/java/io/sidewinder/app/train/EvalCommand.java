@@ -12,6 +12,6 @@ public final class EvalCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "eval needs a subcommand: forecast, anomaly or convert-skab");
+        throw io.sidewinder.app.OptionChecks.usage(spec, "give a subcommand: forecast, anomaly or convert-skab");
     }
 }

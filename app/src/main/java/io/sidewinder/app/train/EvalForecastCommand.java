@@ -52,15 +52,14 @@ public final class EvalForecastCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if ((model == null) == (baseline == null)) {
-            System.err.println("eval forecast: give exactly one of --model or --baseline");
-            return 2;
+            throw io.sidewinder.app.OptionChecks.usage(spec, "give exactly one of --model or --baseline");
         }
         window.check(spec);
         EttProtocol p;
         try {
             p = EttProtocol.forFile(data.getFileName().toString(), window.lookback, window.horizon);
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "eval forecast: " + e.getMessage());
+            throw io.sidewinder.app.OptionChecks.usage(spec, e.getMessage());
         }
         CsvSeries csv = TrainCommand.readCsv(data, window.timeColumn);
         EttExperiment exp = new EttExperiment(csv, p, window.otOnly());
@@ -69,7 +68,7 @@ public final class EvalForecastCommand implements Callable<Integer> {
             ModelParameters params = ModelSnapshots.toParameters(ModelSnapshots.read(model));
             String mismatch = mismatch(params.config(), exp);
             if (mismatch != null) {
-                System.err.println("eval forecast: " + mismatch);
+                System.err.println(spec.qualifiedName() + ": " + mismatch);
                 return 2;
             }
             r = streaming ? exp.evaluateStreaming(params) : exp.evaluate(params, EttProtocol.Split.TEST);
@@ -77,13 +76,17 @@ public final class EvalForecastCommand implements Callable<Integer> {
             ForecastEvaluation.WindowForecaster f = switch (baseline.toLowerCase(Locale.ROOT)) {
                 case "repeat" -> ForecastEvaluation.REPEAT;
                 case "seasonal" -> ForecastEvaluation.seasonal(p.rowsPerDay());
-                default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                default -> throw io.sidewinder.app.OptionChecks.usage(spec,
                         "unknown baseline '" + baseline + "' (repeat, seasonal)");
             };
             r = exp.evaluate(f);
         }
-        System.out.printf(Locale.ROOT, "drop_last@32: mse=%.4f mae=%.4f windows=%d%n", r.mseDropLast(), r.maeDropLast(),
-                r.windowsDropLast());
+        if (r.windowsDropLast() > 0) {   // fewer than 32 windows: the published code's drop_last keeps none
+            System.out.printf(Locale.ROOT, "drop_last@32: mse=%.4f mae=%.4f windows=%d%n", r.mseDropLast(),
+                    r.maeDropLast(), r.windowsDropLast());
+        } else {
+            System.out.printf(Locale.ROOT, "drop_last@32: n/a (%d windows, fewer than one batch of 32)%n", r.windows());
+        }
         System.out.printf(Locale.ROOT, "mse=%.4f mae=%.4f windows=%d%n", r.mse(), r.mae(), r.windows());
         return 0;
     }

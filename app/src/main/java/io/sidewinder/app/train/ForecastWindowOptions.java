@@ -28,16 +28,19 @@ public final class ForecastWindowOptions {
         return features == Features.S;
     }
 
-    /** Refuses a lookback or horizon below one step as a usage error of {@code command}. */
+    /** Longest lookback or horizon: far beyond any use, and L + H stays clear of int overflow. */
+    static final int MAX_STEPS = 1_000_000;
+
+    /** Refuses a lookback or horizon outside [1, MAX_STEPS] as a usage error of {@code command}. */
     void check(CommandSpec command) {
-        atLeastOne(command, "--lookback", lookback);
-        atLeastOne(command, "--horizon", horizon);
+        inRange(command, "--lookback", lookback);
+        inRange(command, "--horizon", horizon);
     }
 
-    private static void atLeastOne(CommandSpec command, String option, int value) {
-        if (value < 1) {
-            throw new ParameterException(command.commandLine(),
-                    command.qualifiedName() + ": " + option + " must be at least 1, got " + value);
+    private static void inRange(CommandSpec command, String option, int value) {
+        if (value < 1 || value > MAX_STEPS) {
+            throw io.sidewinder.app.OptionChecks.usage(command, option
+                    + " must be between 1 and " + MAX_STEPS + ", got " + value);
         }
     }
 }

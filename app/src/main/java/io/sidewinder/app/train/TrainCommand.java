@@ -190,21 +190,17 @@ public final class TrainCommand implements Callable<Integer> {
         Path target = out.toAbsolutePath().normalize();
         if (!data.startsWith("kafka:") && java.nio.file.Files.exists(target)
                 && java.nio.file.Files.isSameFile(target, Path.of(data))) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --out " + out + " is the --data file; give the model another path");
+            throw usage("--out " + out + " is the --data file; give the model another path");
         }
         if (java.nio.file.Files.isDirectory(target)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --out " + out + " is a directory; give a file path such as " + out.resolve("model.avro"));
+            throw usage("--out " + out + " is a directory; give a file path such as " + out.resolve("model.avro"));
         }
         if (checkpoint != null && target.equals(checkpoint.toAbsolutePath().normalize())) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --out and --checkpoint are the same file; give them different paths");
+            throw usage("--out and --checkpoint are the same file; give them different paths");
         }
         Path folder = target.getParent();
         if (folder == null || !java.nio.file.Files.isDirectory(folder) || !java.nio.file.Files.isWritable(folder)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --out " + out + ": folder " + folder + " does not exist or is not writable");
+            throw usage("--out " + out + ": folder " + folder + " does not exist or is not writable");
         }
     }
 
@@ -221,31 +217,26 @@ public final class TrainCommand implements Callable<Integer> {
         requireAtLeast("--d-state", dState, 1);
         if (readoutLags != null) requireAtLeast("--readout-lags", readoutLags, 0);
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --lr must be a positive number, got " + learningRate);
+            throw usage("--lr must be a positive number, got " + learningRate);
         }
         if (patience < 1) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --patience must be at least 1, got " + patience);
+            throw usage("--patience must be at least 1, got " + patience);
         }
         if (members < 1) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --members must be at least 1, got " + members);
+            throw usage("--members must be at least 1, got " + members);
         }
         if (!(huberDelta > 0)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --huber-delta must be > 0, got " + huberDelta);
+            throw usage("--huber-delta must be > 0, got " + huberDelta);
         }
         if (checkpoint != null && data.startsWith("kafka:") && to == null) {
             // A checkpoint resumes only on the data it was made on; --to's default (now) reads newer records.
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --checkpoint with kafka: data needs --to, so that a resumed run reads the same readings");
+            throw usage("--checkpoint with kafka: data needs --to, so that a resumed run reads the same readings");
         }
         if (data.startsWith("kafka:") || publishTopic != null) {
             try {   // before training: a settings file that cannot be read must not cost the run
                 kafkaClient = KafkaClientSettings.load(kafkaConfig, System.getenv(), bootstrapServers);
             } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --kafka-config: " + e.getMessage());
+                throw usage("--kafka-config: " + e.getMessage());
             }
         } else if (kafkaConfig != null || bootstrapServers != null) {
             System.err.println("train: warning: --kafka-config and --bootstrap-servers are only used with kafka: data or --publish");
@@ -255,10 +246,10 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             kernels = kernels(backend, precision, requireGpu, nThreads);
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: " + e.getMessage());
+            throw usage(e.getMessage());
         } catch (IllegalStateException e) {
-            System.err.println("train: " + e.getMessage());
-            return 3;
+            System.err.println(spec.qualifiedName() + ": " + e.getMessage());
+            return 3;   // documented: the GPU that --require-gpu asks for is not there
         }
         ForecastTrainer.Precision prec = precision != null ? precision
                 : backend != null ? ForecastTrainer.Precision.FP32 : ForecastTrainer.Precision.DOUBLE;
@@ -271,6 +262,7 @@ public final class TrainCommand implements Callable<Integer> {
         boolean kafka = data.startsWith("kafka:");
         String fileName = kafka ? data : Path.of(data).getFileName().toString();
         String proto = protocol != null ? protocol : fileName.startsWith("ETT") && fileName.endsWith(".csv") ? "ett" : "holdout";
+        checkDataOptions(proto, kafka, fileName);
         long t0 = System.nanoTime();
         ProgressBar bar = new ProgressBar();
         EnsembleTrainer.Result ensemble;
@@ -306,12 +298,14 @@ public final class TrainCommand implements Callable<Integer> {
                 TopicHistory.Result h = TopicHistory.read(kafkaClient, data.substring("kafka:".length()),
                         from == null ? java.time.Instant.EPOCH : from, to == null ? java.time.Instant.now() : to);
                 sensors = h.histories().series(maxAbsValue);
-                System.err.printf("train: %d records from %s (%d undecodable, %d dropped by the ordering rule), %d sensors%n",
+                System.err.printf("train: %d records from %s (%d undecodable, %d dropped: out of order, non-finite, out of range "
+                        + "or another channel count), %d sensors%n",
                         h.records(), data, h.undecodable(), h.histories().dropped(), sensors.size());
             } else if (fileName.endsWith(".avro")) {
                 SensorHistories h = SensorHistories.readAvro(Path.of(data));
                 sensors = h.series(maxAbsValue);
-                System.err.printf("train: %d sensors from %s (%d readings dropped by the ordering rule)%n",
+                System.err.printf("train: %d sensors from %s (%d readings dropped: out of order, non-finite, out of range or "
+                        + "another channel count)%n",
                         sensors.size(), data, h.dropped());
             } else {
                 CsvSeries csv = readCsv(Path.of(data), window.timeColumn, maxAbsValue);
@@ -320,7 +314,7 @@ public final class TrainCommand implements Callable<Integer> {
             // Any valid --cycle other than none/auto is refused here; validating against hourly rows keeps the
             // message about the option's value for a value that is not valid anywhere.
             if (cyclePhasesOrUsageError(false, 3_600_000L) > 0) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --cycle " + cycle
+                throw usage("--cycle " + cycle
                         + " needs the ett protocol: a cycle keeps one profile per training series, and the holdout "
                         + "protocol's series are not the channels the stream serves");
             }
@@ -337,8 +331,7 @@ public final class TrainCommand implements Callable<Integer> {
             range = "first 80 % of each sensor train, last 20 % validation; " + (from == null ? "" : "from " + from + " ")
                     + (to == null ? "" : "to " + to);
         } else {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "unknown --protocol '" + proto + "' (ett, holdout)");
+            throw new IllegalStateException("protocol " + proto + " passed checkDataOptions");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         Map<String, String> provenance = new LinkedHashMap<>();
@@ -426,9 +419,45 @@ public final class TrainCommand implements Callable<Integer> {
      * Trains --members models of {@code config} (one for a single model) with the live bar showing member 0.
      * Members train side by side unless the kernels are CUDA's (its resident training step is one per run).
      */
+    /** Options that only some data or protocols take: refused, not silently ignored (or recorded as applied). */
+    private void checkDataOptions(String proto, boolean kafka, String fileName) {
+        if (!proto.equals("ett") && !proto.equals("holdout")) {
+            throw usage("unknown --protocol '" + proto + "' (ett, holdout)");
+        }
+        if (!kafka && (from != null || to != null)) {
+            throw usage("--from and --to select the event times of kafka: data; a file is read whole (cut its rows "
+                    + "instead)");
+        }
+        if (proto.equals("ett") && (kafka || !fileName.toLowerCase(Locale.ROOT).endsWith(".csv"))) {
+            throw usage("--protocol ett reads an ETT CSV file (ETTh1.csv, ETTm1.csv, …), not " + data);
+        }
+        if (proto.equals("holdout") && window.otOnly()) {
+            throw usage("--features S (the OT column only) belongs to the ett protocol; the holdout protocol trains "
+                    + "one univariate model on every value column");
+        }
+    }
+
+    private picocli.CommandLine.ParameterException usage(String message) {
+        return io.sidewinder.app.OptionChecks.usage(spec, message);
+    }
+
+    /** Parameters above which a model is refused before it is allocated (the trainer keeps four copies in double). */
+    static final long MAX_TRAINED_PARAMETERS = 25_000_000;
+
     private EnsembleTrainer.Result trainMembers(ModelConfig config, ForecastTrainer.Options options,
                                                 io.sidewinder.ssm.kernels.SsmKernels kernels,
                                                 EnsembleTrainer.MemberTraining training, ProgressBar bar) throws Exception {
+        long parameters;
+        try {
+            parameters = ModelParameters.parameterCount(config);
+        } catch (io.sidewinder.ssm.InvalidModelException e) {
+            throw usage("the options make no trainable model: " + e.getMessage());
+        }
+        if (parameters > MAX_TRAINED_PARAMETERS) {
+            throw usage(String.format(Locale.ROOT, "the model would have %,d parameters (more than %,d): lower "
+                    + "--d-model (%d) or --layers (%d), or the readout's 2·horizon × lags (2·%d × %d)", parameters,
+                    MAX_TRAINED_PARAMETERS, config.dModel(), config.layers(), config.horizon(), config.readoutLags()));
+        }
         boolean sideBySide = !(kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name().startsWith("cuda");
         EnsembleTrainer.Result e = EnsembleTrainer.train(config, options, sideBySide, training, bar);
         bar.finish();
@@ -444,16 +473,15 @@ public final class TrainCommand implements Callable<Integer> {
             case "residual" -> ReadoutForm.RESIDUAL;
             case "last-value", "last_value" -> ReadoutForm.LAST_VALUE;
             case "mixed" -> ReadoutForm.MIXED;
-            default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --readout-form " + readoutForm + " is not auto, normalised, residual, last-value or mixed");
+            default -> throw usage(
+                    "--readout-form " + readoutForm + " is not auto, normalised, residual, last-value or mixed");
         };
         if (form == ReadoutForm.MIXED && members < 2) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "train: --readout-form mixed alternates the forms over an ensemble's members: it needs --members 2 or more");
+            throw usage("--readout-form mixed alternates the forms over an ensemble's members: it needs --members 2 or more");
         }
         if (config.readoutLags() > 0) return form;
         if (form != null && (form.centred() || form == ReadoutForm.MIXED)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: --readout-form " + f
+            throw usage("--readout-form " + f
                     + " centres the readout's lags, and --readout-lags 0 leaves none");
         }
         return ReadoutForm.NORMALISED;
@@ -488,7 +516,7 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             return cyclePhases(cycle, ett, spacing);
         } catch (IllegalArgumentException e) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "train: " + e.getMessage());
+            throw usage(e.getMessage());
         }
     }
 

@@ -43,7 +43,7 @@ public final class SkabConverter {
         for (Path f : files) {
             List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
             if (lines.isEmpty()) continue;
-            String[] header = lines.getFirst().split(";");
+            String[] header = lines.getFirst().replace("\uFEFF", "").split(";");
             int anomalyCol = indexOf(header, "anomaly"), changeCol = indexOf(header, "changepoint");
             if (anomalyCol < 0 || changeCol < 0) continue; // unlabelled (anomaly-free)
             String rel = data.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");
@@ -58,24 +58,32 @@ public final class SkabConverter {
                 }
                 w.write('\n');
                 for (int i = 1; i < lines.size(); i++) {
-                    String[] p = lines.get(i).split(";");
+                    if (lines.get(i).isBlank()) continue;
+                    String[] p = lines.get(i).split(";", -1);
                     if (p.length != header.length) {
                         throw new IllegalArgumentException(f + ":" + (i + 1) + ": expected " + header.length + " fields, got " + p.length);
                     }
-                    long t = Timestamps.parseMillis(p[0]);
+                    long t;
+                    boolean anomalous, changepoint;
+                    try {   // name the file and line: a bare "For input string" does not say where
+                        t = Timestamps.parseMillis(p[0]);
+                        anomalous = Double.parseDouble(p[anomalyCol]) > 0.5;
+                        changepoint = Double.parseDouble(p[changeCol]) > 0.5;
+                    } catch (RuntimeException e) {
+                        throw new IllegalArgumentException(f + ":" + (i + 1) + ": " + e.getMessage(), e);
+                    }
                     StringBuilder row = new StringBuilder(Timestamps.format(t));
                     for (int c = 1; c < p.length; c++) {
                         if (c != anomalyCol && c != changeCol) row.append(',').append(p[c].strip());
                     }
                     w.write(row.append('\n').toString());
                     rows++;
-                    boolean anomalous = Double.parseDouble(p[anomalyCol]) > 0.5;
                     if (anomalous && runStart == Long.MIN_VALUE) runStart = t;
                     if (!anomalous && runStart != Long.MIN_VALUE) {
                         fileOutliers.add(window(runStart, previous));
                         runStart = Long.MIN_VALUE;
                     }
-                    if (Double.parseDouble(p[changeCol]) > 0.5) {
+                    if (changepoint) {
                         fileChangepoints.add(window(t, t + CHANGEPOINT_WINDOW_MS));
                     }
                     previous = t;

@@ -51,6 +51,17 @@ class CorpusReaderTest {
     }
 
     @Test
+    void anExcelByteOrderMarkIsReadAsNoPartOfTheHeaderAndLatin1IsAnErrorNamingTheFile() throws Exception {
+        Files.writeString(dir.resolve("bom.csv"), "\uFEFFtimestamp,value\n2014-04-10 07:00:00,1\n");
+        Files.writeString(dir.resolve("labels.json"), "{}");
+        assertEquals(List.of("value"), CorpusReader.read(dir, dir.resolve("labels.json")).getFirst().channels());
+        Files.write(dir.resolve("latin1.csv"), "timestamp,temp \u00b0C\n2014-04-10 07:00:00,1\n"
+                .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        var e = assertThrows(java.io.IOException.class, () -> CorpusReader.read(dir, dir.resolve("labels.json")));
+        assertTrue(e.getMessage().contains("latin1.csv is not UTF-8 text"), e.getMessage());
+    }
+
+    @Test
     void badInputFailsNamingTheFileAndLine() throws Exception {
         Files.writeString(dir.resolve("bad.csv"), "timestamp,value\n2014-04-10 07:00:00,1\n2014-04-10 07:05:00,oops\n");
         Files.writeString(dir.resolve("labels.json"), "{}");

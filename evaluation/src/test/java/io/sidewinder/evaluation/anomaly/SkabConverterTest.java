@@ -35,4 +35,15 @@ class SkabConverterTest {
         // 60 s to the right of each changepoint, at 1 Hz: rows 100..160 and 150..199 overlap and merge.
         assertEquals(List.of(new LabelledStream.RowWindow(100, 199)), changes.getFirst().windows());
     }
+
+    @Test
+    void aBadTimeOrLabelIsAnErrorNamingTheFileAndLineAndBlankLinesAreSkipped() throws Exception {
+        Path skab = dir.resolve("skab/data/valve1");
+        Files.createDirectories(skab);
+        Files.writeString(skab.resolve("0.csv"), "datetime;A;anomaly;changepoint\n2020-03-09 10:00:00;1;0.0;0.0\n\n"
+                + "2020-03-09 10:00:01;1;x;0.0\n");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SkabConverter.convert(dir.resolve("skab"), dir.resolve("out")));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("0.csv:4: "), e.getMessage());
+    }
 }

@@ -33,6 +33,9 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
             .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
             .toFormatter();
 
+    /** Cells read as a missing value, as NaN is: the row is left out and counted. */
+    private static final java.util.Set<String> MISSING = java.util.Set.of("", "NA", "N/A", "null", "NULL", "nan");
+
     public int rows() {
         return times.length;
     }
@@ -50,98 +53,116 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
     public static CsvSeries read(Path file, String timeColumn, List<String> valueColumns, double maxAbs)
             throws IOException {
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String header = in.readLine();
-            if (header == null) {
-                throw new IOException(file + " is empty");
+            return read(in, file, timeColumn, valueColumns, maxAbs);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(file + " is not UTF-8 text (" + e + "); save it as UTF-8");
+        }
+    }
+
+    private static CsvSeries read(BufferedReader in, Path file, String timeColumn, List<String> valueColumns,
+                                  double maxAbs) throws IOException {
+        String header = in.readLine();
+        if (header == null) {
+            throw new IOException(file + " is empty");
+        }
+        if (header.startsWith("\uFEFF")) {   // a byte-order mark (Excel's "CSV UTF-8") is not part of the first name
+            header = header.substring(1);
+        }
+        String sep = header.contains(";") && !header.contains(",") ? ";" : ",";
+        List<String> names = Arrays.stream(header.split(sep, -1)).map(String::trim).toList();
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i).isEmpty()) {
+                throw new IOException(file + ":1: column " + (i + 1) + " has no name");
             }
-            String sep = header.contains(";") && !header.contains(",") ? ";" : ",";
-            List<String> names = Arrays.stream(header.split(sep, -1)).map(String::trim).toList();
+        }
+        int timeIdx = timeColumn == null ? 0 : names.indexOf(timeColumn);
+        if (timeIdx < 0) {
+            throw new IOException(file + " has no column '" + timeColumn + "' (columns: " + names
+                    + "); name the time column with --time-column");
+        }
+        List<String> chosen = new ArrayList<>();
+        List<Integer> idx = new ArrayList<>();
+        if (valueColumns == null || valueColumns.isEmpty()) {
             for (int i = 0; i < names.size(); i++) {
-                if (names.get(i).isEmpty()) {
-                    throw new IOException(file + ":1: column " + (i + 1) + " has no name");
-                }
-            }
-            int timeIdx = timeColumn == null ? 0 : names.indexOf(timeColumn);
-            if (timeIdx < 0) {
-                throw new IOException(file + " has no column '" + timeColumn + "' (columns: " + names
-                        + "); name the time column with --time-column");
-            }
-            List<String> chosen = new ArrayList<>();
-            List<Integer> idx = new ArrayList<>();
-            if (valueColumns == null || valueColumns.isEmpty()) {
-                for (int i = 0; i < names.size(); i++) {
-                    if (i != timeIdx) {
-                        chosen.add(names.get(i));
-                        idx.add(i);
-                    }
-                }
-            } else {
-                for (String c : valueColumns) {
-                    int i = names.indexOf(c);
-                    if (i < 0) {
-                        throw new IOException(file + " has no column '" + c + "' (columns: " + names + ")");
-                    }
-                    chosen.add(c);
+                if (i != timeIdx) {
+                    chosen.add(names.get(i));
                     idx.add(i);
                 }
             }
-            List<Long> times = new ArrayList<>();
-            List<float[]> rows = new ArrayList<>();
-            String line;
-            int lineNo = 1, nonFinite = 0, repeated = 0, firstNonFinite = 0, firstRepeated = 0;
-            long epochScale = 0;   // 0 until the first epoch-number time decides it
-            while ((line = in.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
+        } else {
+            for (String c : valueColumns) {
+                int i = names.indexOf(c);
+                if (i < 0) {
+                    throw new IOException(file + " has no column '" + c + "' (columns: " + names + ")");
                 }
-                String[] f = line.split(sep, -1);
-                if (f.length != names.size()) {   // a stray separator or quoting would shift the columns
-                    throw new IOException(file + ":" + lineNo + ": expected " + names.size() + " fields, got " + f.length);
-                }
-                String rawTime = f[timeIdx].trim();
-                if (epochScale == 0 && isDigits(rawTime)) {
-                    epochScale = epochScale(rawTime);   // decided by the first row, kept for the whole file
-                }
-                long t = scaled(parseTime(rawTime, file, lineNo), rawTime, epochScale);
-                if (!times.isEmpty() && t < times.getLast()) {
-                    throw new IOException(file + ":" + lineNo + ": time goes backwards (" + f[timeIdx].trim()
-                            + " after " + java.time.Instant.ofEpochMilli(times.getLast()) + "); sort the file by time");
-                }
-                if (!times.isEmpty() && t == times.getLast()) {
-                    firstRepeated = repeated++ == 0 ? lineNo : firstRepeated;
-                    continue;
-                }
-                float[] v = new float[idx.size()];
-                for (int j = 0; j < v.length; j++) {
-                    try {
-                        v[j] = Float.parseFloat(f[idx.get(j)].trim());
-                    } catch (NumberFormatException e) {
-                        throw new IOException(file + ":" + lineNo + ": column '" + chosen.get(j) + "' is not a number: '"
-                                + f[idx.get(j)].trim() + "'");
-                    }
-                }
-                boolean finite = true;   // and a measurement: no sentinel the stream would dead-letter as OUT_OF_RANGE
-                for (float x : v) finite &= Float.isFinite(x) && Math.abs(x) <= maxAbs;
-                if (!finite) {
-                    firstNonFinite = nonFinite++ == 0 ? lineNo : firstNonFinite;
-                    continue;
-                }
-                times.add(t);
-                rows.add(v);
+                chosen.add(c);
+                idx.add(i);
             }
-            long[] ts = times.stream().mapToLong(Long::longValue).toArray();
-            List<String> skipped = new ArrayList<>();
-            if (nonFinite > 0) {
-                skipped.add(nonFinite + " with a non-finite or out-of-range value (first: line " + firstNonFinite + ")");
-            }
-            if (repeated > 0) {
-                skipped.add(repeated + " repeating the previous row's time (first: line " + firstRepeated + ")");
-            }
-            return new CsvSeries(ts, rows.toArray(float[][]::new), List.copyOf(chosen),
-                    skipped.isEmpty() ? "" : file.getFileName() + ": left out rows the stream would dead-letter: "
-                            + String.join(", ", skipped));
         }
+        if (chosen.isEmpty()) {
+            throw new IOException(file + " has no value columns besides its time column '" + names.get(timeIdx) + "'");
+        }
+        List<Long> times = new ArrayList<>();
+        List<float[]> rows = new ArrayList<>();
+        String line;
+        int lineNo = 1, nonFinite = 0, repeated = 0, firstNonFinite = 0, firstRepeated = 0;
+        long epochScale = 0;   // 0 until the first epoch-number time decides it
+        while ((line = in.readLine()) != null) {
+            lineNo++;
+            if (line.isBlank()) {
+                continue;
+            }
+            String[] f = line.split(sep, -1);
+            if (f.length != names.size()) {   // a stray separator or quoting would shift the columns
+                throw new IOException(file + ":" + lineNo + ": expected " + names.size() + " fields, got " + f.length);
+            }
+            String rawTime = f[timeIdx].trim();
+            if (epochScale == 0 && isDigits(rawTime)) {
+                epochScale = epochScale(rawTime);   // decided by the first row, kept for the whole file
+            }
+            long t = scaled(parseTime(rawTime, file, lineNo), rawTime, epochScale);
+            if (!times.isEmpty() && t < times.getLast()) {
+                throw new IOException(file + ":" + lineNo + ": time goes backwards (" + f[timeIdx].trim()
+                        + " after " + java.time.Instant.ofEpochMilli(times.getLast()) + "); sort the file by time");
+            }
+            if (!times.isEmpty() && t == times.getLast()) {
+                firstRepeated = repeated++ == 0 ? lineNo : firstRepeated;
+                continue;
+            }
+            float[] v = new float[idx.size()];
+            for (int j = 0; j < v.length; j++) {
+                String cell = f[idx.get(j)].trim();
+                if (MISSING.contains(cell)) {   // pandas writes a missing value as an empty cell: like NaN
+                    v[j] = Float.NaN;
+                    continue;
+                }
+                try {
+                    v[j] = Float.parseFloat(cell);
+                } catch (NumberFormatException e) {
+                    throw new IOException(file + ":" + lineNo + ": column '" + chosen.get(j) + "' is not a number: '"
+                            + f[idx.get(j)].trim() + "'");
+                }
+            }
+            boolean finite = true;   // and a measurement: no sentinel the stream would dead-letter as OUT_OF_RANGE
+            for (float x : v) finite &= Float.isFinite(x) && Math.abs(x) <= maxAbs;
+            if (!finite) {
+                firstNonFinite = nonFinite++ == 0 ? lineNo : firstNonFinite;
+                continue;
+            }
+            times.add(t);
+            rows.add(v);
+        }
+        long[] ts = times.stream().mapToLong(Long::longValue).toArray();
+        List<String> skipped = new ArrayList<>();
+        if (nonFinite > 0) {
+            skipped.add(nonFinite + " with a missing, non-finite or out-of-range value (first: line " + firstNonFinite + ")");
+        }
+        if (repeated > 0) {
+            skipped.add(repeated + " repeating the previous row's time (first: line " + firstRepeated + ")");
+        }
+        return new CsvSeries(ts, rows.toArray(float[][]::new), List.copyOf(chosen),
+                skipped.isEmpty() ? "" : file.getFileName() + ": left out rows the stream would dead-letter: "
+                        + String.join(", ", skipped));
     }
 
     private static boolean isDigits(String s) {

@@ -26,6 +26,10 @@ public final class EttExperiment {
 
     public EttExperiment(CsvSeries series, EttProtocol protocol, boolean univariateOt) {
         this.protocol = protocol;
+        if (series.rows() < 2) {   // no spacing to check: say what is missing
+            throw new IllegalArgumentException("the ETT protocol needs " + protocol.testEnd() + " rows (20 months of "
+                    + "data), the file has " + series.rows() + " usable rows");
+        }
         long step = medianSpacing(series.times());
         if (step * protocol.rowsPerDay() != 86_400_000L) {
             // The splits count rows: 15-minute rows under the hourly splits are a different experiment, silently.

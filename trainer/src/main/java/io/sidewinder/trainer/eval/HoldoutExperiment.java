@@ -22,9 +22,11 @@ public final class HoldoutExperiment {
     private final List<Windows.Series> series = new ArrayList<>();
     private final int lookback;
     private final long medianSpacing;
+    private final int sensorsGiven;
 
     public HoldoutExperiment(Collection<Windows.Series> sensors, int lookback) {
         this.lookback = lookback;
+        this.sensorsGiven = sensors.size();
         List<Long> gaps = new ArrayList<>();
         for (Windows.Series s : sensors) {
             int ch = s.values().length == 0 ? 0 : s.values()[0].length;
@@ -45,6 +47,7 @@ public final class HoldoutExperiment {
      * readings, and the stream must give it the same scale, not that of thousands of readings.
      */
     public ModelConfig modelConfig(ModelConfig base, int horizon) {
+        requireWindows(horizon);   // before anything of the model's size is allocated
         return base.withChannels(1).withGap(new GapScaling(medianSpacing, 0.05, 1_000))
                 .withShape(base.dModel(), base.layers(), base.dState(), horizon)
                 .withNormalizer(lookback, base.normalizerMinStd());
@@ -55,7 +58,7 @@ public final class HoldoutExperiment {
         for (int i = 0; i < series.size(); i++) {
             int rows = series.get(i).rows(), cut = (int) (rows * 0.8);
             int from = validation ? Math.max(0, cut - lookback) : 0, to = validation ? rows : cut;
-            for (int s = from; s + lookback + horizon <= to; s += stride) {
+            for (int s = from; (long) s + lookback + horizon <= to; s += stride) {
                 out.add(new Windows.Window(i, s, lookback, to));
             }
         }
@@ -78,16 +81,42 @@ public final class HoldoutExperiment {
                                         io.sidewinder.ssm.kernels.SsmKernels fp32Kernels,
                                         ForecastTrainer.Progress progress) throws Exception {
         int h = model.config().horizon();
+        requireWindows(h);
         List<Windows.Window> train = windows(false, h, 1), val = validationWindows(h);
-        if (train.isEmpty() || val.isEmpty()) {
-            if (series.isEmpty()) {
-                throw new IllegalArgumentException("no value columns or sensors to train on");
-            }
-            int most = series.stream().mapToInt(Windows.Series::rows).max().orElse(0);
-            throw new IllegalArgumentException("not enough readings for lookback " + lookback + " and horizon " + h
-                    + " (need " + 5 * (lookback + h) / 4 + " per sensor, the longest series has " + most + ")");
-        }
         return ForecastTrainer.withKernels(series, options, fp32Kernels).train(model, train, val, progress);
+    }
+
+    /**
+     * Refuses data too short for one training and one validation window at this horizon, naming the rows a sensor
+     * needs: a training window fits its first 80 % (L + H rows), a validation window needs H rows after the cut.
+     */
+    public void requireWindows(int horizon) {
+        boolean train = false, validation = false;
+        for (Windows.Series s : series) {   // the conditions windows() loops on, without building the windows
+            int rows = s.rows(), cut = (int) (rows * 0.8);
+            train |= (long) lookback + horizon <= cut;
+            validation |= (long) Math.max(0, cut - lookback) + lookback + horizon <= rows;
+        }
+        if (train && validation) {
+            return;
+        }
+        if (sensorsGiven == 0) {
+            throw new IllegalArgumentException("no sensors to train on");
+        }
+        int most = series.stream().mapToInt(Windows.Series::rows).max().orElse(0);
+        if (most == 0) {
+            throw new IllegalArgumentException("no usable readings to train on (every row was empty, non-finite or "
+                    + "out of range)");
+        }
+        throw new IllegalArgumentException("not enough readings for lookback " + lookback + " and horizon " + horizon
+                + " (need " + rowsNeeded(lookback, horizon) + " per sensor, the longest series has " + most + ")");
+    }
+
+    /** The fewest rows r with L + H rows in the first 80 % and H rows after it. */
+    static long rowsNeeded(int lookback, int horizon) {
+        long r = Math.max(1, Math.max((long) ((lookback + (long) horizon) / 0.8) - 2, 5L * horizon - 5));
+        while ((long) (r * 0.8) < lookback + (long) horizon || r - (long) (r * 0.8) < horizon) r++;   // a few steps
+        return r;
     }
 
     /**

@@ -35,7 +35,7 @@ class CsvSeriesTest {
         assertArrayEquals(new long[] {1000, 3000, 5000, 7000}, s.times());
         assertEquals(9f, s.values()[2][0]);
         assertEquals(1e17f, s.values()[3][0], "a large measurement is kept; a sentinel (3.4e38) is not");
-        assertTrue(s.skipped().contains("3 with a non-finite or out-of-range value (first: line 3)"), s.skipped());
+        assertTrue(s.skipped().contains("3 with a missing, non-finite or out-of-range value (first: line 3)"), s.skipped());
         assertTrue(s.skipped().contains("1 repeating the previous row's time (first: line 5)"), s.skipped());
     }
 
@@ -81,5 +81,28 @@ class CsvSeriesTest {
             assertArrayEquals(new long[] {t0, t0 + 60_000}, s.times(), rows[0]);
         }
         assertArrayEquals(new long[] {1000, 2000}, CsvSeries.read(csv("date,a\n1000,1\n2000,2\n"), "date", null).times());
+    }
+
+    @Test
+    void anExcelByteOrderMarkIsNotPartOfTheFirstColumnsName() throws IOException {
+        CsvSeries s = CsvSeries.read(csv("\uFEFFdate,a\n1000,1\n2000,2\n"), "date", null);
+        assertArrayEquals(new long[] {1000, 2000}, s.times());
+    }
+
+    @Test
+    void anEmptyCellIsAMissingValueLikeNaNAndItsRowIsLeftOut() throws IOException {
+        // pandas' to_csv writes a missing value as an empty cell.
+        CsvSeries s = CsvSeries.read(csv("date,a,b\n1000,1,2\n2000,,3\n3000,4,NA\n4000,5,6\n"), "date", null);
+        assertArrayEquals(new long[] {1000, 4000}, s.times());
+        assertTrue(s.skipped().contains("2 with a missing, non-finite or out-of-range value (first: line 3)"), s.skipped());
+    }
+
+    @Test
+    void aFileWithOnlyATimeColumnOrNotInUtf8IsAnErrorNamingTheFile() throws IOException {
+        var noValues = assertThrows(IOException.class, () -> CsvSeries.read(csv("date\n1000\n2000\n"), "date", null));
+        assertTrue(noValues.getMessage().contains("has no value columns besides its time column 'date'"), noValues.getMessage());
+        Path latin1 = Files.write(dir.resolve("latin1.csv"), "date,temp \u00b0C\n1000,1\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        var notUtf8 = assertThrows(IOException.class, () -> CsvSeries.read(latin1, "date", null));
+        assertTrue(notUtf8.getMessage().contains(latin1 + " is not UTF-8 text"), notUtf8.getMessage());
     }
 }

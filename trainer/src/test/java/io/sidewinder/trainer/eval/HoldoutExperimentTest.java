@@ -53,4 +53,22 @@ class HoldoutExperimentTest {
             assertEquals(6, c.horizon());
         }
     }
+
+    @Test
+    void dataTooShortForAWindowIsRefusedWithTheRowsItNeedsBeforeAModelIsBuilt() {
+        int lookback = 24, horizon = 20;
+        long need = HoldoutExperiment.rowsNeeded(lookback, horizon);
+        // The rows named are exactly enough: one fewer leaves no training or no validation window.
+        new HoldoutExperiment(List.of(noisySine((int) need, 1)), lookback).requireWindows(horizon);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new HoldoutExperiment(List.of(noisySine((int) need - 1, 1)), lookback)
+                        .modelConfig(ModelConfig.defaults(1), horizon));
+        assertTrue(e.getMessage().contains("need " + need + " per sensor, the longest series has " + (need - 1)),
+                e.getMessage());
+        // Validation needs H rows after the 80 % cut: a long horizon sets the minimum, not L + H.
+        assertEquals(496, HoldoutExperiment.rowsNeeded(10, 100));   // 496 − floor(0.8 · 496) = 100
+        var empty = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> new HoldoutExperiment(List.of(noisySine(0, 1)), lookback).requireWindows(horizon));
+        assertTrue(empty.getMessage().contains("no usable readings"), empty.getMessage());
+    }
 }
