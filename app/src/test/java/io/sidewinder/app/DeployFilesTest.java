@@ -52,7 +52,24 @@ class DeployFilesTest {
     private static Set<String> knownKeys() {
         Set<String> keys = new HashSet<>(SidewinderConfig.definition().names());
         keys.addAll(StreamsConfig.configDef().names());
+        // Client settings pass through too (security.protocol, sasl.*, ssl.*): the producer's and consumer's own.
+        keys.addAll(org.apache.kafka.clients.producer.ProducerConfig.configNames());
+        keys.addAll(org.apache.kafka.clients.consumer.ConsumerConfig.configNames());
         return keys;
+    }
+
+    private static Set<String> topicConfigNames() {
+        Set<String> names = new HashSet<>();
+        for (var f : org.apache.kafka.common.config.TopicConfig.class.getFields()) {
+            if (f.getName().endsWith("_CONFIG")) {
+                try {
+                    names.add((String) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
+        return names;
     }
 
     private static Properties load(String text) throws IOException {
@@ -122,6 +139,8 @@ class DeployFilesTest {
     private static void assertKnownAndValid(Properties p, String what) {
         Set<String> unknown = new TreeSet<>(p.stringPropertyNames());
         unknown.removeAll(knownKeys());
+        unknown.removeIf(k -> k.startsWith(StreamsConfig.TOPIC_PREFIX)   // internal topics' settings: topic.<TopicConfig>
+                && topicConfigNames().contains(k.substring(StreamsConfig.TOPIC_PREFIX.length())));
         assertEquals(Set.of(), unknown, what + " sets keys neither Sidewinder nor Kafka Streams knows");
         new SidewinderConfig(p); // throws ConfigException on a value of the wrong type or out of range
     }

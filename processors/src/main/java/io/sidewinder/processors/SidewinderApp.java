@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,16 +90,18 @@ public final class SidewinderApp implements AutoCloseable {
     public static void createTopics(SidewinderConfig config) throws InterruptedException {
         int partitions = config.getInt(SidewinderConfig.TOPIC_PARTITIONS);
         short rf = config.getShort(SidewinderConfig.TOPIC_REPLICATION);
+        Map<String, String> common = createdTopicConfigs(config);
         List<NewTopic> topics = new ArrayList<>();
         for (String t : config.inputTopics()) {
-            topics.add(new NewTopic(t, partitions, rf));
+            topics.add(new NewTopic(t, partitions, rf).configs(common));
         }
         for (String key : List.of(SidewinderConfig.FORECASTS_TOPIC, SidewinderConfig.ANOMALIES_TOPIC,
                 SidewinderConfig.DEAD_LETTER_TOPIC)) {
-            topics.add(new NewTopic(config.getString(key), partitions, rf));
+            topics.add(new NewTopic(config.getString(key), partitions, rf).configs(common));
         }
-        topics.add(new NewTopic(config.getString(SidewinderConfig.MODELS_TOPIC), 1, rf)
-                .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+        Map<String, String> models = new java.util.HashMap<>(common);
+        models.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+        topics.add(new NewTopic(config.getString(SidewinderConfig.MODELS_TOPIC), 1, rf).configs(models));
         try (Admin admin = admin(config)) {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
@@ -109,6 +112,19 @@ public final class SidewinderApp implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new IllegalStateException("could not create topics: " + e.getCause().getMessage(), e.getCause());
         }
+    }
+
+    /**
+     * Settings of the topics {@link #createTopics} makes: min.insync.replicas as the internal topics get it
+     * ({@code topic.min.insync.replicas}), else 2 once there are 3 replicas, so that acks=all means two copies.
+     */
+    static Map<String, String> createdTopicConfigs(SidewinderConfig config) {
+        Object own = config.originals().get(StreamsConfig.topicPrefix(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG));
+        if (own != null) {
+            return Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, own.toString().trim());
+        }
+        return config.getShort(SidewinderConfig.TOPIC_REPLICATION) >= 3
+                ? Map.of(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "2") : Map.of();
     }
 
     public SidewinderApp start() throws IOException {

@@ -53,6 +53,8 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String GAP_MODE = "sidewinder.gap.mode";
     public static final String DECODED_STATE_CACHE_KEYS = "sidewinder.state.cache.keys";
     public static final String MAX_STATE_BYTES = "sidewinder.max.state.bytes";
+    public static final String ROCKSDB_MEMORY_BYTES = "sidewinder.rocksdb.memory.bytes";
+    static final long DEFAULT_ROCKSDB_MEMORY_BYTES = 128L * 1024 * 1024;
     public static final String MAX_ABS_VALUE = "sidewinder.max.abs.value";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
@@ -136,6 +138,11 @@ public final class SidewinderConfig extends AbstractConfig {
                             + "buffer). A reading that would make it larger is dead-lettered as STATE_TOO_LARGE instead "
                             + "of failing the changelog write; raise it together with the changelog topic's "
                             + "max.message.bytes and the producer's max.request.size.")
+            .define(ROCKSDB_MEMORY_BYTES, Type.LONG, DEFAULT_ROCKSDB_MEMORY_BYTES, Range.atLeast(16L * 1024 * 1024),
+                    Importance.MEDIUM, "Off-heap memory all RocksDB state stores of the JVM share (block cache and "
+                            + "memtables, BoundedMemoryRocksDBConfig); without a bound each store takes RocksDB's own "
+                            + "defaults and the total grows with the partitions an instance owns. Size the container's "
+                            + "memory limit as heap + this + ~300 MB. A rocksdb.config.setter you set replaces it.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health, /ready); -1 disables it, 0 picks one.")
             .define(HTTP_BIND_ADDRESS, Type.STRING, "", Importance.LOW,
@@ -282,6 +289,8 @@ public final class SidewinderConfig extends AbstractConfig {
         p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         p.put(StreamsConfig.mainConsumerPrefix(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG), true);
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, OversizedRecordHandler.class.getName());
+        p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedMemoryRocksDBConfig.class.getName());
+        p.put(ROCKSDB_MEMORY_BYTES, getLong(ROCKSDB_MEMORY_BYTES));   // the setter reads it from Streams' configs
         if (boundHttpPort > 0) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, getString(HTTP_HOST) + ":" + boundHttpPort);
         }

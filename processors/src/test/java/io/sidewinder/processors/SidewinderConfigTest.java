@@ -114,4 +114,13 @@ class SidewinderConfigTest {
                 "KAFKA_HEAP_OPTS", "-Xmx1g", "KAFKA_OPTS", "-Djava.security.auth.login.config=/etc/jaas.conf",
                 "KAFKA_SECURITY_PROTOCOL", "SSL")));
     }
+
+    @Test
+    void topicsCreatedWithThreeReplicasNeedTwoInSyncUnlessTheInternalTopicsSettingSaysOtherwise() {
+        assertEquals(Map.of(), SidewinderApp.createdTopicConfigs(new SidewinderConfig(Map.of())), "one broker: no minimum");
+        assertEquals(Map.of("min.insync.replicas", "2"), SidewinderApp.createdTopicConfigs(new SidewinderConfig(Map.of(
+                SidewinderConfig.TOPIC_REPLICATION, "3"))));
+        assertEquals(Map.of("min.insync.replicas", "3"), SidewinderApp.createdTopicConfigs(new SidewinderConfig(Map.of(
+                SidewinderConfig.TOPIC_REPLICATION, "5", "topic.min.insync.replicas", "3"))));
+    }
 }
