@@ -28,7 +28,25 @@ public final class Main implements Runnable {
 
     static CommandLine commandLine() {
         return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
-                .setExecutionExceptionHandler(Main::reportFailure);
+                .setExecutionExceptionHandler(Main::reportFailure)
+                .setParameterExceptionHandler(Main::reportUsageError);
+    }
+
+    /**
+     * picocli's own parse errors (an unknown option, a bad enum) worded as the commands' checks word theirs,
+     * {@code sidewinder <command>: …}, then picocli's suggestions or the usage, and exit 2.
+     */
+    static int reportUsageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        java.io.PrintWriter err = cmd.getErr();
+        String prefix = cmd.getCommandSpec().qualifiedName() + ": ";
+        String message = String.valueOf(e.getMessage());
+        err.println(cmd.getColorScheme().errorText(message.startsWith(prefix) ? message : prefix + message));
+        if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+            cmd.usage(err, cmd.getColorScheme());
+        }
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     /**

@@ -26,13 +26,20 @@ class KafkaClientSettingsTest {
                 state.dir=/var/lib/sidewinder
                 processing.guarantee=exactly_once_v2
                 sidewinder.model.id=pumps
+                topic.min.insync.replicas=2
+                num.standby.replicas=1
+                consumer.max.poll.records=100
+                rocksdb.config.setter=com.example.Setter
+                client.id=trainer
                 """);
         Map<String, Object> p = KafkaClientSettings.load(file, Map.of(), null).with(Map.of());
         assertEquals("broker-1:9093", p.get("bootstrap.servers"));
         assertEquals("SASL_SSL", p.get("security.protocol"));
         assertEquals("PLAIN", p.get("sasl.mechanism"));
         assertEquals("/etc/kafka/truststore.jks", p.get("ssl.truststore.location"));
-        for (String streamsOnly : new String[] {"application.id", "state.dir", "processing.guarantee", "sidewinder.model.id"}) {
+        assertEquals("trainer", p.get("client.id"), "a setting the clients share is kept");
+        for (String streamsOnly : new String[] {"application.id", "state.dir", "processing.guarantee", "sidewinder.model.id",
+                "topic.min.insync.replicas", "num.standby.replicas", "consumer.max.poll.records", "rocksdb.config.setter"}) {
             assertFalse(p.containsKey(streamsOnly), streamsOnly + " is not a client setting");
         }
     }
@@ -57,6 +64,13 @@ class KafkaClientSettingsTest {
         Map<String, Object> p = KafkaClientSettings.load(file, Map.of(), null).with(Map.of("isolation.level", "read_committed"));
         assertEquals("read_committed", p.get("isolation.level"), "an aborted transaction's readings must not train a model");
         assertEquals("me", p.get("client.id"));
+    }
+
+    @Test
+    void aValueTheClientsWouldRefuseIsRefusedWhenTheSettingsAreRead(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("client.properties"), "security.protocol=NOPE\n");
+        var e = assertThrows(IllegalArgumentException.class, () -> KafkaClientSettings.load(file, Map.of(), null));
+        assertTrue(e.getMessage().contains("security.protocol"), e.getMessage());
     }
 
     @Test

@@ -33,6 +33,18 @@ class MainTest {
         assertEquals(2, cmd.execute("no-such-command"));
     }
 
+    @Test
+    void picocliParseErrorsCarryTheCommandPrefixAndKeepTheirSuggestions() {
+        Object[] r = fail("train", "--data", "x.csv", "--out", "m.avro", "--epoch", "3");
+        assertEquals(2, r[0]);
+        String err = (String) r[1];
+        assertTrue(err.startsWith("sidewinder train: Unknown option"), err);
+        assertTrue(err.contains("--epochs"), "picocli's suggestion: " + err);
+        Object[] bad = fail("train", "--data", "x.csv", "--out", "m.avro", "--loss", "L3");
+        assertEquals(2, bad[0]);
+        assertTrue(((String) bad[1]).startsWith("sidewinder train: Invalid value for option '--loss'"), (String) bad[1]);
+    }
+
     /** Runs a command and returns its exit code and standard error. */
     static Object[] fail(String... args) {
         StringWriter err = new StringWriter();

@@ -136,15 +136,15 @@ class TrainCommandTest {
         String[][] cases = {
             {"--from", "2020-01-05T00:00:00Z"},           // a file is read whole: the range would be recorded, not applied
             {"--features", "S"},                          // the OT column only is the ett protocol's
-            {"--protocol", "ett"},                        // tiny.csv is no ETT file... and the holdout data is not ETT
+            {"--protocol", "ett", "--data", "kafka:readings"},   // the ETT splits are a CSV file's rows
             {"--protocol", "weekly"},
             {"--lookback", "2000000"},
         };
         String[] expected = {"--from and --to select the event times of kafka: data", "--features S (the OT column only)",
-            "the ETT protocol", "unknown --protocol 'weekly'", "--lookback must be between 1 and 1000000"};
+            "--protocol ett reads an ETT CSV file", "unknown --protocol 'weekly'", "--lookback must be between 1 and 1000000"};
         for (int i = 0; i < cases.length; i++) {
             Run r = train(dir, cases[i]);
-            assertTrue(r.code() != 0, String.join(" ", cases[i]) + ": " + r.err());
+            assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());
             assertTrue(r.err().contains(expected[i]), String.join(" ", cases[i]) + ": " + r.err());
             assertTrue(r.err().contains("sidewinder train: "), "one prefix for every usage error: " + r.err());
             assertFalse(java.nio.file.Files.exists(dir.resolve("model.avro")), "nothing trained: " + String.join(" ", cases[i]));
@@ -157,6 +157,20 @@ class TrainCommandTest {
         Run r = train(dir, "--d-model", "4000");
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("parameters (more than 25,000,000)"), r.err());
+        // Members train side by side: five models of ~13 M parameters each are refused.
+        Run five = train(dir, "--d-model", "1024", "--members", "5", "--epochs", "0");
+        assertEquals(2, five.code(), five.err());
+        assertTrue(five.err().contains("(5 members)"), five.err());
+        // Before the ETT readout-form choice, which fits three forms of the model.
+        StringBuilder rows = new StringBuilder("date,OT\n");   // the ETT splits' 14,400 hourly rows
+        for (int i = 0; i < 14_400; i++) {
+            rows.append(java.time.LocalDateTime.of(2016, 7, 1, 0, 0).plusHours(i).toString().replace('T', ' '))
+                    .append(":00,").append(Math.sin(i / 24.0 * 2 * Math.PI) + 0.001 * (i % 7)).append('\n');
+        }
+        Path ett = java.nio.file.Files.writeString(dir.resolve("ETTh1.csv"), rows);
+        Run ettLarge = train(dir, "--data", ett.toString(), "--d-model", "4000");
+        assertEquals(2, ettLarge.code(), ettLarge.err());
+        assertTrue(ettLarge.err().contains("parameters (more than 25,000,000)"), ettLarge.err());
     }
 
     @Test
@@ -171,13 +185,15 @@ class TrainCommandTest {
             var champion = new io.sidewinder.app.train.ModelPublisher(broker.bootstrapServers(), "models").champion("default");
             assertTrue(champion.isPresent(), "published through the file's brokers");
 
-            // A client setting in the file reaches the clients: an invalid security.protocol fails the publish.
+            // A client setting in the file is checked as the clients will, before training: an invalid
+            // security.protocol is a usage error, not a failure after the run.
             Path bad = java.nio.file.Files.writeString(dir.resolve("bad.properties"), "bootstrap.servers="
                     + broker.bootstrapServers() + "\nsecurity.protocol=NOPE\n");
             Run refused = train(dir, "--publish", "models", "--kafka-config", bad.toString(), "--out",
                     dir.resolve("model2.avro").toString());
-            assertTrue(refused.code() != 0, refused.err());
+            assertEquals(2, refused.code(), refused.err());
             assertTrue(refused.err().contains("security.protocol"), refused.err());
+            assertFalse(java.nio.file.Files.exists(dir.resolve("model2.avro")), "refused before training");
         }
         Run missing = train(dir, "--publish", "models", "--kafka-config", dir.resolve("nope.properties").toString(),
                 "--out", dir.resolve("model3.avro").toString());

@@ -9,8 +9,9 @@ import org.rocksdb.Options;
 import org.rocksdb.WriteBufferManager;
 
 /**
- * Caps the off-heap memory of every RocksDB store in the JVM at {@code sidewinder.rocksdb.memory.bytes}: one block
- * cache shared by all stores, with the memtables charged to it through one write-buffer manager (the bounded-memory
+ * Bounds the off-heap memory of every RocksDB store in the JVM by {@code sidewinder.rocksdb.memory.bytes} (a soft
+ * bound: the cache may briefly overshoot rather than fail a read): one block cache shared by all stores, with the
+ * memtables charged to it through one write-buffer manager (the bounded-memory
  * setter of the Kafka Streams memory-management guide). Without it each store takes RocksDB's defaults (a 50 MB block
  * cache and up to three 16 MB memtables, for the state, reorder and models stores of every task), so the off-heap
  * total grows with the partitions an instance owns until the container is killed.
@@ -24,22 +25,20 @@ public final class BoundedMemoryRocksDBConfig implements RocksDBConfigSetter {
     static final int MEMTABLES_PER_STORE = 3;
     static final long MEMTABLE_BYTES = 8L * 1024 * 1024;
 
-    /** One cache per JVM (every store, every Streams instance): created with the first store's budget. */
-    private static Shared shared;
+    /**
+     * One cache per budget, shared by every store configured with it (every task and Streams instance of the JVM
+     * that sets the same value). Never freed: stores come and go with rebalances, the budget stays.
+     */
+    private static final Map<Long, Shared> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private record Shared(long budget, Cache cache, WriteBufferManager writeBuffers) {}
+    record Shared(Cache cache, WriteBufferManager writeBuffers) {}
 
-    private static synchronized Shared shared(long budget) {
-        if (shared == null) {
-            Cache cache = new LRUCache(budget, -1, false, INDEX_FILTER_SHARE);
-            shared = new Shared(budget, cache, new WriteBufferManager((long) (budget * MEMTABLE_SHARE), cache));
-        }
-        return shared;
-    }
-
-    /** The budget the JVM's stores share (the first configured one; 0 before any store was opened). */
-    static synchronized long budget() {
-        return shared == null ? 0 : shared.budget();
+    static Shared shared(long budget) {
+        return SHARED.computeIfAbsent(budget, b -> {
+            // Not a strict limit: a full strict cache fails reads ("Insert failed"), so the bound is soft.
+            Cache cache = new LRUCache(b, -1, false, INDEX_FILTER_SHARE);
+            return new Shared(cache, new WriteBufferManager((long) (b * MEMTABLE_SHARE), cache));
+        });
     }
 
     @Override

@@ -53,14 +53,14 @@ public final class BenchKernelsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (only != null && !SECTIONS.containsAll(only)) {
+            throw io.sidewinder.app.OptionChecks.usage(spec, "--only takes " + SECTIONS + ", got " + only);
+        }
         SsmKernels simd = Kernels.simdOrNull();
         if (simd == null) {
-            spec.commandLine().getErr().println("bench kernels: the SIMD backend needs --add-modules jdk.incubator.vector (./sidewinder passes it)");
+            spec.commandLine().getErr().println(spec.qualifiedName()
+                    + ": the SIMD backend needs --add-modules jdk.incubator.vector (./sidewinder passes it)");
             return 1;
-        }
-        if (only != null && !SECTIONS.containsAll(only)) {
-            spec.commandLine().getErr().println("bench kernels: --only takes " + SECTIONS + ", got " + only);
-            return 2;
         }
         SplittableRandom r = new SplittableRandom(1);
         if (runs("ops")) opLines(r, simd);

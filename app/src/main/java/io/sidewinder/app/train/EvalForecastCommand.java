@@ -68,7 +68,7 @@ public final class EvalForecastCommand implements Callable<Integer> {
             ModelParameters params = ModelSnapshots.toParameters(ModelSnapshots.read(model));
             String mismatch = mismatch(params.config(), exp);
             if (mismatch != null) {
-                System.err.println(spec.qualifiedName() + ": " + mismatch);
+                spec.commandLine().getErr().println(spec.qualifiedName() + ": " + mismatch);
                 return 2;
             }
             r = streaming ? exp.evaluateStreaming(params) : exp.evaluate(params, EttProtocol.Split.TEST);

@@ -276,6 +276,7 @@ public final class TrainCommand implements Callable<Integer> {
             EttExperiment exp = new EttExperiment(csv, p, window.otOnly());
             base = base.withCycle(cyclePhasesOrUsageError(true, exp.spacing()), 1);
             ModelConfig config = exp.modelConfig(base);
+            checkModelSize(config);
             ReadoutForm form = readoutFormOrUsageError(config);
             if (form == null) {
                 ForecastTrainer.FormChoice choice = exp.chooseReadoutForm(config, options, kernels);
@@ -320,6 +321,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             HoldoutExperiment exp = new HoldoutExperiment(sensors.values(), window.lookback);
             ModelConfig config = exp.modelConfig(base, window.horizon);
+            checkModelSize(config);
             ReadoutForm form = readoutFormOrUsageError(config);
             ensemble = trainMembers(withForm(config, form == null ? ReadoutForm.NORMALISED : form), options, kernels,
                     (m, o, pr) -> exp.train(m, o, kernels, pr), bar);
@@ -415,10 +417,6 @@ public final class TrainCommand implements Callable<Integer> {
         io.sidewinder.app.OptionChecks.requireAtLeast(spec, option, value, min);
     }
 
-    /**
-     * Trains --members models of {@code config} (one for a single model) with the live bar showing member 0.
-     * Members train side by side unless the kernels are CUDA's (its resident training step is one per run).
-     */
     /** Options that only some data or protocols take: refused, not silently ignored (or recorded as applied). */
     private void checkDataOptions(String proto, boolean kafka, String fileName) {
         if (!proto.equals("ett") && !proto.equals("holdout")) {
@@ -444,20 +442,32 @@ public final class TrainCommand implements Callable<Integer> {
     /** Parameters above which a model is refused before it is allocated (the trainer keeps four copies in double). */
     static final long MAX_TRAINED_PARAMETERS = 25_000_000;
 
-    private EnsembleTrainer.Result trainMembers(ModelConfig config, ForecastTrainer.Options options,
-                                                io.sidewinder.ssm.kernels.SsmKernels kernels,
-                                                EnsembleTrainer.MemberTraining training, ProgressBar bar) throws Exception {
+    /**
+     * Refuses a model too large to train, before anything of its size is allocated (the readout-form choice fits
+     * three): --members of them train side by side, each with its gradients and AdamW's two moments.
+     */
+    private void checkModelSize(ModelConfig config) {
         long parameters;
         try {
-            parameters = ModelParameters.parameterCount(config);
-        } catch (io.sidewinder.ssm.InvalidModelException e) {
+            parameters = Math.multiplyExact(ModelParameters.parameterCount(config.withMembers(1)), (long) members);
+        } catch (io.sidewinder.ssm.InvalidModelException | ArithmeticException e) {
             throw usage("the options make no trainable model: " + e.getMessage());
         }
         if (parameters > MAX_TRAINED_PARAMETERS) {
-            throw usage(String.format(Locale.ROOT, "the model would have %,d parameters (more than %,d): lower "
-                    + "--d-model (%d) or --layers (%d), or the readout's 2·horizon × lags (2·%d × %d)", parameters,
-                    MAX_TRAINED_PARAMETERS, config.dModel(), config.layers(), config.horizon(), config.readoutLags()));
+            throw usage(String.format(Locale.ROOT, "the model%s would have %,d parameters (more than %,d): lower "
+                    + "--d-model (%d) or --layers (%d), or the readout's 2·horizon × lags (2·%d × %d)",
+                    members > 1 ? "s (" + members + " members)" : "", parameters, MAX_TRAINED_PARAMETERS,
+                    config.dModel(), config.layers(), config.horizon(), config.readoutLags()));
         }
+    }
+
+    /**
+     * Trains --members models of {@code config} (one for a single model) with the live bar showing member 0.
+     * Members train side by side unless the kernels are CUDA's (its resident training step is one per run).
+     */
+    private EnsembleTrainer.Result trainMembers(ModelConfig config, ForecastTrainer.Options options,
+                                                io.sidewinder.ssm.kernels.SsmKernels kernels,
+                                                EnsembleTrainer.MemberTraining training, ProgressBar bar) throws Exception {
         boolean sideBySide = !(kernels != null ? kernels : io.sidewinder.ssm.kernels.Kernels.get()).name().startsWith("cuda");
         EnsembleTrainer.Result e = EnsembleTrainer.train(config, options, sideBySide, training, bar);
         bar.finish();

@@ -43,7 +43,7 @@ public final class SkabConverter {
         for (Path f : files) {
             List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
             if (lines.isEmpty()) continue;
-            String[] header = lines.getFirst().replace("\uFEFF", "").split(";");
+            String[] header = lines.getFirst().replace("\uFEFF", "").split(";", -1);
             int anomalyCol = indexOf(header, "anomaly"), changeCol = indexOf(header, "changepoint");
             if (anomalyCol < 0 || changeCol < 0) continue; // unlabelled (anomaly-free)
             String rel = data.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");

@@ -216,6 +216,7 @@ public final class ForecastTrainer implements AutoCloseable {
             stale = cp.stale();
             firstEpoch = cp.nextEpoch();
         } else {
+            if (!gapsVary(model.config(), data, train)) zeroGapEmbedding(model);
             if (startsFromTheLinearForecaster(model)) fitLinearStart(model, train);
             // The starting point is a candidate too: training never returns a model worse than it began with.
             bestVal = validationMse(model, val);
@@ -396,6 +397,36 @@ public final class ForecastTrainer implements AutoCloseable {
         double gain = n == 0 ? 0 : sum / n;
         double se = n < 2 ? Double.POSITIVE_INFINITY : Math.sqrt(Math.max(0, (sumSq - n * gain * gain) / (n - 1)) / n);
         return new Gain(over, gain, se);
+    }
+
+    /** Whether any training window holds a gap other than the model's reference (after clamping): a log-gap ≠ 0. */
+    static boolean gapsVary(ModelConfig c, List<Windows.Series> data, List<Windows.Window> train) {
+        int[] from = new int[data.size()], to = new int[data.size()];
+        java.util.Arrays.fill(from, Integer.MAX_VALUE);
+        for (Windows.Window w : train) {   // windows overlap: scan each series' covered rows once
+            from[w.series()] = Math.min(from[w.series()], w.start());
+            to[w.series()] = Math.max(to[w.series()], w.start() + w.length());
+        }
+        for (int i = 0; i < data.size(); i++) {
+            long[] t = data.get(i).times();
+            for (int r = Math.max(1, from[i] + 1); r < to[i]; r++) {
+                if (c.gap().ratio(t[r] - t[r - 1]) != 1f) return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Zeroes the embedding's log-gap column. Trained on evenly spaced data the feature is always 0, so the column
+     * gets no gradient and would keep its random start: a sensor served at another cadence would then feed a
+     * random direction into the model. Zero, the gap reaches the model only through Δ's scaling, the part that
+     * holds for any cadence. Training is unchanged (the column multiplies zeros).
+     */
+    static void zeroGapEmbedding(TrainableModel model) {
+        ModelConfig c = model.config();
+        double[] w = model.parameters().get("embed.weight");
+        int in = c.inputWidth();
+        for (int row = 0; row < c.dModel(); row++) w[row * in + c.channels()] = 0;
     }
 
     private static boolean startsFromTheLinearForecaster(TrainableModel model) {

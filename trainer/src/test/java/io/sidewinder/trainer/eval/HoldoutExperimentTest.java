@@ -71,4 +71,27 @@ class HoldoutExperimentTest {
                 () -> new HoldoutExperiment(List.of(noisySine(0, 1)), lookback).requireWindows(horizon));
         assertTrue(empty.getMessage().contains("no usable readings"), empty.getMessage());
     }
+
+    @Test
+    void trainedOnEvenlySpacedReadingsTheModelIgnoresTheLogGapFeatureItNeverSaw() throws Exception {
+        Windows.Series even = noisySine(400, 1);
+        long[] jittered = even.times().clone();
+        for (int i = 1; i < jittered.length; i++) jittered[i] = jittered[i - 1] + (i % 7 == 0 ? 150_000L : 60_000L);
+        Windows.Series uneven = new Windows.Series(jittered, even.values());
+        for (boolean regular : new boolean[] {true, false}) {
+            HoldoutExperiment exp = new HoldoutExperiment(List.of(regular ? even : uneven), 24);
+            ModelConfig c = exp.modelConfig(ModelConfig.defaults(1).withShape(8, 1, 4, 4).withReadoutLags(0), 4);
+            TrainableModel model = new TrainableModel(ModelParameters.initialise(c, 5));
+            exp.train(model, ForecastTrainer.Options.defaults().withEpochs(1).withSamplesPerEpoch(32).withThreads(1)
+                    .withLoss(TrainableModel.Loss.MSE), (e, es, s, ss, l, v, sps) -> { });
+            float[] embed = model.toParameters().data("embed.weight");
+            double column = 0;
+            for (int row = 0; row < c.dModel(); row++) column += Math.abs(embed[row * c.inputWidth() + c.channels()]);
+            if (regular) {
+                assertEquals(0.0, column, "a column fed only zeros keeps no random start to serve other cadences with");
+            } else {
+                assertTrue(column > 0, "gaps that vary train the column");
+            }
+        }
+    }
 }
