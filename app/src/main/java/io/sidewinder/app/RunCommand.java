@@ -46,10 +46,13 @@ final class RunCommand implements Callable<Integer> {
             SidewinderApp.createTopics(cfg);
         }
         CountDownLatch stop = new CountDownLatch(1), closed = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicReference<SidewinderApp> starting = new java.util.concurrent.atomic.AtomicReference<>();
-        // The JVM halts once its hooks return: on SIGTERM wait for Streams to close (leave the group, commit or
-        // abort its transaction, write its checkpoints), or a restart restores state from the changelog.
+        // The JVM halts once its hooks return: on SIGTERM wait for Streams to close (commit or abort its transaction,
+        // flush the stores, write its checkpoints), or a restart restores state from the changelog. Closing does not
+        // leave the group: a pod back within session.timeout.ms keeps its partitions without a rebalance.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            signalled.set(true);
             stop.countDown();
             if (starting.get() != null) {
                 // start() holds Streams' lock while the global models store restores: a close from here would wait
@@ -80,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
                             return;
                         }
                         System.err.println("run: waiting for Kafka Streams (" + app.streams().state() + "); brokers "
-                                + brokers + ": " + reachability(brokers));
+                                + brokers + ": " + reachability(cfg));
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -96,11 +99,11 @@ final class RunCommand implements Callable<Integer> {
                 try {
                     app.start();
                 } catch (RuntimeException e) {
-                    if (stop.getCount() == 0) {   // closed by a signal while starting
+                    if (signalled.get()) {   // closed by a signal while starting
                         System.err.println("run: stopped while starting (" + e.getMessage() + ")");
                         return 0;
                     }
-                    throw e;
+                    throw e;   // a start that failed on its own: Main prints the causes and exits 1
                 } finally {
                     starting.set(null);
                 }
@@ -128,6 +131,9 @@ final class RunCommand implements Callable<Integer> {
                 System.err.println("run: Kafka Streams failed (" + state + "); see the log above");
                 return 1;
             }
+            if (signalled.get()) {
+                System.err.println("run: signal received; closing Kafka Streams (commit, flush the state stores)");
+            }
         } finally {
             closed.countDown();
         }
@@ -137,11 +143,9 @@ final class RunCommand implements Callable<Integer> {
     static final Duration WAIT_REPORT = Duration.ofSeconds(15);
 
     /** Whether the cluster answers a metadata request within 10 s, in words. */
-    static String reachability(String brokers) {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers,
-                org.apache.kafka.clients.admin.AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000,
-                org.apache.kafka.clients.admin.AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000))) {
+    static String reachability(SidewinderConfig cfg) {
+        // The settings Streams' clients use (TLS, SASL): a plaintext probe of a secured cluster says nothing.
+        try (org.apache.kafka.clients.admin.Admin admin = SidewinderApp.admin(cfg, 10_000)) {
             int nodes = admin.describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
             return "reachable, " + nodes + (nodes == 1 ? " broker" : " brokers");
         } catch (java.util.concurrent.TimeoutException e) {

@@ -105,7 +105,13 @@ class MainTest {
                 {"info", "--channels", "0"},
                 {"eval"}, {"bench"}}) {
             Object[] r = fail(args);
-            assertEquals(2, r[0], String.join(" ", args) + ": " + r[1]);
+            String err = (String) r[1], command = "sidewinder " + String.join(" ", java.util.Arrays.stream(args)
+                    .takeWhile(a -> !a.startsWith("--")).toList()) + ": ";
+            assertEquals(2, r[0], String.join(" ", args) + ": " + err);
+            assertTrue(err.startsWith(command), "worded as the command's usage error: " + err);
+            // Refused for the option the case breaks (the last one given), not for some other reason.
+            String option = java.util.Arrays.stream(args).filter(a -> a.startsWith("--")).reduce((a, b) -> b).orElse("subcommand");
+            assertTrue(err.contains(option), String.join(" ", args) + " names " + option + ": " + err);
         }
     }
 }

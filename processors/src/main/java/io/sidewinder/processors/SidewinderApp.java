@@ -77,13 +77,25 @@ public final class SidewinderApp implements AutoCloseable {
         new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
         new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        // disk_free_bytes of the state directory: RocksDB fails every write of a full disk.
+        new io.micrometer.core.instrument.binder.system.DiskSpaceMetrics(
+                new java.io.File(config.getString(SidewinderConfig.STATE_DIR))).bindTo(registry);
     }
 
-    /** An admin client of the configured cluster that gives up on a call after 30 s, with the reason. */
+    /**
+     * An admin client of the configured cluster, with the admin settings Streams' own would get (TLS, SASL and any
+     * other pass-through key), that gives up on a call after {@code timeoutMs} with the reason.
+     */
+    public static Admin admin(SidewinderConfig config, int timeoutMs) {
+        Map<String, Object> p = new java.util.HashMap<>(
+                new StreamsConfig(config.streamsProperties(-1)).getAdminConfigs("sidewinder-admin"));
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeoutMs, 30_000));
+        return Admin.create(p);
+    }
+
     private static Admin admin(SidewinderConfig config) {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                String.join(",", config.getList(SidewinderConfig.BOOTSTRAP_SERVERS)),
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
+        return admin(config, 30_000);
     }
 
     /** Creates any missing topic Sidewinder reads or writes (models topic compacted). */
@@ -150,23 +162,71 @@ public final class SidewinderApp implements AutoCloseable {
      * several topics, so it is checked here; topics not found (yet) are left to Streams.
      */
     static void requireCoPartitionedInputs(SidewinderConfig config) {
+        checkTopics(config);
+    }
+
+    /**
+     * Checks the topics before Streams starts, where a problem still has one clear message: every input topic must
+     * exist (Streams would replace its threads on MissingSourceTopicException until the instance stops), several
+     * inputs must have one partition count (a sensor's readings would otherwise reach two tasks and keep two
+     * states), the models topic must exist and should be compacted (else the models expire with its retention, and a restarted
+     * instance serves none). A check the cluster cannot answer (no DescribeConfigs right, a timeout) is logged and
+     * left to Streams.
+     */
+    static void checkTopics(SidewinderConfig config) {
         List<String> inputs = config.inputTopics();
-        if (inputs.size() < 2) {
-            return;
-        }
+        String modelsTopic = config.getString(SidewinderConfig.MODELS_TOPIC);
         Map<String, Integer> partitions = new java.util.TreeMap<>();
+        List<String> missing = new ArrayList<>();
         try (Admin admin = admin(config)) {
             admin.describeTopics(inputs).topicNameValues().forEach((name, f) -> {
                 try {
                     partitions.put(name, f.get().partitions().size());
-                } catch (ExecutionException | InterruptedException e) {
-                    if (e instanceof InterruptedException) Thread.currentThread().interrupt();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                        missing.add(name);
+                    } else {
+                        LOG.warn("could not describe input topic '{}' ({}); Kafka Streams will check it", name,
+                                e.getCause().toString());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
             });
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("input topic" + (missing.size() == 1 ? " " : "s ") + missing
+                        + " do" + (missing.size() == 1 ? "es" : "") + " not exist: create "
+                        + (missing.size() == 1 ? "it" : "them") + " (`sidewinder run --create-topics` does)");
+            }
+            if (new java.util.HashSet<>(partitions.values()).size() > 1) {
+                throw new IllegalStateException("the input topics have different partition counts " + partitions
+                        + ": a sensor's readings would reach two tasks and keep two states; give them one count");
+            }
+            warnUnlessCompacted(admin, modelsTopic);
         }
-        if (new java.util.HashSet<>(partitions.values()).size() > 1) {
-            throw new IllegalStateException("the input topics have different partition counts " + partitions
-                    + ": a sensor's readings would reach two tasks and keep two states; give them one count");
+    }
+
+    private static void warnUnlessCompacted(Admin admin, String topic) {
+        var resource = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        try {
+            var policy = admin.describeConfigs(List.of(resource)).all().get().get(resource)
+                    .get(TopicConfig.CLEANUP_POLICY_CONFIG);
+            if (policy == null || !policy.value().contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+                LOG.warn("models topic '{}' has cleanup.policy={}: its models expire with the topic's retention, and "
+                        + "an instance started after that serves none (every reading dead-lettered as NO_MODEL); set "
+                        + "cleanup.policy=compact", topic, policy == null ? "?" : policy.value());
+            }
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                // Streams' global thread would die on it and take the instance down with a less helpful message.
+                throw new IllegalStateException("models topic '" + topic + "' does not exist: create it with "
+                        + "cleanup.policy=compact (`sidewinder run --create-topics` does)");
+            } else {
+                LOG.warn("could not read the models topic '{}''s cleanup.policy ({})", topic, e.getCause().toString());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

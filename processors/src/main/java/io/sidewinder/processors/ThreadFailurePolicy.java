@@ -43,8 +43,13 @@ final class ThreadFailurePolicy {
             replacements.removeFirst();
         }
         StreamThreadExceptionResponse response;
+        String fatal = neverHeals(e);
         if (rootIsError(e)) {
             LOG.error("stream thread failed with an error; shutting the client down", e);
+            response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        } else if (fatal != null) {
+            // A replacement would fail the same way, after a rebalance that stalls every instance of the group.
+            LOG.error("stream thread failed on {}, which a new thread would meet again; shutting the client down", fatal, e);
             response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         } else if (replacements.size() >= maxReplacements) {
             LOG.error("stream thread failed for the {}th time within {}; shutting the client down", replacements.size() + 1,
@@ -52,8 +57,13 @@ final class ThreadFailurePolicy {
             response = StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         } else {
             replacements.addLast(now);
-            LOG.error("stream thread failed; replacing it ({} of {} replacements within {})", replacements.size(),
-                    maxReplacements, Duration.ofNanos(windowNanos), e);
+            if (root(e) instanceof org.apache.kafka.common.errors.RetriableException) {   // a broker away for a while
+                LOG.warn("stream thread failed on a retriable error ({}); replacing it ({} of {} replacements within {})",
+                        root(e), replacements.size(), maxReplacements, Duration.ofNanos(windowNanos));
+            } else {
+                LOG.error("stream thread failed; replacing it ({} of {} replacements within {})", replacements.size(),
+                        maxReplacements, Duration.ofNanos(windowNanos), e);
+            }
             response = StreamThreadExceptionResponse.REPLACE_THREAD;
         }
         Counter.builder("sidewinder.stream.thread.failures").tag("exception", root(e).getClass().getSimpleName())
@@ -61,6 +71,26 @@ final class ThreadFailurePolicy {
                 .description("Stream threads that died, by root exception and what was done").register(registry)
                 .increment();
         return response;
+    }
+
+    /**
+     * What in the failure no new thread can get past, in words, or null: missing rights or credentials, an input
+     * topic that does not exist, a full disk under the state directory.
+     */
+    static String neverHeals(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.AuthorizationException
+                    || t instanceof org.apache.kafka.common.errors.AuthenticationException) {
+                return "missing rights or credentials (" + t.getMessage() + ")";
+            }
+            if (t instanceof org.apache.kafka.streams.errors.MissingSourceTopicException) {
+                return "a missing input topic (" + t.getMessage() + ")";
+            }
+            if (t.getMessage() != null && t.getMessage().contains("No space left on device")) {
+                return "a full disk (" + t.getMessage() + ")";
+            }
+        }
+        return null;
     }
 
     /** Streams wraps what a thread threw (StreamsException): the cause decides. */

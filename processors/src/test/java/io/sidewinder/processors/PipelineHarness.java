@@ -57,6 +57,10 @@ final class PipelineHarness implements AutoCloseable {
         p.put(SidewinderConfig.HTTP_PORT, -1);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 50);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        // A closed instance does not leave the group: its restarted successor waits out the session, at the broker's
+        // minimum here instead of the default 45 s.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6_000);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
         p.putAll(extra);
         return new SidewinderConfig(p);
     }
@@ -73,7 +77,7 @@ final class PipelineHarness implements AutoCloseable {
 
     void publishRaw(SidewinderConfig c, String key, byte[] value) throws Exception {
         producer.send(new ProducerRecord<>(c.getString(SidewinderConfig.MODELS_TOPIC), key.getBytes(StandardCharsets.UTF_8),
-                value)).get();
+                value)).get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     static byte[] reading(String id, long t, float... values) {
@@ -85,7 +89,7 @@ final class PipelineHarness implements AutoCloseable {
 
     void send(SidewinderConfig c, String key, byte[] value, long timestamp) throws Exception {
         producer.send(new ProducerRecord<>(c.inputTopics().getFirst(), null, timestamp,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8), value)).get();
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8), value)).get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     /** A read_committed consumer of one topic from the beginning. */

@@ -38,9 +38,11 @@ class QueryRoutingTest {
             SidewinderApp.createTopics(a);
             h.publish(a, PipelineHarness.params(1), 1);
             try (SidewinderApp appA = new SidewinderApp(a).start(); SidewinderApp appB = new SidewinderApp(b).start()) {
+                // Both RUNNING, both known, and both owning partitions: else B may join after the readings are in.
                 await().atMost(Duration.ofSeconds(60)).until(() -> appA.streams().state() == KafkaStreams.State.RUNNING
                         && appB.streams().state() == KafkaStreams.State.RUNNING
-                        && appA.streams().metadataForAllStreamsClients().size() == 2);
+                        && appA.streams().metadataForAllStreamsClients().size() == 2
+                        && appA.streams().metadataForAllStreamsClients().stream().allMatch(m -> !m.topicPartitions().isEmpty()));
                 int portA = appA.httpPort(), portB = appB.httpPort();
                 long now = System.currentTimeMillis();
                 int sensors = SENSORS.size();

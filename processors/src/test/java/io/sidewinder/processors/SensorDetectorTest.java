@@ -202,7 +202,7 @@ class SensorDetectorTest {
             float[] v = {(float) (t > 70 ? 9 : r.nextGaussian()), t % 3};
             SensorDetector.Observation a = d.observe(original.detector, 1_000L * t, v), b = d.observe(copy.detector, 1_000L * t, v);
             assertEquals(a.deviation(), b.deviation(), "reading " + t);
-            assertEquals(a.score(), b.score(), "reading " + t);
+            assertScoresClose(a.score(), b.score());   // from the fp32 forecast: rounding may differ with the JIT tier
             assertTrue(a.deviation().baselineReady());
         }
     }
@@ -225,7 +225,8 @@ class SensorDetectorTest {
         assertArrayEquals(ks.forecastMean(), old.forecastMean(), 1e-4f);
         d.attach(old.detector, old.encodedStreams);
         SensorDetector.Observation a = d.observe(ks.detector, 41_000, new float[] {0.5f}), b = d.observe(old.detector, 41_000, new float[] {0.5f});
-        assertEquals(a.score().surprise(), b.score().surprise()); // the likelihood differs: extreme values start afresh
+        // the likelihood differs (extreme values start afresh); the surprise is the forecast's, up to fp32 rounding
+        assertEquals(a.score().surprise(), b.score().surprise(), 1e-5 * Math.max(1, Math.abs(a.score().surprise())));
         assertArrayEquals(a.forecastMean(), b.forecastMean(), 1e-4f);   // fp32 rounding across a JIT switch
         assertTrue(a.deviation().baselineReady());
         assertFalse(b.deviation().baselineReady(), "a v2 key has no baseline yet");

@@ -47,4 +47,19 @@ class ThreadFailurePolicyTest {
         assertEquals(SHUTDOWN_CLIENT, policy.handle(new StreamsException(new OutOfMemoryError("Java heap space"))));
         assertEquals(1, count("OutOfMemoryError", "shutdown_client"));
     }
+
+    @Test
+    void failuresNoNewThreadCanGetPastShutTheClientDownAtOnceWithoutAReplacementRebalance() {
+        assertEquals(SHUTDOWN_CLIENT, policy.handle(new StreamsException(
+                new org.apache.kafka.common.errors.TopicAuthorizationException("Not authorized to access topics: [sensor-forecasts]"))));
+        assertEquals(SHUTDOWN_CLIENT, policy.handle(new org.apache.kafka.streams.errors.MissingSourceTopicException(
+                "One or more source topics were missing during rebalance")));
+        assertEquals(SHUTDOWN_CLIENT, policy.handle(new StreamsException(new org.apache.kafka.streams.errors.ProcessorStateException(
+                "Error while putting key into store sensor-state", new java.io.IOException("No space left on device")))));
+        // A broker that is away for a while is not one of them: the thread is replaced.
+        assertEquals(REPLACE_THREAD, policy.handle(new StreamsException(
+                new org.apache.kafka.common.errors.TimeoutException("Expiring 3 record(s)"))));
+        assertEquals(0, count("TimeoutException", "shutdown_client"));
+        assertEquals(1, count("TopicAuthorizationException", "shutdown_client"));
+    }
 }

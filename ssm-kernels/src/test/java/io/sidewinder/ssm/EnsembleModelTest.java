@@ -104,7 +104,8 @@ class EnsembleModelTest {
             ModelState alone = ModelState.zeros(SINGLE);
             new MambaModel(ens.member(k)).forward(x, g, len, alone, false);
             for (int l = 0; l < c.layers(); l++) {
-                assertArrayEquals(alone.ssmState(l), joint.ssmState(k * c.layers() + l), "member " + k + " layer " + l);
+                assertClose(toDouble(alone.ssmState(l)), joint.ssmState(k * c.layers() + l), 3e-4, 1e-5,
+                        "member " + k + " layer " + l);   // two SIMD runs: fp32 rounding may differ with the JIT tier
                 assertArrayEquals(alone.convWindow(l), joint.convWindow(k * c.layers() + l), "member " + k + " layer " + l);
             }
         }
@@ -155,7 +156,7 @@ class EnsembleModelTest {
         float[][] v = ForecasterTest.readings(len);
         for (int i = 0; i < len - 1; i++) f.advance(s, t[i], v[i]);
         StreamState restored = StreamState.fromBytes(s.toBytes(), ens.config());
-        assertArrayEquals(f.advance(s, t[len - 1], v[len - 1]).mean(), f.advance(restored, t[len - 1], v[len - 1]).mean(), 1e-4f);
+        io.sidewinder.ssm.oracle.Tolerance.assertClose(io.sidewinder.ssm.oracle.Tolerance.toDouble(f.advance(s, t[len - 1], v[len - 1]).mean()), f.advance(restored, t[len - 1], v[len - 1]).mean(), 1e-5, 1e-4, "forecast (fp32 rounding, relative: values near 1000)");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> StreamState.fromBytes(StreamState.fresh(SINGLE).toBytes(), ens.config()));
         assertTrue(e.getMessage().contains("state layers"), e.getMessage());

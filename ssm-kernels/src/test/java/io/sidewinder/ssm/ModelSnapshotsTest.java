@@ -84,7 +84,9 @@ class ModelSnapshotsTest {
         snap.getConfig().put("layers", "1");
         snap.getConfig().put("horizon", String.valueOf((1 << 30) + 1));   // 2·H·C wraps an int
         snap.setChecksum(ModelSnapshots.checksum(snap.getConfig(), snap.getParameters()));
-        assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+        var overflow = assertThrows(InvalidModelException.class, () -> ModelSnapshots.toParameters(snap));
+        // Refused for the overflow itself, not for the wrapped (and then mismatched) head shape it would give.
+        assertTrue(overflow.getMessage().contains("overflow"), overflow.getMessage());
     }
 
     @Test

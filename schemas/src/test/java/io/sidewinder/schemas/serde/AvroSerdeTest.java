@@ -321,7 +321,7 @@ class AvroSerdeTest {
                 }));
             }
             for (Future<?> f : done) {
-                f.get();
+                f.get(60, java.util.concurrent.TimeUnit.SECONDS);
             }
         } finally {
             pool.shutdownNow();

@@ -21,39 +21,33 @@ import org.junit.jupiter.api.Test;
 class ForecastTrainerCloseTest {
 
     @Test
-    void closingIsIdempotentAndAClosedTrainerTrainsAgain() throws Exception {
+    void closingTwiceIsHarmlessAndAClosedTrainerTrainsTheSameModelAgain() throws Exception {
         List<Windows.Series> data = List.of(ForecastTrainerTest.sine(600, 2));
         for (ForecastTrainer.Precision precision : ForecastTrainer.Precision.values()) {
             ForecastTrainer.Options o = ForecastTrainerTest.options(2).withPrecision(precision);
             Map<String, double[]> first, second;
-            try (ForecastTrainer trainer = new ForecastTrainer(data, o)) {
+            // The scalar kernels for fp32: bit-repeatable, where the SIMD kernels' last bits may change with the JIT
+            // tier and AdamW can turn that into a visible step. (Residency on a GPU: CudaBatchGradientsTest.)
+            try (ForecastTrainer trainer = ForecastTrainer.withKernels(data, o, ScalarKernels.INSTANCE)) {
                 first = trainOnce(trainer);
-                assertEquals(0, trainer.residentSteps(), precision + ": nothing resident after train");
                 trainer.close();
                 trainer.close();
                 second = trainOnce(trainer);
-                assertEquals(0, trainer.residentSteps());
             } // and once more by try-with-resources
-            // Double training repeats bit for bit; fp32 only to rounding (the SIMD kernels' results can differ in
-            // the last bits between interpreted and JIT-compiled code).
-            double tol = precision == ForecastTrainer.Precision.DOUBLE ? 0 : 1e-5;
-            first.forEach((k, v) -> assertArrayEquals(v, second.get(k), tol, precision + " " + k));
+            first.forEach((k, v) -> assertArrayEquals(v, second.get(k), 0, precision + " " + k));
         }
     }
 
     @Test
     void fp32BatchGradientsWithoutAGpuCloseCleanlyAndAClosedTrainerTrainsLikeAFreshOne() throws Exception {
         Fp32BatchGradients fp32 = new Fp32BatchGradients(ScalarKernels.INSTANCE);
-        assertEquals(0, fp32.residentSteps());
         assertDoesNotThrow(fp32::close);
         assertDoesNotThrow(fp32::close);
-        assertEquals(0, fp32.residentSteps(), "nothing resident after close");
         List<Windows.Series> data = List.of(ForecastTrainerTest.sine(600, 1));
         ForecastTrainer.Options o = ForecastTrainerTest.options(1).withPrecision(ForecastTrainer.Precision.FP32);
         ForecastTrainer closed = ForecastTrainer.withKernels(data, o, ScalarKernels.INSTANCE);
         assertDoesNotThrow(closed::close);
         assertDoesNotThrow(closed::close);
-        assertEquals(0, closed.residentSteps(), "nothing resident after close");
         // Closing released nothing the trainer needs: it trains, on the scalar kernels bit for bit, as a fresh one.
         Map<String, double[]> afterClose = trainOnce(closed);
         Map<String, double[]> fresh = trainOnce(ForecastTrainer.withKernels(data, o, ScalarKernels.INSTANCE));

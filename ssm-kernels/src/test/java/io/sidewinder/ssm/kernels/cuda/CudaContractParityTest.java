@@ -45,6 +45,16 @@ class CudaContractParityTest {
         ScalarKernels.INSTANCE.scanForward(in, hRef, yRef, sRef, chunk);
         float[] h = h0.clone(), y = new float[yRef.length], s = new float[sRef.length];
         cuda.scanForward(in, h, y, s, chunk);
+        if (n != 8 && n != 16 && n != 32) {   // no kernel for this N: CudaKernels hands it to its CPU backend, whole
+            org.junit.jupiter.api.Assertions.assertArrayEquals(yRef, y, "y of the delegated scan");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(hRef, h, "h of the delegated scan");
+            ScanGradients ref = ScanGradients.zerosFor(in), got = ScanGradients.zerosFor(in);
+            ScalarKernels.INSTANCE.scanBackward(in, h0, sRef, chunk, dy, ref);
+            cuda.scanBackward(in, h0, s, chunk, dy, got);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(ref.du(), got.du(), "du of the delegated scan");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(ref.da(), got.da(), "dA of the delegated scan");
+            return;
+        }
         assertClose(ScanProblems.toDouble(yRef), y, OUT_RTOL, OUT_ATOL, "y");
         assertClose(ScanProblems.toDouble(hRef), h, OUT_RTOL, OUT_ATOL, "h");
         assertClose(ScanProblems.toDouble(sRef), s, OUT_RTOL, OUT_ATOL, "chunk states");
@@ -53,7 +63,7 @@ class CudaContractParityTest {
         ScalarKernels.INSTANCE.scanBackward(in, h0, sRef, chunk, dy, ref);
         cuda.scanBackward(in, h0, s, chunk, dy, got);
         assertClose(ScanProblems.toDouble(ref.du()), got.du(), 2 * OUT_RTOL, 2 * OUT_ATOL, "du");
-        assertClose(ScanProblems.toDouble(ref.dDeltaRaw()), got.dDeltaRaw(), 5 * OUT_RTOL, 10 * OUT_ATOL, "dDeltaRaw");
+        CudaScanParityTest.assertCloseDeltaRaw(ScanProblems.toDouble(ref.dDeltaRaw()), got.dDeltaRaw(), "dDeltaRaw");
         assertClose(ScanProblems.toDouble(ref.dz()), got.dz(), 2 * OUT_RTOL, 2 * OUT_ATOL, "dz");
         assertClose(ScanProblems.toDouble(ref.dh0()), got.dh0(), 2 * OUT_RTOL, 2 * OUT_ATOL, "dh0");
         assertCloseScaled(ScanProblems.toDouble(ref.db()), got.db(), "dB");

@@ -26,22 +26,22 @@ class CudaRuntimeThreadsTest {
         ExecutorService[] threads = {Executors.newSingleThreadExecutor(), Executors.newSingleThreadExecutor(),
                 Executors.newSingleThreadExecutor()};
         try {
-            DeviceBuffer buffer = threads[0].submit(() -> runtime.allocate(data.length * 4L)).get();
-            threads[1].submit(() -> buffer.upload(data)).get();
+            DeviceBuffer buffer = threads[0].submit(() -> runtime.allocate(data.length * 4L)).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            threads[1].submit(() -> buffer.upload(data)).get(60, java.util.concurrent.TimeUnit.SECONDS);
             float[] back = threads[2].submit(() -> {
                 float[] out = new float[data.length];
                 buffer.download(out);
                 return out;
-            }).get();
+            }).get(60, java.util.concurrent.TimeUnit.SECONDS);
             assertArrayEquals(data, back);
             float[] filled = threads[1].submit(() -> {
                 buffer.fill(0.25f);
                 float[] out = new float[data.length];
                 buffer.download(out);
                 return out;
-            }).get();
+            }).get(60, java.util.concurrent.TimeUnit.SECONDS);
             assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f, 0.25f, 0.25f}, filled);
-            threads[2].submit(buffer::close).get();
+            threads[2].submit(buffer::close).get(60, java.util.concurrent.TimeUnit.SECONDS);
         } finally {
             for (ExecutorService t : threads) t.shutdownNow();
         }
