@@ -5,6 +5,7 @@ import io.sidewinder.schemas.serde.AvroSerdes;
 import io.sidewinder.ssm.Forecaster;
 import io.sidewinder.ssm.InvalidModelException;
 import io.sidewinder.ssm.MambaModel;
+import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelSnapshots;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -184,8 +185,26 @@ public final class ModelRegistry {
                         model.config().members() > 1 ? " in each of " + model.config().members() + " members" : "",
                         model.parameters().count(),
                         prev == null ? "" : ", replacing v" + prev.version());
+                if (prev != null) warnIfServedDifferently(prev.forecaster().model().config(), model.config(), next);
                 return true;
             }
+        }
+    }
+
+    /**
+     * A swap that changes what the stream emits or accepts is said once, at WARN: another horizon changes every
+     * forecast's length for consumers; another channel count dead-letters sensors of the old width
+     * (WRONG_CHANNEL_COUNT) unless the model is univariate (served channel by channel to any width).
+     */
+    private static void warnIfServedDifferently(ModelConfig before, ModelConfig after, ServingModel next) {
+        if (before.horizon() != after.horizon()) {
+            LOG.warn("model {} v{} forecasts {} steps, the model it replaces {}: forecast records change length",
+                    next.modelId(), next.version(), after.horizon(), before.horizon());
+        }
+        if (before.channels() != after.channels() && after.channels() > 1) {
+            LOG.warn("model {} v{} reads {} channels, the model it replaces {}: sensors of another width are "
+                    + "dead-lettered as WRONG_CHANNEL_COUNT from now on", next.modelId(), next.version(), after.channels(),
+                    before.channels());
         }
     }
 
