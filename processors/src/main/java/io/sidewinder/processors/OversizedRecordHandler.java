@@ -22,9 +22,9 @@ public final class OversizedRecordHandler implements ProductionExceptionHandler 
     @Override
     public Response handleError(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record, Exception exception) {
         if (exception instanceof RecordTooLargeException) {
-            LOG.error("an output of {} bytes to {} is over the producer's max.request.size and was skipped "
-                            + "(input {}-{}@{}): {}", size(record), record.topic(), context.topic(), context.partition(),
-                    context.offset(), exception.getMessage());
+            LOG.error("an output of {} bytes to {} (key '{}') is over the producer's max.request.size and was skipped "
+                            + "(input {}-{}@{}): {}", size(record), record.topic(), LogText.key(record.key()), context.topic(),
+                    context.partition(), context.offset(), exception.getMessage());
             return Response.resume();
         }
         // A broker failover (NOT_ENOUGH_REPLICAS, a leader moving) or an outage past delivery.timeout.ms heals by

@@ -647,6 +647,13 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
                     : new Source(m.topic(), m.partition(), m.offset(), timestamp, key, value, headers);
         }
 
+        /** Where the record came from and whose it is, for log lines: {@code topic-partition@offset key 'id'}. */
+        @Override
+        public String toString() {
+            String where = topic == null ? "(no source)" : topic + "-" + partition + "@" + offset;
+            return key == null ? where + " (no key)" : where + " key '" + LogText.key(key) + "'";
+        }
+
         byte[] toBytes() {
             byte[] t = topic == null ? new byte[0] : topic.getBytes(StandardCharsets.UTF_8);
             int kl = key == null ? -1 : key.length, vl = value == null ? -1 : value.length;
@@ -684,9 +691,5 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return n;
         }
 
-        @Override
-        public String toString() {
-            return topic + "-" + partition + "@" + offset;
-        }
     }
 }
