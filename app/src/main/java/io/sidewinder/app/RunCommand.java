@@ -50,7 +50,7 @@ final class RunCommand implements Callable<Integer> {
         java.util.concurrent.atomic.AtomicReference<SidewinderApp> starting = new java.util.concurrent.atomic.AtomicReference<>();
         // The JVM halts once its hooks return: on SIGTERM wait for Streams to close (commit or abort its transaction,
         // flush the stores, write its checkpoints), or a restart restores state from the changelog. Closing does not
-        // leave the group: a pod back within session.timeout.ms keeps its partitions without a rebalance.
+        // leave the group (Streams' default): the group rebalances once the session of the closed member expires.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             signalled.set(true);
             stop.countDown();
@@ -145,7 +145,7 @@ final class RunCommand implements Callable<Integer> {
     /** Whether the cluster answers a metadata request within 10 s, in words. */
     static String reachability(SidewinderConfig cfg) {
         // The settings Streams' clients use (TLS, SASL): a plaintext probe of a secured cluster says nothing.
-        try (org.apache.kafka.clients.admin.Admin admin = SidewinderApp.admin(cfg, 10_000)) {
+        try (org.apache.kafka.clients.admin.Admin admin = SidewinderApp.admin(cfg, 10_000, "sidewinder-reachability-probe")) {
             int nodes = admin.describeCluster().nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).size();
             return "reachable, " + nodes + (nodes == 1 ? " broker" : " brokers");
         } catch (java.util.concurrent.TimeoutException e) {

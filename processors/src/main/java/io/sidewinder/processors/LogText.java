@@ -14,8 +14,15 @@ final class LogText {
         String k = new String(key, StandardCharsets.UTF_8);
         StringBuilder b = new StringBuilder();
         k.codePoints().limit(MAX_CODE_POINTS).forEach(c -> {
-            if (Character.isISOControl(c)) b.append(String.format("\\u%04x", c)); else b.appendCodePoint(c);
+            if (unsafe(c)) b.append(String.format("\\u%04x", c)); else b.appendCodePoint(c);
         });
         return k.codePointCount(0, k.length()) > MAX_CODE_POINTS ? b.append('…').toString() : b.toString();
+    }
+
+    /** Control characters, line and paragraph separators and format characters (bidi overrides) and the quote. */
+    private static boolean unsafe(int c) {
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
+                || type == Character.FORMAT || c == '\'';
     }
 }

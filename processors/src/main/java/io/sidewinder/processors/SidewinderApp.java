@@ -84,18 +84,19 @@ public final class SidewinderApp implements AutoCloseable {
 
     /**
      * An admin client of the configured cluster, with the admin settings Streams' own would get (TLS, SASL and any
-     * other pass-through key), that gives up on a call after {@code timeoutMs} with the reason.
+     * other pass-through key), that gives up on a call after {@code timeoutMs} with the reason; {@code clientId}
+     * tells concurrent ones apart (the same id twice in a JVM clashes in JMX).
      */
-    public static Admin admin(SidewinderConfig config, int timeoutMs) {
+    public static Admin admin(SidewinderConfig config, int timeoutMs, String clientId) {
         Map<String, Object> p = new java.util.HashMap<>(
-                new StreamsConfig(config.streamsProperties(-1)).getAdminConfigs("sidewinder-admin"));
+                new StreamsConfig(config.streamsProperties(-1)).getAdminConfigs(clientId));
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(timeoutMs, 30_000));
         return Admin.create(p);
     }
 
     private static Admin admin(SidewinderConfig config) {
-        return admin(config, 30_000);
+        return admin(config, 30_000, "sidewinder-create-topics");
     }
 
     /** Creates any missing topic Sidewinder reads or writes (models topic compacted). */
@@ -140,14 +141,14 @@ public final class SidewinderApp implements AutoCloseable {
     }
 
     public SidewinderApp start() throws IOException {
-        requireCoPartitionedInputs(config);
-        LOG.info(startupSummary(config));
-        if (http != null) {
-            http.start();
-            LOG.info("HTTP API on port {} (/sensors/{id}, /metrics, /health, /ready); other instances reach it as {}:{}",
-                    http.port(), config.getString(SidewinderConfig.HTTP_HOST), http.port());
-        }
         try {
+            checkTopics(config);
+            LOG.info(startupSummary(config));
+            if (http != null) {
+                http.start();
+                LOG.info("HTTP API on port {} (/sensors/{id}, /metrics, /health, /ready); other instances reach it as {}:{}",
+                        http.port(), config.getString(SidewinderConfig.HTTP_HOST), http.port());
+            }
             streams.start();
         } catch (RuntimeException e) {
             close();   // the HTTP server and Streams' clients would outlive an instance nobody holds
@@ -156,53 +157,65 @@ public final class SidewinderApp implements AutoCloseable {
         return this;
     }
 
-    /**
-     * Several input topics feed one task per partition number: a sensor's readings stay in one task (one state)
-     * only if every input topic has the same partition count. Streams does not check this for one source reading
-     * several topics, so it is checked here; topics not found (yet) are left to Streams.
-     */
-    static void requireCoPartitionedInputs(SidewinderConfig config) {
-        checkTopics(config);
-    }
+    /** How long each start-up check may wait for the cluster before it is left to Streams. */
+    static final int CHECK_TIMEOUT_MS = 10_000;
 
     /**
-     * Checks the topics before Streams starts, where a problem still has one clear message: every input topic must
-     * exist (Streams would replace its threads on MissingSourceTopicException until the instance stops), several
-     * inputs must have one partition count (a sensor's readings would otherwise reach two tasks and keep two
-     * states), the models topic must exist and should be compacted (else the models expire with its retention, and a restarted
-     * instance serves none). A check the cluster cannot answer (no DescribeConfigs right, a timeout) is logged and
-     * left to Streams.
+     * Checks the topics before Streams starts, where a problem still has one clear message:
+     * <ul>
+     * <li>every input, output and dead-letter topic must exist: Streams would replace its threads on a missing input
+     *     until the instance stops, and retry a send to a missing output forever;</li>
+     * <li>several inputs must have one partition count: Streams does not check it for one source reading several
+     *     topics, and a sensor's readings would reach two tasks and keep two states;</li>
+     * <li>the models topic must exist, and should be compacted (a warning): else its models expire with its
+     *     retention, and an instance started after that serves none.</li>
+     * </ul>
+     * A check the cluster does not answer (a timeout, no Describe rights) is logged and left to Streams.
      */
     static void checkTopics(SidewinderConfig config) {
         List<String> inputs = config.inputTopics();
+        List<String> outputs = List.of(config.getString(SidewinderConfig.FORECASTS_TOPIC),
+                config.getString(SidewinderConfig.ANOMALIES_TOPIC), config.getString(SidewinderConfig.DEAD_LETTER_TOPIC));
         String modelsTopic = config.getString(SidewinderConfig.MODELS_TOPIC);
+        List<String> all = new ArrayList<>(inputs);
+        all.addAll(outputs);
+        all.add(modelsTopic);
         Map<String, Integer> partitions = new java.util.TreeMap<>();
         List<String> missing = new ArrayList<>();
-        try (Admin admin = admin(config)) {
-            admin.describeTopics(inputs).topicNameValues().forEach((name, f) -> {
+        boolean answered = true;
+        try (Admin admin = admin(config, CHECK_TIMEOUT_MS, "sidewinder-startup-check")) {
+            for (var e : admin.describeTopics(all.stream().distinct().toList()).topicNameValues().entrySet()) {
                 try {
-                    partitions.put(name, f.get().partitions().size());
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
-                        missing.add(name);
+                    partitions.put(e.getKey(), e.getValue().get().partitions().size());
+                } catch (ExecutionException failure) {
+                    if (failure.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                        missing.add(e.getKey());
                     } else {
-                        LOG.warn("could not describe input topic '{}' ({}); Kafka Streams will check it", name,
-                                e.getCause().toString());
+                        answered = false;
+                        LOG.warn("could not describe topic '{}' ({}); Kafka Streams will check it", e.getKey(),
+                                failure.getCause().toString());
                     }
-                } catch (InterruptedException e) {
+                } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
+                    return;
                 }
-            });
-            if (!missing.isEmpty()) {
-                throw new IllegalStateException("input topic" + (missing.size() == 1 ? " " : "s ") + missing
-                        + " do" + (missing.size() == 1 ? "es" : "") + " not exist: create "
-                        + (missing.size() == 1 ? "it" : "them") + " (`sidewinder run --create-topics` does)");
             }
-            if (new java.util.HashSet<>(partitions.values()).size() > 1) {
-                throw new IllegalStateException("the input topics have different partition counts " + partitions
+            if (!missing.isEmpty()) {
+                java.util.Collections.sort(missing);
+                throw new IllegalStateException((missing.size() == 1 ? "topic " : "topics ") + missing + " do"
+                        + (missing.size() == 1 ? "es" : "") + " not exist: create " + (missing.size() == 1 ? "it" : "them")
+                        + (missing.contains(modelsTopic) ? " (the models topic with cleanup.policy=compact)" : "")
+                        + "; `sidewinder run --create-topics` does");
+            }
+            Map<String, Integer> inputPartitions = new java.util.TreeMap<>(partitions);
+            inputPartitions.keySet().retainAll(inputs);
+            if (new java.util.HashSet<>(inputPartitions.values()).size() > 1) {
+                throw new IllegalStateException("the input topics have different partition counts " + inputPartitions
                         + ": a sensor's readings would reach two tasks and keep two states; give them one count");
             }
-            warnUnlessCompacted(admin, modelsTopic);
+            if (answered) {
+                warnUnlessCompacted(admin, modelsTopic);
+            }
         }
     }
 
@@ -212,19 +225,14 @@ public final class SidewinderApp implements AutoCloseable {
         try {
             var policy = admin.describeConfigs(List.of(resource)).all().get().get(resource)
                     .get(TopicConfig.CLEANUP_POLICY_CONFIG);
-            if (policy == null || !policy.value().contains(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+            // Exactly compact, as the publisher requires: "compact,delete" still expires models after the retention.
+            if (policy == null || !policy.value().trim().equals(TopicConfig.CLEANUP_POLICY_COMPACT)) {
                 LOG.warn("models topic '{}' has cleanup.policy={}: its models expire with the topic's retention, and "
                         + "an instance started after that serves none (every reading dead-lettered as NO_MODEL); set "
                         + "cleanup.policy=compact", topic, policy == null ? "?" : policy.value());
             }
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
-                // Streams' global thread would die on it and take the instance down with a less helpful message.
-                throw new IllegalStateException("models topic '" + topic + "' does not exist: create it with "
-                        + "cleanup.policy=compact (`sidewinder run --create-topics` does)");
-            } else {
-                LOG.warn("could not read the models topic '{}''s cleanup.policy ({})", topic, e.getCause().toString());
-            }
+            LOG.warn("could not read the models topic '{}''s cleanup.policy ({})", topic, e.getCause().toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -74,14 +74,15 @@ final class ThreadFailurePolicy {
     }
 
     /**
-     * What in the failure no new thread can get past, in words, or null: missing rights or credentials, an input
-     * topic that does not exist, a full disk under the state directory.
+     * What in the failure no new thread can get past, in words, or null: missing rights (ACLs), an input topic
+     * that does not exist, a full disk under the state directory.
      */
     static String neverHeals(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof org.apache.kafka.common.errors.AuthorizationException
-                    || t instanceof org.apache.kafka.common.errors.AuthenticationException) {
-                return "missing rights or credentials (" + t.getMessage() + ")";
+            // Not an AuthenticationException: an identity provider down or a certificate being rotated heals, and
+            // would otherwise stop every instance at once.
+            if (t instanceof org.apache.kafka.common.errors.AuthorizationException) {
+                return "missing rights (" + t.getMessage() + ")";
             }
             if (t instanceof org.apache.kafka.streams.errors.MissingSourceTopicException) {
                 return "a missing input topic (" + t.getMessage() + ")";

@@ -12,6 +12,8 @@ class LogTextTest {
         assertEquals("a\\u000aERROR fake line", LogText.key("a\nERROR fake line".getBytes(StandardCharsets.UTF_8)));
         assertEquals("x".repeat(100) + "…", LogText.key("x".repeat(150).getBytes(StandardCharsets.UTF_8)));
         assertEquals("", LogText.key(null));
+        // A line separator, a right-to-left override and a quote that would close the line's quotes early.
+        assertEquals("a\\u2028b\\u202ec\\u0027d", LogText.key("a\u2028b\u202ec'd".getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test

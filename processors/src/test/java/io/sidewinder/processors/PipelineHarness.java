@@ -60,7 +60,7 @@ final class PipelineHarness implements AutoCloseable {
         // A closed instance does not leave the group: its restarted successor waits out the session, at the broker's
         // minimum here instead of the default 45 s.
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 6_000);
-        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 2_000);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), 1_000);
         p.putAll(extra);
         return new SidewinderConfig(p);
     }

@@ -56,7 +56,10 @@ class ThreadFailurePolicyTest {
                 "One or more source topics were missing during rebalance")));
         assertEquals(SHUTDOWN_CLIENT, policy.handle(new StreamsException(new org.apache.kafka.streams.errors.ProcessorStateException(
                 "Error while putting key into store sensor-state", new java.io.IOException("No space left on device")))));
-        // A broker that is away for a while is not one of them: the thread is replaced.
+        // A broker away for a while, or a login that fails while the identity provider is down, heal: replaced.
+        assertEquals(REPLACE_THREAD, policy.handle(new StreamsException(
+                new org.apache.kafka.common.errors.SaslAuthenticationException("Authentication failed"))));
+        clock.addAndGet(Duration.ofMinutes(11).toNanos());
         assertEquals(REPLACE_THREAD, policy.handle(new StreamsException(
                 new org.apache.kafka.common.errors.TimeoutException("Expiring 3 record(s)"))));
         assertEquals(0, count("TimeoutException", "shutdown_client"));

@@ -122,7 +122,6 @@ class CudaScanParityTest {
         return ScanGradients.zerosFor(in);
     }
 
-    /** Sums over batch, time or channels: rtol 1e-3 with atol 1e-3 of the largest magnitude in the tensor. */
     /**
      * dΔ_raw: a sum over the states, so looser than the outputs (5× rtol, 10× atol), but never looser than 1 % of the
      * tensor's largest value: at small Δ (∂Δ/∂raw = sigmoid·gap ≈ 1e-3) a fixed 0.02 would pass a kernel returning 0.
@@ -133,6 +132,7 @@ class CudaScanParityTest {
         assertClose(expected, actual, 5 * OUT_RTOL, Math.min(10 * OUT_ATOL, 1e-2 * Math.max(max, 1e-6)), what);
     }
 
+    /** Sums over batch, time or channels: rtol 1e-3 with atol 1e-3 of the largest magnitude in the tensor. */
     static void assertCloseScaled(double[] expected, float[] actual, String what) {
         double max = 0;
         for (double e : expected) max = Math.max(max, Math.abs(e));
