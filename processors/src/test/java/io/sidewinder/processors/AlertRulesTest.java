@@ -14,12 +14,32 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The shipped alert rules only name meters the code registers: a renamed meter would silence an alert for good. */
+/**
+ * The shipped alert rules and dashboard only name meters the code registers: a renamed meter would silence an alert,
+ * or blank a panel, for good.
+ */
 class AlertRulesTest {
     static final Path RULES = Path.of("..", "deploy", "prometheus", "sidewinder-alerts.yml");
+    static final Path DASHBOARD = Path.of("..", "deploy", "grafana", "sidewinder-dashboard.json");
 
     @Test
     void everySidewinderMetricAnAlertUsesIsOneTheInstanceExports() throws Exception {
+        assertOnlyExportedMetrics(Files.readString(RULES), "alert rules");
+    }
+
+    @Test
+    void everyDashboardPanelQueriesMetricsTheInstanceExports() throws Exception {
+        com.fasterxml.jackson.databind.JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(DASHBOARD.toFile());
+        StringBuilder queries = new StringBuilder();
+        for (var panel : dashboard.get("panels")) {
+            assertTrue(panel.get("targets").size() > 0, panel.get("title") + " has a query");
+            for (var target : panel.get("targets")) queries.append(target.get("expr").asText()).append('\n');
+        }
+        assertOnlyExportedMetrics(queries.toString(), "dashboard panels");
+    }
+
+    private static void assertOnlyExportedMetrics(String text, String what) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new PipelineMetrics(registry, new ModelRegistry("default"));
         // Registered on the first failure, as in a running instance.
@@ -29,12 +49,12 @@ class AlertRulesTest {
                 .forEach(l -> exported.add(l.split("[{ ]", 2)[0]));
 
         Set<String> used = new TreeSet<>();
-        Matcher m = Pattern.compile("\\bsidewinder_[a-z_]+").matcher(Files.readString(RULES));
+        Matcher m = Pattern.compile("\\bsidewinder_[a-z_]+").matcher(text);
         while (m.find()) used.add(m.group());
-        assertTrue(used.size() >= 6, "the rules use the pipeline's meters: " + used);
+        assertTrue(used.size() >= 6, what + " use the pipeline's meters: " + used);
         Set<String> missing = new TreeSet<>(used);
         missing.removeAll(exported);
-        assertEquals(Set.of(), missing, "alert rules name meters nobody exports (exported: " + exported + ")");
+        assertEquals(Set.of(), missing, what + " name meters nobody exports (exported: " + exported + ")");
     }
 
     @Test
