@@ -75,7 +75,7 @@ public final class Main implements Runnable {
     }
 
     /** The failure in words: file-system errors say what failed on which file; causes not already said follow. */
-    static String describe(Throwable e) {
+    public static String describe(Throwable e) {
         StringBuilder b = new StringBuilder(own(e));
         for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
             String m = own(c);

@@ -174,6 +174,20 @@ class TrainCommandTest {
     }
 
     @Test
+    void aSigningKeyFileSignsTheModelAndAShortKeyIsRefusedBeforeTraining(@TempDir Path dir) throws Exception {
+        Path key = java.nio.file.Files.writeString(dir.resolve("signing.key"), "a shared key of at least thirty-two bytes\n");
+        Run ok = train(dir, "--signing-key-file", key.toString());
+        assertEquals(0, ok.code(), ok.err());
+        ModelSnapshot snap = ModelSnapshots.read(dir.resolve("model.avro"));
+        assertEquals(null, io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes").problem(snap));
+        Path shortKey = java.nio.file.Files.writeString(dir.resolve("short.key"), "short");
+        Run refused = train(dir, "--signing-key-file", shortKey.toString(), "--out", dir.resolve("m2.avro").toString());
+        assertEquals(2, refused.code(), refused.err());
+        assertTrue(refused.err().contains("at least 32 bytes"), refused.err());
+        assertFalse(java.nio.file.Files.exists(dir.resolve("m2.avro")));
+    }
+
+    @Test
     void aKafkaConfigFileReachesThePublisherSoThatASecuredClusterCanBeUsed(@TempDir Path dir) throws Exception {
         try (var broker = io.sidewinder.kafka.embedded.EmbeddedKafkaBroker.start(dir.resolve("kafka"))) {
             broker.createTopic("models", 1, java.util.Map.of("cleanup.policy", "compact"));

@@ -48,8 +48,16 @@ public final class ModelRegistry {
     private final AtomicLong rejected = new AtomicLong();
     private final Deserializer<ModelSnapshot> decoder = AvroSerdes.modelSnapshot().deserializer();
 
+    /** Null: any valid snapshot serves; else only those signed with its key. */
+    private final io.sidewinder.ssm.SnapshotSignature signature;
+
     public ModelRegistry(String modelId) {
+        this(modelId, null);
+    }
+
+    public ModelRegistry(String modelId, io.sidewinder.ssm.SnapshotSignature signature) {
         this.modelId = modelId;
+        this.signature = signature;
     }
 
     /** Topic key of a snapshot: '<model id>/<version, zero-padded>' so a compacted topic keeps every version. */
@@ -160,6 +168,11 @@ public final class ModelRegistry {
         }
         if (!modelId.equals(snapshot.getModelId())) {
             reject(source, "model id " + snapshot.getModelId() + " under the key of " + modelId);
+            return false;
+        }
+        String unsigned = signature == null ? null : signature.problem(snapshot);
+        if (unsigned != null) {
+            reject(source, unsigned);
             return false;
         }
         ServingModel now = current.get();

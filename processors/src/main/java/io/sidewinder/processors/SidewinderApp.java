@@ -34,7 +34,7 @@ public final class SidewinderApp implements AutoCloseable {
     /** Builds the instance and binds its HTTP port (so that other instances are told the port really bound). */
     public SidewinderApp(SidewinderConfig config) {
         this.config = config;
-        this.models = new ModelRegistry(config.getString(SidewinderConfig.MODEL_ID));
+        this.models = new ModelRegistry(config.getString(SidewinderConfig.MODEL_ID), config.modelSignature());
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         this.metrics = new PipelineMetrics(registry, models);
         int port = config.getInt(SidewinderConfig.HTTP_PORT);
@@ -244,13 +244,14 @@ public final class SidewinderApp implements AutoCloseable {
      */
     static String startupSummary(SidewinderConfig config) {
         return String.format("starting %s: inputs %s, model '%s' from %s, outputs %s / %s, dead letters %s, "
-                        + "guarantee %s, reorder grace %d ms, gap mode %s, state dir %s, bootstrap %s",
+                        + "guarantee %s, reorder grace %d ms, gap mode %s, state dir %s, bootstrap %s, signed models %s",
                 config.getString(SidewinderConfig.APPLICATION_ID), config.inputTopics(),
                 config.getString(SidewinderConfig.MODEL_ID), config.getString(SidewinderConfig.MODELS_TOPIC),
                 config.getString(SidewinderConfig.FORECASTS_TOPIC), config.getString(SidewinderConfig.ANOMALIES_TOPIC),
                 config.getString(SidewinderConfig.DEAD_LETTER_TOPIC), config.getString(SidewinderConfig.PROCESSING_GUARANTEE),
                 config.getLong(SidewinderConfig.REORDER_GRACE_MS), config.getString(SidewinderConfig.GAP_MODE),
-                config.getString(SidewinderConfig.STATE_DIR), config.getList(SidewinderConfig.BOOTSTRAP_SERVERS));
+                config.getString(SidewinderConfig.STATE_DIR), config.getList(SidewinderConfig.BOOTSTRAP_SERVERS),
+                config.modelSignature() != null ? "required" : "not required");
     }
 
     /** Waits until Kafka Streams is RUNNING; false on timeout or when it failed or stopped first. */

@@ -56,6 +56,7 @@ public final class SidewinderConfig extends AbstractConfig {
     public static final String ROCKSDB_MEMORY_BYTES = "sidewinder.rocksdb.memory.bytes";
     static final long DEFAULT_ROCKSDB_MEMORY_BYTES = 128L * 1024 * 1024;
     public static final String MAX_ABS_VALUE = "sidewinder.max.abs.value";
+    public static final String MODEL_SIGNING_KEY = "sidewinder.model.signing.key";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
     public static final String HTTP_BIND_ADDRESS = "sidewinder.http.bind.address";
@@ -143,6 +144,10 @@ public final class SidewinderConfig extends AbstractConfig {
                             + "memtables, BoundedMemoryRocksDBConfig); without a bound each store takes RocksDB's own "
                             + "defaults and the total grows with the partitions an instance owns. Size the container's "
                             + "memory limit as heap + this + ~300 MB. A rocksdb.config.setter you set replaces it.")
+            .define(MODEL_SIGNING_KEY, Type.PASSWORD, "", Importance.MEDIUM,
+                    "Shared key (at least 32 bytes) that model snapshots must be signed with (HMAC-SHA256, train "
+                            + "--signing-key-file) to serve; empty: any valid snapshot on the models topic serves. "
+                            + "Set it from a secret (SIDEWINDER_MODEL_SIGNING_KEY), never in a file others read.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health, /ready); -1 disables it, 0 picks one.")
             .define(HTTP_BIND_ADDRESS, Type.STRING, "", Importance.LOW,
@@ -264,6 +269,17 @@ public final class SidewinderConfig extends AbstractConfig {
         return out;
     }
 
+    /** The signature model snapshots must carry to serve, or null when no key is set. */
+    public io.sidewinder.ssm.SnapshotSignature modelSignature() {
+        var key = getPassword(MODEL_SIGNING_KEY);
+        if (key == null || key.value().isBlank()) return null;
+        try {
+            return io.sidewinder.ssm.SnapshotSignature.ofText(key.value());
+        } catch (IllegalArgumentException e) {
+            throw new org.apache.kafka.common.config.ConfigException(MODEL_SIGNING_KEY + ": " + e.getMessage());
+        }
+    }
+
     public List<String> inputTopics() {
         return getList(INPUT_TOPICS);
     }
@@ -307,7 +323,8 @@ public final class SidewinderConfig extends AbstractConfig {
         StringBuilder sb = new StringBuilder("| key | type | default | description |\n|---|---|---|---|\n");
         for (ConfigDef.ConfigKey k : DEF.configKeys().values()) {
             sb.append("| `").append(k.name).append("` | ").append(k.type.toString().toLowerCase(Locale.ROOT))
-                    .append(" | `").append(k.hasDefault() ? String.valueOf(k.defaultValue) : "").append("` | ")
+                    .append(" | `").append(!k.hasDefault() || k.type == Type.PASSWORD ? "" : String.valueOf(k.defaultValue))
+                    .append("` | ")
                     .append(k.documentation).append(" |\n");
         }
         return sb.toString();

@@ -89,4 +89,22 @@ class ModelRegistryTest {
         assertTrue(models.retract("default/2", List.of(snapshot(1))));
         assertEquals(1, models.current().version());
     }
+
+    @Test
+    void withASigningKeyOnlySignedSnapshotsServeAndTheRestAreRejected() {
+        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
+        ModelRegistry models = new ModelRegistry("default", signature);
+        io.sidewinder.schemas.ModelSnapshot plain = AvroSerdes.modelSnapshot().deserialize(null, snapshot(2, 30));
+        assertFalse(models.offerLatest(ModelRegistry.key("default", 2), snapshot(2, 30)), "an unsigned snapshot");
+        assertEquals(1, models.rejectedCount());
+        assertTrue(models.offerLatest(ModelRegistry.key("default", 2),
+                AvroSerdes.modelSnapshot().serialize(null, signature.sign(plain))));
+        assertEquals(2, models.current().version());
+        // Signed with another key: rejected, the signed one keeps serving.
+        var forged = io.sidewinder.ssm.SnapshotSignature.ofText("an attacker's key, also 32 bytes or more")
+                .sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(3, 31)));
+        assertFalse(models.offerLatest(ModelRegistry.key("default", 3), AvroSerdes.modelSnapshot().serialize(null, forged)));
+        assertEquals(2, models.current().version());
+        assertEquals(2, models.rejectedCount());
+    }
 }

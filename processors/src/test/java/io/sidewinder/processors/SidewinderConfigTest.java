@@ -123,4 +123,17 @@ class SidewinderConfigTest {
         assertEquals(Map.of("min.insync.replicas", "3"), SidewinderApp.createdTopicConfigs(new SidewinderConfig(Map.of(
                 SidewinderConfig.TOPIC_REPLICATION, "5", "topic.min.insync.replicas", "3"))));
     }
+
+    @Test
+    void aModelSigningKeyIsOptionalMustBeLongEnoughAndNeverShowsInTheStartupLine() {
+        assertEquals(null, new SidewinderConfig(Map.of()).modelSignature());
+        String key = "a shared key of at least thirty-two bytes";
+        SidewinderConfig signed = new SidewinderConfig(Map.of(SidewinderConfig.MODEL_SIGNING_KEY, key));
+        assertTrue(signed.modelSignature() != null);
+        String line = SidewinderApp.startupSummary(signed);
+        assertTrue(line.contains("signed models required") && !line.contains(key), line);
+        var e = assertThrows(ConfigException.class,
+                () -> new SidewinderConfig(Map.of(SidewinderConfig.MODEL_SIGNING_KEY, "short")).modelSignature());
+        assertTrue(e.getMessage().contains("at least 32 bytes"), e.getMessage());
+    }
 }

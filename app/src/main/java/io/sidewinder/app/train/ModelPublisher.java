@@ -45,9 +45,17 @@ public final class ModelPublisher {
     }
 
     public ModelPublisher(KafkaClientSettings client, String topic) {
+        this(client, topic, null);
+    }
+
+    /** With a signature (may be null), the published snapshot is signed and only signed snapshots are champions. */
+    public ModelPublisher(KafkaClientSettings client, String topic, io.sidewinder.ssm.SnapshotSignature signature) {
         this.client = client;
         this.topic = topic;
+        this.signature = signature;
     }
+
+    private final io.sidewinder.ssm.SnapshotSignature signature;
 
     /**
      * The highest version of a model id on the topic that passes validation. The log is read as the stream's
@@ -75,6 +83,7 @@ public final class ModelPublisher {
             try {
                 ModelSnapshot s = decoder.deserialize(topic, value);
                 ModelSnapshots.toParameters(s); // only valid snapshots can be champions
+                if (signature != null && signature.problem(s) != null) continue;   // nor ones the stream would refuse
                 if (modelId.equals(s.getModelId()) && (best == null || s.getVersion() > best.getVersion())) best = s;
             } catch (RuntimeException invalid) {
                 // a rejected snapshot never served, so it is not the champion
@@ -170,6 +179,7 @@ public final class ModelPublisher {
                     + (referee != null ? " on the challenger's validation data)" : ")");
         }
         ModelSnapshot toPublish = ModelSnapshot.newBuilder(challenger).setVersion(version).build();
+        if (signature != null) toPublish = signature.sign(toPublish);   // the version is signed: sign it as published
         Map<String, Object> p = new HashMap<>();
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

@@ -113,6 +113,10 @@ public final class TrainCommand implements Callable<Integer> {
             + "not compared and keeps serving.")
     String publishTopic;
 
+    @Option(names = "--signing-key-file", description = "A file holding the key (at least 32 bytes) to sign the model "
+            + "with (HMAC-SHA256): a stream with sidewinder.model.signing.key serves only snapshots signed with it.")
+    Path signingKeyFile;
+
     @Option(names = "--force-publish", description = "With --publish: publish even when the champion scores better "
             + "or cannot be compared.")
     boolean forcePublish;
@@ -231,6 +235,14 @@ public final class TrainCommand implements Callable<Integer> {
         if (checkpoint != null && data.startsWith("kafka:") && to == null) {
             // A checkpoint resumes only on the data it was made on; --to's default (now) reads newer records.
             throw usage("--checkpoint with kafka: data needs --to, so that a resumed run reads the same readings");
+        }
+        io.sidewinder.ssm.SnapshotSignature signature = null;
+        if (signingKeyFile != null) {
+            try {   // before training: a key that cannot sign must not cost the run
+                signature = io.sidewinder.ssm.SnapshotSignature.ofText(java.nio.file.Files.readString(signingKeyFile));
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                throw usage("--signing-key-file " + signingKeyFile + ": " + io.sidewinder.app.Main.describe(e));
+            }
         }
         if (data.startsWith("kafka:") || publishTopic != null) {
             try {   // before training: a settings file that cannot be read must not cost the run
@@ -364,12 +376,13 @@ public final class TrainCommand implements Callable<Integer> {
         metrics.put("train_seconds", seconds);
         metrics.put("samples_per_second", ensemble.samplesPerSecond());
         ModelSnapshot snapshot = ModelSnapshots.toSnapshot(trained, modelId, version, provenance, metrics);
+        if (signature != null) snapshot = signature.sign(snapshot);
         // The file first: a broker that is down at the end of a long run must not cost the trained model.
         ModelSnapshots.write(snapshot, out);
         if (publishTopic != null) {
             ModelPublisher.Decision d;
             try {
-                d = new ModelPublisher(kafkaClient, publishTopic).offer(snapshot, referee, forcePublish);
+                d = new ModelPublisher(kafkaClient, publishTopic, signature).offer(snapshot, referee, forcePublish);
             } catch (Exception e) {   // a broker that is down: ExecutionException, TimeoutException, KafkaException
                 throw new IllegalStateException("publishing to " + publishTopic + " failed (" + e.getMessage()
                         + "); the trained model is in " + out, e);
