@@ -39,8 +39,13 @@ public final class ModelRegistry {
     /** A snapshot's tag: the first 64 bits of its checksum (never 0, which means unknown). */
     static long tag(ModelSnapshot s) {
         String checksum = s.getChecksum();
-        long t = checksum.length() >= 16 ? Long.parseUnsignedLong(checksum.substring(0, 16), 16) : checksum.hashCode();
-        return t == 0 ? 1 : t;
+        long t;
+        try {
+            t = checksum.length() >= 16 ? Long.parseUnsignedLong(checksum.substring(0, 16), 16) : checksum.hashCode();
+        } catch (NumberFormatException e) {   // not hex: bytes from the topic must never throw here
+            t = checksum.hashCode();
+        }
+        return t == 0 || t == UNSERVABLE ? 1 : t;
     }
 
     private final String modelId;
@@ -121,6 +126,7 @@ public final class ModelRegistry {
         ModelSnapshot snapshot;
         try {
             snapshot = decoder.deserialize(null, bytes);
+            if (snapshot == null) throw new IllegalArgumentException("empty snapshot");
         } catch (RuntimeException e) {
             if (latestOnTopic) {
                 synchronized (this) {
@@ -157,36 +163,28 @@ public final class ModelRegistry {
         if (retracted.contains(source)) {
             return false;   // checked again under the lock: a tombstone may have landed while this one decoded
         }
-        long snapshotTag = tag(snapshot);
+        ServingModel next;
+        MambaModel model;
+        try {
+            model = servable(snapshot, source);
+            next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), tag(snapshot), new Forecaster(model));
+        } catch (RuntimeException e) {   // bytes from a topic: refuse, never throw
+            if (latestOnTopic) {
+                newestOnTopic.put(source, UNSERVABLE);   // so a serving copy of this key is seen as replaced
+            } else if (newestOnTopic.containsKey(source)) {
+                return false;   // the global thread has judged this key already: a stream thread's view adds nothing
+            }
+            reject(source, e.getMessage() == null ? e.toString() : e.getMessage());
+            return false;
+        }
         if (latestOnTopic) {
-            newestOnTopic.put(source, snapshotTag);
+            newestOnTopic.put(source, next.tag());
         } else {
             Long newest = newestOnTopic.get(source);
-            if (newest != null && newest != snapshotTag) {
+            if (newest != null && newest != next.tag()) {
                 return false;   // a stale view: the topic has had a tombstone or other bytes under this key since
             }
         }
-        if (!modelId.equals(snapshot.getModelId())) {
-            reject(source, "model id " + snapshot.getModelId() + " under the key of " + modelId);
-            return false;
-        }
-        String unsigned = signature == null ? null : signature.problem(snapshot);
-        if (unsigned != null) {
-            reject(source, unsigned);
-            return false;
-        }
-        ServingModel now = current.get();
-        if (now != null && !supersedes(snapshot.getVersion(), tag(snapshot), source, now, latestOnTopic)) {
-            return false;
-        }
-        MambaModel model;
-        try {
-            model = ModelSnapshots.toModel(snapshot);
-        } catch (InvalidModelException | IllegalArgumentException e) {   // bytes from a topic: refuse, never throw
-            reject(source, e.getMessage());
-            return false;
-        }
-        ServingModel next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), tag(snapshot), new Forecaster(model));
         while (true) {
             ServingModel prev = current.get();
             if (prev != null && !supersedes(next.version(), next.tag(), source, prev, latestOnTopic)) {
@@ -221,6 +219,26 @@ public final class ModelRegistry {
         }
     }
 
+    /**
+     * The model of a snapshot that may serve from {@code key}, or an exception saying why not. Every way to serving
+     * (an offer, the fallback after a deletion) checks alike: the model id, the key naming the snapshot's own
+     * version (a copy under another key could outrank what serves, or come back after its key was deleted), the
+     * signature where one is required, and the snapshot's own validation (checksum, config, shapes, values).
+     */
+    private MambaModel servable(ModelSnapshot s, String key) {
+        if (!modelId.equals(s.getModelId())) {
+            throw new IllegalArgumentException("model id " + s.getModelId() + " under the key of " + modelId);
+        }
+        if (key == null || !isKeyOf(key, s.getModelId(), s.getVersion())) {
+            throw new IllegalArgumentException("version " + s.getVersion() + " published under another version's key");
+        }
+        String unsigned = signature == null ? null : signature.problem(s);
+        if (unsigned != null) {
+            throw new IllegalArgumentException(unsigned);
+        }
+        return ModelSnapshots.toModel(s);
+    }
+
     /** A higher version, or (from the topic, in order) other weights put under the serving version's own key. */
     private static boolean supersedes(long version, long tag, String source, ServingModel now, boolean latestOnTopic) {
         if (version != now.version()) {
@@ -234,7 +252,7 @@ public final class ModelRegistry {
      * left ({@code remaining}: the global store's snapshots after the delete) serves instead, or nothing. Every
      * instance sees the same store, so they all fall back alike. Returns true when the model serving changed.
      */
-    public synchronized boolean retract(String key, Iterable<byte[]> remaining) {
+    public synchronized boolean retract(String key, java.util.Map<String, byte[]> remaining) {
         if (key != null && key.startsWith(modelId + "/")) {
             retracted.add(key);
             newestOnTopic.put(key, UNSERVABLE);
@@ -244,13 +262,15 @@ public final class ModelRegistry {
             return false;   // an older version, or another model's: nothing serving changes
         }
         ServingModel best = null;
-        for (byte[] bytes : remaining) {
+        for (var e : remaining.entrySet()) {
             try {
-                ModelSnapshot s = decoder.deserialize(null, bytes);
-                if (modelId.equals(s.getModelId()) && (best == null || s.getVersion() > best.version())) {
-                    best = new ServingModel(s.getModelId(), s.getVersion(), tag(s), new Forecaster(ModelSnapshots.toModel(s)));
+                ModelSnapshot s = decoder.deserialize(null, e.getValue());
+                if (s != null && (best == null || s.getVersion() > best.version())) {
+                    // The same checks as an offer: what was rejected then (unsigned, under a foreign key) cannot
+                    // serve now either.
+                    best = new ServingModel(s.getModelId(), s.getVersion(), tag(s), new Forecaster(servable(s, e.getKey())));
                 }
-            } catch (RuntimeException e) {
+            } catch (RuntimeException rejected) {
                 // rejected when it was offered; it cannot serve now either
             }
         }
@@ -273,9 +293,13 @@ public final class ModelRegistry {
 
     /** Whether a topic key names this serving model: its id and version, zero-padded (as published) or not. */
     private static boolean isKeyOf(String key, ServingModel m) {
-        if (key == null || !key.startsWith(m.modelId() + "/")) return false;
+        return isKeyOf(key, m.modelId(), m.version());
+    }
+
+    private static boolean isKeyOf(String key, String modelId, long version) {
+        if (key == null || !key.startsWith(modelId + "/")) return false;
         try {
-            return Long.parseLong(key.substring(m.modelId().length() + 1)) == m.version();
+            return Long.parseLong(key.substring(modelId.length() + 1)) == version;
         } catch (NumberFormatException e) {
             return false;
         }
@@ -284,7 +308,8 @@ public final class ModelRegistry {
     private void reject(String source, String why) {
         rejected.incrementAndGet();
         ServingModel serving = current.get();   // once: a retraction on the global thread may clear it meanwhile
-        LOG.warn("rejected model snapshot {}: {}; still serving {}", source, why,
+        LOG.warn("rejected model snapshot {}: {}; still serving {}",
+                LogText.key(source == null ? null : source.getBytes(java.nio.charset.StandardCharsets.UTF_8)), why,
                 serving == null ? "nothing" : "v" + serving.version());
     }
 }

@@ -57,6 +57,7 @@ public final class SidewinderConfig extends AbstractConfig {
     static final long DEFAULT_ROCKSDB_MEMORY_BYTES = 128L * 1024 * 1024;
     public static final String MAX_ABS_VALUE = "sidewinder.max.abs.value";
     public static final String MODEL_SIGNING_KEY = "sidewinder.model.signing.key";
+    public static final String MODEL_SIGNING_REQUIRED = "sidewinder.model.signing.required";
     public static final String HTTP_PORT = "sidewinder.http.port";
     public static final String HTTP_HOST = "sidewinder.http.host";
     public static final String HTTP_BIND_ADDRESS = "sidewinder.http.bind.address";
@@ -148,6 +149,9 @@ public final class SidewinderConfig extends AbstractConfig {
                     "Shared key (at least 32 bytes) that model snapshots must be signed with (HMAC-SHA256, train "
                             + "--signing-key-file) to serve; empty: any valid snapshot on the models topic serves. "
                             + "Set it from a secret (SIDEWINDER_MODEL_SIGNING_KEY), never in a file others read.")
+            .define(MODEL_SIGNING_REQUIRED, Type.BOOLEAN, false, Importance.MEDIUM,
+                    "Refuse to start without a sidewinder.model.signing.key: a Secret that failed to mount must not "
+                            + "quietly let unsigned models serve.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of the read-only HTTP API (/sensors/{id}, /metrics, /health, /ready); -1 disables it, 0 picks one.")
             .define(HTTP_BIND_ADDRESS, Type.STRING, "", Importance.LOW,
@@ -165,6 +169,10 @@ public final class SidewinderConfig extends AbstractConfig {
                 throw new ConfigException("unknown setting " + k + (nearest(k) == null ? "" : " (did you mean "
                         + nearest(k) + "?)") + "; `sidewinder run --list-config` lists them");
             }
+        }
+        if (getBoolean(MODEL_SIGNING_REQUIRED) && getPassword(MODEL_SIGNING_KEY).value().isBlank()) {
+            throw new ConfigException(MODEL_SIGNING_REQUIRED + " is true but " + MODEL_SIGNING_KEY + " is empty: set it "
+                    + "(SIDEWINDER_MODEL_SIGNING_KEY from a secret), or unsigned models would serve");
         }
         if (getLong(REORDER_GRACE_MS) > 0 && StreamsConfig.AT_LEAST_ONCE.equals(getString(PROCESSING_GUARANTEE))) {
             // The buffer's delete and the sensor's new state reach their changelogs separately: a crash between

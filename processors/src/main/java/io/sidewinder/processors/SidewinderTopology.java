@@ -75,6 +75,15 @@ public final class SidewinderTopology {
             store = context.getStateStore(MODELS_STORE);
         }
 
+        /** The snapshots the store holds, by key: what a fallback may choose from. */
+        private java.util.Map<String, byte[]> remaining() {
+            java.util.Map<String, byte[]> remaining = new java.util.HashMap<>();
+            try (var it = store.all()) {
+                it.forEachRemaining(kv -> remaining.put(kv.key, kv.value));
+            }
+            return remaining;
+        }
+
         @Override
         public void process(org.apache.kafka.streams.processor.api.Record<String, byte[]> record) {
             if (record.key() == null) {
@@ -82,22 +91,14 @@ public final class SidewinderTopology {
             }
             if (record.value() == null) {
                 store.delete(record.key());
-                java.util.List<byte[]> remaining = new java.util.ArrayList<>();
-                try (var it = store.all()) {
-                    it.forEachRemaining(kv -> remaining.add(kv.value));
-                }
-                models.retract(record.key(), remaining);
+                models.retract(record.key(), remaining());
             } else {
                 store.put(record.key(), record.value());
                 models.reinstate(record.key());
                 if (!models.offerLatest(record.key(), record.value()) && models.servesReplacedBytes(record.key())) {
                     // The serving version was republished with bytes that cannot serve: fall back as on a tombstone,
                     // so that running and restarted instances serve alike.
-                    java.util.List<byte[]> remaining = new java.util.ArrayList<>();
-                    try (var it = store.all()) {
-                        it.forEachRemaining(kv -> remaining.add(kv.value));
-                    }
-                    models.retract(record.key(), remaining);
+                    models.retract(record.key(), remaining());
                 }
             }
         }

@@ -45,7 +45,7 @@ class ModelRegistryTest {
         byte[] oldFive = snapshot(5, 20);
         models.offerLatest(k4, snapshot(4, 21));
         models.offerLatest(k5, oldFive);
-        assertTrue(models.retract(k5, List.of(snapshot(4, 21))));
+        assertTrue(models.retract(k5, Map.of(k4, snapshot(4, 21))));
         models.reinstate(k5);                                       // new bytes under the key: the global thread
         assertFalse(models.offerLatest(k5, "corrupt".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         // a stream thread's iterator opened before the tombstone still holds the old v5
@@ -62,7 +62,7 @@ class ModelRegistryTest {
         assertFalse(models.servesReplacedBytes(k5));
         assertFalse(models.offerLatest(k5, "corrupt".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         assertTrue(models.servesReplacedBytes(k5), "a restarted instance would not serve v5's old bytes");
-        assertTrue(models.retract(k5, List.of(snapshot(4, 21))));   // what the global processor then does
+        assertTrue(models.retract(k5, Map.of(k4, snapshot(4, 21))));   // what the global processor then does
         assertEquals(4, models.current().version());
     }
 
@@ -71,7 +71,7 @@ class ModelRegistryTest {
         ModelRegistry models = new ModelRegistry("default");
         models.offer(ModelRegistry.key("default", 1), snapshot(1));
         models.offer(ModelRegistry.key("default", 2), snapshot(2));
-        assertTrue(models.retract(ModelRegistry.key("default", 2), List.of(snapshot(1))));
+        assertTrue(models.retract(ModelRegistry.key("default", 2), Map.of(ModelRegistry.key("default", 1), snapshot(1))));
         assertEquals(1, models.current().version());
         // a stream thread initialising from a snapshot of the global store taken before the tombstone
         assertFalse(models.offer(ModelRegistry.key("default", 2), snapshot(2)));
@@ -86,7 +86,7 @@ class ModelRegistryTest {
         ModelRegistry models = new ModelRegistry("default");
         models.offer("default/1", snapshot(1));
         models.offer("default/2", snapshot(2));
-        assertTrue(models.retract("default/2", List.of(snapshot(1))));
+        assertTrue(models.retract("default/2", Map.of("default/1", snapshot(1))));
         assertEquals(1, models.current().version());
     }
 
@@ -106,5 +106,61 @@ class ModelRegistryTest {
         assertFalse(models.offerLatest(ModelRegistry.key("default", 3), AvroSerdes.modelSnapshot().serialize(null, forged)));
         assertEquals(2, models.current().version());
         assertEquals(2, models.rejectedCount());
+    }
+
+    private static byte[] bytes(io.sidewinder.schemas.ModelSnapshot s) {
+        return AvroSerdes.modelSnapshot().serialize(null, s);
+    }
+
+    @Test
+    void aFallbackAfterADeletionChoosesOnlyWhatAnOfferWouldHaveServed() {
+        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
+        ModelRegistry models = new ModelRegistry("default", signature);
+        String k1 = ModelRegistry.key("default", 1), k2 = ModelRegistry.key("default", 2);
+        byte[] signedOne = bytes(signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(1, 40))));
+        byte[] signedTwo = bytes(signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(2, 41))));
+        String kHigh = ModelRegistry.key("default", Long.MAX_VALUE - 1);
+        byte[] unsignedHigh = snapshot(Long.MAX_VALUE - 1, 42);
+        assertTrue(models.offerLatest(k1, signedOne));
+        assertTrue(models.offerLatest(k2, signedTwo));
+        assertFalse(models.offerLatest(kHigh, unsignedHigh), "rejected when offered");
+        // The serving v2 is deleted: the unsigned snapshot still in the store must not become the fallback.
+        assertTrue(models.retract(k2, Map.of(k1, signedOne, kHigh, unsignedHigh)));
+        assertEquals(1, models.current().version());
+    }
+
+    @Test
+    void aSnapshotUnderAnotherVersionsKeyIsRejected() {
+        ModelRegistry models = new ModelRegistry("default");
+        // v3's bytes under v5's key: they would outrank v4, and come back after v3's own key was deleted.
+        assertFalse(models.offerLatest(ModelRegistry.key("default", 5), snapshot(3, 50)));
+        assertFalse(models.offerLatest("default/x", snapshot(3, 50)));
+        assertEquals(null, models.current());
+        assertTrue(models.offerLatest(ModelRegistry.key("default", 3), snapshot(3, 50)));
+    }
+
+    @Test
+    void aSnapshotWhoseChecksumIsNotHexIsRejectedWithoutThrowing() {
+        ModelRegistry models = new ModelRegistry("default");
+        var s = AvroSerdes.modelSnapshot().deserialize(null, snapshot(2, 60));
+        s.setChecksum("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");   // a record that once stopped the global thread
+        assertFalse(models.offerLatest(ModelRegistry.key("default", 2), bytes(s)));
+        assertFalse(models.offer(ModelRegistry.key("default", 2), bytes(s)));
+        assertEquals(null, models.current());
+    }
+
+    @Test
+    void theServingSignedSnapshotRepublishedWithoutItsSignatureFallsBackAsARestartWould() {
+        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
+        ModelRegistry models = new ModelRegistry("default", signature);
+        String k1 = ModelRegistry.key("default", 1), k2 = ModelRegistry.key("default", 2);
+        byte[] signedOne = bytes(signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(1, 70))));
+        var signedTwo = signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(2, 71)));
+        models.offerLatest(k1, signedOne);
+        models.offerLatest(k2, bytes(signedTwo));
+        var stripped = io.sidewinder.schemas.ModelSnapshot.newBuilder(signedTwo).setProvenance(Map.of()).build();
+        assertFalse(models.offerLatest(k2, bytes(stripped)));
+        // Same checksum, same tag: still seen as replaced, so the caller falls back as a restarted instance serves.
+        assertTrue(models.servesReplacedBytes(k2));
     }
 }

@@ -135,5 +135,9 @@ class SidewinderConfigTest {
         var e = assertThrows(ConfigException.class,
                 () -> new SidewinderConfig(Map.of(SidewinderConfig.MODEL_SIGNING_KEY, "short")).modelSignature());
         assertTrue(e.getMessage().contains("at least 32 bytes"), e.getMessage());
+        // A Secret that failed to mount: refused at start instead of serving unsigned models.
+        var missing = assertThrows(ConfigException.class, () -> new SidewinderConfig(Map.of(
+                SidewinderConfig.MODEL_SIGNING_REQUIRED, "true", SidewinderConfig.MODEL_SIGNING_KEY, " ")));
+        assertTrue(missing.getMessage().contains("is empty"), missing.getMessage());
     }
 }

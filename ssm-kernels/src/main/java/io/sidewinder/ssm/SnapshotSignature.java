@@ -69,7 +69,9 @@ public final class SnapshotSignature {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            String signed = s.getModelId() + "\n" + s.getVersion() + "\n" + s.getChecksum();
+            // Labelled and length-prefixed: no two (id, version, checksum) triples give the same input.
+            String signed = "sidewinder-snapshot-v1\n" + s.getModelId().length() + ":" + s.getModelId() + "\n"
+                    + s.getVersion() + "\n" + s.getChecksum().length() + ":" + s.getChecksum();
             return mac.doFinal(signed.getBytes(StandardCharsets.UTF_8));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is required by every Java platform", e);

@@ -141,6 +141,10 @@ public final class ModelPublisher {
         }
         requireCompactedTopic();
         Optional<ModelSnapshot> champ = champion(challenger.getModelId());
+        if (champ.isPresent() && champ.get().getVersion() == Long.MAX_VALUE) {
+            throw new IllegalStateException("the champion on " + topic + " has version " + Long.MAX_VALUE
+                    + ": no version can follow it (was it published by someone else? sign models to refuse such)");
+        }
         long version = champ.map(c -> c.getVersion() + 1).orElse(1L);
         Double champMse = null;
         String reason;
