@@ -7,6 +7,7 @@ import io.sidewinder.ssm.InvalidModelException;
 import io.sidewinder.ssm.MambaModel;
 import io.sidewinder.ssm.ModelConfig;
 import io.sidewinder.ssm.ModelSnapshots;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.serialization.Deserializer;
@@ -133,10 +134,23 @@ public final class ModelRegistry {
                     newestOnTopic.put(key, UNSERVABLE);   // an older view of this key is stale now
                 }
             }
-            reject(key, "undecodable snapshot: " + e.getMessage());
+            rejectOnce(key, java.util.Arrays.hashCode(bytes), "undecodable snapshot: " + e.getMessage());
             return false;
         }
         return offer(snapshot, key, latestOnTopic);
+    }
+
+    /**
+     * The records already rejected, by key and tag: every task's init re-offers the whole store (after a restart the
+     * global store is restored without its processor), and a snapshot rejected long ago must not count again.
+     */
+    private final java.util.Map<String, Long> rejectedRecords = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private void rejectOnce(String key, long tag, String why) {
+        Long before = rejectedRecords.put(key, tag);
+        if (before == null || before != tag) {
+            reject(key, why);
+        }
     }
 
     /**
@@ -163,27 +177,38 @@ public final class ModelRegistry {
         if (retracted.contains(source)) {
             return false;   // checked again under the lock: a tombstone may have landed while this one decoded
         }
-        ServingModel next;
-        MambaModel model;
-        try {
-            model = servable(snapshot, source);
-            next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), tag(snapshot), new Forecaster(model));
-        } catch (RuntimeException e) {   // bytes from a topic: refuse, never throw
-            if (latestOnTopic) {
-                newestOnTopic.put(source, UNSERVABLE);   // so a serving copy of this key is seen as replaced
-            } else if (newestOnTopic.containsKey(source)) {
-                return false;   // the global thread has judged this key already: a stream thread's view adds nothing
-            }
-            reject(source, e.getMessage() == null ? e.toString() : e.getMessage());
-            return false;
-        }
-        if (latestOnTopic) {
-            newestOnTopic.put(source, next.tag());
-        } else {
+        long snapshotTag = tag(snapshot);
+        String refused = refusal(snapshot, source);   // the cheap checks first: no model is built for what cannot serve
+        if (!latestOnTopic) {
             Long newest = newestOnTopic.get(source);
-            if (newest != null && newest != next.tag()) {
+            if (newest != null && newest != snapshotTag) {
                 return false;   // a stale view: the topic has had a tombstone or other bytes under this key since
             }
+        }
+        ServingModel now = current.get();
+        // Built only when it could serve, or when the topic puts new bytes under the serving key: whether those can
+        // serve decides whether running instances fall back as restarted ones would (servesReplacedBytes).
+        boolean servingKey = latestOnTopic && now != null && isKeyOf(source, now);
+        if (refused == null && now != null && !servingKey
+                && !supersedes(snapshot.getVersion(), snapshotTag, source, now, latestOnTopic)) {
+            if (latestOnTopic) newestOnTopic.put(source, snapshotTag);
+            return false;
+        }
+        ServingModel next = null;
+        MambaModel model = null;
+        try {
+            if (refused != null) throw new IllegalArgumentException(refused);
+            model = ModelSnapshots.toModel(snapshot);
+            next = new ServingModel(snapshot.getModelId(), snapshot.getVersion(), snapshotTag, new Forecaster(model));
+        } catch (RuntimeException e) {   // bytes from a topic: refuse, never throw
+            refused = e.getMessage() == null ? e.toString() : e.getMessage();
+        }
+        if (latestOnTopic) {
+            newestOnTopic.put(source, refused == null ? snapshotTag : UNSERVABLE);
+        }
+        if (refused != null) {
+            rejectOnce(source, snapshotTag, refused);
+            return false;
         }
         while (true) {
             ServingModel prev = current.get();
@@ -220,23 +245,28 @@ public final class ModelRegistry {
     }
 
     /**
-     * The model of a snapshot that may serve from {@code key}, or an exception saying why not. Every way to serving
-     * (an offer, the fallback after a deletion) checks alike: the model id, the key naming the snapshot's own
-     * version (a copy under another key could outrank what serves, or come back after its key was deleted), the
-     * signature where one is required, and the snapshot's own validation (checksum, config, shapes, values).
+     * Why a snapshot cannot serve from {@code key} before any model is built, or null. Every way to serving (an
+     * offer, the fallback after a deletion) checks alike: the model id, the key naming the snapshot's own version (a
+     * copy under another key could outrank what serves, or come back after its key was deleted) and the signature
+     * where one is required; then {@link #servable} adds the snapshot's own validation.
      */
-    private MambaModel servable(ModelSnapshot s, String key) {
+    private String refusal(ModelSnapshot s, String key) {
         if (!modelId.equals(s.getModelId())) {
-            throw new IllegalArgumentException("model id " + s.getModelId() + " under the key of " + modelId);
+            return "model id " + s.getModelId() + " under the key of " + modelId;
         }
         if (key == null || !isKeyOf(key, s.getModelId(), s.getVersion())) {
-            throw new IllegalArgumentException("version " + s.getVersion() + " published under another version's key");
+            return "version " + s.getVersion() + " published under another version's key";
         }
-        String unsigned = signature == null ? null : signature.problem(s);
-        if (unsigned != null) {
-            throw new IllegalArgumentException(unsigned);
+        return signature == null ? null : signature.problem(s);
+    }
+
+    /** The model of a snapshot that may serve from {@code key}, or an exception saying why not. */
+    private MambaModel servable(ModelSnapshot s, String key) {
+        String refused = refusal(s, key);
+        if (refused != null) {
+            throw new IllegalArgumentException(refused);
         }
-        return ModelSnapshots.toModel(s);
+        return ModelSnapshots.toModel(s);   // checksum, config, shapes, values
     }
 
     /** A higher version, or (from the topic, in order) other weights put under the serving version's own key. */
@@ -261,17 +291,27 @@ public final class ModelRegistry {
         if (now == null || !isKeyOf(key, now)) {
             return false;   // an older version, or another model's: nothing serving changes
         }
-        ServingModel best = null;
+        // Highest version first, and the first that passes an offer's checks serves: what was rejected when offered
+        // (unsigned, under a foreign key, invalid) cannot serve now either. One model is built in the usual case.
+        List<java.util.Map.Entry<String, ModelSnapshot>> candidates = new java.util.ArrayList<>();
         for (var e : remaining.entrySet()) {
             try {
                 ModelSnapshot s = decoder.deserialize(null, e.getValue());
-                if (s != null && (best == null || s.getVersion() > best.version())) {
-                    // The same checks as an offer: what was rejected then (unsigned, under a foreign key) cannot
-                    // serve now either.
-                    best = new ServingModel(s.getModelId(), s.getVersion(), tag(s), new Forecaster(servable(s, e.getKey())));
-                }
+                if (s != null) candidates.add(java.util.Map.entry(e.getKey(), s));
+            } catch (RuntimeException undecodable) {
+                // rejected when it was offered
+            }
+        }
+        candidates.sort(java.util.Comparator.comparingLong(
+                (java.util.Map.Entry<String, ModelSnapshot> e) -> e.getValue().getVersion()).reversed());
+        ServingModel best = null;
+        for (var e : candidates) {
+            try {
+                ModelSnapshot s = e.getValue();
+                best = new ServingModel(s.getModelId(), s.getVersion(), tag(s), new Forecaster(servable(s, e.getKey())));
+                break;
             } catch (RuntimeException rejected) {
-                // rejected when it was offered; it cannot serve now either
+                // cannot serve: try the next version down
             }
         }
         current.set(best);
@@ -298,8 +338,11 @@ public final class ModelRegistry {
 
     private static boolean isKeyOf(String key, String modelId, long version) {
         if (key == null || !key.startsWith(modelId + "/")) return false;
+        String digits = key.substring(modelId.length() + 1);
+        // ASCII digits only: Long.parseLong also takes "+5" and other scripts' digits, more keys for one version.
+        if (!digits.matches("-?[0-9]{1,40}")) return false;
         try {
-            return Long.parseLong(key.substring(modelId.length() + 1)) == version;
+            return Long.parseLong(digits) == version;
         } catch (NumberFormatException e) {
             return false;
         }

@@ -163,4 +163,27 @@ class ModelRegistryTest {
         // Same checksum, same tag: still seen as replaced, so the caller falls back as a restarted instance serves.
         assertTrue(models.servesReplacedBytes(k2));
     }
+
+    @Test
+    void aRejectedSnapshotCountsOnceHoweverManyTasksReofferIt() {
+        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
+        ModelRegistry models = new ModelRegistry("default", signature);
+        String k = ModelRegistry.key("default", 7);
+        byte[] unsigned = snapshot(7, 80);
+        // A restart: the global store is restored without its processor, and every task's init offers what it holds.
+        for (int task = 0; task < 6; task++) assertFalse(models.offer(k, unsigned));
+        assertEquals(1, models.rejectedCount());
+        assertFalse(models.offerLatest(k, unsigned));
+        assertEquals(1, models.rejectedCount(), "the same record, judged again by the global thread");
+        assertFalse(models.offerLatest(k, snapshot(7, 81)));
+        assertEquals(2, models.rejectedCount(), "other bytes under the key count anew");
+    }
+
+    @Test
+    void onlyAsciiDigitsNameAVersionInAKey() {
+        ModelRegistry models = new ModelRegistry("default");
+        assertFalse(models.offerLatest("default/+5", snapshot(5, 90)));
+        assertFalse(models.offerLatest("default/\u0665", snapshot(5, 90)));   // an Arabic-Indic five
+        assertTrue(models.offerLatest("default/5", snapshot(5, 90)), "unpadded keys keep serving");
+    }
 }
