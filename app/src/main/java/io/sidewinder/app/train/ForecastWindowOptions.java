@@ -14,14 +14,15 @@ public final class ForecastWindowOptions {
     String timeColumn;
 
     @Option(names = "--lookback", defaultValue = "96", description = "Window length L: where each window's history "
-            + "starts (default: ${DEFAULT-VALUE}).")
+            + "starts (1 to 1,000,000; default: ${DEFAULT-VALUE}).")
     int lookback;
 
-    @Option(names = "--horizon", defaultValue = "96", description = "Forecast horizon H (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--horizon", defaultValue = "96", description = "Forecast horizon H (1 to 1,000,000; default: "
+            + "${DEFAULT-VALUE}).")
     int horizon;
 
     @Option(names = "--features", defaultValue = "M", description = "M: every value column; S: the OT column only "
-            + "(default: ${DEFAULT-VALUE}).")
+            + "(the ETT protocol; train refuses it under holdout) (default: ${DEFAULT-VALUE}).")
     Features features;
 
     boolean otOnly() {

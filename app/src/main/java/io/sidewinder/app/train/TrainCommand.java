@@ -29,17 +29,20 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--data", required = true, description = "A CSV file (a time column and value columns, e.g. "
-            + "ETTh1.csv), an Avro container file of SensorReading (.avro), or kafka:<topic> (with --bootstrap-servers).")
+            + "ETTh1.csv), an Avro container file of SensorReading (.avro), or kafka:<topic> (brokers from "
+            + "--bootstrap-servers, --kafka-config or KAFKA_BOOTSTRAP_SERVERS).")
     String data;
 
-    @Option(names = "--protocol", description = "ett (the standard ETT splits; default for ETT*.csv) or holdout "
+    @Option(names = "--protocol", description = "ett (the standard ETT splits, ETT CSV files only; default for ETT*.csv) or holdout "
             + "(last 20 %% of each sensor for validation; default otherwise).")
     String protocol;
 
-    @Option(names = "--from", description = "kafka: first event time to use (ISO-8601, default: the beginning).")
+    @Option(names = "--from", description = "Only with kafka: data: first event time to use (ISO-8601, default: the "
+            + "beginning); refused for a file, which is read whole.")
     java.time.Instant from;
 
-    @Option(names = "--to", description = "kafka: event time to stop before (ISO-8601, default: now).")
+    @Option(names = "--to", description = "Only with kafka: data: event time to stop before (ISO-8601, default: now); "
+            + "refused for a file.")
     java.time.Instant to;
 
     @picocli.CommandLine.Mixin
@@ -122,7 +125,7 @@ public final class TrainCommand implements Callable<Integer> {
     boolean forcePublish;
 
     @Option(names = "--bootstrap-servers", description = "Kafka brokers for kafka: data and --publish (default: "
-            + "--kafka-config's, else KAFKA_BOOTSTRAP_SERVERS, else localhost:9092).")
+            + "KAFKA_BOOTSTRAP_SERVERS, else --kafka-config's bootstrap.servers, else localhost:9092).")
     String bootstrapServers;
 
     @Option(names = "--kafka-config", description = "A properties file of Kafka client settings for kafka: data and "
