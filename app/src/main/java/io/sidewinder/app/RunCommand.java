@@ -26,6 +26,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--create-topics", description = "Create missing input, output and models topics first.")
     boolean createTopics;
 
+    @Option(names = "--create-topics-only", description = "Create missing input, output and models topics, then exit "
+            + "without running (a deployment's one-off job).")
+    boolean createTopicsOnly;
+
     @Option(names = "--list-config", description = "Print every setting with its default and documentation, then exit.")
     boolean listConfig;
 
@@ -41,9 +45,13 @@ final class RunCommand implements Callable<Integer> {
         }
         SidewinderConfig cfg = SidewinderConfig.load(config, System.getenv(), overrides);
         String brokers = String.join(",", cfg.getList(SidewinderConfig.BOOTSTRAP_SERVERS));
-        if (createTopics) {
+        if (createTopics || createTopicsOnly) {
             System.err.println("run: creating missing topics on " + brokers);
             SidewinderApp.createTopics(cfg);
+            if (createTopicsOnly) {
+                System.err.println("run: topics ready");
+                return 0;
+            }
         }
         CountDownLatch stop = new CountDownLatch(1), closed = new CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
