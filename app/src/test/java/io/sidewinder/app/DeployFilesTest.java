@@ -34,7 +34,7 @@ class DeployFilesTest {
     private static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
     private static final Path K8S = ROOT.resolve("deploy/k8s");
     private static final List<String> MANIFESTS = List.of("namespace.yaml", "configmap.yaml",
-            "service-headless.yaml", "service.yaml", "statefulset.yaml", "poddisruptionbudget.yaml");
+            "service-headless.yaml", "service.yaml", "statefulset.yaml", "poddisruptionbudget.yaml", "topics-job.yaml");
     /** Read by the launcher and logback, not by SidewinderConfig. */
     private static final Set<String> LAUNCHER_VARIABLES = io.sidewinder.processors.SidewinderConfig.LAUNCHER_VARIABLES;
     private static final Pattern ENV_NAME = Pattern.compile("\\b(?:SIDEWINDER|KAFKA)_[A-Z0-9_]+\\b");
@@ -176,6 +176,19 @@ class DeployFilesTest {
         String statefulSet = Files.readString(K8S.resolve("statefulset.yaml"));
         assertEquals(Set.of(), unknownKeysOfEnvironmentVariables(statefulSet),
                 "environment variables of the StatefulSet that set no known key");
+    }
+
+    @Test
+    void theTopicsJobRunsTheStatefulSetsImageAndSettingsAndCreatesTopicsOnly() throws IOException {
+        String job = Files.readString(K8S.resolve("topics-job.yaml")), statefulSet = Files.readString(K8S.resolve("statefulset.yaml"));
+        Matcher image = Pattern.compile("image: (\\S+)").matcher(job), setImage = Pattern.compile("image: (\\S+)").matcher(statefulSet);
+        assertTrue(image.find() && setImage.find());
+        assertEquals(setImage.group(1), image.group(1), "the same image as the StatefulSet (kustomize sets both)");
+        assertTrue(job.contains("\"--create-topics-only\"") && job.contains("name: sidewinder-config"), job);
+        Matcher m = ENV_NAME.matcher(job);
+        Set<String> unknown = new TreeSet<>();
+        while (m.find()) if (!knownKeys().contains(keyOf(m.group()))) unknown.add(m.group());
+        assertEquals(Set.of(), unknown, "environment variables of the Job that set no known key");
     }
 
     @Test
