@@ -145,7 +145,9 @@ public final class PipelineMetrics {
         /** The stored model states did not decode against the serving model: rebuilt warm. */
         STATE_UNDECODABLE("state_undecodable"),
         /** The stored key state could not be read at all (damaged, or a format this version does not know). */
-        STATE_UNREADABLE("state_unreadable");
+        STATE_UNREADABLE("state_unreadable"),
+        /** The sensor sent readings of another channel count in a row: started afresh at the new width. */
+        CHANNELS_CHANGED("channels_changed");
 
         final String tag;
 

@@ -293,6 +293,31 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
         return null;
     }
 
+    /** Readings of a new channel count in a row, from one sensor, after which its state restarts at that width. */
+    static final int WIDTH_CHANGE_READINGS = 10;
+
+    /** Per sensor, [new width, readings of it in a row] (bounded: ids are not ours to trust); not persisted. */
+    private final Map<String, int[]> widthChanges = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, int[]> eldest) {
+            return size() > 10_000;
+        }
+    };
+
+    /** Counts a reading of another width than the sensor's; true once {@link #WIDTH_CHANGE_READINGS} came in a row. */
+    private boolean widthChanged(String id, int channels) {
+        int[] run = widthChanges.get(id);
+        if (run == null || run[0] != channels) {
+            run = new int[] {channels, 0};
+            widthChanges.put(id, run);
+        }
+        if (++run[1] < WIDTH_CHANGE_READINGS) {
+            return false;
+        }
+        widthChanges.remove(id);
+        return true;
+    }
+
     /** Applies a validated reading to its sensor's state and emits the score and the forecast. */
     private void apply(SensorReading reading, Source source) {
         String id = reading.getSensorId();
@@ -321,9 +346,21 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return;
         }
         if (ks.detector != null && ks.detector.channels() != channels) {
-            deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, "reading has " + channels
-                    + " channels, sensor '" + id + "' has sent " + ks.detector.channels() + " so far");
-            return;
+            if (!widthChanged(id, channels)) {
+                deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, "reading has " + channels
+                        + " channels, sensor '" + id + "' has sent " + ks.detector.channels() + " so far ("
+                        + WIDTH_CHANGE_READINGS + " readings in a row of the new width restart the sensor)");
+                return;
+            }
+            // Not a stray record: the sensor changed (new hardware, a firmware update). Its statistics, baseline and
+            // model state are of the old width; dead-lettering every reading from now on would lose it for good.
+            failures.warn("channels-changed", "sensor '" + LogText.key(id.getBytes(StandardCharsets.UTF_8)) + "' sent "
+                    + WIDTH_CHANGE_READINGS + " readings of " + channels + " channels in a row after "
+                    + ks.detector.channels() + "; its state restarts at the new width", null);
+            metrics.rebuilt(PipelineMetrics.RebuildCause.CHANNELS_CHANGED);
+            ks = new KeyState();
+        } else if (!widthChanges.isEmpty()) {
+            widthChanges.remove(id);   // a reading of the known width: a run of another one is broken
         }
         restoreState(ks, serving, detector, channels);
         decoded.put(id, ks);

@@ -182,6 +182,31 @@ class SensorReadingProcessorTest {
     }
 
     @Test
+    void aSensorThatChangesItsChannelCountRestartsAfterARunOfTheNewWidthWhileAStrayRecordIsDeadLettered() {
+        try (Pipeline p = Pipeline.start(config(Map.of()))) {
+            p.publish(1, 4);   // univariate: serves any width, channel by channel
+            long t = System.currentTimeMillis() - 600_000;
+            for (int i = 0; i < 5; i++) p.send("s1", t + 1_000L * i, 1f + i, 2f);
+            p.send("s1", t + 5_000, 1f, 2f, 3f);                       // a stray record of another width
+            p.send("s1", t + 6_000, 6f, 2f);                           // breaks the run
+            int n = SensorReadingProcessor.WIDTH_CHANGE_READINGS;
+            for (int i = 0; i < n; i++) p.send("s1", t + 7_000 + 1_000L * i, 7f + i, 2f, 3f);   // the sensor changed
+            p.send("s1", t + 7_000 + 1_000L * n, 9f, 2f, 3f);
+            List<io.sidewinder.schemas.Forecast> forecasts = p.forecasts().readValuesToList().stream()
+                    .map(v -> AvroSerdes.forecast().deserialize("f", v)).toList();
+            // 6 of two channels; then the n-th reading of three channels restarts the sensor, and the one after it.
+            assertEquals(6 + 2, forecasts.size());
+            var last = forecasts.getLast();
+            assertEquals(3 * last.getHorizonSteps(), last.getMean().size(), "a forecast of three channels");
+            List<DeadLetter> dead = p.dead().readValuesToList().stream()
+                    .map(v -> AvroSerdes.deadLetter().deserialize("d", v)).toList();
+            assertEquals(1 + (n - 1), dead.size(), "the stray record, then the run's first n - 1 readings");
+            assertTrue(dead.stream().allMatch(d -> d.getReason().equals("WRONG_CHANNEL_COUNT")));
+            assertEquals(1, p.metrics().rebuilds(PipelineMetrics.RebuildCause.CHANNELS_CHANGED));
+        }
+    }
+
+    @Test
     void aHugeBadRecordsDeadLetterKeepsABoundedPrefixAndSaysWhereTheRestIs() {
         try (Pipeline p = Pipeline.start(config(Map.of()))) {
             byte[] junk = new byte[SensorReadingProcessor.MAX_DEAD_LETTER_VALUE + 100_000];
