@@ -34,7 +34,7 @@ class DeployFilesTest {
     private static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
     private static final Path K8S = ROOT.resolve("deploy/k8s");
     private static final List<String> MANIFESTS = List.of("namespace.yaml", "configmap.yaml",
-            "service-headless.yaml", "service.yaml", "statefulset.yaml", "poddisruptionbudget.yaml", "topics-job.yaml");
+            "service-headless.yaml", "service.yaml", "statefulset.yaml", "poddisruptionbudget.yaml");
     /** Read by the launcher and logback, not by SidewinderConfig. */
     private static final Set<String> LAUNCHER_VARIABLES = io.sidewinder.processors.SidewinderConfig.LAUNCHER_VARIABLES;
     private static final Pattern ENV_NAME = Pattern.compile("\\b(?:SIDEWINDER|KAFKA)_[A-Z0-9_]+\\b");
@@ -179,16 +179,19 @@ class DeployFilesTest {
     }
 
     @Test
-    void theTopicsJobRunsTheStatefulSetsImageAndSettingsAndCreatesTopicsOnly() throws IOException {
-        String job = Files.readString(K8S.resolve("topics-job.yaml")), statefulSet = Files.readString(K8S.resolve("statefulset.yaml"));
-        Matcher image = Pattern.compile("image: (\\S+)").matcher(job), setImage = Pattern.compile("image: (\\S+)").matcher(statefulSet);
-        assertTrue(image.find() && setImage.find());
-        assertEquals(setImage.group(1), image.group(1), "the same image as the StatefulSet (kustomize sets both)");
-        assertTrue(job.contains("\"--create-topics-only\"") && job.contains("name: sidewinder-config"), job);
-        Matcher m = ENV_NAME.matcher(job);
-        Set<String> unknown = new TreeSet<>();
-        while (m.find()) if (!knownKeys().contains(keyOf(m.group()))) unknown.add(m.group());
-        assertEquals(Set.of(), unknown, "environment variables of the Job that set no known key");
+    void theInitContainerCreatesTopicsWithTheInstancesImageAndBrokers() throws IOException {
+        String statefulSet = Files.readString(K8S.resolve("statefulset.yaml"));
+        Matcher image = Pattern.compile("image: (\\S+)").matcher(statefulSet);
+        assertTrue(image.find());
+        String first = image.group(1);
+        assertTrue(image.find());
+        assertEquals(first, image.group(1), "the init container runs the instance's image (kustomize sets both)");
+        assertTrue(statefulSet.contains("\"--create-topics-only\""), statefulSet);
+        Matcher brokers = Pattern.compile("name: KAFKA_BOOTSTRAP_SERVERS\\s+value: (\\S+)").matcher(statefulSet);
+        assertTrue(brokers.find());
+        String initBrokers = brokers.group(1);
+        assertTrue(brokers.find(), "both containers name the brokers");
+        assertEquals(initBrokers, brokers.group(1), "the init container creates the topics on the instance's cluster");
     }
 
     @Test

@@ -14,7 +14,7 @@ public enum DeadLetterReason {
     NON_FINITE,
     /** A value's magnitude is beyond sidewinder.max.abs.value: a sentinel or error code, not a measurement. */
     OUT_OF_RANGE,
-    /** The reading's channel count differs from the model's. */
+    /** The reading's channel count differs from the model's, or from the sensor's earlier readings. */
     WRONG_CHANNEL_COUNT,
     /** The event time is too far ahead of the wall clock. */
     FUTURE_TIMESTAMP,

@@ -90,6 +90,7 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
 
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
+        widthChanges.clear();   // a revived task replays what it had counted: count afresh
         this.context = context;
         this.decoded = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
@@ -296,22 +297,42 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
     /** Readings of a new channel count in a row, from one sensor, after which its state restarts at that width. */
     static final int WIDTH_CHANGE_READINGS = 10;
 
-    /** Per sensor, [new width, readings of it in a row] (bounded: ids are not ours to trust); not persisted. */
-    private final Map<String, int[]> widthChanges = new LinkedHashMap<>(16, 0.75f, true) {
+    /** A run of readings of a new width: the width, how many, and the last one's event time. */
+    private static final class WidthRun {
+        final int channels;
+        int count;
+        long lastEventTime = Long.MIN_VALUE;
+
+        WidthRun(int channels) { this.channels = channels; }
+    }
+
+    /**
+     * Per sensor, its run of readings of a new width (bounded: ids are not ours to trust). Not persisted, and
+     * cleared when the task starts again (after an aborted transaction its readings are replayed: counted twice,
+     * they could restart a sensor early): a restart, a rebalance or an abort starts the count again.
+     */
+    private final Map<String, WidthRun> widthChanges = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, int[]> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, WidthRun> eldest) {
             return size() > 10_000;
         }
     };
 
-    /** Counts a reading of another width than the sensor's; true once {@link #WIDTH_CHANGE_READINGS} came in a row. */
-    private boolean widthChanged(String id, int channels) {
-        int[] run = widthChanges.get(id);
-        if (run == null || run[0] != channels) {
-            run = new int[] {channels, 0};
+    /**
+     * Counts a reading of another width than the sensor's; true once {@link #WIDTH_CHANGE_READINGS} came in a row,
+     * each later than the one before (a duplicate or a late copy is not a new reading).
+     */
+    private boolean widthChanged(String id, int channels, long eventTime) {
+        WidthRun run = widthChanges.get(id);
+        if (run == null || run.channels != channels) {
+            run = new WidthRun(channels);
             widthChanges.put(id, run);
         }
-        if (++run[1] < WIDTH_CHANGE_READINGS) {
+        if (eventTime <= run.lastEventTime) {
+            return false;
+        }
+        run.lastEventTime = eventTime;
+        if (++run.count < WIDTH_CHANGE_READINGS) {
             return false;
         }
         widthChanges.remove(id);
@@ -346,10 +367,12 @@ public final class SensorReadingProcessor implements Processor<byte[], byte[], b
             return;
         }
         if (ks.detector != null && ks.detector.channels() != channels) {
-            if (!widthChanged(id, channels)) {
+            if (!widthChanged(id, channels, eventTime)) {
+                WidthRun run = widthChanges.get(id);
                 deadLetter(source, DeadLetterReason.WRONG_CHANNEL_COUNT, "reading has " + channels
                         + " channels, sensor '" + id + "' has sent " + ks.detector.channels() + " so far ("
-                        + WIDTH_CHANGE_READINGS + " readings in a row of the new width restart the sensor)");
+                        + WIDTH_CHANGE_READINGS + " readings in a row of the new width restart the sensor: "
+                        + (run == null ? 0 : run.count) + " so far)");
                 return;
             }
             // Not a stray record: the sensor changed (new hardware, a firmware update). Its statistics, baseline and

@@ -119,8 +119,19 @@ public final class SidewinderApp implements AutoCloseable {
             Set<String> existing = admin.listTopics().names().get();
             List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).toList();
             if (!missing.isEmpty()) {
-                admin.createTopics(missing).all().get();
-                LOG.info("created topics {}", missing.stream().map(NewTopic::name).toList());
+                List<String> created = new ArrayList<>();
+                for (var e : admin.createTopics(missing).values().entrySet()) {
+                    try {
+                        e.getValue().get();
+                        created.add(e.getKey());
+                    } catch (ExecutionException failure) {
+                        // Several instances (a StatefulSet's init containers) create the same topics at once.
+                        if (!(failure.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                            throw failure;
+                        }
+                    }
+                }
+                LOG.info("created topics {}", created);
             }
         } catch (ExecutionException e) {
             throw new IllegalStateException("could not create topics: " + e.getCause().getMessage(), e.getCause());

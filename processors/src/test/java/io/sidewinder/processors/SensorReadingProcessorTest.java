@@ -190,17 +190,19 @@ class SensorReadingProcessorTest {
             p.send("s1", t + 5_000, 1f, 2f, 3f);                       // a stray record of another width
             p.send("s1", t + 6_000, 6f, 2f);                           // breaks the run
             int n = SensorReadingProcessor.WIDTH_CHANGE_READINGS;
+            for (int i = 0; i < n; i++) p.send("s1", t + 6_500, 1f, 2f, 3f);   // one reading sent n times: one of the run
+            p.send("s1", t + 6_600, 6f, 2f);                           // breaks that run too
             for (int i = 0; i < n; i++) p.send("s1", t + 7_000 + 1_000L * i, 7f + i, 2f, 3f);   // the sensor changed
             p.send("s1", t + 7_000 + 1_000L * n, 9f, 2f, 3f);
             List<io.sidewinder.schemas.Forecast> forecasts = p.forecasts().readValuesToList().stream()
                     .map(v -> AvroSerdes.forecast().deserialize("f", v)).toList();
-            // 6 of two channels; then the n-th reading of three channels restarts the sensor, and the one after it.
-            assertEquals(6 + 2, forecasts.size());
+            // 7 of two channels; then the n-th reading of three channels restarts the sensor, and the one after it.
+            assertEquals(7 + 2, forecasts.size());
             var last = forecasts.getLast();
             assertEquals(3 * last.getHorizonSteps(), last.getMean().size(), "a forecast of three channels");
             List<DeadLetter> dead = p.dead().readValuesToList().stream()
                     .map(v -> AvroSerdes.deadLetter().deserialize("d", v)).toList();
-            assertEquals(1 + (n - 1), dead.size(), "the stray record, then the run's first n - 1 readings");
+            assertEquals(1 + n + (n - 1), dead.size(), "the stray record, the repeated one, then the run's first n - 1");
             assertTrue(dead.stream().allMatch(d -> d.getReason().equals("WRONG_CHANNEL_COUNT")));
             assertEquals(1, p.metrics().rebuilds(PipelineMetrics.RebuildCause.CHANNELS_CHANGED));
         }
