@@ -230,17 +230,26 @@ public final class SidewinderApp implements AutoCloseable {
         }
     }
 
-    private static void warnUnlessCompacted(Admin admin, String topic) {
+    /**
+     * The models topic's cleanup.policy when it is not exactly compact ("?" when unset), or null when it is: the
+     * stream's start-up check and the trainer's publisher both ask, and "compact,delete" still expires models.
+     */
+    public static String notCompacted(Admin admin, String topic) throws ExecutionException, InterruptedException {
         var resource = new org.apache.kafka.common.config.ConfigResource(
                 org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        var policy = admin.describeConfigs(List.of(resource)).all().get().get(resource)
+                .get(TopicConfig.CLEANUP_POLICY_CONFIG);
+        if (policy == null) return "?";
+        return policy.value().trim().equals(TopicConfig.CLEANUP_POLICY_COMPACT) ? null : policy.value();
+    }
+
+    private static void warnUnlessCompacted(Admin admin, String topic) {
         try {
-            var policy = admin.describeConfigs(List.of(resource)).all().get().get(resource)
-                    .get(TopicConfig.CLEANUP_POLICY_CONFIG);
-            // Exactly compact, as the publisher requires: "compact,delete" still expires models after the retention.
-            if (policy == null || !policy.value().trim().equals(TopicConfig.CLEANUP_POLICY_COMPACT)) {
+            String policy = notCompacted(admin, topic);
+            if (policy != null) {
                 LOG.warn("models topic '{}' has cleanup.policy={}: its models expire with the topic's retention, and "
                         + "an instance started after that serves none (every reading dead-lettered as NO_MODEL); set "
-                        + "cleanup.policy=compact", topic, policy == null ? "?" : policy.value());
+                        + "cleanup.policy=compact", topic, policy);
             }
         } catch (ExecutionException e) {
             LOG.warn("could not read the models topic '{}''s cleanup.policy ({})", topic, e.getCause().toString());

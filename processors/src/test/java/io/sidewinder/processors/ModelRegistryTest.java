@@ -92,18 +92,15 @@ class ModelRegistryTest {
 
     @Test
     void withASigningKeyOnlySignedSnapshotsServeAndTheRestAreRejected() {
-        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
-        ModelRegistry models = new ModelRegistry("default", signature);
-        io.sidewinder.schemas.ModelSnapshot plain = AvroSerdes.modelSnapshot().deserialize(null, snapshot(2, 30));
+        ModelRegistry models = new ModelRegistry("default", SIGNATURE);
         assertFalse(models.offerLatest(ModelRegistry.key("default", 2), snapshot(2, 30)), "an unsigned snapshot");
         assertEquals(1, models.rejectedCount());
-        assertTrue(models.offerLatest(ModelRegistry.key("default", 2),
-                AvroSerdes.modelSnapshot().serialize(null, signature.sign(plain))));
+        assertTrue(models.offerLatest(ModelRegistry.key("default", 2), bytes(signed(2, 30))));
         assertEquals(2, models.current().version());
         // Signed with another key: rejected, the signed one keeps serving.
         var forged = io.sidewinder.ssm.SnapshotSignature.ofText("an attacker's key, also 32 bytes or more")
                 .sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(3, 31)));
-        assertFalse(models.offerLatest(ModelRegistry.key("default", 3), AvroSerdes.modelSnapshot().serialize(null, forged)));
+        assertFalse(models.offerLatest(ModelRegistry.key("default", 3), bytes(forged)));
         assertEquals(2, models.current().version());
         assertEquals(2, models.rejectedCount());
     }
@@ -112,13 +109,19 @@ class ModelRegistryTest {
         return AvroSerdes.modelSnapshot().serialize(null, s);
     }
 
+    static final io.sidewinder.ssm.SnapshotSignature SIGNATURE =
+            io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
+
+    /** {@link #snapshot(long, long)} signed with {@link #SIGNATURE}. */
+    private static io.sidewinder.schemas.ModelSnapshot signed(long version, long seed) {
+        return SIGNATURE.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(version, seed)));
+    }
+
     @Test
     void aFallbackAfterADeletionChoosesOnlyWhatAnOfferWouldHaveServed() {
-        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
-        ModelRegistry models = new ModelRegistry("default", signature);
+        ModelRegistry models = new ModelRegistry("default", SIGNATURE);
         String k1 = ModelRegistry.key("default", 1), k2 = ModelRegistry.key("default", 2);
-        byte[] signedOne = bytes(signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(1, 40))));
-        byte[] signedTwo = bytes(signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(2, 41))));
+        byte[] signedOne = bytes(signed(1, 40)), signedTwo = bytes(signed(2, 41));
         String kHigh = ModelRegistry.key("default", Long.MAX_VALUE - 1);
         byte[] unsignedHigh = snapshot(Long.MAX_VALUE - 1, 42);
         assertTrue(models.offerLatest(k1, signedOne));
@@ -151,11 +154,10 @@ class ModelRegistryTest {
 
     @Test
     void theServingSignedSnapshotRepublishedWithoutItsSignatureFallsBackAsARestartWould() {
-        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
-        ModelRegistry models = new ModelRegistry("default", signature);
+        ModelRegistry models = new ModelRegistry("default", SIGNATURE);
         String k1 = ModelRegistry.key("default", 1), k2 = ModelRegistry.key("default", 2);
-        byte[] signedOne = bytes(signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(1, 70))));
-        var signedTwo = signature.sign(AvroSerdes.modelSnapshot().deserialize(null, snapshot(2, 71)));
+        byte[] signedOne = bytes(signed(1, 70));
+        var signedTwo = signed(2, 71);
         models.offerLatest(k1, signedOne);
         models.offerLatest(k2, bytes(signedTwo));
         var stripped = io.sidewinder.schemas.ModelSnapshot.newBuilder(signedTwo).setProvenance(Map.of()).build();
@@ -166,8 +168,7 @@ class ModelRegistryTest {
 
     @Test
     void aRejectedSnapshotCountsOnceHoweverManyTasksReofferIt() {
-        var signature = io.sidewinder.ssm.SnapshotSignature.ofText("a shared key of at least thirty-two bytes");
-        ModelRegistry models = new ModelRegistry("default", signature);
+        ModelRegistry models = new ModelRegistry("default", SIGNATURE);
         String k = ModelRegistry.key("default", 7);
         byte[] unsigned = snapshot(7, 80);
         // A restart: the global store is restored without its processor, and every task's init offers what it holds.

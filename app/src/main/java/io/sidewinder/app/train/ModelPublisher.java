@@ -103,15 +103,10 @@ public final class ModelPublisher {
                 throw new IllegalStateException("models topic '" + topic + "' does not exist: create it with "
                         + "cleanup.policy=compact (`sidewinder run --create-topics` does)");
             }
-            var resource = new org.apache.kafka.common.config.ConfigResource(
-                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
-            var policy = admin.describeConfigs(List.of(resource)).all().get().get(resource)
-                    .get(org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_CONFIG);
-            // Exactly compact: "compact,delete" still expires models after the topic's retention.
-            if (policy == null || !policy.value().trim().equals(org.apache.kafka.common.config.TopicConfig.CLEANUP_POLICY_COMPACT)) {
-                throw new IllegalStateException("models topic '" + topic + "' has cleanup.policy="
-                        + (policy == null ? "?" : policy.value()) + ": models would expire with its retention; "
-                        + "it must be compacted");
+            String policy = io.sidewinder.processors.SidewinderApp.notCompacted(admin, topic);
+            if (policy != null) {
+                throw new IllegalStateException("models topic '" + topic + "' has cleanup.policy=" + policy
+                        + ": models would expire with its retention; it must be compacted");
             }
         }
     }

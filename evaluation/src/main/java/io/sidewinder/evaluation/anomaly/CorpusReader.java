@@ -84,7 +84,7 @@ public final class CorpusReader {
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String header = in.readLine();
             if (header == null) throw new IllegalArgumentException(file + ": empty file");
-            if (header.startsWith("\uFEFF")) header = header.substring(1);   // Excel's byte-order mark
+            header = io.sidewinder.trainer.data.CsvText.header(header);
             String[] names = header.strip().split(",");
             if (names.length < 2 || !names[0].strip().equalsIgnoreCase("timestamp")) {
                 throw new IllegalArgumentException(file + ": header must be 'timestamp,value' or 'timestamp,<channel>,...', got '" + header + "'");
@@ -135,7 +135,7 @@ public final class CorpusReader {
             List<String> channelNames = Arrays.stream(names, 1, names.length).map(String::strip).toList();
             return new LabelledStream(rel, channelNames, t, Arrays.copyOf(values, n), rows);
         } catch (java.nio.charset.CharacterCodingException e) {
-            throw new IOException(file + " is not UTF-8 text (" + e + "); save it as UTF-8");
+            throw io.sidewinder.trainer.data.CsvText.notUtf8(file, e);
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }

@@ -41,9 +41,14 @@ public final class SkabConverter {
         int converted = 0, outlierWindows = 0, cps = 0;
         long rows = 0;
         for (Path f : files) {
-            List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw io.sidewinder.trainer.data.CsvText.notUtf8(f, e);
+            }
             if (lines.isEmpty()) continue;
-            String[] header = lines.getFirst().replace("\uFEFF", "").split(";", -1);
+            String[] header = io.sidewinder.trainer.data.CsvText.header(lines.getFirst()).split(";", -1);
             int anomalyCol = indexOf(header, "anomaly"), changeCol = indexOf(header, "changepoint");
             if (anomalyCol < 0 || changeCol < 0) continue; // unlabelled (anomaly-free)
             String rel = data.relativize(f).toString().replace(f.getFileSystem().getSeparator(), "/");

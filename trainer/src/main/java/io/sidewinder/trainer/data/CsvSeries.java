@@ -55,7 +55,7 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             return read(in, file, timeColumn, valueColumns, maxAbs);
         } catch (java.nio.charset.CharacterCodingException e) {
-            throw new IOException(file + " is not UTF-8 text (" + e + "); save it as UTF-8");
+            throw CsvText.notUtf8(file, e);
         }
     }
 
@@ -65,9 +65,7 @@ public record CsvSeries(long[] times, float[][] values, List<String> channels, S
         if (header == null) {
             throw new IOException(file + " is empty");
         }
-        if (header.startsWith("\uFEFF")) {   // a byte-order mark (Excel's "CSV UTF-8") is not part of the first name
-            header = header.substring(1);
-        }
+        header = CsvText.header(header);
         String sep = header.contains(";") && !header.contains(",") ? ";" : ",";
         List<String> names = Arrays.stream(header.split(sep, -1)).map(String::trim).toList();
         for (int i = 0; i < names.size(); i++) {
